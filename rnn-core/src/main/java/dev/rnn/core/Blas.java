@@ -1,0 +1,50 @@
+package dev.rnn.core;
+
+import dev.ludovic.netlib.blas.BLAS;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Access to BLAS gemm through {@code dev.ludovic.netlib:blas}: the machine's native BLAS (OpenBLAS
+ * when {@code libopenblas0-pthread} is installed) and a pure-Java implementation otherwise.
+ *
+ * <p>Column-major, as BLAS is; {@link Storage#gemm} turns row-major products into these calls.
+ */
+public final class Blas {
+  private static final BLAS BLAS_INSTANCE = load();
+
+  private Blas() {}
+
+  private static BLAS load() {
+    // netlib logs a warning for every implementation it passes over (no native library, no
+    // incubator vector module); implementation() says which one is in use, so keep them quiet.
+    Logger log = Logger.getLogger("dev.ludovic.netlib.blas");
+    Level was = log.getLevel();
+    log.setLevel(Level.SEVERE);
+    try {
+      return BLAS.getInstance();
+    } finally {
+      log.setLevel(was);
+    }
+  }
+
+  /** The name of the implementation in use, e.g. {@code JNIBLAS} (native) or {@code VectorBLAS}. */
+  public static String implementation() {
+    return BLAS_INSTANCE.getClass().getSimpleName();
+  }
+
+  /** Column-major {@code C = alpha op(A) op(B) + beta C}, {@code op(A)} is m x k, {@code op(B)} k x n. */
+  static void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+      Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta,
+      Storage c, int cOff, int ldc) {
+    String ta = transA ? "T" : "N";
+    String tb = transB ? "T" : "N";
+    if (c instanceof Storage.F32) {
+      BLAS_INSTANCE.sgemm(ta, tb, m, n, k, (float) alpha, ((Storage.F32) a).a, aOff, lda,
+          ((Storage.F32) b).a, bOff, ldb, (float) beta, ((Storage.F32) c).a, cOff, ldc);
+    } else {
+      BLAS_INSTANCE.dgemm(ta, tb, m, n, k, alpha, ((Storage.F64) a).a, aOff, lda,
+          ((Storage.F64) b).a, bOff, ldb, beta, ((Storage.F64) c).a, cOff, ldc);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package dev.rnn.core;
+
+import java.util.List;
+
+/**
+ * One time step of a recurrent cell for a whole batch: its forward and, beside it, its backward
+ * (vector-Jacobian product).
+ *
+ * <p>A cell sees its inputs already projected. The scan computes, for all steps at once, the input
+ * side {@code xp_t = x_t W_ih^T + b_ih} ({@code [batch, gates]}) and, step by step, the hidden
+ * side {@code hp_t = h_{t-1} W_hh^T + b_hh}; the cell turns {@code xp_t}, {@code hp_t} and the
+ * previous state into the next state with its pointwise equations. Its backward takes the gradient
+ * of the next state and returns the gradients of {@code xp_t}, {@code hp_t} and of the previous
+ * state (the part that does not pass through {@code W_hh}); the scan does every matrix product and
+ * accumulates the weight gradients over the steps. The reference loop the scan is equivalent to:
+ *
+ * <pre>{@code
+ * for t in 0..T-1:
+ *   xp = x[t] @ W_ih.T + b_ih;  hp = h @ W_hh.T + b_hh
+ *   (h, c) = cell.forward(xp, hp, (h, c))
+ *   out[t] = h
+ * }</pre>
+ *
+ * <p>Shapes (N batch, H hidden size, G {@link #gateSize()}, S {@link #savedSize()}): {@code xp}
+ * and {@code hp} are {@code [N, G]}; each state is {@code [N, H]}; state 0 is {@code h}, the
+ * output. Buffers are row-major and contiguous; a {@link Step} gives each as a storage and an
+ * offset. Implementations must be stateless between calls (a cell is shared by threads) and must
+ * support both dtypes, or reject the one they do not support at construction.
+ *
+ * <p>User-written cells implement this interface and are trained like the built-in ones.
+ */
+public interface Cell {
+  /** A short description for {@code describe()} and error messages, e.g. {@code lstm(3, 5)}. */
+  String describe();
+
+  /** {@code H_in}: the features of one input step. */
+  int inputSize();
+
+  /** {@code H}: the size of the hidden state and of the output. */
+  int hiddenSize();
+
+  /** {@code G}: rows of {@code W_ih} and {@code W_hh}, e.g. H (Elman), 4H (LSTM), 3H (GRU). */
+  int gateSize();
+
+  /** How many state tensors the cell carries: 1 ({@code h}) or 2 ({@code h, c}). */
+  int stateCount();
+
+  /** {@code S}: numbers per batch row that forward saves for backward. */
+  int savedSize();
+
+  /**
+   * Parameters of the cell's own beyond {@code weight_ih, weight_hh, bias_ih, bias_hh}, e.g.
+   * peephole weights; the scan owns their values and gradients and hands them over in {@link
+   * Step#param} and {@link Step#paramGrad} in this order.
+   */
+  default List<ParameterSpec> extraParameters() {
+    return List.of();
+  }
+
+  /**
+   * One step forward: reads {@code xp}, {@code hp}, the previous states and the extra
+   * parameters; writes the next states and {@code saved}. May overwrite {@code hp} (a workspace).
+   */
+  void forward(Step s);
+
+  /**
+   * One step backward: reads the gradients of the next states, {@code saved}, the previous and
+   * next states and the extra parameters; overwrites {@code dxp}, {@code dhp} and the gradients of
+   * the previous states (only the part that does not pass through {@code W_hh}: the scan adds
+   * {@code dhp W_hh}); adds the gradients of the extra parameters.
+   */
+  void backward(Step s);
+}

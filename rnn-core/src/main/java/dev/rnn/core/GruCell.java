@@ -1,0 +1,187 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static dev.rnn.core.LstmCell.f32;
+import static dev.rnn.core.LstmCell.f64;
+
+/**
+ * The GRU cell of {@code torch.nn.GRU}, gates in torch's order r, z, n.
+ *
+ * <pre>
+ *   [xr xz xn] = xp,  [hr hz hn] = hp   (xp = x W_ih^T + b_ih, hp = h W_hh^T + b_hh)
+ *   r = sigmoid(xr + hr)   z = sigmoid(xz + hz)
+ *   n = tanh(xn + r * hn)
+ *   h' = (1 - z) * n + z * h
+ * backward (dh' given):
+ *   dz = dh' * (h - n) * z (1 - z)      dn = dh' * (1 - z) * (1 - n^2)
+ *   dr = dn * hn * r (1 - r)
+ *   dxp = [dr dz dn],  dhp = [dr dz dn * r],  dh (direct) = dh' * z
+ * </pre>
+ *
+ * <p>Shapes: x {@code [N, H_in]}, h {@code [N, H]}, G = 3H; saved per row: r, z, n, hn (S = 4H).
+ */
+public final class GruCell implements Cell {
+  private final int inputSize;
+  private final int hiddenSize;
+
+  /**
+   * A GRU cell.
+   *
+   * @throws IllegalArgumentException if a size is below 1
+   */
+  public GruCell(int inputSize, int hiddenSize) {
+    checkArgument(inputSize >= 1 && hiddenSize >= 1,
+        "gru(%s, %s) expected sizes >= 1", inputSize, hiddenSize);
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+  }
+
+  @Override public String describe() {
+    return "gru(" + inputSize + ", " + hiddenSize + ")";
+  }
+
+  @Override public int inputSize() {
+    return inputSize;
+  }
+
+  @Override public int hiddenSize() {
+    return hiddenSize;
+  }
+
+  @Override public int gateSize() {
+    return 3 * hiddenSize;
+  }
+
+  @Override public int stateCount() {
+    return 1;
+  }
+
+  @Override public int savedSize() {
+    return 4 * hiddenSize;
+  }
+
+  @Override public void forward(Step s) {
+    if (s.dtype() == DType.FLOAT32) {
+      forward32(s.batch(), hiddenSize, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(),
+          f32(s.prev(0)), s.prevOff(0), f32(s.next(0)), s.nextOff(0), f32(s.saved()),
+          s.savedOff());
+    } else {
+      forward64(s.batch(), hiddenSize, f64(s.xp()), s.xpOff(), f64(s.hp()), s.hpOff(),
+          f64(s.prev(0)), s.prevOff(0), f64(s.next(0)), s.nextOff(0), f64(s.saved()),
+          s.savedOff());
+    }
+  }
+
+  @Override public void backward(Step s) {
+    if (s.dtype() == DType.FLOAT32) {
+      backward32(s.batch(), hiddenSize, f32(s.saved()), s.savedOff(), f32(s.prev(0)),
+          s.prevOff(0), f32(s.dNext(0)), s.dNextOff(0), f32(s.dxp()), s.dxpOff(),
+          f32(s.dhp()), s.dhpOff(), f32(s.dPrev(0)), s.dPrevOff(0));
+    } else {
+      backward64(s.batch(), hiddenSize, f64(s.saved()), s.savedOff(), f64(s.prev(0)),
+          s.prevOff(0), f64(s.dNext(0)), s.dNextOff(0), f64(s.dxp()), s.dxpOff(),
+          f64(s.dhp()), s.dhpOff(), f64(s.dPrev(0)), s.dPrevOff(0));
+    }
+  }
+
+  private static void forward32(int batch, int hh, float[] xp, int xo, float[] hp, int hpo,
+      float[] h, int ho, float[] h2, int h2o, float[] sv, int so) {
+    int g3 = 3 * hh;
+    for (int b = 0; b < batch; b++) {
+      int x = xo + b * g3;
+      int p = hpo + b * g3;
+      int v = so + b * 4 * hh;
+      for (int j = 0; j < hh; j++) {
+        float r = Activation.sigmoid(xp[x + j] + hp[p + j]);
+        float z = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
+        float hn = hp[p + 2 * hh + j];
+        float n = (float) Math.tanh(xp[x + 2 * hh + j] + r * hn);
+        h2[h2o + b * hh + j] = (1 - z) * n + z * h[ho + b * hh + j];
+        sv[v + j] = r;
+        sv[v + hh + j] = z;
+        sv[v + 2 * hh + j] = n;
+        sv[v + 3 * hh + j] = hn;
+      }
+    }
+  }
+
+  private static void forward64(int batch, int hh, double[] xp, int xo, double[] hp, int hpo,
+      double[] h, int ho, double[] h2, int h2o, double[] sv, int so) {
+    int g3 = 3 * hh;
+    for (int b = 0; b < batch; b++) {
+      int x = xo + b * g3;
+      int p = hpo + b * g3;
+      int v = so + b * 4 * hh;
+      for (int j = 0; j < hh; j++) {
+        double r = Activation.sigmoid(xp[x + j] + hp[p + j]);
+        double z = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
+        double hn = hp[p + 2 * hh + j];
+        double n = Math.tanh(xp[x + 2 * hh + j] + r * hn);
+        h2[h2o + b * hh + j] = (1 - z) * n + z * h[ho + b * hh + j];
+        sv[v + j] = r;
+        sv[v + hh + j] = z;
+        sv[v + 2 * hh + j] = n;
+        sv[v + 3 * hh + j] = hn;
+      }
+    }
+  }
+
+  private static void backward32(int batch, int hh, float[] sv, int so, float[] h, int ho,
+      float[] dh2, int dh2o, float[] dx, int dxo, float[] dhp, int dhpo, float[] dh, int dho) {
+    int g3 = 3 * hh;
+    for (int b = 0; b < batch; b++) {
+      int v = so + b * 4 * hh;
+      int dxr = dxo + b * g3;
+      int dhr = dhpo + b * g3;
+      for (int j = 0; j < hh; j++) {
+        float r = sv[v + j];
+        float z = sv[v + hh + j];
+        float n = sv[v + 2 * hh + j];
+        float hn = sv[v + 3 * hh + j];
+        float g = dh2[dh2o + b * hh + j];
+        float dz = g * (h[ho + b * hh + j] - n) * z * (1 - z);
+        float dn = g * (1 - z) * (1 - n * n);
+        float dr = dn * hn * r * (1 - r);
+        dx[dxr + j] = dr;
+        dx[dxr + hh + j] = dz;
+        dx[dxr + 2 * hh + j] = dn;
+        dhp[dhr + j] = dr;
+        dhp[dhr + hh + j] = dz;
+        dhp[dhr + 2 * hh + j] = dn * r;
+        dh[dho + b * hh + j] = g * z;
+      }
+    }
+  }
+
+  private static void backward64(int batch, int hh, double[] sv, int so, double[] h, int ho,
+      double[] dh2, int dh2o, double[] dx, int dxo, double[] dhp, int dhpo, double[] dh,
+      int dho) {
+    int g3 = 3 * hh;
+    for (int b = 0; b < batch; b++) {
+      int v = so + b * 4 * hh;
+      int dxr = dxo + b * g3;
+      int dhr = dhpo + b * g3;
+      for (int j = 0; j < hh; j++) {
+        double r = sv[v + j];
+        double z = sv[v + hh + j];
+        double n = sv[v + 2 * hh + j];
+        double hn = sv[v + 3 * hh + j];
+        double g = dh2[dh2o + b * hh + j];
+        double dz = g * (h[ho + b * hh + j] - n) * z * (1 - z);
+        double dn = g * (1 - z) * (1 - n * n);
+        double dr = dn * hn * r * (1 - r);
+        dx[dxr + j] = dr;
+        dx[dxr + hh + j] = dz;
+        dx[dxr + 2 * hh + j] = dn;
+        dhp[dhr + j] = dr;
+        dhp[dhr + hh + j] = dz;
+        dhp[dhr + 2 * hh + j] = dn * r;
+        dh[dho + b * hh + j] = g * z;
+      }
+    }
+  }
+
+  @Override public String toString() {
+    return describe();
+  }
+}

@@ -1,0 +1,198 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+/**
+ * The LSTM cell of {@code torch.nn.LSTM}, gates in torch's order i, f, g, o.
+ *
+ * <pre>
+ *   [i f g o] = xp + hp          (xp = x W_ih^T + b_ih, hp = h W_hh^T + b_hh, each block H wide)
+ *   i = sigmoid(i)  f = sigmoid(f)  g = tanh(g)  o = sigmoid(o)
+ *   c' = f * c + i * g
+ *   h' = o * tanh(c')
+ * backward (dh', dc' given):
+ *   dc  = dc' + dh' * o * (1 - tanh(c')^2)
+ *   do  = dh' * tanh(c') * o (1 - o)      di = dc * g * i (1 - i)
+ *   df  = dc * c * f (1 - f)              dg = dc * i * (1 - g^2)
+ *   dxp = dhp = [di df dg do],  dc (to c) = dc * f,  dh (direct) = 0
+ * </pre>
+ *
+ * <p>Shapes: x {@code [N, H_in]}, h and c {@code [N, H]}, G = 4H; saved per row: i, f, g, o,
+ * tanh(c') (S = 5H).
+ */
+public final class LstmCell implements Cell {
+  private final int inputSize;
+  private final int hiddenSize;
+
+  /**
+   * An LSTM cell.
+   *
+   * @throws IllegalArgumentException if a size is below 1
+   */
+  public LstmCell(int inputSize, int hiddenSize) {
+    checkArgument(inputSize >= 1 && hiddenSize >= 1,
+        "lstm(%s, %s) expected sizes >= 1", inputSize, hiddenSize);
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+  }
+
+  @Override public String describe() {
+    return "lstm(" + inputSize + ", " + hiddenSize + ")";
+  }
+
+  @Override public int inputSize() {
+    return inputSize;
+  }
+
+  @Override public int hiddenSize() {
+    return hiddenSize;
+  }
+
+  @Override public int gateSize() {
+    return 4 * hiddenSize;
+  }
+
+  @Override public int stateCount() {
+    return 2;
+  }
+
+  @Override public int savedSize() {
+    return 5 * hiddenSize;
+  }
+
+  @Override public void forward(Step s) {
+    if (s.dtype() == DType.FLOAT32) {
+      forward32(s.batch(), hiddenSize, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(),
+          f32(s.prev(1)), s.prevOff(1), f32(s.next(0)), s.nextOff(0), f32(s.next(1)),
+          s.nextOff(1), f32(s.saved()), s.savedOff());
+    } else {
+      forward64(s.batch(), hiddenSize, f64(s.xp()), s.xpOff(), f64(s.hp()), s.hpOff(),
+          f64(s.prev(1)), s.prevOff(1), f64(s.next(0)), s.nextOff(0), f64(s.next(1)),
+          s.nextOff(1), f64(s.saved()), s.savedOff());
+    }
+  }
+
+  @Override public void backward(Step s) {
+    if (s.dtype() == DType.FLOAT32) {
+      backward32(s.batch(), hiddenSize, f32(s.saved()), s.savedOff(), f32(s.prev(1)),
+          s.prevOff(1), f32(s.dNext(0)), s.dNextOff(0), f32(s.dNext(1)), s.dNextOff(1),
+          f32(s.dxp()), s.dxpOff(), f32(s.dPrev(1)), s.dPrevOff(1));
+    } else {
+      backward64(s.batch(), hiddenSize, f64(s.saved()), s.savedOff(), f64(s.prev(1)),
+          s.prevOff(1), f64(s.dNext(0)), s.dNextOff(0), f64(s.dNext(1)), s.dNextOff(1),
+          f64(s.dxp()), s.dxpOff(), f64(s.dPrev(1)), s.dPrevOff(1));
+    }
+    int n = s.batch() * gateSize();
+    s.dhp().copyFrom(s.dxp(), s.dxpOff(), s.dhpOff(), n);
+    s.dPrev(0).fill(s.dPrevOff(0), s.batch() * hiddenSize, 0);
+  }
+
+  private static void forward32(int batch, int hh, float[] xp, int xo, float[] hp, int hpo,
+      float[] c, int co, float[] h2, int h2o, float[] c2, int c2o, float[] sv, int so) {
+    int g4 = 4 * hh;
+    for (int r = 0; r < batch; r++) {
+      int x = xo + r * g4;
+      int p = hpo + r * g4;
+      int v = so + r * 5 * hh;
+      for (int j = 0; j < hh; j++) {
+        float i = Activation.sigmoid(xp[x + j] + hp[p + j]);
+        float f = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
+        float g = (float) Math.tanh(xp[x + 2 * hh + j] + hp[p + 2 * hh + j]);
+        float o = Activation.sigmoid(xp[x + 3 * hh + j] + hp[p + 3 * hh + j]);
+        float cn = f * c[co + r * hh + j] + i * g;
+        float tc = (float) Math.tanh(cn);
+        c2[c2o + r * hh + j] = cn;
+        h2[h2o + r * hh + j] = o * tc;
+        sv[v + j] = i;
+        sv[v + hh + j] = f;
+        sv[v + 2 * hh + j] = g;
+        sv[v + 3 * hh + j] = o;
+        sv[v + 4 * hh + j] = tc;
+      }
+    }
+  }
+
+  private static void forward64(int batch, int hh, double[] xp, int xo, double[] hp, int hpo,
+      double[] c, int co, double[] h2, int h2o, double[] c2, int c2o, double[] sv, int so) {
+    int g4 = 4 * hh;
+    for (int r = 0; r < batch; r++) {
+      int x = xo + r * g4;
+      int p = hpo + r * g4;
+      int v = so + r * 5 * hh;
+      for (int j = 0; j < hh; j++) {
+        double i = Activation.sigmoid(xp[x + j] + hp[p + j]);
+        double f = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
+        double g = Math.tanh(xp[x + 2 * hh + j] + hp[p + 2 * hh + j]);
+        double o = Activation.sigmoid(xp[x + 3 * hh + j] + hp[p + 3 * hh + j]);
+        double cn = f * c[co + r * hh + j] + i * g;
+        double tc = Math.tanh(cn);
+        c2[c2o + r * hh + j] = cn;
+        h2[h2o + r * hh + j] = o * tc;
+        sv[v + j] = i;
+        sv[v + hh + j] = f;
+        sv[v + 2 * hh + j] = g;
+        sv[v + 3 * hh + j] = o;
+        sv[v + 4 * hh + j] = tc;
+      }
+    }
+  }
+
+  private static void backward32(int batch, int hh, float[] sv, int so, float[] c, int co,
+      float[] dh2, int dh2o, float[] dc2, int dc2o, float[] dg, int dgo, float[] dc, int dco) {
+    int g4 = 4 * hh;
+    for (int r = 0; r < batch; r++) {
+      int v = so + r * 5 * hh;
+      int d = dgo + r * g4;
+      for (int j = 0; j < hh; j++) {
+        float i = sv[v + j];
+        float f = sv[v + hh + j];
+        float g = sv[v + 2 * hh + j];
+        float o = sv[v + 3 * hh + j];
+        float tc = sv[v + 4 * hh + j];
+        float dh = dh2[dh2o + r * hh + j];
+        float dcTotal = dc2[dc2o + r * hh + j] + dh * o * (1 - tc * tc);
+        dg[d + j] = dcTotal * g * i * (1 - i);
+        dg[d + hh + j] = dcTotal * c[co + r * hh + j] * f * (1 - f);
+        dg[d + 2 * hh + j] = dcTotal * i * (1 - g * g);
+        dg[d + 3 * hh + j] = dh * tc * o * (1 - o);
+        dc[dco + r * hh + j] = dcTotal * f;
+      }
+    }
+  }
+
+  private static void backward64(int batch, int hh, double[] sv, int so, double[] c, int co,
+      double[] dh2, int dh2o, double[] dc2, int dc2o, double[] dg, int dgo, double[] dc,
+      int dco) {
+    int g4 = 4 * hh;
+    for (int r = 0; r < batch; r++) {
+      int v = so + r * 5 * hh;
+      int d = dgo + r * g4;
+      for (int j = 0; j < hh; j++) {
+        double i = sv[v + j];
+        double f = sv[v + hh + j];
+        double g = sv[v + 2 * hh + j];
+        double o = sv[v + 3 * hh + j];
+        double tc = sv[v + 4 * hh + j];
+        double dh = dh2[dh2o + r * hh + j];
+        double dcTotal = dc2[dc2o + r * hh + j] + dh * o * (1 - tc * tc);
+        dg[d + j] = dcTotal * g * i * (1 - i);
+        dg[d + hh + j] = dcTotal * c[co + r * hh + j] * f * (1 - f);
+        dg[d + 2 * hh + j] = dcTotal * i * (1 - g * g);
+        dg[d + 3 * hh + j] = dh * tc * o * (1 - o);
+        dc[dco + r * hh + j] = dcTotal * f;
+      }
+    }
+  }
+
+  static float[] f32(Storage s) {
+    return ((Storage.F32) s).a;
+  }
+
+  static double[] f64(Storage s) {
+    return ((Storage.F64) s).a;
+  }
+
+  @Override public String toString() {
+    return describe();
+  }
+}

@@ -1,0 +1,85 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+/**
+ * A named, trainable array with its gradient: the one mutable value of a model, changed only by
+ * loading, by optimizers and by backward passes (which add to {@link #grad()}).
+ *
+ * <p>Names are torch's ({@code weight_ih_l0}, {@code bias_hh_l1_reverse}, ...), so that weights
+ * move between this library and torch by name.
+ */
+public final class Parameter {
+  private final String name;
+  private final Shape shape;
+  private final Storage data;
+  private final Storage grad;
+
+  /** A zero-filled parameter. */
+  public Parameter(String name, Shape shape, DType dtype) {
+    this.name = name;
+    this.shape = shape;
+    this.data = Storage.allocate(dtype, shape.size());
+    this.grad = Storage.allocate(dtype, shape.size());
+  }
+
+  /** The parameter's name, e.g. {@code weight_ih_l0}. */
+  public String name() {
+    return name;
+  }
+
+  /** The parameter's shape. */
+  public Shape shape() {
+    return shape;
+  }
+
+  /** The dtype of value and gradient. */
+  public DType dtype() {
+    return data.dtype();
+  }
+
+  /** The element count. */
+  public int size() {
+    return shape.size();
+  }
+
+  /** The live value, for kernels and optimizers. */
+  public Storage data() {
+    return data;
+  }
+
+  /** The live gradient, which backward passes add to. */
+  public Storage grad() {
+    return grad;
+  }
+
+  /** A snapshot of the value. */
+  public Tensor value() {
+    return Tensor.adopt(data.copy(), shape);
+  }
+
+  /** A snapshot of the gradient. */
+  public Tensor gradient() {
+    return Tensor.adopt(grad.copy(), shape);
+  }
+
+  /**
+   * Replaces the value with {@code t}, converted to this parameter's dtype.
+   *
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public void set(Tensor t) {
+    checkArgument(t.shape().equals(shape), "parameter %s expected shape %s but got %s", name,
+        shape, t.shape());
+    t.to(dtype()).copyInto(data, 0);
+  }
+
+  /** Sets the gradient to zero. */
+  public void zeroGrad() {
+    grad.fill(0, grad.length(), 0);
+  }
+
+  @Override public String toString() {
+    return name + " " + shape;
+  }
+}

@@ -1,0 +1,295 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * A multi-layer, optionally bidirectional recurrent stack as {@code torch.nn.RNN}, {@code LSTM}
+ * and {@code GRU} build it: same parameters, names, gate order and shapes.
+ *
+ * <p>Layer {@code l} scans its cell over the output sequence of layer {@code l-1} (the input for
+ * {@code l = 0}); a bidirectional layer runs a second, reverse direction and concatenates the two
+ * outputs {@code [forward, reverse]} along the features.
+ *
+ * <p>Shapes (N batch, L sequence length, D = 2 if bidirectional else 1, H hidden, H_in input):
+ *
+ * <table>
+ *   <caption>tensors of {@link #forward}</caption>
+ *   <tr><td>input</td><td>{@code [L, N, H_in]}, or {@code [N, L, H_in]} when batch-first</td></tr>
+ *   <tr><td>h0, c0</td><td>{@code [num_layers * D, N, H]}, optional (zeros)</td></tr>
+ *   <tr><td>output</td><td>{@code [L, N, D * H]}, or {@code [N, L, D * H]} when batch-first</td></tr>
+ *   <tr><td>h_n, c_n</td><td>{@code [num_layers * D, N, H]}</td></tr>
+ * </table>
+ *
+ * <p>Immutable apart from parameter values; safe for concurrent {@link #forward} calls.
+ */
+public final class RecurrentStack {
+  /** Which torch module: the cell and its nonlinearity. */
+  public enum Mode {
+    /** {@code torch.nn.RNN(nonlinearity='tanh')}. */
+    RNN_TANH,
+    /** {@code torch.nn.RNN(nonlinearity='relu')}. */
+    RNN_RELU,
+    /** {@code torch.nn.LSTM}. */
+    LSTM,
+    /** {@code torch.nn.GRU}. */
+    GRU;
+
+    /** The torch mode name: {@code rnn_tanh}, {@code rnn_relu}, {@code lstm}, {@code gru}. */
+    public String torchName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * Parses a torch mode name.
+     *
+     * @throws IllegalArgumentException naming the accepted ones
+     */
+    public static Mode parse(String name) {
+      for (Mode m : values()) {
+        if (m.torchName().equals(name)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException(
+          "mode expected one of rnn_tanh, rnn_relu, lstm, gru but got '" + name + "'");
+    }
+
+    /** A new cell of this mode. */
+    public Cell cell(int inputSize, int hiddenSize) {
+      switch (this) {
+        case RNN_TANH:
+          return new ElmanCell(inputSize, hiddenSize, Activation.TANH);
+        case RNN_RELU:
+          return new ElmanCell(inputSize, hiddenSize, Activation.RELU);
+        case LSTM:
+          return new LstmCell(inputSize, hiddenSize);
+        default:
+          return new GruCell(inputSize, hiddenSize);
+      }
+    }
+  }
+
+  /**
+   * What a forward pass returns.
+   *
+   * @param output the output sequence
+   * @param hN the final hidden states
+   * @param cN the final cell states (LSTM), or null
+   */
+  public record Result(Tensor output, Tensor hN, Tensor cN) {}
+
+  private final Mode mode;
+  private final int inputSize;
+  private final int hiddenSize;
+  private final int numLayers;
+  private final boolean bias;
+  private final boolean bidirectional;
+  private final DType dtype;
+  private final ImmutableList<ImmutableList<Recurrence>> layers;
+  private final ImmutableMap<String, Parameter> parameters;
+
+  /**
+   * A stack with zero parameters; call {@link #initialize(long)} or load them.
+   *
+   * @throws IllegalArgumentException if a size or the layer count is below 1
+   */
+  public RecurrentStack(Mode mode, int inputSize, int hiddenSize, int numLayers, boolean bias,
+      boolean bidirectional, DType dtype) {
+    this.mode = checkNotNull(mode, "mode");
+    checkArgument(inputSize >= 1, "input_size must be >= 1 but got %s", inputSize);
+    checkArgument(hiddenSize >= 1, "hidden_size must be >= 1 but got %s", hiddenSize);
+    checkArgument(numLayers >= 1, "num_layers must be >= 1 but got %s", numLayers);
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.numLayers = numLayers;
+    this.bias = bias;
+    this.bidirectional = bidirectional;
+    this.dtype = checkNotNull(dtype, "dtype");
+    ImmutableList.Builder<ImmutableList<Recurrence>> ls = ImmutableList.builder();
+    ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
+    int d = bidirectional ? 2 : 1;
+    for (int l = 0; l < numLayers; l++) {
+      int in = l == 0 ? inputSize : d * hiddenSize;
+      List<Recurrence> dirs = new ArrayList<>();
+      for (int r = 0; r < d; r++) {
+        Recurrence rec = new Recurrence(mode.cell(in, hiddenSize), r == 1,
+            "_l" + l + (r == 1 ? "_reverse" : ""), dtype, bias, bias);
+        dirs.add(rec);
+        for (Parameter p : rec.parameters()) {
+          ps.put(p.name(), p);
+        }
+      }
+      ls.add(ImmutableList.copyOf(dirs));
+    }
+    this.layers = ls.build();
+    this.parameters = ps.buildOrThrow();
+  }
+
+  /** Torch's initialisation, uniform in {@code [-1/sqrt(H), 1/sqrt(H)]}, from a seed. */
+  public RecurrentStack initialize(long seed) {
+    Random rnd = new Random(seed);
+    for (List<Recurrence> dirs : layers) {
+      for (Recurrence r : dirs) {
+        r.initialize(rnd);
+      }
+    }
+    return this;
+  }
+
+  /** The parameters by torch name, in torch's {@code named_parameters()} order. */
+  public ImmutableMap<String, Parameter> parameters() {
+    return parameters;
+  }
+
+  /** The recurrences of layer {@code l}: one, or two (forward, reverse). */
+  public ImmutableList<Recurrence> layer(int l) {
+    return layers.get(l);
+  }
+
+  /** The torch module this stack mirrors. */
+  public Mode mode() {
+    return mode;
+  }
+
+  /** {@code H_in}. */
+  public int inputSize() {
+    return inputSize;
+  }
+
+  /** {@code H}. */
+  public int hiddenSize() {
+    return hiddenSize;
+  }
+
+  /** The number of layers. */
+  public int numLayers() {
+    return numLayers;
+  }
+
+  /** Whether the layers have biases. */
+  public boolean bias() {
+    return bias;
+  }
+
+  /** Whether each layer runs a reverse direction too. */
+  public boolean bidirectional() {
+    return bidirectional;
+  }
+
+  /** {@code D}: 2 if bidirectional, else 1. */
+  public int directions() {
+    return bidirectional ? 2 : 1;
+  }
+
+  /** The dtype of parameters, inputs and outputs. */
+  public DType dtype() {
+    return dtype;
+  }
+
+  /** How many state tensors: 2 for LSTM, else 1. */
+  public int stateCount() {
+    return mode == Mode.LSTM ? 2 : 1;
+  }
+
+  /** E.g. {@code lstm(input_size=3, hidden_size=5, num_layers=2, bidirectional)}. */
+  public String describe() {
+    return mode.torchName() + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize
+        + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
+        + (bidirectional ? ", bidirectional" : "") + ")";
+  }
+
+  /** The forward pass from zero initial states. */
+  public Result forward(Tensor input, boolean batchFirst) {
+    return forward(input, batchFirst, null, null);
+  }
+
+  /**
+   * The forward pass, as {@code torch.nn.RNN/LSTM/GRU.forward(input, h0 or (h0, c0))}.
+   *
+   * @param h0 initial hidden states, or null for zeros
+   * @param c0 initial cell states (LSTM only), or null for zeros
+   * @throws IllegalArgumentException if a shape or dtype does not fit, naming expected and actual
+   */
+  public Result forward(Tensor input, boolean batchFirst, Tensor h0, Tensor c0) {
+    Tensor x = timeMajor(input, batchFirst);
+    int seq = x.dim(0);
+    int batch = x.dim(1);
+    Storage[][] init = initialStates(batch, h0, c0);
+    int d = directions();
+    int width = d * hiddenSize;
+    Storage layerIn = x.storage();
+    Storage hn = Storage.allocate(dtype, numLayers * d * batch * hiddenSize);
+    Storage cn = stateCount() == 2 ? Storage.allocate(dtype, hn.length()) : null;
+    for (int l = 0; l < numLayers; l++) {
+      Storage out = Storage.allocate(dtype, seq * batch * width);
+      for (int r = 0; r < d; r++) {
+        int slot = l * d + r;
+        Recurrence.Trace tr = layers.get(l).get(r).forward(layerIn, seq, batch, init[slot], false);
+        tr.copyOutput(out, r * hiddenSize, width);
+        tr.copyFinalState(0, hn, slot * batch * hiddenSize);
+        if (cn != null) {
+          tr.copyFinalState(1, cn, slot * batch * hiddenSize);
+        }
+      }
+      layerIn = out;
+    }
+    Tensor output = Tensor.adopt(layerIn, Shape.of(seq, batch, width));
+    Shape stateShape = Shape.of(numLayers * d, batch, hiddenSize);
+    return new Result(batchFirst ? output.transpose(0, 1) : output, Tensor.adopt(hn, stateShape),
+        cn == null ? null : Tensor.adopt(cn, stateShape));
+  }
+
+  /**
+   * The input as time-major {@code [L, N, H_in]}, after checking its rank, feature size and dtype.
+   */
+  public Tensor timeMajor(Tensor input, boolean batchFirst) {
+    String expected = batchFirst ? "[batch, seq, " + inputSize + "]"
+        : "[seq, batch, " + inputSize + "]";
+    checkArgument(input.rank() == 3 && input.dim(2) == inputSize,
+        "%s expected input of shape %s but got %s", describe(), expected, input.shape());
+    checkArgument(input.dim(0) >= 1 && input.dim(1) >= 1,
+        "%s expected a non-empty input of shape %s but got %s", describe(), expected,
+        input.shape());
+    checkArgument(input.dtype() == dtype, "%s expected input of dtype %s but got %s", describe(),
+        dtype.torchName(), input.dtype().torchName());
+    return batchFirst ? input.transpose(0, 1) : input;
+  }
+
+  /**
+   * The initial states per (layer, direction) slot, each {@code [N, H]}, after checking shapes.
+   */
+  public Storage[][] initialStates(int batch, Tensor h0, Tensor c0) {
+    checkArgument(c0 == null || stateCount() == 2, "%s takes no c0 (only lstm has a cell state)",
+        describe());
+    int slots = numLayers * directions();
+    Storage[][] init = new Storage[slots][stateCount()];
+    Tensor[] given = {h0, c0};
+    String[] names = {"h0", "c0"};
+    for (int k = 0; k < stateCount(); k++) {
+      Tensor s = given[k];
+      if (s == null) {
+        continue;
+      }
+      checkArgument(s.rank() == 3 && s.dim(0) == slots && s.dim(1) == batch
+              && s.dim(2) == hiddenSize, "%s expected %s of shape [%s, %s, %s] but got %s",
+          describe(), names[k], slots, batch, hiddenSize, s.shape());
+      checkArgument(s.dtype() == dtype, "%s expected %s of dtype %s but got %s", describe(),
+          names[k], dtype.torchName(), s.dtype().torchName());
+      int n = batch * hiddenSize;
+      for (int slot = 0; slot < slots; slot++) {
+        Storage st = Storage.allocate(dtype, n);
+        st.copyFrom(s.storage(), slot * n, 0, n);
+        init[slot][k] = st;
+      }
+    }
+    return init;
+  }
+}

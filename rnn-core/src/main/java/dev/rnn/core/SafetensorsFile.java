@@ -1,0 +1,106 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import com.google.common.collect.ImmutableMap;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The tensors and metadata of one safetensors file, as {@link Safetensors#read} returns them.
+ *
+ * <p>Immutable: the maps cannot be changed and the tensors never change. Tensors are in the order
+ * of their data in the file (by {@code data_offsets}), which for files this library writes is the
+ * order they were written in.
+ */
+public final class SafetensorsFile {
+  private static final int NAMES_SHOWN = 10;
+
+  private final String source;
+  private final ImmutableMap<String, Tensor> tensors;
+  private final ImmutableMap<String, String> metadata;
+
+  SafetensorsFile(
+      String source, ImmutableMap<String, Tensor> tensors, ImmutableMap<String, String> metadata) {
+    this.source = source;
+    this.tensors = tensors;
+    this.metadata = metadata;
+  }
+
+  /** The file name (or other source name) the tensors were read from, as used in messages. */
+  public String source() {
+    return source;
+  }
+
+  /** Every tensor by name, in the order of their data in the file. */
+  public ImmutableMap<String, Tensor> tensors() {
+    return tensors;
+  }
+
+  /** The {@code __metadata__} string map; empty if the file has none. */
+  public ImmutableMap<String, String> metadata() {
+    return metadata;
+  }
+
+  /**
+   * The tensor named {@code name}.
+   *
+   * @throws SafetensorsException if the file has no tensor of that name; the message names the
+   *     file and lists the tensors it has
+   */
+  public Tensor tensor(String name) {
+    checkNotNull(name, "name");
+    Tensor t = tensors.get(name);
+    if (t == null) {
+      throw new SafetensorsException(String.format("%s has no tensor '%s'; it has %s",
+          source, name, describe(tensors.keySet(), "tensors")));
+    }
+    return t;
+  }
+
+  /** The tensor named {@code name}, or empty if the file has none of that name. */
+  public Optional<Tensor> find(String name) {
+    checkNotNull(name, "name");
+    return Optional.ofNullable(tensors.get(name));
+  }
+
+  /**
+   * The metadata value of {@code key}.
+   *
+   * @throws SafetensorsException if the metadata has no such key; the message names the file and
+   *     lists the keys it has
+   */
+  public String metadata(String key) {
+    checkNotNull(key, "key");
+    String value = metadata.get(key);
+    if (value == null) {
+      throw new SafetensorsException(String.format("%s has no metadata key '%s'; it has %s",
+          source, key, describe(metadata.keySet(), "metadata keys")));
+    }
+    return value;
+  }
+
+  /** The source and tensor names, e.g. {@code SafetensorsFile(x.safetensors: input, h0)}. */
+  @Override
+  public String toString() {
+    return "SafetensorsFile(" + source + ": " + describe(tensors.keySet(), "tensors") + ")";
+  }
+
+  /** {@code a, b and c}, or the first names and {@code and 7 more}, or {@code no tensors}. */
+  private static String describe(Set<String> names, String what) {
+    if (names.isEmpty()) {
+      return "no " + what;
+    }
+    StringBuilder sb = new StringBuilder();
+    int i = 0;
+    for (String n : names) {
+      if (i == NAMES_SHOWN) {
+        return sb.append(" and ").append(names.size() - i).append(" more").toString();
+      }
+      boolean last = i == names.size() - 1;
+      sb.append(i == 0 ? "" : last ? " and " : ", ").append('\'').append(n).append('\'');
+      i++;
+    }
+    return sb.toString();
+  }
+}

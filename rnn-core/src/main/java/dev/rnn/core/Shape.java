@@ -1,0 +1,86 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
+
+/**
+ * The immutable dimensions of a {@link Tensor}, outermost first (row-major).
+ *
+ * <p>A shape of rank 0 is a scalar with one element. Every dimension is at least 0.
+ */
+public final class Shape {
+  private final int[] dims;
+  private final int size;
+
+  private Shape(int[] dims) {
+    long n = 1;
+    for (int i = 0; i < dims.length; i++) {
+      checkArgument(dims[i] >= 0, "shape %s has a negative dimension %s at index %s",
+          Arrays.toString(dims), dims[i], i);
+      n *= dims[i];
+      checkArgument(n <= Integer.MAX_VALUE - 8, "shape %s has more than 2^31 - 9 elements",
+          Arrays.toString(dims));
+    }
+    this.dims = dims;
+    this.size = (int) n;
+  }
+
+  /**
+   * The shape with these dimensions.
+   *
+   * @throws IllegalArgumentException if a dimension is negative or the element count overflows
+   */
+  public static Shape of(int... dims) {
+    return new Shape(dims.clone());
+  }
+
+  /** The number of dimensions. */
+  public int rank() {
+    return dims.length;
+  }
+
+  /** Dimension {@code i}; negative {@code i} counts from the end as in torch. */
+  public int dim(int i) {
+    int k = i < 0 ? dims.length + i : i;
+    checkArgument(k >= 0 && k < dims.length, "dimension %s out of range for shape %s", i, this);
+    return dims[k];
+  }
+
+  /** A copy of the dimensions. */
+  public int[] dims() {
+    return dims.clone();
+  }
+
+  /** The number of elements: the product of the dimensions. */
+  public int size() {
+    return size;
+  }
+
+  /** The row-major stride of every dimension, in elements. */
+  int[] strides() {
+    int[] s = new int[dims.length];
+    int acc = 1;
+    for (int i = dims.length - 1; i >= 0; i--) {
+      s[i] = acc;
+      acc *= dims[i];
+    }
+    return s;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Shape && Arrays.equals(dims, ((Shape) o).dims);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(dims);
+  }
+
+  /** As torch prints sizes, e.g. {@code [2, 5, 4]}. */
+  @Override
+  public String toString() {
+    return Arrays.toString(dims);
+  }
+}

@@ -1,0 +1,366 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
+
+/**
+ * A flat, mutable, row-major array of one {@link DType}: the working memory of kernels.
+ *
+ * <p>A {@link Tensor} is a {@link Shape} over a storage that nobody changes once the tensor is
+ * handed out; a bare storage is mutable and belongs to whoever allocated it (a scan's workspace, a
+ * parameter's value or gradient). Everything above this class is dtype-free: the dtype-specific
+ * code lives here, in {@link F32} and {@link F64}, kept mirrored line by line, and in the fused gate
+ * kernels of the cells.
+ *
+ * <p>Matrices are row-major blocks given by an offset and a leading dimension (the row stride), so a
+ * time slice of {@code [seq, batch, features]} or a gate block of a weight matrix is used in place.
+ */
+public abstract class Storage {
+  Storage() {}
+
+  /** A zero-filled storage of {@code length} elements. */
+  public static Storage allocate(DType dtype, int length) {
+    checkArgument(length >= 0, "storage length must be >= 0 but got %s", length);
+    return dtype == DType.FLOAT32 ? new F32(new float[length]) : new F64(new double[length]);
+  }
+
+  /** Wraps {@code data} without copying: the storage and the caller share it. */
+  public static Storage wrap(float[] data) {
+    return new F32(data);
+  }
+
+  /** Wraps {@code data} without copying: the storage and the caller share it. */
+  public static Storage wrap(double[] data) {
+    return new F64(data);
+  }
+
+  /** The element type. */
+  public abstract DType dtype();
+
+  /** The number of elements. */
+  public abstract int length();
+
+  /** Element {@code i}, widened to double. */
+  public abstract double get(int i);
+
+  /** Sets element {@code i} (narrowed to float for float32). */
+  public abstract void set(int i, double v);
+
+  /** A new storage holding a copy of the elements. */
+  public abstract Storage copy();
+
+  /** A new storage of {@code dtype} holding the elements, converted. */
+  public abstract Storage to(DType dtype);
+
+  /** Sets {@code n} elements from {@code off} to {@code v}. */
+  public abstract void fill(int off, int n, double v);
+
+  /** Copies {@code n} elements from {@code src[srcOff..]} to {@code this[off..]}. */
+  public abstract void copyFrom(Storage src, int srcOff, int off, int n);
+
+  /**
+   * Copies a {@code rows x cols} block: {@code this[off + r*ld + c] = src[srcOff + r*srcLd + c]}.
+   */
+  public abstract void copyBlock(
+      Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols);
+
+  /** {@code this[off + i] += alpha * x[xOff + i]} for {@code i < n}. */
+  public abstract void axpy(int n, double alpha, Storage x, int xOff, int off);
+
+  /** {@code this[off + i] *= alpha} for {@code i < n}. */
+  public abstract void scale(int off, int n, double alpha);
+
+  /** Adds {@code bias[bOff..bOff+cols)} to each of {@code rows} rows of width {@code cols}. */
+  public abstract void addRowVector(int off, int rows, int cols, Storage bias, int bOff);
+
+  /** Fills each of {@code rows} rows of width {@code cols} with {@code bias[bOff..bOff+cols)}. */
+  public abstract void setRows(int off, int rows, int cols, Storage bias, int bOff);
+
+  /** {@code this[off + c] += sum_r m[mOff + r*cols + c]}: the column sums, for bias gradients. */
+  public abstract void addColumnSums(Storage m, int mOff, int rows, int cols, int off);
+
+  /** The sum of {@code n} elements from {@code off}, accumulated in double. */
+  public abstract double sum(int off, int n);
+
+  /** The sum of squares of all elements, accumulated in double. */
+  public abstract double sumOfSquares();
+
+  /** Whether every element is finite (no NaN or infinity). */
+  public abstract boolean allFinite();
+
+  /**
+   * Row-major general matrix product through BLAS:
+   * {@code C = alpha * op(A) * op(B) + beta * C} with {@code op(X) = X} or {@code X^T}.
+   *
+   * <p>{@code C} is this storage at {@code cOff} with leading dimension {@code ldc}; {@code op(A)}
+   * is {@code m x k}, {@code op(B)} is {@code k x n}, {@code C} is {@code m x n}. All three share
+   * this storage's dtype.
+   */
+  public final void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+      Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff, int ldc) {
+    checkArgument(a.dtype() == dtype() && b.dtype() == dtype(),
+        "gemm expected one dtype but got A %s, B %s, C %s", a.dtype(), b.dtype(), dtype());
+    if (m == 0 || n == 0) {
+      return;
+    }
+    if (k == 0) {
+      if (beta != 1) {
+        for (int r = 0; r < m; r++) {
+          scale(cOff + r * ldc, n, beta);
+        }
+      }
+      return;
+    }
+    // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+    Blas.gemm(transB, transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, beta, this, cOff, ldc);
+  }
+
+  /** Float32 storage: the default, for speed. */
+  public static final class F32 extends Storage {
+    /** The elements; shared, not copied. */
+    public final float[] a;
+
+    F32(float[] a) {
+      this.a = a;
+    }
+
+    @Override public DType dtype() {
+      return DType.FLOAT32;
+    }
+
+    @Override public int length() {
+      return a.length;
+    }
+
+    @Override public double get(int i) {
+      return a[i];
+    }
+
+    @Override public void set(int i, double v) {
+      a[i] = (float) v;
+    }
+
+    @Override public Storage copy() {
+      return new F32(a.clone());
+    }
+
+    @Override public Storage to(DType dtype) {
+      if (dtype == DType.FLOAT32) {
+        return copy();
+      }
+      double[] d = new double[a.length];
+      for (int i = 0; i < a.length; i++) {
+        d[i] = a[i];
+      }
+      return new F64(d);
+    }
+
+    @Override public void fill(int off, int n, double v) {
+      Arrays.fill(a, off, off + n, (float) v);
+    }
+
+    @Override public void copyFrom(Storage src, int srcOff, int off, int n) {
+      System.arraycopy(((F32) src).a, srcOff, a, off, n);
+    }
+
+    @Override public void copyBlock(
+        Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols) {
+      float[] s = ((F32) src).a;
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(s, srcOff + r * srcLd, a, off + r * ld, cols);
+      }
+    }
+
+    @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
+      float[] xa = ((F32) x).a;
+      float al = (float) alpha;
+      for (int i = 0; i < n; i++) {
+        a[off + i] += al * xa[xOff + i];
+      }
+    }
+
+    @Override public void scale(int off, int n, double alpha) {
+      float al = (float) alpha;
+      for (int i = off; i < off + n; i++) {
+        a[i] *= al;
+      }
+    }
+
+    @Override public void addRowVector(int off, int rows, int cols, Storage bias, int bOff) {
+      float[] b = ((F32) bias).a;
+      for (int r = 0; r < rows; r++) {
+        int o = off + r * cols;
+        for (int c = 0; c < cols; c++) {
+          a[o + c] += b[bOff + c];
+        }
+      }
+    }
+
+    @Override public void setRows(int off, int rows, int cols, Storage bias, int bOff) {
+      float[] b = ((F32) bias).a;
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(b, bOff, a, off + r * cols, cols);
+      }
+    }
+
+    @Override public void addColumnSums(Storage m, int mOff, int rows, int cols, int off) {
+      float[] x = ((F32) m).a;
+      for (int r = 0; r < rows; r++) {
+        int o = mOff + r * cols;
+        for (int c = 0; c < cols; c++) {
+          a[off + c] += x[o + c];
+        }
+      }
+    }
+
+    @Override public double sum(int off, int n) {
+      double s = 0;
+      for (int i = off; i < off + n; i++) {
+        s += a[i];
+      }
+      return s;
+    }
+
+    @Override public double sumOfSquares() {
+      double s = 0;
+      for (float v : a) {
+        s += (double) v * v;
+      }
+      return s;
+    }
+
+    @Override public boolean allFinite() {
+      for (float v : a) {
+        if (!Float.isFinite(v)) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Float64 storage: for gradient checks and exact comparisons. Mirrors {@link F32}. */
+  public static final class F64 extends Storage {
+    /** The elements; shared, not copied. */
+    public final double[] a;
+
+    F64(double[] a) {
+      this.a = a;
+    }
+
+    @Override public DType dtype() {
+      return DType.FLOAT64;
+    }
+
+    @Override public int length() {
+      return a.length;
+    }
+
+    @Override public double get(int i) {
+      return a[i];
+    }
+
+    @Override public void set(int i, double v) {
+      a[i] = v;
+    }
+
+    @Override public Storage copy() {
+      return new F64(a.clone());
+    }
+
+    @Override public Storage to(DType dtype) {
+      if (dtype == DType.FLOAT64) {
+        return copy();
+      }
+      float[] f = new float[a.length];
+      for (int i = 0; i < a.length; i++) {
+        f[i] = (float) a[i];
+      }
+      return new F32(f);
+    }
+
+    @Override public void fill(int off, int n, double v) {
+      Arrays.fill(a, off, off + n, v);
+    }
+
+    @Override public void copyFrom(Storage src, int srcOff, int off, int n) {
+      System.arraycopy(((F64) src).a, srcOff, a, off, n);
+    }
+
+    @Override public void copyBlock(
+        Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols) {
+      double[] s = ((F64) src).a;
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(s, srcOff + r * srcLd, a, off + r * ld, cols);
+      }
+    }
+
+    @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
+      double[] xa = ((F64) x).a;
+      double al = alpha;
+      for (int i = 0; i < n; i++) {
+        a[off + i] += al * xa[xOff + i];
+      }
+    }
+
+    @Override public void scale(int off, int n, double alpha) {
+      double al = alpha;
+      for (int i = off; i < off + n; i++) {
+        a[i] *= al;
+      }
+    }
+
+    @Override public void addRowVector(int off, int rows, int cols, Storage bias, int bOff) {
+      double[] b = ((F64) bias).a;
+      for (int r = 0; r < rows; r++) {
+        int o = off + r * cols;
+        for (int c = 0; c < cols; c++) {
+          a[o + c] += b[bOff + c];
+        }
+      }
+    }
+
+    @Override public void setRows(int off, int rows, int cols, Storage bias, int bOff) {
+      double[] b = ((F64) bias).a;
+      for (int r = 0; r < rows; r++) {
+        System.arraycopy(b, bOff, a, off + r * cols, cols);
+      }
+    }
+
+    @Override public void addColumnSums(Storage m, int mOff, int rows, int cols, int off) {
+      double[] x = ((F64) m).a;
+      for (int r = 0; r < rows; r++) {
+        int o = mOff + r * cols;
+        for (int c = 0; c < cols; c++) {
+          a[off + c] += x[o + c];
+        }
+      }
+    }
+
+    @Override public double sum(int off, int n) {
+      double s = 0;
+      for (int i = off; i < off + n; i++) {
+        s += a[i];
+      }
+      return s;
+    }
+
+    @Override public double sumOfSquares() {
+      double s = 0;
+      for (double v : a) {
+        s += v * v;
+      }
+      return s;
+    }
+
+    @Override public boolean allFinite() {
+      for (double v : a) {
+        if (!Double.isFinite(v)) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+}

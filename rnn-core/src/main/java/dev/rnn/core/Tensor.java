@@ -1,0 +1,545 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.function.DoubleUnaryOperator;
+
+/**
+ * A dense, row-major, immutable n-dimensional array of float32 or float64 numbers.
+ *
+ * <p>Its data is one flat primitive array (a {@link Storage}) with a {@link Shape}. Every operation
+ * returns a new tensor; a tensor handed to a user never changes under them. Factories copy the
+ * arrays they are given, and accessors return copies.
+ *
+ * <p>Shapes of recurrent data follow torch: {@code [seq, batch, features]} (time-major) or {@code
+ * [batch, seq, features]} (batch-first).
+ */
+public final class Tensor {
+  private final Shape shape;
+  private final Storage storage;
+
+  private Tensor(Shape shape, Storage storage) {
+    this.shape = shape;
+    this.storage = storage;
+  }
+
+  // ---- factories --------------------------------------------------------------------------
+
+  /**
+   * A float32 tensor holding a copy of {@code data}.
+   *
+   * @throws IllegalArgumentException if {@code data.length} differs from the shape's element count
+   */
+  public static Tensor of(float[] data, int... shape) {
+    return adopt(Storage.wrap(data.clone()), checkedShape(data.length, shape));
+  }
+
+  /**
+   * A float64 tensor holding a copy of {@code data}.
+   *
+   * @throws IllegalArgumentException if {@code data.length} differs from the shape's element count
+   */
+  public static Tensor of(double[] data, int... shape) {
+    return adopt(Storage.wrap(data.clone()), checkedShape(data.length, shape));
+  }
+
+  /** A float64 matrix {@code [rows.length, rows[0].length]} from rows, e.g. {@code {{1,1},{2,2}}}. */
+  public static Tensor ofRows(double[][] rows) {
+    checkArgument(rows.length > 0, "ofRows expected at least one row but got none");
+    int cols = rows[0].length;
+    double[] d = new double[rows.length * cols];
+    for (int r = 0; r < rows.length; r++) {
+      checkArgument(rows[r].length == cols,
+          "ofRows expected rows of length %s but row %s has length %s", cols, r, rows[r].length);
+      System.arraycopy(rows[r], 0, d, r * cols, cols);
+    }
+    return adopt(Storage.wrap(d), Shape.of(rows.length, cols));
+  }
+
+  /** A tensor of zeros. */
+  public static Tensor zeros(DType dtype, int... shape) {
+    Shape s = Shape.of(shape);
+    return adopt(Storage.allocate(dtype, s.size()), s);
+  }
+
+  /** A tensor with every element {@code value}. */
+  public static Tensor full(DType dtype, double value, int... shape) {
+    Shape s = Shape.of(shape);
+    Storage st = Storage.allocate(dtype, s.size());
+    st.fill(0, s.size(), value);
+    return adopt(st, s);
+  }
+
+  /** Standard normal samples from {@code new Random(seed)}, so equal seeds give equal tensors. */
+  public static Tensor randn(DType dtype, long seed, int... shape) {
+    Shape s = Shape.of(shape);
+    Storage st = Storage.allocate(dtype, s.size());
+    Random rnd = new Random(seed);
+    for (int i = 0; i < s.size(); i++) {
+      st.set(i, rnd.nextGaussian());
+    }
+    return adopt(st, s);
+  }
+
+  /** Uniform samples in {@code [low, high)} from {@code new Random(seed)}. */
+  public static Tensor uniform(DType dtype, long seed, double low, double high, int... shape) {
+    Shape s = Shape.of(shape);
+    Storage st = Storage.allocate(dtype, s.size());
+    Random rnd = new Random(seed);
+    for (int i = 0; i < s.size(); i++) {
+      st.set(i, low + (high - low) * rnd.nextDouble());
+    }
+    return adopt(st, s);
+  }
+
+  /**
+   * A tensor over {@code storage} without a copy. The caller hands the storage over and must not
+   * change it afterwards: this is how kernels return results without copying them.
+   *
+   * @throws IllegalArgumentException if the storage length differs from the shape's element count
+   */
+  public static Tensor adopt(Storage storage, Shape shape) {
+    checkArgument(storage.length() == shape.size(),
+        "storage of %s elements does not fit shape %s of %s elements",
+        storage.length(), shape, shape.size());
+    return new Tensor(shape, storage);
+  }
+
+  private static Shape checkedShape(int length, int[] dims) {
+    Shape s = Shape.of(dims);
+    checkArgument(s.size() == length, "data of %s elements does not fit shape %s of %s elements",
+        length, s, s.size());
+    return s;
+  }
+
+  // ---- accessors --------------------------------------------------------------------------
+
+  /** The shape. */
+  public Shape shape() {
+    return shape;
+  }
+
+  /** The dtype. */
+  public DType dtype() {
+    return storage.dtype();
+  }
+
+  /** The number of dimensions. */
+  public int rank() {
+    return shape.rank();
+  }
+
+  /** Dimension {@code i}; negative counts from the end. */
+  public int dim(int i) {
+    return shape.dim(i);
+  }
+
+  /** The number of elements. */
+  public int size() {
+    return shape.size();
+  }
+
+  /**
+   * The element at {@code index}, widened to double.
+   *
+   * @throws IllegalArgumentException if the index has the wrong rank or is out of bounds
+   */
+  public double get(int... index) {
+    checkArgument(index.length == rank(), "get expected %s indices for shape %s but got %s",
+        rank(), shape, index.length);
+    int flat = 0;
+    for (int i = 0; i < index.length; i++) {
+      checkArgument(index[i] >= 0 && index[i] < shape.dim(i),
+          "index %s out of bounds for shape %s", Arrays.toString(index), shape);
+      flat = flat * shape.dim(i) + index[i];
+    }
+    return storage.get(flat);
+  }
+
+  /** The element at row-major position {@code i}, widened to double. */
+  public double at(int i) {
+    checkArgument(i >= 0 && i < size(), "flat index %s out of bounds for %s elements", i, size());
+    return storage.get(i);
+  }
+
+  /** A copy of the elements in row-major order, as floats. */
+  public float[] toFloatArray() {
+    return ((Storage.F32) storage.to(DType.FLOAT32)).a;
+  }
+
+  /** A copy of the elements in row-major order, as doubles. */
+  public double[] toDoubleArray() {
+    return ((Storage.F64) storage.to(DType.FLOAT64)).a;
+  }
+
+  /** A copy of the storage, for kernels that write into their own memory. */
+  public Storage copyStorage() {
+    return storage.copy();
+  }
+
+  /** Copies the elements into {@code dst} from {@code off}; dtypes must match. */
+  public void copyInto(Storage dst, int off) {
+    checkArgument(dst.dtype() == dtype(), "copyInto expected a %s storage but got %s",
+        dtype(), dst.dtype());
+    dst.copyFrom(storage, 0, off, size());
+  }
+
+  /** The storage, read-only by contract: kernels of this package read it in place. */
+  Storage storage() {
+    return storage;
+  }
+
+  // ---- shape operations ---------------------------------------------------------------------
+
+  /** This tensor converted to {@code dtype} (itself if it already has it). */
+  public Tensor to(DType dtype) {
+    return dtype == dtype() ? this : new Tensor(shape, storage.to(dtype));
+  }
+
+  /**
+   * The same elements with another shape of equal element count; one dimension may be -1.
+   *
+   * @throws IllegalArgumentException if the element counts differ
+   */
+  public Tensor reshape(int... dims) {
+    int[] d = dims.clone();
+    int infer = -1;
+    int known = 1;
+    for (int i = 0; i < d.length; i++) {
+      if (d[i] == -1) {
+        checkArgument(infer < 0, "reshape %s has more than one -1", Arrays.toString(dims));
+        infer = i;
+      } else {
+        known *= d[i];
+      }
+    }
+    if (infer >= 0) {
+      checkArgument(known > 0 && size() % known == 0, "cannot reshape %s to %s", shape,
+          Arrays.toString(dims));
+      d[infer] = size() / known;
+    }
+    Shape s = Shape.of(d);
+    checkArgument(s.size() == size(), "cannot reshape %s (%s elements) to %s (%s elements)",
+        shape, size(), s, s.size());
+    return new Tensor(s, storage);
+  }
+
+  /**
+   * Swaps dimensions {@code a} and {@code b} (negative counts from the end), copying the data
+   * into the new row-major order.
+   */
+  public Tensor transpose(int a, int b) {
+    int r = rank();
+    int da = a < 0 ? r + a : a;
+    int db = b < 0 ? r + b : b;
+    checkArgument(da >= 0 && da < r && db >= 0 && db < r,
+        "transpose(%s, %s) out of range for shape %s", a, b, shape);
+    if (da == db) {
+      return this;
+    }
+    int[] perm = new int[r];
+    for (int i = 0; i < r; i++) {
+      perm[i] = i;
+    }
+    perm[da] = db;
+    perm[db] = da;
+    return permute(perm);
+  }
+
+  /** The dimensions reordered: result dimension {@code i} is this tensor's {@code perm[i]}. */
+  public Tensor permute(int... perm) {
+    checkArgument(perm.length == rank(), "permute expected %s dimensions but got %s", rank(),
+        perm.length);
+    int[] src = shape.dims();
+    int[] srcStride = shape.strides();
+    int[] dims = new int[perm.length];
+    int[] stride = new int[perm.length];
+    boolean[] seen = new boolean[perm.length];
+    for (int i = 0; i < perm.length; i++) {
+      checkArgument(perm[i] >= 0 && perm[i] < rank() && !seen[perm[i]],
+          "permute expected a permutation of 0..%s but got %s", rank() - 1, Arrays.toString(perm));
+      seen[perm[i]] = true;
+      dims[i] = src[perm[i]];
+      stride[i] = srcStride[perm[i]];
+    }
+    Shape out = Shape.of(dims);
+    Storage dst = Storage.allocate(dtype(), size());
+    if (size() > 0) {
+      int[] idx = new int[dims.length];
+      int inner = dims.length - 1;
+      for (int o = 0; o < size(); ) {
+        int base = 0;
+        for (int i = 0; i < inner; i++) {
+          base += idx[i] * stride[i];
+        }
+        int n = inner < 0 ? 1 : dims[inner];
+        int s = inner < 0 ? 0 : stride[inner];
+        for (int j = 0; j < n; j++) {
+          dst.set(o++, storage.get(base + j * s));
+        }
+        for (int i = inner - 1; i >= 0; i--) {
+          if (++idx[i] < dims[i]) {
+            break;
+          }
+          idx[i] = 0;
+        }
+      }
+    }
+    return new Tensor(out, dst);
+  }
+
+  /**
+   * The elements with index {@code from <= i < to} along dimension {@code dim}.
+   *
+   * @throws IllegalArgumentException if the range is out of bounds
+   */
+  public Tensor slice(int dim, int from, int to) {
+    int d = dim < 0 ? rank() + dim : dim;
+    checkArgument(d >= 0 && d < rank(), "slice dimension %s out of range for shape %s", dim, shape);
+    checkArgument(0 <= from && from <= to && to <= shape.dim(d),
+        "slice [%s, %s) out of bounds for dimension %s of shape %s", from, to, d, shape);
+    int[] dims = shape.dims();
+    int outer = 1;
+    for (int i = 0; i < d; i++) {
+      outer *= dims[i];
+    }
+    int inner = 1;
+    for (int i = d + 1; i < dims.length; i++) {
+      inner *= dims[i];
+    }
+    int len = dims[d];
+    dims[d] = to - from;
+    Shape out = Shape.of(dims);
+    Storage dst = Storage.allocate(dtype(), out.size());
+    int block = (to - from) * inner;
+    for (int o = 0; o < outer; o++) {
+      dst.copyFrom(storage, (o * len + from) * inner, o * block, block);
+    }
+    return new Tensor(out, dst);
+  }
+
+  /** The sub-tensor at {@code index} along {@code dim}, which is removed from the shape. */
+  public Tensor select(int dim, int index) {
+    int d = dim < 0 ? rank() + dim : dim;
+    checkArgument(d >= 0 && d < rank(), "select dimension %s out of range for shape %s", dim,
+        shape);
+    checkArgument(index >= 0 && index < shape.dim(d),
+        "select index %s out of bounds for dimension %s of shape %s", index, d, shape);
+    Tensor s = slice(d, index, index + 1);
+    int[] dims = new int[rank() - 1];
+    for (int i = 0, j = 0; i < rank(); i++) {
+      if (i != d) {
+        dims[j++] = shape.dim(i);
+      }
+    }
+    return new Tensor(Shape.of(dims), s.storage);
+  }
+
+  /**
+   * Joins tensors along {@code dim}; every other dimension and the dtype must agree.
+   *
+   * @throws IllegalArgumentException if shapes or dtypes differ, or the list is empty
+   */
+  public static Tensor concat(int dim, List<Tensor> parts) {
+    checkArgument(!parts.isEmpty(), "concat expected at least one tensor but got none");
+    Tensor first = parts.get(0);
+    int d = dim < 0 ? first.rank() + dim : dim;
+    checkArgument(d >= 0 && d < first.rank(), "concat dimension %s out of range for shape %s",
+        dim, first.shape);
+    int[] dims = first.shape.dims();
+    int total = 0;
+    for (Tensor t : parts) {
+      checkArgument(t.dtype() == first.dtype(), "concat expected dtype %s but got %s",
+          first.dtype(), t.dtype());
+      checkArgument(t.rank() == first.rank(), "concat expected rank %s but got shape %s",
+          first.rank(), t.shape);
+      for (int i = 0; i < dims.length; i++) {
+        checkArgument(i == d || t.shape.dim(i) == dims[i],
+            "concat along %s expected shape %s outside that dimension but got %s", d,
+            first.shape, t.shape);
+      }
+      total += t.shape.dim(d);
+    }
+    int outer = 1;
+    for (int i = 0; i < d; i++) {
+      outer *= dims[i];
+    }
+    int inner = 1;
+    for (int i = d + 1; i < dims.length; i++) {
+      inner *= dims[i];
+    }
+    dims[d] = total;
+    Shape out = Shape.of(dims);
+    Storage dst = Storage.allocate(first.dtype(), out.size());
+    int at = 0;
+    for (Tensor t : parts) {
+      int block = t.shape.dim(d) * inner;
+      for (int o = 0; o < outer; o++) {
+        dst.copyFrom(t.storage, o * block, o * total * inner + at, block);
+      }
+      at += block;
+    }
+    return new Tensor(out, dst);
+  }
+
+  // ---- arithmetic ---------------------------------------------------------------------------
+
+  /** Elementwise {@code this + other}; shapes and dtypes must be equal. */
+  public Tensor add(Tensor other) {
+    checkSame("add", other);
+    Storage dst = storage.copy();
+    dst.axpy(size(), 1, other.storage, 0, 0);
+    return new Tensor(shape, dst);
+  }
+
+  /** Elementwise {@code this - other}; shapes and dtypes must be equal. */
+  public Tensor sub(Tensor other) {
+    checkSame("sub", other);
+    Storage dst = storage.copy();
+    dst.axpy(size(), -1, other.storage, 0, 0);
+    return new Tensor(shape, dst);
+  }
+
+  /** Elementwise (Hadamard) {@code this * other}; shapes and dtypes must be equal. */
+  public Tensor mul(Tensor other) {
+    checkSame("mul", other);
+    Storage dst = Storage.allocate(dtype(), size());
+    for (int i = 0; i < size(); i++) {
+      dst.set(i, storage.get(i) * other.storage.get(i));
+    }
+    return new Tensor(shape, dst);
+  }
+
+  /** {@code alpha * this}. */
+  public Tensor scale(double alpha) {
+    Storage dst = storage.copy();
+    dst.scale(0, size(), alpha);
+    return new Tensor(shape, dst);
+  }
+
+  /** {@code f} applied to every element (computed in double, stored in this dtype). */
+  public Tensor map(DoubleUnaryOperator f) {
+    Storage dst = Storage.allocate(dtype(), size());
+    for (int i = 0; i < size(); i++) {
+      dst.set(i, f.applyAsDouble(storage.get(i)));
+    }
+    return new Tensor(shape, dst);
+  }
+
+  /** Elementwise {@code tanh}. */
+  public Tensor tanh() {
+    return map(Math::tanh);
+  }
+
+  /** Elementwise {@code max(0, x)}. */
+  public Tensor relu() {
+    return map(x -> x > 0 ? x : 0);
+  }
+
+  /** Elementwise {@code 1 / (1 + exp(-x))}. */
+  public Tensor sigmoid() {
+    return map(x -> 1 / (1 + Math.exp(-x)));
+  }
+
+  /** The sum of all elements, accumulated in double. */
+  public double sum() {
+    return storage.sum(0, size());
+  }
+
+  /**
+   * The matrix product {@code this [m, k] x other [k, n] -> [m, n]} through BLAS gemm.
+   *
+   * @throws IllegalArgumentException if either is not a matrix, the inner sizes differ or the
+   *     dtypes differ
+   */
+  public Tensor matmul(Tensor other) {
+    checkArgument(rank() == 2 && other.rank() == 2,
+        "matmul expected two matrices but got shapes %s and %s", shape, other.shape);
+    checkArgument(dim(1) == other.dim(0),
+        "matmul expected inner sizes to agree but got %s x %s", shape, other.shape);
+    checkArgument(dtype() == other.dtype(), "matmul expected one dtype but got %s and %s",
+        dtype(), other.dtype());
+    int m = dim(0);
+    int k = dim(1);
+    int n = other.dim(1);
+    Storage c = Storage.allocate(dtype(), m * n);
+    c.gemm(false, false, m, n, k, 1, storage, 0, Math.max(1, k), other.storage, 0,
+        Math.max(1, n), 0, 0, Math.max(1, n));
+    return new Tensor(Shape.of(m, n), c);
+  }
+
+  /** The largest {@code |this - other|} over all elements, in double. */
+  public double maxAbsDiff(Tensor other) {
+    checkArgument(shape.equals(other.shape), "maxAbsDiff expected shape %s but got %s", shape,
+        other.shape);
+    double m = 0;
+    for (int i = 0; i < size(); i++) {
+      double d = Math.abs(storage.get(i) - other.storage.get(i));
+      if (!(d <= m)) {
+        m = d; // NaN propagates
+      }
+    }
+    return m;
+  }
+
+  /**
+   * Whether {@code |this - expected| <= atol + rtol * |expected|} for every element, as
+   * {@code torch.allclose}; NaN is never close.
+   */
+  public boolean allClose(Tensor expected, double atol, double rtol) {
+    if (!shape.equals(expected.shape)) {
+      return false;
+    }
+    for (int i = 0; i < size(); i++) {
+      double e = expected.storage.get(i);
+      if (!(Math.abs(storage.get(i) - e) <= atol + rtol * Math.abs(e))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private void checkSame(String op, Tensor other) {
+    checkArgument(shape.equals(other.shape), "%s expected shape %s but got %s", op, shape,
+        other.shape);
+    checkArgument(dtype() == other.dtype(), "%s expected dtype %s but got %s", op, dtype(),
+        other.dtype());
+  }
+
+  /** Equal when shape, dtype and every element are equal. */
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof Tensor)) {
+      return false;
+    }
+    Tensor t = (Tensor) o;
+    if (!shape.equals(t.shape) || dtype() != t.dtype()) {
+      return false;
+    }
+    return dtype() == DType.FLOAT32
+        ? Arrays.equals(((Storage.F32) storage).a, ((Storage.F32) t.storage).a)
+        : Arrays.equals(((Storage.F64) storage).a, ((Storage.F64) t.storage).a);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * shape.hashCode() + (dtype() == DType.FLOAT32
+        ? Arrays.hashCode(((Storage.F32) storage).a)
+        : Arrays.hashCode(((Storage.F64) storage).a));
+  }
+
+  /** E.g. {@code Tensor(float32 [2, 3]: [1.0, 2.0, ...])}, at most 8 elements shown. */
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("Tensor(").append(dtype().torchName()).append(' ')
+        .append(shape).append(": [");
+    int n = Math.min(size(), 8);
+    for (int i = 0; i < n; i++) {
+      sb.append(i > 0 ? ", " : "").append(storage.get(i));
+    }
+    return sb.append(size() > n ? ", ...])" : "])").toString();
+  }
+}

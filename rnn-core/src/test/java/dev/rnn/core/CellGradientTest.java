@@ -1,0 +1,136 @@
+package dev.rnn.core;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Finite differences in float64 against every cell's analytic backward, through the scan: the
+ * gradient of {@code L = sum(out * gOut) + sum(state_T * gState)} with respect to every weight,
+ * bias, input element and initial state element.
+ */
+class CellGradientTest {
+  private static final double EPS = 1e-6;
+
+  static Stream<Arguments> cells() {
+    return Stream.of(
+        Arguments.of("elman tanh, one step", (Supplier<Cell>) () -> new ElmanCell(3, 4, Activation.TANH), 1, false),
+        Arguments.of("elman tanh", (Supplier<Cell>) () -> new ElmanCell(3, 4, Activation.TANH), 4, false),
+        Arguments.of("elman relu", (Supplier<Cell>) () -> new ElmanCell(3, 4, Activation.RELU), 4, false),
+        Arguments.of("elman sigmoid", (Supplier<Cell>) () -> new ElmanCell(3, 4, Activation.SIGMOID), 4, false),
+        Arguments.of("elman identity", (Supplier<Cell>) () -> new ElmanCell(3, 4, Activation.IDENTITY), 4, false),
+        Arguments.of("lstm, one step", (Supplier<Cell>) () -> new LstmCell(3, 4), 1, false),
+        Arguments.of("lstm", (Supplier<Cell>) () -> new LstmCell(3, 4), 4, false),
+        Arguments.of("lstm reverse", (Supplier<Cell>) () -> new LstmCell(3, 4), 4, true),
+        Arguments.of("gru, one step", (Supplier<Cell>) () -> new GruCell(3, 4), 1, false),
+        Arguments.of("gru", (Supplier<Cell>) () -> new GruCell(3, 4), 4, false),
+        Arguments.of("gru reverse", (Supplier<Cell>) () -> new GruCell(3, 4), 4, true));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cells")
+  void analyticGradientsMatchCentralDifferences(String name, Supplier<Cell> factory, int seq,
+      boolean reverse) {
+    Cell cell = factory.get();
+    int batch = 2;
+    Recurrence rec = new Recurrence(cell, reverse, "", DType.FLOAT64, true, true);
+    rec.initialize(new Random(7));
+    Random rnd = new Random(11);
+    Storage x = random(rnd, seq * batch * cell.inputSize());
+    Storage[] init = new Storage[cell.stateCount()];
+    Storage[] gState = new Storage[cell.stateCount()];
+    for (int k = 0; k < init.length; k++) {
+      init[k] = random(rnd, batch * cell.hiddenSize());
+      gState[k] = random(rnd, batch * cell.hiddenSize());
+    }
+    Storage gOut = random(rnd, seq * batch * cell.hiddenSize());
+
+    Recurrence.Trace tr = rec.forward(x, seq, batch, init, true);
+    tr.beginBackward();
+    for (int k = 0; k < init.length; k++) {
+      tr.addFinalStateGradient(k, gState[k], 0);
+    }
+    for (int p = seq - 1; p >= 0; p--) {
+      tr.backwardStep(p, gOut, 0, cell.hiddenSize());
+    }
+    Storage dx = Storage.allocate(DType.FLOAT64, x.length());
+    tr.finishBackward(dx);
+
+    Supplier<Double> loss = () -> loss(rec, x, seq, batch, init, gOut, gState);
+    List<Executable> checks = new ArrayList<>();
+    for (Parameter p : rec.parameters()) {
+      checks.add(compare(p.name(), p.data(), p.grad(), loss));
+    }
+    checks.add(compare("input", x, dx, loss));
+    for (int k = 0; k < init.length; k++) {
+      checks.add(compare("initial state " + k, init[k], tr.stateGradient(k), loss));
+    }
+    assertAll(checks);
+  }
+
+  private static double loss(Recurrence rec, Storage x, int seq, int batch, Storage[] init,
+      Storage gOut, Storage[] gState) {
+    Recurrence.Trace tr = rec.forward(x, seq, batch, init, false);
+    int h = rec.cell().hiddenSize();
+    Storage out = Storage.allocate(DType.FLOAT64, seq * batch * h);
+    tr.copyOutput(out, 0, h);
+    double l = dot(out, gOut);
+    for (int k = 0; k < init.length; k++) {
+      Storage s = Storage.allocate(DType.FLOAT64, batch * h);
+      tr.copyFinalState(k, s, 0);
+      l += dot(s, gState[k]);
+    }
+    return l;
+  }
+
+  private static Executable compare(String what, Storage values, Storage analytic,
+      Supplier<Double> loss) {
+    double[] numeric = new double[values.length()];
+    for (int i = 0; i < values.length(); i++) {
+      double v = values.get(i);
+      values.set(i, v + EPS);
+      double up = loss.get();
+      values.set(i, v - EPS);
+      double down = loss.get();
+      values.set(i, v);
+      numeric[i] = (up - down) / (2 * EPS);
+    }
+    double[] a = new double[values.length()];
+    for (int i = 0; i < a.length; i++) {
+      a[i] = analytic.get(i);
+    }
+    return () -> {
+      for (int i = 0; i < a.length; i++) {
+        double tol = 1e-7 + 1e-6 * Math.abs(numeric[i]);
+        int index = i;
+        assertTrue(Math.abs(a[i] - numeric[i]) <= tol, () -> what + "[" + index + "]: analytic "
+            + a[index] + " but central difference " + numeric[index]);
+      }
+    };
+  }
+
+  private static Storage random(Random rnd, int n) {
+    Storage s = Storage.allocate(DType.FLOAT64, n);
+    for (int i = 0; i < n; i++) {
+      s.set(i, rnd.nextGaussian());
+    }
+    return s;
+  }
+
+  private static double dot(Storage a, Storage b) {
+    double s = 0;
+    for (int i = 0; i < a.length(); i++) {
+      s += a.get(i) * b.get(i);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,55 @@
+package dev.rnn.core;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The forward pass of every torch reference case: output, h_n and c_n within tolerance. */
+class TorchCaseForwardTest {
+  static final Path CASES = Path.of("src/test/resources/torch-cases");
+
+  static Stream<Path> cases() throws IOException {
+    try (Stream<Path> s = Files.list(CASES)) {
+      return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList().stream();
+    }
+  }
+
+  @Test
+  void allThirtyTwoPublicCasesAreHere() throws IOException {
+    assertEquals(32, cases().count());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void forwardMatchesTorch(Path file) throws IOException {
+    TorchCase c = TorchCase.read(file);
+    RecurrentStack.Result r = c.forward();
+    List<Executable> checks = new ArrayList<>();
+    checks.add(check(c, "output", r.output()));
+    checks.add(check(c, "h_n", r.hN()));
+    if (c.expected().containsKey("c_n")) {
+      checks.add(check(c, "c_n", r.cN()));
+    }
+    assertAll(checks);
+  }
+
+  private static Executable check(TorchCase c, String name, Tensor actual) {
+    Tensor expected = c.expected().get(name);
+    return () -> {
+      assertEquals(expected.shape(), actual.shape(), name + " shape");
+      assertTrue(c.close(actual, expected),
+          () -> name + " max abs error " + actual.maxAbsDiff(expected));
+    };
+  }
+}
