@@ -294,14 +294,17 @@ public final class Recurrence {
      * visited from {@code T-1} down): adds the output gradient of time {@code time(p)}, read from
      * {@code dOut} at {@code off + t*N*ld + n*ld} like {@link #copyOutput}, then runs the cell's
      * backward and carries the state gradient to step {@code p - 1}.
+     *
+     * @return {@code ||dL/dh_t||}, the norm of the total gradient reaching {@code h_t}
      */
-    public void backwardStep(int p, Storage dOut, int off, int ld) {
+    public double backwardStep(int p, Storage dOut, int off, int ld) {
       int t = time(p);
       if (dOut != null) {
         for (int n = 0; n < batch; n++) {
           dCur[0].axpy(hidden, 1, dOut, off + t * batch * ld + n * ld, n * hidden);
         }
       }
+      double norm = Math.sqrt(dCur[0].sumOfSquares());
       point(p, t);
       step.savedOff = p * batch * cell.savedSize();
       step.dxp = dxp;
@@ -320,6 +323,7 @@ public final class Recurrence {
       Storage[] swap = dCur;
       dCur = dOther;
       dOther = swap;
+      return norm;
     }
 
     /**

@@ -1,0 +1,33 @@
+package dev.rnn.autograd;
+
+import dev.rnn.core.Activation;
+import dev.rnn.core.Storage;
+
+/**
+ * A pointwise activation outside any recurrence: {@code y = f(x)}, {@code dx += dy * f'(x)} with
+ * {@code f'} computed from {@code y} (see {@link Activation}).
+ */
+public final class Activate {
+  private Activate() {}
+
+  /** {@code f(x)} elementwise. */
+  public static Value apply(Graph g, Activation f, Value x) {
+    int n = x.shape().size();
+    Storage y = x.data().copy();
+    f.applyInPlace(y, 0, n);
+    Value result = g.result(x.shape(), y, x);
+    g.record(new Node(f.label()) {
+      @Override protected void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy == null || !x.requiresGrad()) {
+          return;
+        }
+        Storage dx = x.grad();
+        for (int i = 0; i < n; i++) {
+          dx.set(i, dx.get(i) + dy.get(i) * f.derivativeFromOutput(y.get(i)));
+        }
+      }
+    });
+    return result;
+  }
+}

@@ -1,0 +1,136 @@
+package dev.rnn.autograd;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import com.google.common.collect.ImmutableList;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.Shape;
+import dev.rnn.core.Storage;
+import dev.rnn.core.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The record of one forward computation, unrolled in time: every op appends a {@link Node} in the
+ * order it runs, which is a topological order; {@link #backward} walks the nodes in reverse.
+ *
+ * <p>A graph made by {@link #inference()} records nothing: ops compute their results only. A
+ * graph is used by one thread, for one forward and at most one backward.
+ */
+public final class Graph {
+  private final boolean recording;
+  private final List<Node> nodes = new ArrayList<>();
+  private final List<GradientFlow.Entry> flow = new ArrayList<>();
+  private boolean backwardDone;
+
+  private Graph(boolean recording) {
+    this.recording = recording;
+  }
+
+  /** A graph that records for backward. */
+  public static Graph training() {
+    return new Graph(true);
+  }
+
+  /** A graph that records nothing: forward only, no memory kept for backward. */
+  public static Graph inference() {
+    return new Graph(false);
+  }
+
+  /** Whether ops record nodes for backward. */
+  public boolean recording() {
+    return recording;
+  }
+
+  /** The recorded nodes, in forward order. */
+  public ImmutableList<Node> nodes() {
+    return ImmutableList.copyOf(nodes);
+  }
+
+  /** A value that takes no gradient (data, targets). */
+  public Value constant(Tensor t) {
+    return new Value(t.shape(), t.copyStorage(), false);
+  }
+
+  /** A value whose gradient backward computes (an input whose gradient is wanted, h0, c0). */
+  public Value variable(Tensor t) {
+    return new Value(t.shape(), t.copyStorage(), recording);
+  }
+
+  /** A value sharing a parameter's data and gradient: backward accumulates into the parameter. */
+  public Value parameter(Parameter p) {
+    return new Value(p.shape(), p.data(), recording, p.grad());
+  }
+
+  /** A new value over {@code data}, taking gradient if the graph records and any input does. */
+  Value result(Shape shape, Storage data, Value... inputs) {
+    boolean rg = false;
+    for (Value v : inputs) {
+      rg |= v != null && v.requiresGrad();
+    }
+    return new Value(shape, data, recording && rg);
+  }
+
+  /** Appends a node; ops call this after computing their forward. */
+  void record(Node node) {
+    if (recording) {
+      nodes.add(node);
+    }
+  }
+
+  /** Adds an entry of the gradient-flow report. */
+  void recordFlow(GradientFlow.Entry e) {
+    flow.add(e);
+  }
+
+  /**
+   * Backpropagates from a one-element value (a loss): its gradient is set to 1 and every node
+   * runs its backward, last first.
+   *
+   * @throws IllegalStateException if nothing was recorded, or backward already ran
+   * @throws IllegalArgumentException if the value has more than one element
+   */
+  public void backward(Value loss) {
+    checkArgument(loss.shape().size() == 1, "backward expected a one-element loss but got shape %s",
+        loss.shape());
+    loss.grad().set(0, 1);
+    backward();
+  }
+
+  /**
+   * Backpropagates gradients already seeded into outputs with {@link #seed}: for {@code L =
+   * sum(output * g)}, seed {@code g} into {@code output}.
+   */
+  public void backward() {
+    checkState(recording, "backward needs a graph made by Graph.training()");
+    checkState(!backwardDone, "backward already ran on this graph");
+    backwardDone = true;
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).backward();
+    }
+  }
+
+  /**
+   * Adds {@code g} to the gradient of {@code v}, as the upstream gradient of an output.
+   *
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public void seed(Value v, Tensor g) {
+    checkArgument(v.shape().equals(g.shape()), "seed expected a gradient of shape %s but got %s",
+        v.shape(), g.shape());
+    if (v.requiresGrad()) {
+      Storage s = g.to(v.dtype()).copyStorage();
+      v.grad().axpy(s.length(), 1, s, 0, 0);
+    }
+  }
+
+  /**
+   * The norm of {@code dL/dh_t} for every recurrent layer, direction and time step, in the order
+   * backward visited them: available after {@link #backward}.
+   */
+  public GradientFlow gradientFlow() {
+    checkState(backwardDone, "the gradient flow is known after backward");
+    return new GradientFlow(flow);
+  }
+}

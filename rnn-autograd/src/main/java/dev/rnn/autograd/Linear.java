@@ -1,0 +1,59 @@
+package dev.rnn.autograd;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.rnn.core.Shape;
+import dev.rnn.core.Storage;
+
+/**
+ * The dense (fully connected) op on the last dimension: {@code y = x W^T + b}.
+ *
+ * <pre>
+ *   forward:  Y = X W^T + b          X [R, in] (all leading dimensions flattened), W [out, in]
+ *   backward: dX += dY W,  dW += dY^T X,  db += colsum(dY)      one gemm each
+ * </pre>
+ */
+public final class Linear {
+  private Linear() {}
+
+  /**
+   * {@code x W^T + b} over the last dimension of {@code x}; {@code b} may be null.
+   *
+   * @throws IllegalArgumentException if {@code x}'s last dimension differs from {@code W}'s
+   *     columns, naming both shapes
+   */
+  public static Value apply(Graph g, Value x, Value w, Value b) {
+    int in = w.dim(1);
+    int out = w.dim(0);
+    checkArgument(x.dim(-1) == in, "dense(%s, %s) expected input with last dimension %s but got %s",
+        in, out, in, x.shape());
+    int rows = x.shape().size() / in;
+    int[] dims = x.shape().dims();
+    dims[dims.length - 1] = out;
+    Storage y = Storage.allocate(x.dtype(), rows * out);
+    if (b != null) {
+      y.setRows(0, rows, out, b.data(), 0);
+    }
+    y.gemm(false, true, rows, out, in, 1, x.data(), 0, in, w.data(), 0, in, b == null ? 0 : 1, 0,
+        out);
+    Value result = g.result(Shape.of(dims), y, x, w, b);
+    g.record(new Node("dense(" + in + ", " + out + ")") {
+      @Override protected void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy == null) {
+          return;
+        }
+        if (x.requiresGrad()) {
+          x.grad().gemm(false, false, rows, in, out, 1, dy, 0, out, w.data(), 0, in, 1, 0, in);
+        }
+        if (w.requiresGrad()) {
+          w.grad().gemm(true, false, out, in, rows, 1, dy, 0, out, x.data(), 0, in, 1, 0, in);
+        }
+        if (b != null && b.requiresGrad()) {
+          b.grad().addColumnSums(dy, 0, rows, out, 0);
+        }
+      }
+    });
+    return result;
+  }
+}

@@ -1,0 +1,30 @@
+package dev.rnn.autograd;
+
+/**
+ * One operation recorded in a {@link Graph}: whatever its backward needs, saved by its forward,
+ * and the backward itself, which adds the gradients of its inputs from the gradients of its
+ * outputs.
+ *
+ * <p>A recurrent layer records one node per (layer, direction, time step) cell application,
+ * between a node for its input projection and one for its final states.
+ */
+public abstract class Node {
+  private final String label;
+
+  /** A node described by {@code label}, e.g. {@code lstm(3, 5) step 4}. */
+  protected Node(String label) {
+    this.label = label;
+  }
+
+  /** What the node computes, for {@code describe()} and graphs. */
+  public String label() {
+    return label;
+  }
+
+  /** Adds the gradients of the inputs, from the gradients of the outputs. */
+  protected abstract void backward();
+
+  @Override public String toString() {
+    return label;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.rnn.autograd;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import dev.rnn.core.Shape;
+import dev.rnn.core.Storage;
+
+/**
+ * Ops on the time axis of time-major sequences {@code [T, N, F]}: the last step, and the
+ * batch-first/time-first swap.
+ */
+public final class Steps {
+  private Steps() {}
+
+  /**
+   * The output of the final time step, {@code [T, N, F] -> [N, F]}; backward puts {@code dy} at
+   * step {@code T-1} and zeros elsewhere.
+   */
+  public static Value last(Graph g, Value x) {
+    checkArgument(x.shape().rank() == 3, "lastStep expected [seq, batch, features] but got %s",
+        x.shape());
+    int t = x.dim(0);
+    int n = x.dim(1) * x.dim(2);
+    Storage y = Storage.allocate(x.dtype(), n);
+    y.copyFrom(x.data(), (t - 1) * n, 0, n);
+    Value result = g.result(Shape.of(x.dim(1), x.dim(2)), y, x);
+    g.record(new Node("lastStep") {
+      @Override protected void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy != null && x.requiresGrad()) {
+          x.grad().axpy(n, 1, dy, 0, (t - 1) * n);
+        }
+      }
+    });
+    return result;
+  }
+
+  /** Swaps the first two dimensions, {@code [A, B, F] -> [B, A, F]}, and back in backward. */
+  public static Value swapBatchAndTime(Graph g, Value x) {
+    checkArgument(x.shape().rank() == 3, "expected a sequence of rank 3 but got %s", x.shape());
+    int a = x.dim(0);
+    int b = x.dim(1);
+    int f = x.dim(2);
+    Storage y = Storage.allocate(x.dtype(), a * b * f);
+    swap(x.data(), y, a, b, f);
+    Value result = g.result(Shape.of(b, a, f), y, x);
+    g.record(new Node("transpose(0, 1)") {
+      @Override protected void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy != null && x.requiresGrad()) {
+          Storage tmp = Storage.allocate(x.dtype(), a * b * f);
+          swap(dy, tmp, b, a, f);
+          x.grad().axpy(a * b * f, 1, tmp, 0, 0);
+        }
+      }
+    });
+    return result;
+  }
+
+  private static void swap(Storage src, Storage dst, int a, int b, int f) {
+    for (int i = 0; i < a; i++) {
+      for (int j = 0; j < b; j++) {
+        dst.copyFrom(src, (i * b + j) * f, (j * a + i) * f, f);
+      }
+    }
+  }
+}

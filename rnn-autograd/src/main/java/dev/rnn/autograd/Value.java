@@ -1,0 +1,92 @@
+package dev.rnn.autograd;
+
+import dev.rnn.core.DType;
+import dev.rnn.core.Shape;
+import dev.rnn.core.Storage;
+import dev.rnn.core.Tensor;
+
+/**
+ * A tensor-valued result in a {@link Graph}: its data and, once backward reaches it, its
+ * gradient.
+ *
+ * <p>Data and gradient are contiguous row-major storages of the value's shape. Recurrent data is
+ * time-major, {@code [T, N, F]}. A value made from a {@link dev.rnn.core.Parameter} shares the
+ * parameter's storages, so backward accumulates straight into the parameter's gradient.
+ */
+public final class Value {
+  private final Shape shape;
+  private final Storage data;
+  private final boolean requiresGrad;
+  private Storage grad;
+
+  Value(Shape shape, Storage data, boolean requiresGrad) {
+    this(shape, data, requiresGrad, null);
+  }
+
+  Value(Shape shape, Storage data, boolean requiresGrad, Storage grad) {
+    this.shape = shape;
+    this.data = data;
+    this.requiresGrad = requiresGrad;
+    this.grad = grad;
+  }
+
+  /** The shape. */
+  public Shape shape() {
+    return shape;
+  }
+
+  /** Dimension {@code i} (negative counts from the end). */
+  public int dim(int i) {
+    return shape.dim(i);
+  }
+
+  /** The dtype. */
+  public DType dtype() {
+    return data.dtype();
+  }
+
+  /** Whether gradients flow into this value during backward. */
+  public boolean requiresGrad() {
+    return requiresGrad;
+  }
+
+  /** A snapshot of the data. */
+  public Tensor tensor() {
+    return Tensor.adopt(data.copy(), shape);
+  }
+
+  /** A snapshot of the gradient (zeros if backward did not reach it). */
+  public Tensor gradient() {
+    return grad == null ? Tensor.zeros(dtype(), shape.dims()) : Tensor.adopt(grad.copy(), shape);
+  }
+
+  /** The scalar of a one-element value. */
+  public double item() {
+    if (shape.size() != 1) {
+      throw new IllegalStateException("item() expects a one-element value but got shape " + shape);
+    }
+    return data.get(0);
+  }
+
+  /** The live data, for ops. */
+  Storage data() {
+    return data;
+  }
+
+  /** The live gradient, allocated (zeros) on first use; ops add to it. */
+  Storage grad() {
+    if (grad == null) {
+      grad = Storage.allocate(data.dtype(), shape.size());
+    }
+    return grad;
+  }
+
+  /** The live gradient, or null if nothing has flowed into it. */
+  Storage gradOrNull() {
+    return grad;
+  }
+
+  @Override public String toString() {
+    return "Value" + shape;
+  }
+}
