@@ -5,6 +5,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Storage;
 import dev.rnn.core.Tensor;
+import java.util.List;
 
 /**
  * Losses over sequences, each with an optional mask of the time steps that count (for padded
@@ -136,6 +137,39 @@ public final class Loss {
             int i = r * c + j;
             double d = p.get(i) - (j == cls[r] ? 1 : 0);
             dz.set(i, dz.get(i) + scale * w * d);
+          }
+        }
+      }
+    });
+    return loss;
+  }
+
+  /**
+   * The sum of one-element losses, {@code L = sum_i L_i}, for objectives with several terms;
+   * backward hands each term the gradient of the sum.
+   *
+   * @throws IllegalArgumentException if a term has more than one element, or there is none
+   */
+  public static Value sum(Graph g, List<Value> terms) {
+    checkArgument(!terms.isEmpty(), "sum expected at least one loss term");
+    double s = 0;
+    for (Value v : terms) {
+      checkArgument(v.shape().size() == 1, "sum expected one-element loss terms but got %s",
+          v.shape());
+      s += v.data().get(0);
+    }
+    Storage out = Storage.allocate(terms.get(0).dtype(), 1);
+    out.set(0, s);
+    Value loss = g.result(Shape.of(), out, terms.toArray(new Value[0]));
+    g.record(new Node("sum") {
+      @Override protected void backward() {
+        Storage dl = loss.gradOrNull();
+        if (dl == null) {
+          return;
+        }
+        for (Value v : terms) {
+          if (v.requiresGrad()) {
+            v.grad().set(0, v.grad().get(0) + dl.get(0));
           }
         }
       }

@@ -64,4 +64,60 @@ public final class Steps {
       }
     }
   }
+
+  /**
+   * Steps {@code from <= t < to} of a time-major sequence, {@code [T, N, F] -> [to - from, N,
+   * F]}; backward adds {@code dy} into those steps.
+   */
+  public static Value slice(Graph g, Value x, int from, int to) {
+    checkArgument(x.shape().rank() == 3, "slice expected [seq, batch, features] but got %s",
+        x.shape());
+    checkArgument(0 <= from && from < to && to <= x.dim(0),
+        "slice [%s, %s) out of bounds for %s steps", from, to, x.dim(0));
+    if (from == 0 && to == x.dim(0)) {
+      return x;
+    }
+    int n = x.dim(1) * x.dim(2);
+    Storage y = Storage.allocate(x.dtype(), (to - from) * n);
+    y.copyFrom(x.data(), from * n, 0, (to - from) * n);
+    Value result = g.result(Shape.of(to - from, x.dim(1), x.dim(2)), y, x);
+    g.record(new Node("steps [" + from + ", " + to + ")") {
+      @Override protected void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy != null && x.requiresGrad()) {
+          x.grad().axpy((to - from) * n, 1, dy, 0, from * n);
+        }
+      }
+    });
+    return result;
+  }
+
+  /** Joins time-major sequences along time, {@code [T1, N, F] + [T2, N, F] -> [T1 + T2, N, F]}. */
+  public static Value concat(Graph g, Value a, Value b) {
+    checkArgument(a.shape().rank() == 3 && b.shape().rank() == 3 && a.dim(1) == b.dim(1)
+            && a.dim(2) == b.dim(2),
+        "concat along time expected [seq, batch, features] with equal batch and features but got"
+            + " %s and %s", a.shape(), b.shape());
+    int na = a.shape().size();
+    int nb = b.shape().size();
+    Storage y = Storage.allocate(a.dtype(), na + nb);
+    y.copyFrom(a.data(), 0, 0, na);
+    y.copyFrom(b.data(), 0, na, nb);
+    Value result = g.result(Shape.of(a.dim(0) + b.dim(0), a.dim(1), a.dim(2)), y, a, b);
+    g.record(new Node("concat time") {
+      @Override protected void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy == null) {
+          return;
+        }
+        if (a.requiresGrad()) {
+          a.grad().axpy(na, 1, dy, 0, 0);
+        }
+        if (b.requiresGrad()) {
+          b.grad().axpy(nb, 1, dy, na, 0);
+        }
+      }
+    });
+    return result;
+  }
 }

@@ -1,0 +1,31 @@
+package dev.rnn.autograd;
+
+import dev.rnn.core.Parameter;
+import java.util.List;
+
+/**
+ * A model that maps a time-major sequence and initial states to an output sequence and final
+ * states, recorded in a {@link Graph}: what {@link Bptt} trains.
+ *
+ * <p>States are values, passed in and returned: a model keeps none between calls. Shapes: input
+ * {@code [T, N, F_in]}, output {@code [T, N, F_out]}; the states are the model's own (for a
+ * recurrent stack, {@code h} and {@code c} of each layer and direction, {@code [N, H]} each).
+ */
+public interface SequenceModel {
+  /** The trainable parameters. */
+  List<Parameter> parameters();
+
+  /**
+   * Records the forward pass over {@code input} from {@code states} (null for the model's
+   * default, zeros), returning the output sequence and the final states.
+   */
+  Forward forward(Graph g, Value input, List<Value> states);
+
+  /**
+   * The result of a forward pass.
+   *
+   * @param output the output sequence {@code [T, N, F_out]}
+   * @param states the final states, in the order {@link #forward} takes them
+   */
+  record Forward(Value output, List<Value> states) {}
+}

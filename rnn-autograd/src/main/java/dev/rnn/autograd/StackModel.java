@@ -1,0 +1,83 @@
+package dev.rnn.autograd;
+
+import com.google.common.collect.ImmutableList;
+import dev.rnn.core.DType;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A torch-style recurrent stack with an optional dense head on every time step: {@code y_t = W
+ * h_t + b} on the top layer's output, as the shared benchmark and many sequence tasks use.
+ *
+ * <p>States: for each (layer, direction) slot in torch's order, {@code h} then (LSTM) {@code c},
+ * each {@code [N, H]}.
+ */
+public final class StackModel implements SequenceModel {
+  private final RecurrentStack stack;
+  private final Parameter headWeight;
+  private final Parameter headBias;
+  private final ImmutableList<Parameter> parameters;
+
+  /**
+   * The stack with a dense head to {@code outputSize} features, or none if {@code outputSize} is
+   * 0; the head is initialised as torch's {@code nn.Linear}, uniform in {@code ±1/sqrt(fan_in)}.
+   */
+  public StackModel(RecurrentStack stack, int outputSize, long seed) {
+    this.stack = stack;
+    List<Parameter> ps = new ArrayList<>(stack.parameters().values());
+    if (outputSize > 0) {
+      int in = stack.directions() * stack.hiddenSize();
+      DType dt = stack.dtype();
+      headWeight = new Parameter("head.weight", Shape.of(outputSize, in), dt);
+      headBias = new Parameter("head.bias", Shape.of(outputSize), dt);
+      Random rnd = new Random(seed);
+      double k = 1 / Math.sqrt(in);
+      for (Parameter p : List.of(headWeight, headBias)) {
+        for (int i = 0; i < p.size(); i++) {
+          p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
+        }
+      }
+      ps.add(headWeight);
+      ps.add(headBias);
+    } else {
+      headWeight = null;
+      headBias = null;
+    }
+    this.parameters = ImmutableList.copyOf(ps);
+  }
+
+  /** The recurrent stack. */
+  public RecurrentStack stack() {
+    return stack;
+  }
+
+  @Override public List<Parameter> parameters() {
+    return parameters;
+  }
+
+  @Override public Forward forward(Graph g, Value input, List<Value> states) {
+    int slots = stack.numLayers() * stack.directions();
+    int k = stack.stateCount();
+    List<List<Value>> init = null;
+    if (states != null) {
+      init = new ArrayList<>();
+      for (int s = 0; s < slots; s++) {
+        init.add(states.subList(s * k, s * k + k));
+      }
+    }
+    StackOp.Result r = StackOp.apply(g, stack, input, init);
+    Value out = r.output();
+    if (headWeight != null) {
+      out = Linear.apply(g, out, g.parameter(headWeight), g.parameter(headBias));
+    }
+    List<Value> finals = new ArrayList<>();
+    for (List<Value> slot : r.finalStates()) {
+      finals.addAll(slot);
+    }
+    return new Forward(out, finals);
+  }
+}

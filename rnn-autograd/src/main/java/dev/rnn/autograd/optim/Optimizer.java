@@ -1,0 +1,45 @@
+package dev.rnn.autograd.optim;
+
+import dev.rnn.core.Parameter;
+import java.util.List;
+
+/**
+ * An update rule that moves parameters against their gradients, one {@link #step()} at a time.
+ *
+ * <p>An optimizer is built over a fixed list of parameters and owns their per-parameter state
+ * (momentum buffers, moment estimates, the step count), allocated once when it is built. It reads
+ * each parameter's live {@link Parameter#grad() gradient} and writes its live {@link
+ * Parameter#data() value}; it never changes the gradient. A training iteration is
+ *
+ * <pre>{@code
+ * optimizer.zeroGrad();                                            // grad = 0
+ * ... forward and backward pass ...                                // grad += dL/dtheta
+ * GradientClipping.clipByGlobalNorm(optimizer.parameters(), 1.0);  // optional
+ * optimizer.step();                                                // theta = update(theta, grad)
+ * }</pre>
+ *
+ * <p>The implementations follow {@code torch.optim} formula for formula, with torch's defaults:
+ * {@link Sgd}, {@link Adam}, {@link AdamW}, {@link RmsProp}.
+ */
+public interface Optimizer {
+  /**
+   * Applies one update to every parameter from its current gradient, and advances the step count.
+   */
+  void step();
+
+  /** Sets the gradient of every parameter to zero, as before a new backward pass. */
+  void zeroGrad();
+
+  /** The parameters this optimizer updates, in the order it was built with; an immutable list. */
+  List<Parameter> parameters();
+
+  /** The learning rate the next {@link #step()} uses. */
+  double learningRate();
+
+  /**
+   * Sets the learning rate of the following steps, for schedules; the state is kept.
+   *
+   * @throws IllegalArgumentException if {@code lr} is negative or NaN
+   */
+  void setLearningRate(double lr);
+}

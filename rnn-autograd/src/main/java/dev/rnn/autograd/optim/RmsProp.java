@@ -1,0 +1,227 @@
+package dev.rnn.autograd.optim;
+
+import static com.google.common.base.Preconditions.checkState;
+
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.Storage;
+import java.util.List;
+
+/**
+ * RMSprop, with optional L2 weight decay, momentum and centering, as {@code torch.optim.RMSprop}.
+ *
+ * <p>One step updates every parameter {@code theta} from its gradient {@code grad} by
+ *
+ * <pre>
+ *   g     = grad + weightDecay * theta
+ *   s     = alpha * s + (1 - alpha) * g * g
+ *   a     = alpha * a + (1 - alpha) * g                       (centered only)
+ *   avg   = centered ? sqrt(s - a * a) + eps : sqrt(s) + eps
+ *   buf   = momentum * buf + g / avg                          (momentum > 0 only)
+ *   theta = momentum > 0 ? theta - lr * buf : theta - lr * g / avg
+ * </pre>
+ *
+ * <p>The square average {@code s}, the gradient average {@code a} and the momentum buffer {@code
+ * buf} start at zero, have the shape and dtype of their parameter and are allocated once, when the
+ * optimizer is built (the last two only when used). Defaults are torch's: {@code lr = 0.01},
+ * {@code alpha = 0.99}, {@code eps = 1e-8}, no weight decay, no momentum, not centered.
+ *
+ * <pre>{@code
+ * Optimizer rmsProp = RmsProp.builder().lr(0.01).alpha(0.9).centered(true).build(params);
+ * }</pre>
+ */
+public final class RmsProp extends AbstractOptimizer {
+  private final double alpha;
+  private final double eps;
+  private final double weightDecay;
+  private final double momentum;
+  private final boolean centered;
+  private final Storage[] s;
+  /** The gradient average; null unless centered. */
+  private final Storage[] a;
+  /** The momentum buffer; null without momentum. */
+  private final Storage[] buf;
+
+  private RmsProp(Builder b, List<Parameter> parameters) {
+    super("RmsProp", parameters, b.lr);
+    this.alpha = b.alpha;
+    this.eps = b.eps;
+    this.weightDecay = b.weightDecay;
+    this.momentum = b.momentum;
+    this.centered = b.centered;
+    this.s = zerosLike();
+    this.a = centered ? zerosLike() : null;
+    this.buf = momentum > 0 ? zerosLike() : null;
+  }
+
+  /** A builder with torch's defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override public void step() {
+    for (int k = 0; k < params.length; k++) {
+      Parameter p = params[k];
+      if (isFloat32(p)) {
+        update(f32(p.data()), f32(p.grad()), f32(s[k]), a == null ? null : f32(a[k]),
+            buf == null ? null : f32(buf[k]));
+      } else {
+        update(f64(p.data()), f64(p.grad()), f64(s[k]), a == null ? null : f64(a[k]),
+            buf == null ? null : f64(buf[k]));
+      }
+    }
+  }
+
+  /** The update of the class comment on float32 arrays; mirrors the float64 loop below. */
+  private void update(float[] theta, float[] grad, float[] s, float[] a, float[] buf) {
+    float lr = (float) learningRate();
+    float weightDecay = (float) this.weightDecay;
+    float alpha = (float) this.alpha;
+    float oneMinusAlpha = (float) (1 - this.alpha);
+    float eps = (float) this.eps;
+    float momentum = (float) this.momentum;
+    for (int i = 0; i < theta.length; i++) {
+      float g = grad[i] + weightDecay * theta[i];
+      float si = alpha * s[i] + oneMinusAlpha * g * g;
+      s[i] = si;
+      float avg;
+      if (a != null) {
+        float ai = alpha * a[i] + oneMinusAlpha * g;
+        a[i] = ai;
+        avg = (float) Math.sqrt(si - ai * ai) + eps;
+      } else {
+        avg = (float) Math.sqrt(si) + eps;
+      }
+      if (buf != null) {
+        float b = momentum * buf[i] + g / avg;
+        buf[i] = b;
+        theta[i] -= lr * b;
+      } else {
+        theta[i] -= lr * g / avg;
+      }
+    }
+  }
+
+  /** The update of the class comment on float64 arrays; mirrors the float32 loop above. */
+  private void update(double[] theta, double[] grad, double[] s, double[] a, double[] buf) {
+    double lr = learningRate();
+    double weightDecay = this.weightDecay;
+    double alpha = this.alpha;
+    double oneMinusAlpha = 1 - this.alpha;
+    double eps = this.eps;
+    double momentum = this.momentum;
+    for (int i = 0; i < theta.length; i++) {
+      double g = grad[i] + weightDecay * theta[i];
+      double si = alpha * s[i] + oneMinusAlpha * g * g;
+      s[i] = si;
+      double avg;
+      if (a != null) {
+        double ai = alpha * a[i] + oneMinusAlpha * g;
+        a[i] = ai;
+        avg = Math.sqrt(si - ai * ai) + eps;
+      } else {
+        avg = Math.sqrt(si) + eps;
+      }
+      if (buf != null) {
+        double b = momentum * buf[i] + g / avg;
+        buf[i] = b;
+        theta[i] -= lr * b;
+      } else {
+        theta[i] -= lr * g / avg;
+      }
+    }
+  }
+
+  @Override public String toString() {
+    return String.format(
+        "RmsProp(lr=%s, alpha=%s, eps=%s, weightDecay=%s, momentum=%s, centered=%s)",
+        learningRate(), alpha, eps, weightDecay, momentum, centered);
+  }
+
+  /** Options of {@link RmsProp}, torch's defaults unless set; each setter checks its range. */
+  public static final class Builder {
+    private double lr = 1e-2;
+    private double alpha = 0.99;
+    private double eps = 1e-8;
+    private double weightDecay;
+    private double momentum;
+    private boolean centered;
+    private boolean built;
+
+    private Builder() {}
+
+    /**
+     * The learning rate {@code lr}; default {@code 0.01}.
+     *
+     * @throws IllegalArgumentException if {@code lr < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder lr(double lr) {
+      this.lr = checkAtLeastZero("lr", lr);
+      return this;
+    }
+
+    /**
+     * The smoothing constant of the averages; default {@code 0.99}.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= alpha <= 1}
+     */
+    @CanIgnoreReturnValue public Builder alpha(double alpha) {
+      this.alpha = checkUpToOne("alpha", alpha);
+      return this;
+    }
+
+    /**
+     * The term added to the denominator for numerical stability; default {@code 1e-8}.
+     *
+     * @throws IllegalArgumentException if {@code eps < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder eps(double eps) {
+      this.eps = checkAtLeastZero("eps", eps);
+      return this;
+    }
+
+    /**
+     * The L2 penalty {@code weightDecay}, added to the gradient as {@code weightDecay * theta};
+     * default {@code 0}.
+     *
+     * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
+      this.weightDecay = checkAtLeastZero("weightDecay", weightDecay);
+      return this;
+    }
+
+    /**
+     * The momentum factor; default {@code 0}, no momentum buffer.
+     *
+     * @throws IllegalArgumentException if {@code momentum < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder momentum(double momentum) {
+      this.momentum = checkAtLeastZero("momentum", momentum);
+      return this;
+    }
+
+    /**
+     * Whether to normalize by the estimated variance of the gradient, {@code s - a * a}, rather
+     * than by its uncentered second moment {@code s}; default {@code false}.
+     */
+    @CanIgnoreReturnValue public Builder centered(boolean centered) {
+      this.centered = centered;
+      return this;
+    }
+
+    /**
+     * An optimizer over {@code parameters} with these options.
+     *
+     * @throws IllegalStateException if this builder already built an optimizer
+     * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice
+     */
+    public RmsProp build(List<Parameter> parameters) {
+      checkState(!built, "this RmsProp.Builder already built an optimizer; "
+          + "call RmsProp.builder() for each optimizer");
+      RmsProp rmsProp = new RmsProp(this, parameters);
+      built = true;
+      return rmsProp;
+    }
+  }
+}

@@ -1,0 +1,185 @@
+package dev.rnn.autograd.optim;
+
+import static com.google.common.base.Preconditions.checkState;
+
+import com.google.errorprone.annotations.CanIgnoreReturnValue;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.Storage;
+import java.util.List;
+
+/**
+ * Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight
+ * decay, as {@code torch.optim.SGD}.
+ *
+ * <p>One step updates every parameter {@code theta} from its gradient {@code grad} by
+ *
+ * <pre>
+ *   g     = grad + weightDecay * theta
+ *   buf   = g                                        on the first step    } only when
+ *   buf   = momentum * buf + (1 - dampening) * g     on later steps       } momentum != 0
+ *   g     = nesterov ? g + momentum * buf : buf                           }
+ *   theta = theta - lr * g
+ * </pre>
+ *
+ * <p>The momentum buffer {@code buf} has the shape and dtype of its parameter and is allocated
+ * once, when the optimizer is built. Defaults are torch's: {@code lr = 1e-3} (torch 2.2 and later;
+ * earlier versions require it), no momentum, no dampening, no Nesterov, no weight decay.
+ *
+ * <pre>{@code
+ * Optimizer sgd = Sgd.builder().lr(0.1).momentum(0.9).nesterov(true).build(params);
+ * }</pre>
+ */
+public final class Sgd extends AbstractOptimizer {
+  private final double momentum;
+  private final double dampening;
+  private final boolean nesterov;
+  private final double weightDecay;
+  /** One momentum buffer per parameter; null without momentum. */
+  private final Storage[] buf;
+  private boolean firstStep = true;
+
+  private Sgd(Builder b, List<Parameter> parameters) {
+    super("Sgd", parameters, b.lr);
+    this.momentum = b.momentum;
+    this.dampening = b.dampening;
+    this.nesterov = b.nesterov;
+    this.weightDecay = b.weightDecay;
+    this.buf = momentum != 0 ? zerosLike() : null;
+  }
+
+  /** A builder with torch's defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override public void step() {
+    for (int k = 0; k < params.length; k++) {
+      Parameter p = params[k];
+      if (isFloat32(p)) {
+        update(f32(p.data()), f32(p.grad()), buf == null ? null : f32(buf[k]));
+      } else {
+        update(f64(p.data()), f64(p.grad()), buf == null ? null : f64(buf[k]));
+      }
+    }
+    firstStep = false;
+  }
+
+  /** The update of the class comment on float32 arrays; mirrors the float64 loop below. */
+  private void update(float[] theta, float[] grad, float[] buf) {
+    float lr = (float) learningRate();
+    float weightDecay = (float) this.weightDecay;
+    float momentum = (float) this.momentum;
+    float oneMinusDampening = (float) (1 - dampening);
+    for (int i = 0; i < theta.length; i++) {
+      float g = grad[i] + weightDecay * theta[i];
+      if (buf != null) {
+        float b = firstStep ? g : momentum * buf[i] + oneMinusDampening * g;
+        buf[i] = b;
+        g = nesterov ? g + momentum * b : b;
+      }
+      theta[i] -= lr * g;
+    }
+  }
+
+  /** The update of the class comment on float64 arrays; mirrors the float32 loop above. */
+  private void update(double[] theta, double[] grad, double[] buf) {
+    double lr = learningRate();
+    double weightDecay = this.weightDecay;
+    double momentum = this.momentum;
+    double oneMinusDampening = 1 - dampening;
+    for (int i = 0; i < theta.length; i++) {
+      double g = grad[i] + weightDecay * theta[i];
+      if (buf != null) {
+        double b = firstStep ? g : momentum * buf[i] + oneMinusDampening * g;
+        buf[i] = b;
+        g = nesterov ? g + momentum * b : b;
+      }
+      theta[i] -= lr * g;
+    }
+  }
+
+  @Override public String toString() {
+    return String.format("Sgd(lr=%s, momentum=%s, dampening=%s, nesterov=%s, weightDecay=%s)",
+        learningRate(), momentum, dampening, nesterov, weightDecay);
+  }
+
+  /** Options of {@link Sgd}, torch's defaults unless set; each setter checks its range. */
+  public static final class Builder {
+    private double lr = 1e-3;
+    private double momentum;
+    private double dampening;
+    private boolean nesterov;
+    private double weightDecay;
+    private boolean built;
+
+    private Builder() {}
+
+    /**
+     * The learning rate {@code lr}; default {@code 1e-3}.
+     *
+     * @throws IllegalArgumentException if {@code lr < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder lr(double lr) {
+      this.lr = checkAtLeastZero("lr", lr);
+      return this;
+    }
+
+    /**
+     * The momentum factor; default {@code 0}, no momentum buffer.
+     *
+     * @throws IllegalArgumentException if {@code momentum < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder momentum(double momentum) {
+      this.momentum = checkAtLeastZero("momentum", momentum);
+      return this;
+    }
+
+    /**
+     * The dampening of the gradient added to the momentum buffer; default {@code 0}.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= dampening <= 1}
+     */
+    @CanIgnoreReturnValue public Builder dampening(double dampening) {
+      this.dampening = checkUpToOne("dampening", dampening);
+      return this;
+    }
+
+    /**
+     * Whether to use Nesterov momentum; default {@code false}. Requires {@code momentum > 0} and
+     * {@code dampening = 0}, checked by {@link #build}.
+     */
+    @CanIgnoreReturnValue public Builder nesterov(boolean nesterov) {
+      this.nesterov = nesterov;
+      return this;
+    }
+
+    /**
+     * The L2 penalty {@code weightDecay}, added to the gradient as {@code weightDecay * theta};
+     * default {@code 0}.
+     *
+     * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+     */
+    @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
+      this.weightDecay = checkAtLeastZero("weightDecay", weightDecay);
+      return this;
+    }
+
+    /**
+     * An optimizer over {@code parameters} with these options.
+     *
+     * @throws IllegalStateException if this builder already built an optimizer, or if Nesterov
+     *     momentum is asked for without {@code momentum > 0} and {@code dampening = 0}
+     * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice
+     */
+    public Sgd build(List<Parameter> parameters) {
+      checkState(!built,
+          "this Sgd.Builder already built an optimizer; call Sgd.builder() for each optimizer");
+      checkState(!nesterov || (momentum > 0 && dampening == 0),
+          "nesterov requires momentum > 0 and dampening = 0 but got momentum %s and dampening %s",
+          momentum, dampening);
+      Sgd sgd = new Sgd(this, parameters);
+      built = true;
+      return sgd;
+    }
+  }
+}
