@@ -135,10 +135,12 @@ public final class Bptt {
       List<Value> init = constants(g, carried);
       List<Tensor> nextStates = null;
       Value out;
+      g.setTimeOffset(s);
       if (nextStart > s && nextStart < e) {
         SequenceModel.Forward a = model.forward(g,
             g.constant(input.slice(0, s, nextStart)), init);
         nextStates = tensors(a.states());
+        g.setTimeOffset(nextStart);
         SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, nextStart, e)),
             a.states());
         out = Steps.concat(g, a.output(), b.output());

@@ -23,6 +23,7 @@ public final class Graph {
   private final List<Node> nodes = new ArrayList<>();
   private final List<GradientFlow.Entry> flow = new ArrayList<>();
   private boolean backwardDone;
+  private int timeOffset;
 
   private Graph(boolean recording) {
     this.recording = recording;
@@ -41,6 +42,19 @@ public final class Graph {
   /** Whether ops record nodes for backward. */
   public boolean recording() {
     return recording;
+  }
+
+  /**
+   * The index in the whole sequence of the first step of the sequences now being recorded: 0,
+   * or the start of a chunk of truncated BPTT. Step labels and the gradient flow use it.
+   */
+  public int timeOffset() {
+    return timeOffset;
+  }
+
+  /** Sets {@link #timeOffset()} for the ops recorded next. */
+  void setTimeOffset(int offset) {
+    this.timeOffset = offset;
   }
 
   /** The recorded nodes, in forward order. */

@@ -59,7 +59,8 @@ public final class Recur {
       }
     }
     boolean record = g.recording();
-    Recurrence.Trace tr = rec.forward(x.data(), seq, batch, init0, record);
+    int offset = g.timeOffset();
+    Recurrence.Trace tr = rec.forward(x.data(), seq, batch, init0, record, offset);
     Storage out = Storage.allocate(x.dtype(), seq * batch * hidden);
     tr.copyOutput(out, 0, hidden);
     Value output = new Value(Shape.of(seq, batch, hidden), out, record);
@@ -86,7 +87,7 @@ public final class Recur {
       });
       for (int p = 0; p < seq; p++) {
         int step = p;
-        int t = tr.time(p);
+        int t = offset + tr.time(p);
         g.record(new Node(label + (rec.reverse() ? " reverse" : "") + " step " + t) {
           @Override protected void backward() {
             double norm = tr.backwardStep(step, output.gradOrNull(), 0, hidden);

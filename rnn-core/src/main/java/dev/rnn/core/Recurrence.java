@@ -124,6 +124,16 @@ public final class Recurrence {
    *     holds only the states
    */
   public Trace forward(Storage x, int seq, int batch, Storage[] init, boolean record) {
+    return forward(x, seq, batch, init, record, 0);
+  }
+
+  /**
+   * As {@link #forward(Storage, int, int, Storage[], boolean)}, for a sequence whose first step is
+   * step {@code timeOffset} of a longer one (a chunk of truncated BPTT): {@link Step#time()}
+   * counts from there.
+   */
+  public Trace forward(Storage x, int seq, int batch, Storage[] init, boolean record,
+      int timeOffset) {
     checkArgument(seq >= 1 && batch >= 1, "%s expected seq >= 1 and batch >= 1 but got %s and %s",
         cell.describe(), seq, batch);
     checkArgument(x.length() == seq * batch * cell.inputSize(),
@@ -131,7 +141,7 @@ public final class Recurrence {
         cell.inputSize(), x.length());
     checkArgument(x.dtype() == dtype(), "%s expected input of dtype %s but got %s",
         cell.describe(), dtype(), x.dtype());
-    Trace tr = new Trace(x, seq, batch, record);
+    Trace tr = new Trace(x, seq, batch, record, timeOffset);
     tr.run(init);
     return tr;
   }
@@ -148,6 +158,7 @@ public final class Recurrence {
     private final int seq;
     private final int batch;
     private final boolean record;
+    private final int timeOffset;
     private final int g;
     private final int hidden;
     private final Storage xp;
@@ -160,8 +171,9 @@ public final class Recurrence {
     private Storage[] dCur;
     private Storage[] dOther;
 
-    private Trace(Storage x, int seq, int batch, boolean record) {
+    private Trace(Storage x, int seq, int batch, boolean record, int timeOffset) {
       this.x = x;
+      this.timeOffset = timeOffset;
       this.seq = seq;
       this.batch = batch;
       this.record = record;
@@ -220,7 +232,7 @@ public final class Recurrence {
     }
 
     private void point(int p, int t) {
-      step.time = t;
+      step.time = timeOffset + t;
       step.xpOff = t * batch * g;
       for (int k = 0; k < states.length; k++) {
         step.prev[k] = states[k];

@@ -1,0 +1,247 @@
+package dev.rnn.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.spy;
+
+import dev.rnn.autograd.optim.Adam;
+import dev.rnn.core.Activation;
+import dev.rnn.core.Cell;
+import dev.rnn.core.DType;
+import dev.rnn.core.ElmanCell;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Recurrence;
+import dev.rnn.core.Step;
+import dev.rnn.core.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Full and truncated backpropagation through time. */
+class BpttTest {
+  private static final Bptt.ChunkLoss MSE_TO_ZERO = (g, out, from, to) ->
+      Loss.mse(g, out, Tensor.zeros(out.dtype(), out.shape().dims()), null);
+
+  private static StackModel model(RecurrentStack.Mode mode, int layers) {
+    return new StackModel(new RecurrentStack(mode, 3, 4, layers, true, false, DType.FLOAT64)
+        .initialize(5), 2, 6);
+  }
+
+  private static Bptt.ChunkLoss mseAgainst(Tensor target) {
+    return (g, out, from, to) -> Loss.mse(g, out, target.slice(0, from, to), null);
+  }
+
+  private static Map<String, Tensor> gradients(SequenceModel m) {
+    Map<String, Tensor> grads = new java.util.LinkedHashMap<>();
+    for (Parameter p : m.parameters()) {
+      grads.put(p.name(), p.gradient());
+    }
+    return grads;
+  }
+
+  private static void zeroGrad(SequenceModel m) {
+    m.parameters().forEach(Parameter::zeroGrad);
+  }
+
+  @Nested
+  class WhenTruncationCoversTheWholeSequence {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"RNN_TANH", "LSTM", "GRU"})
+    void truncatedGivesTheFullGradientsExactly(RecurrentStack.Mode mode) {
+      StackModel m = model(mode, 2);
+      Tensor x = Tensor.randn(DType.FLOAT64, 1, 7, 2, 3);
+      Tensor target = Tensor.randn(DType.FLOAT64, 2, 7, 2, 2);
+      zeroGrad(m);
+      Bptt.full().accumulate(m, x, null, mseAgainst(target));
+      Map<String, Tensor> full = gradients(m);
+      zeroGrad(m);
+      Bptt.truncated(7, 7).accumulate(m, x, null, mseAgainst(target));
+      Map<String, Tensor> truncated = gradients(m);
+      assertEquals(full, truncated);
+      zeroGrad(m);
+      Bptt.truncated(7, 50).accumulate(m, x, null, mseAgainst(target));
+      assertEquals(full, gradients(m));
+    }
+  }
+
+  @Nested
+  class WhenTruncated {
+    @ParameterizedTest(name = "k1 = {0}, k2 = {1}")
+    @CsvSource({"2, 2", "3, 3", "2, 3", "2, 5", "3, 4", "1, 2", "4, 7"})
+    void gradientsAreThoseOfEachChunkFromItsDetachedState(int k1, int k2) {
+      StackModel m = model(RecurrentStack.Mode.LSTM, 2);
+      int seq = 7;
+      Tensor x = Tensor.randn(DType.FLOAT64, 1, seq, 2, 3);
+      Tensor target = Tensor.randn(DType.FLOAT64, 2, seq, 2, 2);
+      // Central differences of sum over chunks of loss(chunk | state at its start held fixed):
+      // the state at step s is the plain forward over [0, s) with the unperturbed weights.
+      List<List<Tensor>> startStates = new ArrayList<>();
+      List<int[]> chunks = new ArrayList<>();
+      for (int e = Math.min(k1, seq); ; e = Math.min(e + k1, seq)) {
+        int s = Math.max(0, e - k2);
+        chunks.add(new int[] {s, Math.max(s, e - k1), e});
+        startStates.add(s == 0 ? null : statesAfter(m, x, s));
+        if (e == seq) {
+          break;
+        }
+      }
+      GradientCheck.Report r = GradientCheck.defaults().check(m.parameters(), () -> {
+        double total = 0;
+        for (int c = 0; c < chunks.size(); c++) {
+          int[] ch = chunks.get(c);
+          Graph g = Graph.inference();
+          List<Value> init = null;
+          if (startStates.get(c) != null) {
+            init = new ArrayList<>();
+            for (Tensor t : startStates.get(c)) {
+              init.add(g.constant(t));
+            }
+          }
+          Value out = m.forward(g, g.constant(x.slice(0, ch[0], ch[2])), init).output();
+          Value part = Steps.slice(g, out, ch[1] - ch[0], ch[2] - ch[0]);
+          total += Loss.mse(g, part, target.slice(0, ch[1], ch[2]), null).item();
+        }
+        return total;
+      }, () -> Bptt.truncated(k1, k2).accumulate(m, x, null, mseAgainst(target)));
+      assertTrue(r.passed(), r::toString);
+    }
+
+    private List<Tensor> statesAfter(StackModel m, Tensor x, int s) {
+      Graph g = Graph.inference();
+      List<Tensor> out = new ArrayList<>();
+      for (Value v : m.forward(g, g.constant(x.slice(0, 0, s)), null).states()) {
+        out.add(v.tensor());
+      }
+      return out;
+    }
+
+    @Test
+    void backwardVisitsStepsInReverseAndStopsAtTheWindow() {
+      Cell cell = spy(new ElmanCell(3, 4, Activation.TANH));
+      List<String> visits = new ArrayList<>();
+      doAnswer(inv -> {
+        visits.add("b" + ((Step) inv.getArgument(0)).time());
+        return inv.callRealMethod();
+      }).when(cell).backward(any());
+      doAnswer(inv -> {
+        visits.add("f" + ((Step) inv.getArgument(0)).time());
+        return inv.callRealMethod();
+      }).when(cell).forward(any());
+      Recurrence rec = new Recurrence(cell, false, "_l0", DType.FLOAT64, true, true);
+      rec.initialize(new Random(3));
+      SequenceModel m = new SequenceModel() {
+        @Override public List<Parameter> parameters() {
+          return rec.parameters();
+        }
+
+        @Override public Forward forward(Graph g, Value input, List<Value> states) {
+          Recur.Result r = Recur.apply(g, rec, "layer 0", input, states);
+          return new Forward(r.output(), r.finalStates());
+        }
+      };
+      Tensor x = Tensor.randn(DType.FLOAT64, 1, 6, 2, 3);
+      Bptt.truncated(2, 3).accumulate(m, x, null, MSE_TO_ZERO);
+      // k1 = 2, k2 = 3 over 6 steps: the chunk ending at 2 runs [0, 2) and backpropagates 1, 0;
+      // the chunk ending at 4 starts at 4 - 3 = 1 from the state carried from the first, runs
+      // [1, 4) and backpropagates 3, 2, 1 only; the chunk ending at 6 runs [3, 6), back to 3.
+      assertEquals(List.of(
+          "f0", "f1", "b1", "b0",
+          "f1", "f2", "f3", "b3", "b2", "b1",
+          "f3", "f4", "f5", "b5", "b4", "b3"), visits);
+    }
+  }
+
+  @Nested
+  class WhenKIsInvalid {
+    @Test
+    void k1BelowOneIsRejected() {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Bptt.truncated(0, 3));
+      assertEquals("truncated BPTT expected k1 >= 1 but got k1 = 0", e.getMessage());
+    }
+
+    @Test
+    void k2BelowK1IsRejected() {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Bptt.truncated(5, 3));
+      assertEquals("truncated BPTT expected k2 >= k1 (every step's loss is backpropagated) but"
+          + " got k1 = 5, k2 = 3", e.getMessage());
+    }
+  }
+
+  @Nested
+  class GradientFlowThroughTime {
+    @Test
+    void everyLayerAndStepHasANormAndTruncationShowsAsMissingSteps() {
+      StackModel m = model(RecurrentStack.Mode.RNN_TANH, 2);
+      Tensor x = Tensor.randn(DType.FLOAT64, 1, 6, 2, 3);
+      Bptt.Pass full = Bptt.full().accumulate(m, x, null, MSE_TO_ZERO);
+      GradientFlow flow = full.flows().get(0);
+      double[] l0 = flow.norms("layer 0 elman(3, 4, tanh)", false);
+      double[] l1 = flow.norms("layer 1 elman(4, 4, tanh)", false);
+      assertAll(
+          () -> assertEquals(12, flow.entries().size()),
+          () -> assertEquals(6, l0.length),
+          () -> assertEquals(6, l1.length),
+          () -> assertTrue(java.util.Arrays.stream(l0).allMatch(v -> v > 0)));
+      Bptt.Pass cut = Bptt.truncated(3, 3).accumulate(m, x, null, MSE_TO_ZERO);
+      assertEquals(2, cut.flows().size());
+      double[] second = cut.flows().get(1).norms("layer 0 elman(3, 4, tanh)", false);
+      // The second chunk starts at step 3: steps 0..2 get no gradient.
+      assertAll(
+          () -> assertTrue(Double.isNaN(second[0]) && Double.isNaN(second[2])),
+          () -> assertTrue(second[3] > 0));
+    }
+  }
+
+  @Nested
+  class Training {
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"LSTM, full", "GRU, full", "LSTM, truncated"})
+    void learnsToEchoTheInputDelayedByThreeSteps(RecurrentStack.Mode mode, String how) {
+      int seq = 12;
+      int batch = 16;
+      int delay = 3;
+      StackModel m = new StackModel(
+          new RecurrentStack(mode, 1, 24, 1, true, false, DType.FLOAT32).initialize(1), 1, 2);
+      Adam adam = Adam.builder().lr(0.01).build(m.parameters());
+      Bptt bptt = how.equals("full") ? Bptt.full() : Bptt.truncated(4, 8);
+      Random rnd = new Random(42);
+      Function<Long, Tensor[]> batchOf = seed -> {
+        Tensor x = Tensor.uniform(DType.FLOAT32, seed, -1, 1, seq, batch, 1);
+        float[] y = new float[seq * batch];
+        for (int t = delay; t < seq; t++) {
+          for (int n = 0; n < batch; n++) {
+            y[t * batch + n] = (float) x.get(t - delay, n, 0);
+          }
+        }
+        return new Tensor[] {x, Tensor.of(y, seq, batch, 1)};
+      };
+      Tensor[] eval = batchOf.apply(999L);
+      double before = evalLoss(m, eval);
+      for (int it = 0; it < 300; it++) {
+        Tensor[] b = batchOf.apply(rnd.nextLong());
+        bptt.train(m, b[0], null, mseAgainst(b[1]), adam);
+      }
+      double after = evalLoss(m, eval);
+      assertTrue(after * 10 <= before, () -> "loss fell from " + before + " to " + after);
+    }
+
+    private double evalLoss(StackModel m, Tensor[] b) {
+      Graph g = Graph.inference();
+      Value out = m.forward(g, g.constant(b[0]), null).output();
+      return Loss.mse(g, out, b[1], null).item();
+    }
+  }
+}
