@@ -105,8 +105,11 @@ public abstract class Storage {
       return;
     }
     if (k == 0) {
-      if (beta != 1) {
-        for (int r = 0; r < m; r++) {
+      // As BLAS: with beta = 0, C is not read, so a NaN or infinity left in it does not survive.
+      for (int r = 0; r < m; r++) {
+        if (beta == 0) {
+          fill(cOff + r * ldc, n, 0);
+        } else if (beta != 1) {
           scale(cOff + r * ldc, n, beta);
         }
       }

@@ -478,24 +478,28 @@ public final class Tensor {
     double m = 0;
     for (int i = 0; i < size(); i++) {
       double d = Math.abs(storage.get(i) - other.storage.get(i));
-      if (!(d <= m)) {
-        m = d; // NaN propagates
+      if (Double.isNaN(d)) {
+        return d; // NaN propagates: no later difference may overwrite it
       }
+      m = Math.max(m, d);
     }
     return m;
   }
 
   /**
-   * Whether {@code |this - expected| <= atol + rtol * |expected|} for every element, as
-   * {@code torch.allclose}; NaN is never close.
+   * Whether {@code this == expected} or {@code |this - expected| <= atol + rtol * |expected|} with
+   * a finite difference, for every element, as {@code torch.allclose}: equal infinities are close,
+   * an infinite difference never is, NaN is never close.
    */
   public boolean allClose(Tensor expected, double atol, double rtol) {
     if (!shape.equals(expected.shape)) {
       return false;
     }
     for (int i = 0; i < size(); i++) {
+      double a = storage.get(i);
       double e = expected.storage.get(i);
-      if (!(Math.abs(storage.get(i) - e) <= atol + rtol * Math.abs(e))) {
+      double diff = Math.abs(a - e);
+      if (a != e && !(Double.isFinite(diff) && diff <= atol + rtol * Math.abs(e))) {
         return false;
       }
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,7 +110,7 @@ class StorageTest {
           () -> assertEquals(DType.FLOAT32, s.dtype()),
           () -> assertEquals(7.0, s.get(1)),
           () -> assertEquals(9f, data[2]),
-          () -> assertEquals(data, ((Storage.F32) s).a));
+          () -> assertSame(data, ((Storage.F32) s).a));
     }
 
     @Test
@@ -122,7 +123,7 @@ class StorageTest {
           () -> assertEquals(DType.FLOAT64, s.dtype()),
           () -> assertEquals(7.0, s.get(1)),
           () -> assertEquals(9.0, data[2]),
-          () -> assertEquals(data, ((Storage.F64) s).a));
+          () -> assertSame(data, ((Storage.F64) s).a));
     }
   }
 
