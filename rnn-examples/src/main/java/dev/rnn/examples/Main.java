@@ -1,0 +1,182 @@
+package dev.rnn.examples;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+/**
+ * The {@code rnn-examples} command line: one subcommand per tool, all with the same error handling
+ * and exit codes.
+ *
+ * <p>Each subcommand is its own class in this package, registered in {@code subcommands} below.
+ * Failures are handled here, once, for every subcommand:
+ *
+ * <ul>
+ *   <li>bad usage (a missing or extra argument, an unknown option): the problem on one line of
+ *       stderr, then {@code Try 'rnn-examples <command> --help' for more information.}; exit 2;
+ *   <li>bad data ({@link IOException}, or {@link IllegalArgumentException} and so {@link
+ *       dev.rnn.core.SafetensorsException} from the library): {@code rnn-examples <command>:
+ *       <message>} on one line of stderr, the stack trace only with {@code --verbose}; exit 1;
+ *   <li>anything else is a bug: the same line prefixed {@code internal error}, then the stack
+ *       trace; exit 1.
+ * </ul>
+ *
+ * <p>{@link #run} is the entry point for tests; {@link #main} calls it and exits with its result.
+ */
+@Command(
+    name = "rnn-examples",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Recurrent neural networks in Java: the command line, walkthroughs and tools.",
+    synopsisSubcommandLabel = "[COMMAND]",
+    commandListHeading = "%nCommands:%n",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:success",
+        "1:the command failed (the message says why)",
+        "2:bad usage"},
+    subcommands = {
+        TorchCaseCommand.class,
+    })
+public final class Main implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  /** Runs the command line and exits the JVM with its exit code. */
+  public static void main(String... args) {
+    System.exit(run(System.out, System.err, args));
+  }
+
+  /**
+   * Runs the command line with {@code args}, printing to {@code out} and {@code err}, and returns
+   * the exit code: 0 success, 1 failure, 2 bad usage.
+   */
+  public static int run(PrintStream out, PrintStream err, String... args) {
+    PrintWriter outWriter = new PrintWriter(out, true);
+    PrintWriter errWriter = new PrintWriter(err, true);
+    try {
+      return commandLine(outWriter, errWriter).execute(args);
+    } finally {
+      outWriter.flush();
+      errWriter.flush();
+    }
+  }
+
+  /** The command hierarchy, printing to {@code out} and {@code err}, with this class's handlers. */
+  static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    return new CommandLine(new Main())
+        .setOut(out)
+        .setErr(err)
+        .setParameterExceptionHandler(Main::handleUsageError)
+        .setExecutionExceptionHandler(Main::handleFailure);
+  }
+
+  /** With no command: the showcase. */
+  @Override
+  public Integer call() {
+    return runShowcase();
+  }
+
+  /** The showcase run when no command is given; for now, the usage on stdout. */
+  int runShowcase() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return CommandLine.ExitCode.OK;
+  }
+
+  /** Bad usage: the problem and a hint on stderr, exit code 2. */
+  static int handleUsageError(ParameterException e, String[] args) {
+    CommandLine cl = e.getCommandLine();
+    PrintWriter err = cl.getErr();
+    String command = cl.getCommandSpec().qualifiedName();
+    err.println(command + ": " + oneLine(e.getMessage()) + suggestions(e));
+    err.println("Try '" + command + " --help' for more information.");
+    return cl.getCommandSpec().exitCodeOnInvalidInput();
+  }
+
+  /** A command failed: one line on stderr, the stack trace with --verbose or for a bug; exit 1. */
+  static int handleFailure(Exception e, CommandLine cl, ParseResult parsed) {
+    PrintWriter err = cl.getErr();
+    String command = cl.getCommandSpec().qualifiedName();
+    if (isBadData(e)) {
+      err.println(command + ": " + message(e));
+      if (VerboseOption.isSet(parsed)) {
+        e.printStackTrace(err);
+      }
+    } else {
+      err.println(command + ": internal error: " + oneLine(e.toString()));
+      e.printStackTrace(err);
+    }
+    return cl.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  /** Whether {@code e} says the input was bad, rather than that the program is. */
+  static boolean isBadData(Exception e) {
+    return e instanceof IOException
+        || e instanceof UncheckedIOException
+        || e instanceof IllegalArgumentException;
+  }
+
+  /** The one-line message for a failure, naming the file for file-system errors. */
+  static String message(Exception e) {
+    Exception cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+    if (cause instanceof NoSuchFileException f && f.getReason() == null) {
+      return f.getFile() + ": no such file or directory";
+    }
+    if (cause instanceof AccessDeniedException f && f.getReason() == null) {
+      return f.getFile() + ": permission denied";
+    }
+    if (cause instanceof FileSystemException f) {
+      return oneLine(f.getMessage());
+    }
+    String m = cause.getMessage();
+    return m == null || m.isBlank() ? cause.getClass().getSimpleName() : oneLine(m);
+  }
+
+  private static String suggestions(ParameterException e) {
+    if (!(e instanceof UnmatchedArgumentException u)) {
+      return "";
+    }
+    List<String> s = u.getSuggestions();
+    return s.isEmpty() ? ""
+        : s.stream().map(x -> "'" + x + "'")
+            .collect(Collectors.joining(", ", " (did you mean ", "?)"));
+  }
+
+  private static String oneLine(String s) {
+    return s.strip().replaceAll("\\s*\\R\\s*", " ");
+  }
+
+  /** The version from the build: {@code rnn-examples 0.1.0-SNAPSHOT}, then Java and picocli. */
+  static final class Version implements IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      Properties p = new Properties();
+      try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+        if (in != null) {
+          p.load(in);
+        }
+      }
+      return new String[] {
+          "rnn-examples " + p.getProperty("version", "(unknown version)"),
+          "Java " + System.getProperty("java.version") + " (" + System.getProperty("java.vendor")
+              + "), picocli " + CommandLine.VERSION};
+    }
+  }
+}
