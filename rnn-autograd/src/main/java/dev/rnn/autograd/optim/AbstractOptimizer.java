@@ -21,6 +21,8 @@ abstract class AbstractOptimizer implements Optimizer {
   private double lr;
 
   /**
+   * An optimizer named {@code name} (for messages) over a copy of {@code parameters}.
+   *
    * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice
    */
   AbstractOptimizer(String name, List<Parameter> parameters, double lr) {

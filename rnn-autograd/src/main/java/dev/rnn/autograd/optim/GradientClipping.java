@@ -26,7 +26,7 @@ public final class GradientClipping {
    * <pre>
    *   total = sqrt(sum over parameters p, elements i of grad_p[i]^2)
    *   scale = maxNorm / (total + 1e-6)
-   *   grad  = grad * scale                for every parameter, only if scale < 1
+   *   grad  = grad * scale                for every parameter, only if scale is below 1
    * </pre>
    *
    * <p>The direction of the joint gradient is kept. An empty list has norm 0.

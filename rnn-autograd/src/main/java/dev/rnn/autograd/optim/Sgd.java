@@ -15,9 +15,10 @@ import java.util.List;
  *
  * <pre>
  *   g     = grad + weightDecay * theta
- *   buf   = g                                        on the first step    } only when
- *   buf   = momentum * buf + (1 - dampening) * g     on later steps       } momentum != 0
- *   g     = nesterov ? g + momentum * buf : buf                           }
+ *   if momentum != 0:
+ *     buf = g                                       on the first step
+ *     buf = momentum * buf + (1 - dampening) * g    on later steps
+ *     g   = nesterov ? g + momentum * buf : buf
  *   theta = theta - lr * g
  * </pre>
  *
