@@ -1,0 +1,399 @@
+package dev.rnn.dsl;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
+import dev.rnn.autograd.Graph;
+import dev.rnn.autograd.SequenceModel;
+import dev.rnn.autograd.Value;
+import dev.rnn.core.DType;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.Recurrence;
+import dev.rnn.core.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A recurrent network built by {@link Rnn#network()}: its layers wired by the stacking mode, its
+ * named parameters, and its forward pass over sequences or one step at a time.
+ *
+ * <p>Shapes (T steps, N batch, F_in input features, F_out output features): input {@code [T, N,
+ * F_in]} ({@code [N, T, F_in]} when built with {@code batchFirst()}), or {@code [T, F_in]} for one
+ * unbatched sequence; output {@code [T, N, F_out]} likewise, or {@code [N, F_out]} after {@code
+ * lastStep()}. States: see {@link State}.
+ *
+ * <p>A network keeps no state between calls and its structure never changes: {@code forward} and
+ * {@code step} may be called from many threads at once. Its parameter values change only when it
+ * is trained or loaded; do not train and infer concurrently.
+ */
+public final class Network implements SequenceModel {
+  private final ImmutableList<Layer> layers;
+  private final Stacking stacking;
+  private final boolean handOffStates;
+  private final boolean batchFirst;
+  private final DType dtype;
+  private final long dropoutSeed;
+  private final ImmutableList<Stage> stages;
+  private final ImmutableMap<String, Parameter> parameters;
+  private final ImmutableList<String> stateNames;
+  private final AtomicLong dropoutCalls = new AtomicLong();
+
+  Network(List<Layer> layers, Stacking stacking, boolean handOffStates, boolean batchFirst,
+      DType dtype, Initializer initializer, long dropoutSeed) {
+    this.layers = ImmutableList.copyOf(layers);
+    this.stacking = stacking;
+    this.handOffStates = handOffStates;
+    this.batchFirst = batchFirst;
+    this.dtype = dtype;
+    this.dropoutSeed = dropoutSeed;
+    this.stages = ImmutableList.copyOf(Wiring.wire(layers, stacking, handOffStates, dtype));
+    ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
+    ImmutableList.Builder<String> names = ImmutableList.builder();
+    for (Stage s : stages) {
+      for (Parameter p : s.parameters()) {
+        ps.put(p.name(), p);
+      }
+      if (s instanceof Stage.RecurrentStage r) {
+        for (Recurrence rec : r.directions) {
+          String suffix = "_l" + r.index + (rec.reverse() ? "_reverse" : "");
+          names.add("h" + suffix);
+          if (rec.cell().stateCount() > 1) {
+            names.add("c" + suffix);
+          }
+          for (int k = 2; k < rec.cell().stateCount(); k++) {
+            names.add("s" + k + suffix);
+          }
+        }
+      }
+    }
+    this.parameters = ps.buildOrThrow();
+    this.stateNames = names.build();
+    initialize(initializer);
+  }
+
+  private void initialize(Initializer init) {
+    Random rnd = init.isRandom() ? new Random(init.seed()) : null;
+    for (Stage s : stages) {
+      if (s instanceof Stage.RecurrentStage r) {
+        for (Recurrence rec : r.directions) {
+          if (rnd != null) {
+            rec.initialize(rnd);
+          } else {
+            for (Parameter p : rec.parameters()) {
+              fill(p, p.name().startsWith("bias") ? init.bias() : init.weight());
+            }
+          }
+        }
+      } else if (s instanceof Stage.DenseStage d) {
+        if (rnd != null) {
+          double k = 1 / Math.sqrt(d.spec.in());
+          for (Parameter p : d.parameters()) {
+            for (int i = 0; i < p.size(); i++) {
+              p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
+            }
+          }
+        } else {
+          fill(d.weight, init.weight());
+          fill(d.bias, init.bias());
+        }
+      }
+    }
+  }
+
+  private static void fill(Parameter p, double v) {
+    p.data().fill(0, p.size(), v);
+  }
+
+  // ---- what it is -----------------------------------------------------------------------------
+
+  /** The stacking mode the network was wired with. */
+  public Stacking stacking() {
+    return stacking;
+  }
+
+  /** Whether recurrent layers hand their final states to the next recurrent layer. */
+  public boolean handsOffStates() {
+    return handOffStates;
+  }
+
+  /** Whether inputs and outputs are batch-first. */
+  public boolean batchFirst() {
+    return batchFirst;
+  }
+
+  /** The dtype of parameters, inputs and outputs. */
+  public DType dtype() {
+    return dtype;
+  }
+
+  /** {@code F_in}: the feature size of an input step. */
+  public int inputSize() {
+    for (Layer l : layers) {
+      if (l.inputSize() > 0) {
+        return l.inputSize();
+      }
+    }
+    throw new AssertionError("a built network has a sized layer");
+  }
+
+  /** {@code F_out}: the feature size of an output step. */
+  public int outputSize() {
+    int size = inputSize();
+    for (Layer l : layers) {
+      size = l.outputSize(size);
+    }
+    return size;
+  }
+
+  /** Whether the output is only the last step ({@code lastStep()}). */
+  public boolean lastStepOnly() {
+    return layers.stream().anyMatch(l -> l instanceof Layer.Last);
+  }
+
+  /**
+   * The network in the builder's spec language, e.g. {@code recurrent(2, 2).relu().recurrent(2,
+   * 1)}; {@link Rnn#parse} reads it back.
+   */
+  public String spec() {
+    StringBuilder sb = new StringBuilder();
+    for (Layer l : layers) {
+      sb.append(sb.length() > 0 ? "." : "").append(l.describe());
+    }
+    return sb.toString();
+  }
+
+  /** The parameters by name, torch-style: {@code weight_ih_l0}, {@code dense0.weight}, ... */
+  @Override public ImmutableList<Parameter> parameters() {
+    return parameters.values().asList();
+  }
+
+  /** The parameters by name. */
+  public ImmutableMap<String, Parameter> namedParameters() {
+    return parameters;
+  }
+
+  /**
+   * A snapshot of the parameter named {@code name}.
+   *
+   * @throws IllegalArgumentException naming the parameters there are
+   */
+  public Tensor parameter(String name) {
+    Parameter p = parameters.get(name);
+    checkArgument(p != null, "network has no parameter '%s'; it has %s", name,
+        parameters.keySet());
+    return p.value();
+  }
+
+  /** The names of the state tensors, in order: {@code h_l0}, {@code c_l0}, ... */
+  public ImmutableList<String> stateNames() {
+    return stateNames;
+  }
+
+  ImmutableList<Stage> stages() {
+    return stages;
+  }
+
+  ImmutableList<Layer> layers() {
+    return layers;
+  }
+
+  /** The number of trainable numbers. */
+  public long parameterCount() {
+    return parameters.values().stream().mapToLong(Parameter::size).sum();
+  }
+
+  // ---- forward --------------------------------------------------------------------------------
+
+  /**
+   * The output of a forward pass from the initial state (zeros, or the learnable one).
+   *
+   * @throws IllegalArgumentException if the input's rank or feature size does not fit, naming the
+   *     first layer, the expected and the actual shape
+   */
+  public Tensor forward(Tensor input) {
+    return forward(input, null).output();
+  }
+
+  /**
+   * The output and final state of a forward pass from {@code initial} (null for the initial
+   * state).
+   *
+   * @throws IllegalArgumentException if the input or a state tensor has the wrong shape
+   */
+  public Result forward(Tensor input, State initial) {
+    boolean unbatched = checkInput(input);
+    Tensor x = input.to(dtype);
+    if (unbatched) {
+      x = x.reshape(x.dim(0), 1, x.dim(1));
+    } else if (batchFirst) {
+      x = x.transpose(0, 1);
+    }
+    Graph g = Graph.inference();
+    List<Value> states = stateValues(g, initial, x.dim(1), unbatched);
+    Forward f = forward(g, g.constant(x), states);
+    Tensor out = f.output().tensor();
+    if (unbatched) {
+      out = lastStepOnly() ? out.reshape(out.dim(1)) : out.reshape(out.dim(0), out.dim(2));
+    } else if (batchFirst && !lastStepOnly()) {
+      out = out.transpose(0, 1);
+    }
+    List<Tensor> finals = new ArrayList<>();
+    for (Value v : f.states()) {
+      Tensor t = v.tensor();
+      finals.add(unbatched ? t.reshape(t.dim(1)) : t);
+    }
+    return new Result(out, State.of(stateNames, finals));
+  }
+
+  /**
+   * One time step for streaming: {@code x_t} ({@code [N, F_in]}, or {@code [F_in]} unbatched)
+   * and the state so far (null at the start) give {@code y_t} and the next state.
+   */
+  public Result step(Tensor xt, State state) {
+    checkArgument(xt.rank() == 1 || xt.rank() == 2,
+        "step expected x_t of shape [batch, %s] or [%s] but got %s", inputSize(), inputSize(),
+        xt.shape());
+    Tensor seq = xt.rank() == 1 ? xt.reshape(1, xt.dim(0))
+        : xt.reshape(1, xt.dim(0), xt.dim(1));
+    if (batchFirst && xt.rank() == 2) {
+      seq = seq.transpose(0, 1);
+    }
+    Result r = forward(seq, state);
+    Tensor y = r.output();
+    if (!lastStepOnly()) {
+      y = xt.rank() == 1 ? y.reshape(y.dim(-1)) : y.reshape(xt.dim(0), y.dim(-1));
+    }
+    return new Result(y, r.state());
+  }
+
+  /**
+   * The initial state for a batch of {@code batch} sequences: zeros, or the learnable initial
+   * states where the network has them.
+   */
+  public State initialState(int batch) {
+    checkArgument(batch >= 1, "initialState expected batch >= 1 but got %s", batch);
+    Graph g = Graph.inference();
+    List<Tensor> ts = new ArrayList<>();
+    for (Stage s : stages) {
+      if (s instanceof Stage.RecurrentStage r) {
+        for (int d = 0; d < r.directions.size(); d++) {
+          for (int k = 0; k < r.stateCount(); k++) {
+            int h = r.directions.get(d).cell().hiddenSize();
+            if (r.initial != null) {
+              ts.add(dev.rnn.autograd.Broadcast.rows(g, g.parameter(r.initial[d][k]), batch)
+                  .tensor());
+            } else {
+              ts.add(Tensor.zeros(dtype, batch, h));
+            }
+          }
+        }
+      }
+    }
+    return State.of(stateNames, ts);
+  }
+
+  /**
+   * The forward pass recorded in {@code g} over a time-major input {@code [T, N, F_in]}, from
+   * {@code states} (flat in {@link #stateNames()} order; null, or null entries, for the initial
+   * state): what training and truncated BPTT use.
+   */
+  @Override public Forward forward(Graph g, Value input, List<Value> states) {
+    checkArgument(input.shape().rank() == 3 && input.dim(2) == inputSize(),
+        "%s expected input of shape [seq, batch, %s] but got %s", firstLayer(), inputSize(),
+        input.shape());
+    checkArgument(states == null || states.size() == stateNames.size(),
+        "network expected %s state tensors %s but got %s", stateNames.size(), stateNames,
+        states == null ? 0 : states.size());
+    Stage.Run run = new Stage.Run(states,
+        new Random(dropoutSeed * 0x9E3779B97F4A7C15L + dropoutCalls.getAndIncrement()));
+    Value x = input;
+    for (Stage s : stages) {
+      x = s.forward(g, x, run);
+    }
+    return new Forward(x, run.finals);
+  }
+
+  private boolean checkInput(Tensor input) {
+    String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
+        : "[seq, batch, " + inputSize() + "]";
+    checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),
+        "%s expected input of shape %s or [seq, %s] but got %s", firstLayer(), shape, inputSize(),
+        input.shape());
+    checkArgument(input.size() > 0, "%s expected a non-empty input but got shape %s",
+        firstLayer(), input.shape());
+    return input.rank() == 2;
+  }
+
+  private String firstLayer() {
+    for (Layer l : layers) {
+      if (l.inputSize() > 0) {
+        return l.describe();
+      }
+    }
+    return "network";
+  }
+
+  private List<Value> stateValues(Graph g, State s, int batch, boolean unbatched) {
+    if (s == null) {
+      return null;
+    }
+    checkArgument(s.tensors().keySet().asList().equals(stateNames),
+        "network expected a state with tensors %s but got %s", stateNames, s.tensors().keySet());
+    List<Value> vs = new ArrayList<>();
+    int i = 0;
+    for (Stage st : stages) {
+      if (st instanceof Stage.RecurrentStage r) {
+        for (Recurrence rec : r.directions) {
+          for (int k = 0; k < rec.cell().stateCount(); k++) {
+            String name = stateNames.get(i++);
+            Tensor t = s.get(name).to(dtype);
+            int h = rec.cell().hiddenSize();
+            if (unbatched && t.rank() == 1) {
+              t = t.reshape(1, t.dim(0));
+            }
+            checkArgument(t.rank() == 2 && t.dim(0) == batch && t.dim(1) == h,
+                "state %s expected shape [%s, %s] but got %s", name, batch, h, t.shape());
+            vs.add(g.constant(t));
+          }
+        }
+      }
+    }
+    return vs;
+  }
+
+  /**
+   * The result of {@link #forward(Tensor, State)} or {@link #step(Tensor, State)}.
+   *
+   * @param output the output sequence (or step)
+   * @param state the final state, to continue from
+   */
+  public record Result(Tensor output, State state) {}
+
+  // ---- description ---------------------------------------------------------------------------
+
+  /**
+   * What the network computes: per layer the equation with its sizes, where each activation
+   * sits, the parameter counts, which tensor is the output and which the state, and the stacking.
+   */
+  public String describe() {
+    return Describe.of(this);
+  }
+
+  /** The unrolled computation graph over {@code steps} time steps, as Graphviz DOT text. */
+  public String graph(int steps) {
+    return UnrolledGraph.dot(this, steps);
+  }
+
+  /** The unrolled computation graph over {@code steps} time steps, as an SVG document. */
+  public String graphSvg(int steps) {
+    return UnrolledGraph.svg(this, steps);
+  }
+
+  @Override public String toString() {
+    return "network()." + spec() + " [" + stacking + "]";
+  }
+}
