@@ -113,7 +113,10 @@ final class Describe {
     String wih = "W_ih" + sfx;
     String whh = "W_hh" + sfx;
     boolean twoBiases = r.spec.kind() != Layer.Kind.LINEAR;
-    String bias = twoBiases ? " + b_ih" + sfx + " + b_hh" + sfx : " + b" + sfx;
+    String bias = !r.spec.bias() ? "" : twoBiases ? " + b_ih" + sfx + " + b_hh" + sfx
+        : " + b" + sfx;
+    String bih = r.spec.bias() ? " + b_ih" + sfx : "";
+    String bhh = r.spec.bias() ? " + b_hh" + sfx : "";
     switch (r.spec.kind()) {
       case LINEAR:
       case ELMAN: {
@@ -124,8 +127,7 @@ final class Describe {
       }
       case LSTM: {
         String c = "c" + h.substring(1);
-        String pre = wih + " · " + in + " + b_ih" + sfx + " + " + whh + " · " + h + prev
-            + " + b_hh" + sfx;
+        String pre = wih + " · " + in + bih + " + " + whh + " · " + h + prev + bhh;
         List<String> eq = new ArrayList<>();
         eq.add("[i f g o]_t = " + pre + "   (blocks of " + cell.hiddenSize() + ")");
         if (r.spec.peepholes()) {
@@ -142,13 +144,13 @@ final class Describe {
       }
       case GRU:
         return List.of(
-            "[r z n]_x = " + wih + " · " + in + " + b_ih" + sfx + ",  [r z n]_h = " + whh
-                + " · " + h + prev + " + b_hh" + sfx,
+            "[r z n]_x = " + wih + " · " + in + bih + ",  [r z n]_h = " + whh
+                + " · " + h + prev + bhh,
             "r_t = σ(r_x + r_h),  z_t = σ(z_x + z_h),  n_t = tanh(n_x + r_t ⊙ n_h)",
             h + "_t = (1 - z_t) ⊙ n_t + z_t ⊙ " + h + prev);
       default:
-        return List.of("xp_t = " + wih + " · " + in + " + b_ih" + sfx + ",  hp_t = " + whh
-                + " · " + h + prev + " + b_hh" + sfx,
+        return List.of("xp_t = " + wih + " · " + in + bih + ",  hp_t = " + whh
+                + " · " + h + prev + bhh,
             h + "_t = " + cell.describe() + "(xp_t, hp_t, state" + prev
                 + ")   (a user-written cell)");
     }

@@ -21,7 +21,7 @@ sealed interface Layer {
 
   /** A recurrent layer. */
   record Recurrent(Kind kind, int in, int out, Activation activation, boolean bidirectional,
-      boolean peepholes, boolean learnableInit, Cell custom) implements Layer {
+      boolean peepholes, boolean learnableInit, boolean bias, Cell custom) implements Layer {
     @Override public String describe() {
       String base;
       switch (kind) {
@@ -40,7 +40,7 @@ sealed interface Layer {
         default:
           base = "cell(" + custom.describe() + ")";
       }
-      return base + (bidirectional ? ".bidirectional()" : "")
+      return base + (bidirectional ? ".bidirectional()" : "") + (bias ? "" : ".noBias()")
           + (learnableInit ? ".learnableInitialState()" : "");
     }
 
@@ -53,15 +53,23 @@ sealed interface Layer {
     }
 
     Recurrent withBidirectional() {
-      return new Recurrent(kind, in, out, activation, true, peepholes, learnableInit, custom);
+      return new Recurrent(kind, in, out, activation, true, peepholes, learnableInit, bias,
+          custom);
     }
 
     Recurrent withPeepholes() {
-      return new Recurrent(kind, in, out, activation, bidirectional, true, learnableInit, custom);
+      return new Recurrent(kind, in, out, activation, bidirectional, true, learnableInit, bias,
+          custom);
     }
 
     Recurrent withLearnableInit() {
-      return new Recurrent(kind, in, out, activation, bidirectional, peepholes, true, custom);
+      return new Recurrent(kind, in, out, activation, bidirectional, peepholes, true, bias,
+          custom);
+    }
+
+    Recurrent withoutBias() {
+      return new Recurrent(kind, in, out, activation, bidirectional, peepholes, learnableInit,
+          false, custom);
     }
 
     int stateCount() {

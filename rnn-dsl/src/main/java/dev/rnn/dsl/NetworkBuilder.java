@@ -80,7 +80,7 @@ public final class NetworkBuilder {
   private NetworkBuilder recurrentLayer(Layer.Kind kind, String name, int in, int out,
       Activation act, Cell custom) {
     checkArgument(in >= 1 && out >= 1, "%s(%s, %s) expected sizes >= 1", name, in, out);
-    layers.add(new Layer.Recurrent(kind, in, out, act, false, false, false, custom));
+    layers.add(new Layer.Recurrent(kind, in, out, act, false, false, false, true, custom));
     return this;
   }
 
@@ -113,6 +113,18 @@ public final class NetworkBuilder {
           + r.describe());
     }
     layers.set(layers.size() - 1, r.withPeepholes());
+    return this;
+  }
+
+  /**
+   * Removes the biases of the last recurrent layer, as torch's {@code bias=False}.
+   *
+   * @throws IllegalStateException if the last layer is not recurrent
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder noBias() {
+    Layer.Recurrent r = lastRecurrent("noBias()");
+    layers.set(layers.size() - 1, r.withoutBias());
     return this;
   }
 

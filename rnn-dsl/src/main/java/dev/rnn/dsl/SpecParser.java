@@ -12,7 +12,7 @@ import java.util.Locale;
  */
 final class SpecParser {
   private static final String KNOWN = "recurrent, elman, lstm, gru, dense, relu, tanh, sigmoid,"
-      + " dropout, lastStep, bidirectional, peepholes, learnableInitialState, stacking,"
+      + " dropout, lastStep, bidirectional, peepholes, noBias, learnableInitialState, stacking,"
       + " handOffStates, batchFirst";
 
   private final String spec;
@@ -133,6 +133,10 @@ final class SpecParser {
       case "peepholes":
         arity(name, a, 0, at);
         b.peepholes();
+        break;
+      case "noBias":
+        arity(name, a, 0, at);
+        b.noBias();
         break;
       case "learnableInitialState":
         arity(name, a, 0, at);

@@ -74,7 +74,7 @@ final class Wiring {
       String suffix = "_l" + index + (d == 1 ? "_reverse" : "");
       Cell cell = cell(r, inside);
       boolean linear = r.kind() == Layer.Kind.LINEAR;
-      recs.add(new Recurrence(cell, d == 1, suffix, dtype, true, !linear));
+      recs.add(new Recurrence(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear));
       if (initial != null) {
         initial[d] = new Parameter[cell.stateCount()];
         String[] names = {"h0", "c0"};
