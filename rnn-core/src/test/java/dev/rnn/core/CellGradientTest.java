@@ -31,6 +31,9 @@ class CellGradientTest {
         Arguments.of("lstm, one step", (Supplier<Cell>) () -> new LstmCell(3, 4), 1, false),
         Arguments.of("lstm", (Supplier<Cell>) () -> new LstmCell(3, 4), 4, false),
         Arguments.of("lstm reverse", (Supplier<Cell>) () -> new LstmCell(3, 4), 4, true),
+        Arguments.of("peephole lstm, one step", (Supplier<Cell>) () -> new PeepholeLstmCell(3, 4), 1, false),
+        Arguments.of("peephole lstm", (Supplier<Cell>) () -> new PeepholeLstmCell(3, 4), 4, false),
+        Arguments.of("peephole lstm reverse", (Supplier<Cell>) () -> new PeepholeLstmCell(3, 4), 4, true),
         Arguments.of("gru, one step", (Supplier<Cell>) () -> new GruCell(3, 4), 1, false),
         Arguments.of("gru", (Supplier<Cell>) () -> new GruCell(3, 4), 4, false),
         Arguments.of("gru reverse", (Supplier<Cell>) () -> new GruCell(3, 4), 4, true));
