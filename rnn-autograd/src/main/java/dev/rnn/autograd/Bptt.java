@@ -7,9 +7,13 @@ import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Backpropagation through time, full or truncated, over a {@link SequenceModel}.
+ *
+ * <p>A model whose output is only the last step ({@code [N, F]}) trains with full BPTT only:
+ * truncation needs an output per step to split the loss into chunks.
  *
  * <p>Truncated BPTT with the usual two lengths (Williams and Peng 1990): every {@code k1} steps
  * the loss of those {@code k1} steps is backpropagated through the last {@code k2} steps (k1 &lt;=
@@ -90,15 +94,40 @@ public final class Bptt {
   }
 
   /**
+   * What a chunk's backward pass gave, as the hook of {@link #train(SequenceModel, Tensor, List,
+   * ChunkLoss, Optimizer, Predicate)} sees it before the update.
+   *
+   * @param index the chunk's number in the pass, from 0
+   * @param from the first step whose loss the chunk counts
+   * @param to one past the last such step
+   * @param loss the chunk's loss
+   * @param flow the gradient flow of the chunk's backward pass
+   */
+  public record Chunk(int index, int from, int to, double loss, GradientFlow flow) {}
+
+  /**
    * Trains on one batch of sequences: zeroes the gradients, runs forward and backward and calls
    * {@code optimizer.step()} once per chunk.
    *
    * @param input time-major {@code [T, N, F]}
    * @param states initial states (null for zeros)
+   * @throws IllegalStateException if this is truncated BPTT over more than one chunk and the
+   *     model's output is only the last step
    */
   public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
       Optimizer optimizer) {
-    return run(model, input, states, loss, optimizer);
+    return run(model, input, states, loss, optimizer, chunk -> true);
+  }
+
+  /**
+   * As {@link #train(SequenceModel, Tensor, List, ChunkLoss, Optimizer)}, with a hook that runs
+   * after each chunk's backward pass and before its update: it sees the gradients in the
+   * parameters (and may change them, e.g. clip them) and returns whether {@code optimizer.step()}
+   * runs for this chunk; it may also throw to stop training before the update.
+   */
+  public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
+      Optimizer optimizer, Predicate<Chunk> beforeUpdate) {
+    return run(model, input, states, loss, optimizer, beforeUpdate);
   }
 
   /**
@@ -107,11 +136,11 @@ public final class Bptt {
    */
   public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states,
       ChunkLoss loss) {
-    return run(model, input, states, loss, null);
+    return run(model, input, states, loss, null, null);
   }
 
   private Pass run(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
-      Optimizer optimizer) {
+      Optimizer optimizer, Predicate<Chunk> beforeUpdate) {
     checkArgument(input.rank() == 3 && input.dim(0) >= 1,
         "BPTT expected a time-major input [seq, batch, features] with seq >= 1 but got %s",
         input.shape());
@@ -122,6 +151,7 @@ public final class Bptt {
     int carriedAt = 0;
     ImmutableList.Builder<Double> losses = ImmutableList.builder();
     ImmutableList.Builder<GradientFlow> flows = ImmutableList.builder();
+    int index = 0;
     for (int e = Math.min(c1, seq); ; e = Math.min(e + c1, seq)) {
       int s = Math.max(0, e - c2);
       int from = Math.max(s, e - c1);
@@ -136,9 +166,11 @@ public final class Bptt {
       List<Tensor> nextStates = null;
       Value out;
       g.setTimeOffset(s);
+      boolean whole = from == 0 && e == seq;
       if (nextStart > s && nextStart < e) {
         SequenceModel.Forward a = model.forward(g,
             g.constant(input.slice(0, s, nextStart)), init);
+        checkPerStep(a.output(), seq);
         nextStates = tensors(a.states());
         g.setTimeOffset(nextStart);
         SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, nextStart, e)),
@@ -147,20 +179,25 @@ public final class Bptt {
       } else {
         SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init);
         out = a.output();
+        if (!whole) {
+          checkPerStep(out, seq);
+        }
         if (nextStart == e) {
           nextStates = tensors(a.states());
         }
       }
-      Value l = loss.apply(g, Steps.slice(g, out, from - s, e - s), from, e);
+      Value l = loss.apply(g, whole ? out : Steps.slice(g, out, from - s, e - s), from, e);
       if (optimizer != null) {
         optimizer.zeroGrad();
       }
       g.backward(l);
-      if (optimizer != null) {
+      GradientFlow flow = g.gradientFlow();
+      if (optimizer != null
+          && beforeUpdate.test(new Chunk(index++, from, e, l.item(), flow))) {
         optimizer.step();
       }
       losses.add(l.item());
-      flows.add(g.gradientFlow());
+      flows.add(flow);
       if (e == seq) {
         break;
       }
@@ -170,6 +207,15 @@ public final class Bptt {
       }
     }
     return new Pass(losses.build(), flows.build());
+  }
+
+  /** Truncation splits the output by step: a last-step-only output cannot be split. */
+  private void checkPerStep(Value out, int seq) {
+    if (out.shape().rank() != 3) {
+      throw new IllegalStateException(this + " over " + seq + " steps needs an output per step"
+          + " [seq, batch, features] but the model gives " + out.shape() + " (only the last"
+          + " step?); train it with Bptt.full(), or keep every step's output");
+    }
   }
 
   private static List<Value> constants(Graph g, List<Tensor> states) {

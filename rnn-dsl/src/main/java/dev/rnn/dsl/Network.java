@@ -206,6 +206,11 @@ public final class Network implements SequenceModel {
     return parameters.values().stream().mapToLong(Parameter::size).sum();
   }
 
+  /** A new {@link Trainer} of this network, which updates its parameters in place. */
+  public Trainer trainer() {
+    return new Trainer(this);
+  }
+
   // ---- forward --------------------------------------------------------------------------------
 
   /**
@@ -391,6 +396,18 @@ public final class Network implements SequenceModel {
   /** The unrolled computation graph over {@code steps} time steps, as an SVG document. */
   public String graphSvg(int steps) {
     return UnrolledGraph.svg(this, steps);
+  }
+
+  /**
+   * Saves the parameters and architecture to {@code path}, atomically; {@link Rnn#load} reads it
+   * back. See {@link Checkpoint#save}.
+   *
+   * @throws IllegalArgumentException if the network has a user-written {@code cell(...)} layer or
+   *     a parameter holding NaN or infinity; nothing is written
+   * @throws java.io.IOException if the file cannot be written; a previous file is left as it was
+   */
+  public void save(java.nio.file.Path path) throws java.io.IOException {
+    Checkpoint.save(this, path);
   }
 
   @Override public String toString() {

@@ -1,5 +1,11 @@
 package dev.rnn.dsl;
 
+import dev.rnn.core.DType;
+import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.TorchCase;
+import java.io.IOException;
+import java.nio.file.Path;
+
 /**
  * The entry point of the DSL: {@code import static dev.rnn.dsl.Rnn.network;} and then {@code
  * network().recurrent(2, 2).relu().recurrent(2, 1).build()}.
@@ -21,5 +27,48 @@ public final class Rnn {
    */
   public static NetworkBuilder parse(String spec) {
     return SpecParser.parse(spec);
+  }
+
+  /**
+   * The network saved by {@link Network#save} at {@code path}, rebuilt from its spec and options,
+   * with its parameters; see {@link Checkpoint#load}.
+   *
+   * @throws IOException if the file cannot be read
+   * @throws dev.rnn.core.SafetensorsException if it is not a checkpoint of a network, naming the
+   *     file and the first thing that differs
+   */
+  public static Network load(Path path) throws IOException {
+    return Checkpoint.load(path);
+  }
+
+  /**
+   * A builder of the network equivalent to {@code torch.nn.RNN/LSTM/GRU(input_size, hidden_size,
+   * num_layers, bias, batch_first, bidirectional)} in torch's dtype {@code dtype}, with torch's
+   * parameter names; see {@link TorchImport#builder}.
+   */
+  public static NetworkBuilder fromTorch(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
+      int numLayers, boolean bias, boolean bidirectional, boolean batchFirst, DType dtype) {
+    return TorchImport.builder(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
+        batchFirst, dtype);
+  }
+
+  /**
+   * The network equivalent to a torch module (see {@link #fromTorch}) with the parameters of its
+   * {@code state_dict} saved as safetensors at {@code safetensors}; see {@link TorchImport#load}.
+   *
+   * @throws IOException if the file cannot be read
+   * @throws dev.rnn.core.SafetensorsException if its tensors are not exactly the module's
+   *     parameters, naming the first that differs
+   */
+  public static Network loadTorch(Path safetensors, RecurrentStack.Mode mode, int inputSize,
+      int hiddenSize, int numLayers, boolean bias, boolean bidirectional, boolean batchFirst,
+      DType dtype) throws IOException {
+    return TorchImport.load(safetensors, mode, inputSize, hiddenSize, numLayers, bias,
+        bidirectional, batchFirst, dtype);
+  }
+
+  /** The network of a torch reference case, with the case's parameters. */
+  public static Network fromTorchCase(TorchCase c) {
+    return TorchImport.fromCase(c);
   }
 }

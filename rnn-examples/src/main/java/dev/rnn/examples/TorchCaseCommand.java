@@ -1,10 +1,10 @@
 package dev.rnn.examples;
 
 import com.google.common.collect.ImmutableMap;
-import dev.rnn.autograd.TorchCases;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
+import dev.rnn.dsl.TorchCaseRun;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
@@ -27,7 +27,9 @@ import picocli.CommandLine.Spec;
  * The {@code torch-case} command: runs one torch reference case forward and backward, writes the
  * results, and compares them with torch's.
  *
- * <p>The results are {@link TorchCases#run}'s, in the case's dtype, under the names of the case's
+ * <p>The network is built by the DSL ({@link dev.rnn.dsl.Rnn#fromTorchCase}: {@code elman},
+ * {@code lstm} or {@code gru} per layer, with the case's parameters) and run by {@link
+ * TorchCaseRun#run}. The results are in the case's dtype, under the names of the case's
  * {@code expected.*} tensors ({@code output}, {@code h_n}, {@code c_n}, {@code grad.<parameter>},
  * {@code grad.input}, {@code grad.h0}, {@code grad.c0}), with metadata {@code format} = {@value
  * #FORMAT} and the case's {@code mode} and {@code dtype}. OUT is written atomically and only after
@@ -79,7 +81,7 @@ final class TorchCaseCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     checkPaths();
     TorchCase c = TorchCase.read(in);
-    ImmutableMap<String, Tensor> results = inDtype(c, TorchCases.run(c));
+    ImmutableMap<String, Tensor> results = inDtype(c, TorchCaseRun.run(c));
     Safetensors.write(out, results, ImmutableMap.of(
         "format", FORMAT,
         "mode", c.stack().mode().torchName(),

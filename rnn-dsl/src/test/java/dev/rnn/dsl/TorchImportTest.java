@@ -1,0 +1,213 @@
+package dev.rnn.dsl;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.common.collect.ImmutableMap;
+import dev.rnn.autograd.TorchCases;
+import dev.rnn.core.DType;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Safetensors;
+import dev.rnn.core.SafetensorsException;
+import dev.rnn.core.Shape;
+import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchCase;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Torch's recurrent modules as DSL networks: names, shapes, loading, and every torch case. */
+class TorchImportTest {
+  /** The torch cases of rnn-core; tests run in the module directory. */
+  static final Path CASES = Path.of("../rnn-core/src/test/resources/torch-cases");
+
+  static List<Path> cases() throws IOException {
+    try (Stream<Path> s = Files.list(CASES)) {
+      return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
+    }
+  }
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void thereAre32Cases() throws IOException {
+    assertEquals(32, cases().size(), () -> "cases in " + CASES.toAbsolutePath());
+  }
+
+  @Nested
+  class OnEveryTorchCase {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.rnn.dsl.TorchImportTest#cases")
+    void theDslNetworkMatchesTorchForwardAndEveryGradient(Path file) throws IOException {
+      TorchCase c = TorchCase.read(file);
+      ImmutableMap<String, Tensor> results = TorchCaseRun.run(c);
+      List<Executable> checks = new ArrayList<>();
+      checks.add(() -> assertEquals(TorchCases.run(c).keySet(), results.keySet(),
+          "the same results as the stack's run"));
+      for (Map.Entry<String, Tensor> e : c.expected().entrySet()) {
+        String name = e.getKey();
+        checks.add(() -> {
+          Tensor actual = results.get(name);
+          assertTrue(actual != null, () -> "no result " + name);
+          assertEquals(e.getValue().shape(), actual.shape(), name + " shape");
+          assertTrue(c.close(actual, e.getValue()),
+              () -> name + " max abs error " + actual.maxAbsDiff(e.getValue()));
+        });
+      }
+      assertAll(checks);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.rnn.dsl.TorchImportTest#cases")
+    void theNetworksOwnForwardGivesTorchsOutputAndFinalStates(Path file) throws IOException {
+      TorchCase c = TorchCase.read(file);
+      Network net = Rnn.fromTorchCase(c);
+      RecurrentStack s = c.stack();
+      int slots = s.numLayers() * s.directions();
+      int k = s.stateCount();
+      Map<String, Tensor> initial = new LinkedHashMap<>();
+      String[] init = {"h0", "c0"};
+      for (int slot = 0; slot < slots; slot++) {
+        for (int j = 0; j < k; j++) {
+          Tensor t = c.find(init[j]).orElse(null);
+          initial.put(net.stateNames().get(slot * k + j), t == null
+              ? Tensor.zeros(c.dtype(), c.input().dim(c.batchFirst() ? 0 : 1), s.hiddenSize())
+              : t.select(0, slot));
+        }
+      }
+      Network.Result r = net.forward(c.input(), new State(initial));
+      Tensor hN = stack(r.state(), net, slots, k, 0);
+      assertAll(
+          () -> assertTrue(c.close(r.output(), c.tensor("expected.output")),
+              () -> "output max abs error " + r.output().maxAbsDiff(c.tensor("expected.output"))),
+          () -> assertTrue(c.close(hN, c.tensor("expected.h_n")),
+              () -> "h_n max abs error " + hN.maxAbsDiff(c.tensor("expected.h_n"))));
+    }
+
+    private Tensor stack(State state, Network net, int slots, int k, int j) {
+      List<Tensor> parts = new ArrayList<>();
+      for (int slot = 0; slot < slots; slot++) {
+        Tensor t = state.get(net.stateNames().get(slot * k + j));
+        parts.add(t.reshape(1, t.dim(0), t.dim(1)));
+      }
+      return Tensor.concat(0, parts);
+    }
+  }
+
+  @Nested
+  class FromTorch {
+    static Stream<Arguments> modules() {
+      List<Arguments> all = new ArrayList<>();
+      for (RecurrentStack.Mode mode : RecurrentStack.Mode.values()) {
+        for (boolean bias : new boolean[] {true, false}) {
+          for (boolean bi : new boolean[] {false, true}) {
+            all.add(Arguments.of(mode, bias, bi));
+          }
+        }
+      }
+      return all.stream();
+    }
+
+    @ParameterizedTest(name = "{0} bias={1} bidirectional={2}")
+    @MethodSource("modules")
+    void hasExactlyTorchsParameterNamesShapesAndOrder(RecurrentStack.Mode mode, boolean bias,
+        boolean bidirectional) {
+      Network net = Rnn.fromTorch(mode, 5, 3, 3, bias, bidirectional, false, DType.FLOAT64)
+          .build();
+      RecurrentStack torch = new RecurrentStack(mode, 5, 3, 3, bias, bidirectional,
+          DType.FLOAT64);
+      assertEquals(shapes(torch.parameters()), shapes(net.namedParameters()));
+    }
+
+    @Test
+    void writesTheLayersTorchWouldHave() {
+      assertAll(
+          () -> assertEquals("elman(5, 3, tanh).elman(3, 3, tanh)",
+              Rnn.fromTorch(RecurrentStack.Mode.RNN_TANH, 5, 3, 2, true, false, false,
+                  DType.FLOAT32).build().spec()),
+          () -> assertEquals("lstm(5, 3).bidirectional().noBias().lstm(6, 3).bidirectional()"
+                  + ".noBias()",
+              Rnn.fromTorch(RecurrentStack.Mode.LSTM, 5, 3, 2, false, true, false,
+                  DType.FLOAT32).build().spec()),
+          () -> assertEquals("elman(2, 4, relu)",
+              Rnn.fromTorch(RecurrentStack.Mode.RNN_RELU, 2, 4, 1, true, false, false,
+                  DType.FLOAT32).build().spec()));
+    }
+
+    @Test
+    void setsBatchFirstAndDtype() {
+      Network net = Rnn.fromTorch(RecurrentStack.Mode.GRU, 2, 4, 1, true, false, true,
+          DType.FLOAT64).build();
+      assertAll(
+          () -> assertTrue(net.batchFirst()),
+          () -> assertEquals(DType.FLOAT64, net.dtype()));
+    }
+
+    @Test
+    void aLayerCountBelowOneIsNamed() {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Rnn.fromTorch(RecurrentStack.Mode.GRU, 2, 4, 0, true, false, false,
+              DType.FLOAT32));
+      assertEquals("num_layers must be >= 1 but got 0", e.getMessage());
+    }
+
+    private Map<String, Shape> shapes(Map<String, Parameter> ps) {
+      Map<String, Shape> m = new LinkedHashMap<>();
+      ps.forEach((name, p) -> m.put(name, p.shape()));
+      return m;
+    }
+  }
+
+  @Nested
+  class LoadTorch {
+    static final Path CASE = CASES.resolve("lstm-float64-s7-010.safetensors");
+
+    /** The case's parameters alone, as {@code save_file(module.state_dict())} writes them. */
+    private Path stateDict(TorchCase c) throws IOException {
+      Map<String, Tensor> ps = new LinkedHashMap<>();
+      c.stack().parameters().forEach((name, p) -> ps.put(name, p.value()));
+      Path p = dir.resolve("state_dict.safetensors");
+      Safetensors.write(p, ps, Map.of());
+      return p;
+    }
+
+    @Test
+    void loadsAStateDictByNameAndRunsAsTorch() throws IOException {
+      TorchCase c = TorchCase.read(CASE);
+      RecurrentStack s = c.stack();
+      Network net = Rnn.loadTorch(stateDict(c), s.mode(), s.inputSize(), s.hiddenSize(),
+          s.numLayers(), s.bias(), s.bidirectional(), c.batchFirst(), s.dtype());
+      assertEquals(TorchCaseRun.run(Rnn.fromTorchCase(c), c).get("output"),
+          TorchCaseRun.run(net, c).get("output"));
+    }
+
+    @Test
+    void aStateDictOfAnotherModuleIsRefusedNamingTheFirstMismatch() throws IOException {
+      TorchCase c = TorchCase.read(CASE);
+      RecurrentStack s = c.stack();
+      Path p = stateDict(c);
+      SafetensorsException e = assertThrows(SafetensorsException.class,
+          () -> Rnn.loadTorch(p, RecurrentStack.Mode.GRU, s.inputSize(), s.hiddenSize(),
+              s.numLayers(), s.bias(), s.bidirectional(), c.batchFirst(), s.dtype()));
+      int h = s.hiddenSize();
+      assertEquals(p + ": parameter weight_ih_l0 expected shape [" + 3 * h + ", "
+          + s.inputSize() + "] but got [" + 4 * h + ", " + s.inputSize() + "]", e.getMessage());
+    }
+  }
+}
