@@ -54,6 +54,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "2:bad usage"},
     subcommands = {
         TorchCaseCommand.class,
+        SeedCommand.class,
+        DescribeCommand.class,
+        GraphCommand.class,
     })
 public final class Main implements Callable<Integer> {
   @Spec
