@@ -54,6 +54,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "2:bad usage"},
     subcommands = {
         TorchCaseCommand.class,
+        WalkthroughCommand.class,
         SeedCommand.class,
         DescribeCommand.class,
         GraphCommand.class,
