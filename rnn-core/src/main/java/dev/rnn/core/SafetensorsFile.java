@@ -87,7 +87,7 @@ public final class SafetensorsFile {
   }
 
   /** {@code a, b and c}, or the first names and {@code and 7 more}, or {@code no tensors}. */
-  private static String describe(Set<String> names, String what) {
+  static String describe(Set<String> names, String what) {
     if (names.isEmpty()) {
       return "no " + what;
     }

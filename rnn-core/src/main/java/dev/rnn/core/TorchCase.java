@@ -3,8 +3,12 @@ package dev.rnn.core;
 import com.google.common.collect.ImmutableMap;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * A reference case from {@code torch.nn} in the {@code rnn-torch-case/1} format: a recurrent stack
@@ -16,6 +20,22 @@ import java.util.Optional;
  * h_n}, {@code c_n}, {@code grad.<parameter>}, {@code grad.input}, {@code grad.h0}, {@code
  * grad.c0}). Tolerances: float64 absolute 1e-10 plus relative 1e-8; float32 absolute 1e-5 plus
  * relative 1e-4.
+ *
+ * <p>Metadata (all strings): {@code format} = {@value #FORMAT}, {@code mode} ({@code rnn_tanh},
+ * {@code rnn_relu}, {@code lstm}, {@code gru}), {@code dtype} ({@code float32}, {@code float64}),
+ * {@code input_size} and {@code hidden_size} in {@code [1, 2^20]}, {@code num_layers} in {@code
+ * [1, 1024]}, {@code bias}, {@code batch_first} and {@code bidirectional} ({@code true} or {@code
+ * false}).
+ *
+ * <p>A case is checked when it is made, so that running it cannot fail: the metadata, then every
+ * parameter of the declared architecture (present, its dtype and shape; no parameter of another
+ * architecture), before any memory is allocated for the stack, then {@code input} ({@code [L, N,
+ * H_in]}, or {@code [N, L, H_in]} when batch-first, non-empty), and where present {@code h0},
+ * {@code c0}, {@code grad_h_n}, {@code grad_c_n} ({@code [num_layers * D, N, H]}, the cell states
+ * only for lstm) and {@code grad_output} (the output's shape). Each failure is a {@link
+ * SafetensorsException} naming the file, the key or tensor, what was expected and what was found,
+ * e.g. {@code cases/x.safetensors: metadata 'num_layers' expected an integer in [1, 1024] but got
+ * '99999999999'}.
  */
 public final class TorchCase {
   /** The value of metadata {@code format} this reader understands. */
@@ -23,28 +43,34 @@ public final class TorchCase {
 
   private static final int MAX_SIZE = 1 << 20;
   private static final int MAX_LAYERS = 1024;
+  private static final Pattern SMALL_NATURAL = Pattern.compile("[0-9]{1,9}");
+  private static final Pattern PARAMETER =
+      Pattern.compile("(weight|bias)_(ih|hh)_l[0-9]+(_reverse)?");
+  private static final String KEYS = "format, mode, dtype, input_size, hidden_size, num_layers,"
+      + " bias, batch_first and bidirectional";
 
   private final SafetensorsFile file;
   private final RecurrentStack stack;
   private final boolean batchFirst;
 
+  /**
+   * Checks the metadata, then every parameter against the declared architecture before the stack
+   * is built (so an absurd architecture is refused before it is allocated), then the inputs.
+   */
   private TorchCase(SafetensorsFile file) {
     this.file = file;
-    String format = file.metadata("format");
+    if (file.metadata().isEmpty()) {
+      throw fail("is not a torch case: it has no __metadata__ (expected " + FORMAT + " metadata "
+          + KEYS + ")");
+    }
+    String format = meta("format", "'" + FORMAT + "'");
     if (!FORMAT.equals(format)) {
-      throw fail("metadata 'format' expected '" + FORMAT + "' but got '" + format + "'");
+      throw fail("metadata 'format' expected '" + FORMAT + "' but got " + quote(format));
     }
-    RecurrentStack.Mode mode;
-    try {
-      mode = RecurrentStack.Mode.parse(file.metadata("mode"));
-    } catch (SafetensorsException e) {
-      throw e;
-    } catch (IllegalArgumentException e) {
-      throw fail("metadata " + e.getMessage());
-    }
-    String dt = file.metadata("dtype");
+    RecurrentStack.Mode mode = mode();
+    String dt = meta("dtype", "float32 or float64");
     if (!dt.equals("float32") && !dt.equals("float64")) {
-      throw fail("metadata 'dtype' expected float32 or float64 but got '" + dt + "'");
+      throw fail("metadata 'dtype' expected float32 or float64 but got " + quote(dt));
     }
     DType dtype = DType.parse(dt);
     int inputSize = intMeta("input_size", MAX_SIZE);
@@ -53,17 +79,108 @@ public final class TorchCase {
     boolean bias = boolMeta("bias");
     this.batchFirst = boolMeta("batch_first");
     boolean bidirectional = boolMeta("bidirectional");
+    String arch = mode.torchName() + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize
+        + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
+        + (bidirectional ? ", bidirectional" : "") + ")";
+    checkParameters(mode, inputSize, hiddenSize, numLayers, bias, bidirectional, dtype, arch);
     this.stack = new RecurrentStack(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
         dtype);
     for (Map.Entry<String, Parameter> e : stack.parameters().entrySet()) {
-      Tensor t = file.find(e.getKey()).orElseThrow(
-          () -> fail("has no parameter '" + e.getKey() + "' required by " + stack.describe()));
-      if (!t.shape().equals(e.getValue().shape()) || t.dtype() != dtype) {
-        throw fail("parameter '" + e.getKey() + "' expected " + dtype.torchName() + " "
-            + e.getValue().shape() + " for " + stack.describe() + " but got "
-            + t.dtype().torchName() + " " + t.shape());
+      e.getValue().set(file.tensor(e.getKey())); // Checked above, dtype and shape.
+    }
+    checkInputs(arch);
+  }
+
+  /**
+   * Checks that the file holds torch's parameters of this architecture with their shapes, in
+   * torch's {@code named_parameters()} order: per layer {@code l} and direction, {@code
+   * weight_ih_l<l>} {@code [G, H_in or D * H]}, {@code weight_hh_l<l>} {@code [G, H]}, and with
+   * bias {@code bias_ih_l<l>}, {@code bias_hh_l<l>} {@code [G]}, where {@code G} is the cell's gate
+   * size. Only then can the stack be allocated: its parameters are no larger than the file.
+   */
+  private void checkParameters(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
+      int numLayers, boolean bias, boolean bidirectional, DType dtype, String arch) {
+    int d = bidirectional ? 2 : 1;
+    int g = mode.cell(inputSize, hiddenSize).gateSize();
+    Set<String> names = new HashSet<>();
+    for (int l = 0; l < numLayers; l++) {
+      int in = l == 0 ? inputSize : d * hiddenSize;
+      for (int r = 0; r < d; r++) {
+        String suffix = "_l" + l + (r == 1 ? "_reverse" : "");
+        names.add(checkParameter("weight_ih" + suffix, dtype, arch, g, in));
+        names.add(checkParameter("weight_hh" + suffix, dtype, arch, g, hiddenSize));
+        if (bias) {
+          names.add(checkParameter("bias_ih" + suffix, dtype, arch, g));
+          names.add(checkParameter("bias_hh" + suffix, dtype, arch, g));
+        }
       }
-      e.getValue().set(t);
+    }
+    for (String name : file.tensors().keySet()) {
+      if (PARAMETER.matcher(name).matches() && !names.contains(name)) {
+        throw fail("parameter '" + name + "' is not one of " + arch + "; is the metadata that of"
+            + " another architecture?");
+      }
+    }
+  }
+
+  /** Checks the parameter {@code name}; returns the name. */
+  private String checkParameter(String name, DType dtype, String arch, int... dims) {
+    String expected = dtype.torchName() + " " + Arrays.toString(dims);
+    Tensor t = file.find(name).orElseThrow(() ->
+        fail("parameter '" + name + "' is missing (expected " + expected + " for " + arch + ")"));
+    if (!Arrays.equals(t.shape().dims(), dims) || t.dtype() != dtype) {
+      throw fail("parameter '" + name + "' expected " + expected + " for " + arch + " but got "
+          + t.dtype().torchName() + " " + t.shape());
+    }
+    return name;
+  }
+
+  /**
+   * Checks {@code input}, and {@code h0}, {@code c0}, {@code grad_output}, {@code grad_h_n} and
+   * {@code grad_c_n} where present, against the stack, so that running the case cannot fail.
+   */
+  private void checkInputs(String arch) {
+    DType dtype = stack.dtype();
+    int in = stack.inputSize();
+    String layout = batchFirst ? "[batch, seq, " : "[seq, batch, ";
+    Tensor x = file.find("input").orElseThrow(() -> fail("tensor 'input' is missing (expected "
+        + dtype.torchName() + " " + layout + in + "] for " + arch + ")"));
+    if (x.rank() != 3 || x.dim(2) != in || x.dim(0) < 1 || x.dim(1) < 1 || x.dtype() != dtype) {
+      throw fail("tensor 'input' expected " + dtype.torchName() + " " + layout + in
+          + "] with seq, batch >= 1 for " + arch + " but got " + x.dtype().torchName() + " "
+          + x.shape());
+    }
+    int seq = x.dim(batchFirst ? 1 : 0);
+    int batch = x.dim(batchFirst ? 0 : 1);
+    int slots = stack.numLayers() * stack.directions();
+    int width = stack.directions() * stack.hiddenSize();
+    checkOptional("h0", arch, slots, batch, stack.hiddenSize());
+    checkOptional("grad_h_n", arch, slots, batch, stack.hiddenSize());
+    if (stack.stateCount() == 2) {
+      checkOptional("c0", arch, slots, batch, stack.hiddenSize());
+      checkOptional("grad_c_n", arch, slots, batch, stack.hiddenSize());
+    } else {
+      for (String name : new String[] {"c0", "grad_c_n"}) {
+        if (file.find(name).isPresent()) {
+          throw fail("tensor '" + name + "' is not used by " + arch + ": only lstm has a cell"
+              + " state");
+        }
+      }
+    }
+    if (batchFirst) {
+      checkOptional("grad_output", arch, batch, seq, width);
+    } else {
+      checkOptional("grad_output", arch, seq, batch, width);
+    }
+  }
+
+  private void checkOptional(String name, String arch, int... dims) {
+    Optional<Tensor> t = file.find(name);
+    if (t.isPresent()
+        && (!Arrays.equals(t.get().shape().dims(), dims) || t.get().dtype() != stack.dtype())) {
+      throw fail("tensor '" + name + "' expected " + stack.dtype().torchName() + " "
+          + Arrays.toString(dims) + " for " + arch + " and its input but got "
+          + t.get().dtype().torchName() + " " + t.get().shape());
     }
   }
 
@@ -78,7 +195,12 @@ public final class TorchCase {
     return new TorchCase(Safetensors.read(path));
   }
 
-  /** A case from an already read file. */
+  /**
+   * A case from an already read file.
+   *
+   * @throws SafetensorsException if it is not a valid case; the message names the file, the
+   *     tensor or key, what was expected and what was found
+   */
   public static TorchCase of(SafetensorsFile file) {
     return new TorchCase(file);
   }
@@ -149,26 +271,48 @@ public final class TorchCase {
     return stack.forward(input(), batchFirst, find("h0").orElse(null), find("c0").orElse(null));
   }
 
+  /** The metadata value of {@code key}; {@code expected} says what it should be if missing. */
+  private String meta(String key, String expected) {
+    String v = file.metadata().get(key);
+    if (v == null) {
+      throw fail("metadata '" + key + "' is missing (expected " + expected + "); it has "
+          + SafetensorsFile.describe(file.metadata().keySet(), "metadata keys"));
+    }
+    return v;
+  }
+
+  private RecurrentStack.Mode mode() {
+    String expected = "one of rnn_tanh, rnn_relu, lstm, gru";
+    String v = meta("mode", expected);
+    for (RecurrentStack.Mode m : RecurrentStack.Mode.values()) {
+      if (m.torchName().equals(v)) {
+        return m;
+      }
+    }
+    throw fail("metadata 'mode' expected " + expected + " but got " + quote(v));
+  }
+
   private int intMeta(String key, int max) {
-    String v = file.metadata(key);
-    long n;
-    try {
-      n = Long.parseLong(v);
-    } catch (NumberFormatException e) {
-      throw fail("metadata '" + key + "' expected an integer but got '" + v + "'");
+    String expected = "an integer in [1, " + max + "]";
+    String v = meta(key, expected);
+    if (!SMALL_NATURAL.matcher(v).matches() || Integer.parseInt(v) < 1
+        || Integer.parseInt(v) > max) {
+      throw fail("metadata '" + key + "' expected " + expected + " but got " + quote(v));
     }
-    if (n < 1 || n > max) {
-      throw fail("metadata '" + key + "' expected an integer in [1, " + max + "] but got " + v);
-    }
-    return (int) n;
+    return Integer.parseInt(v);
   }
 
   private boolean boolMeta(String key) {
-    String v = file.metadata(key);
+    String v = meta(key, "true or false");
     if (!v.equals("true") && !v.equals("false")) {
-      throw fail("metadata '" + key + "' expected true or false but got '" + v + "'");
+      throw fail("metadata '" + key + "' expected true or false but got " + quote(v));
     }
     return v.equals("true");
+  }
+
+  /** {@code 'v'}, cut to 40 characters. */
+  private static String quote(String v) {
+    return "'" + (v.length() <= 40 ? v : v.substring(0, 37) + "...") + "'";
   }
 
   private SafetensorsException fail(String what) {

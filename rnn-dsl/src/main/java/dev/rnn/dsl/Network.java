@@ -29,6 +29,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A network keeps no state between calls and its structure never changes: {@code forward} and
  * {@code step} may be called from many threads at once. Its parameter values change only when it
  * is trained or loaded; do not train and infer concurrently.
+ *
+ * <p>{@link #forward(Tensor)}, {@link #forward(Tensor, State)} and {@link #step(Tensor, State)}
+ * check their arguments before computing anything and throw {@link IllegalArgumentException}
+ * naming the culprit, expected and actual: an input of the wrong rank or feature size, or with
+ * no step or no sequence ({@code recurrent(2, 2) expected input of shape [seq, batch, 2] or [seq,
+ * 2] with seq, batch >= 1 but got [0, 3, 2]}); a state with a tensor missing or one the network
+ * does not have, or of the wrong batch or hidden size ({@code state 'h_l0' of lstm(2, 3) expected
+ * shape [4, 3] (batch 4, hidden 3) but got [5, 3]}). Non-finite numbers are refused too: an
+ * input or state holding NaN or an infinity is rejected, naming the first such element by its
+ * index in the tensor as given ({@code input holds NaN at [2, 0, 1]}), because one NaN would
+ * silently poison every later step and every output after it. ({@code step} passes {@code x_t}
+ * on as a one-step sequence, so its indices have the step's index 0 added: {@code [0, n, f]}, or
+ * {@code [n, 0, f]} when batch-first.)
  */
 public final class Network implements SequenceModel {
   private final ImmutableList<Layer> layers;
@@ -322,14 +335,33 @@ public final class Network implements SequenceModel {
     return new Forward(x, run.finals);
   }
 
+  /**
+   * Checks the input's rank, feature size, that it is not empty and that every element is
+   * finite; returns whether it is one unbatched sequence {@code [T, F_in]}.
+   */
   private boolean checkInput(Tensor input) {
     String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
         : "[seq, batch, " + inputSize() + "]";
     checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),
         "%s expected input of shape %s or [seq, %s] but got %s", firstLayer(), shape, inputSize(),
         input.shape());
-    checkArgument(input.size() > 0, "%s expected a non-empty input but got shape %s",
-        firstLayer(), input.shape());
+    checkArgument(input.size() > 0,
+        "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s",
+        firstLayer(), shape, inputSize(), input.shape());
+    // A NaN or infinity would poison every later step and every output after it: refuse it here,
+    // naming the first one in row-major order by its index in the input as given.
+    for (int i = 0; i < input.size(); i++) {
+      double v = input.at(i);
+      if (!Double.isFinite(v)) {
+        int[] index = new int[input.rank()];
+        for (int d = input.rank() - 1, rest = i; d >= 0; d--) {
+          index[d] = rest % input.dim(d);
+          rest /= input.dim(d);
+        }
+        throw new IllegalArgumentException(
+            "input holds " + v + " at " + java.util.Arrays.toString(index));
+      }
+    }
     return input.rank() == 2;
   }
 
@@ -342,12 +374,25 @@ public final class Network implements SequenceModel {
     return "network";
   }
 
+  /**
+   * Checks the state against the network and the input's batch: the same tensor names, each
+   * {@code [N, H]} of its layer (or {@code [H]} for an unbatched input), every element finite;
+   * returns the tensors as graph constants in {@link #stateNames()} order, or null for none.
+   */
   private List<Value> stateValues(Graph g, State s, int batch, boolean unbatched) {
     if (s == null) {
       return null;
     }
-    checkArgument(s.tensors().keySet().asList().equals(stateNames),
-        "network expected a state with tensors %s but got %s", stateNames, s.tensors().keySet());
+    for (String name : stateNames) {
+      checkArgument(s.tensors().containsKey(name),
+          "state has no tensor '%s': the network expects %s but got %s", name, stateNames,
+          s.tensors().keySet());
+    }
+    for (String name : s.tensors().keySet()) {
+      checkArgument(stateNames.contains(name),
+          "state has a tensor '%s' the network does not have (is it another network's state?):"
+              + " the network expects %s but got %s", name, stateNames, s.tensors().keySet());
+    }
     List<Value> vs = new ArrayList<>();
     int i = 0;
     for (Stage st : stages) {
@@ -355,14 +400,28 @@ public final class Network implements SequenceModel {
         for (Recurrence rec : r.directions) {
           for (int k = 0; k < rec.cell().stateCount(); k++) {
             String name = stateNames.get(i++);
-            Tensor t = s.get(name).to(dtype);
+            Tensor given = s.get(name);
             int h = rec.cell().hiddenSize();
-            if (unbatched && t.rank() == 1) {
-              t = t.reshape(1, t.dim(0));
+            if (unbatched) {
+              checkArgument(given.rank() == 1 && given.dim(0) == h
+                      || given.rank() == 2 && given.dim(0) == 1 && given.dim(1) == h,
+                  "state '%s' of %s expected shape [%s] or [1, %s] (hidden %s, unbatched input)"
+                      + " but got %s", name, r.spec.describe(), h, h, h, given.shape());
+            } else {
+              checkArgument(given.rank() == 2 && given.dim(0) == batch && given.dim(1) == h,
+                  "state '%s' of %s expected shape [%s, %s] (batch %s, hidden %s) but got %s",
+                  name, r.spec.describe(), batch, h, batch, h, given.shape());
             }
-            checkArgument(t.rank() == 2 && t.dim(0) == batch && t.dim(1) == h,
-                "state %s expected shape [%s, %s] but got %s", name, batch, h, t.shape());
-            vs.add(g.constant(t));
+            for (int j = 0; j < given.size(); j++) {
+              double v = given.at(j);
+              if (!Double.isFinite(v)) {
+                int[] index = given.rank() == 1 ? new int[] {j} : new int[] {j / h, j % h};
+                throw new IllegalArgumentException("state '" + name + "' holds " + v + " at "
+                    + java.util.Arrays.toString(index));
+              }
+            }
+            Tensor t = given.to(dtype);
+            vs.add(g.constant(t.rank() == 1 ? t.reshape(1, h) : t));
           }
         }
       }
