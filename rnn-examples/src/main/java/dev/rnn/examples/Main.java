@@ -58,6 +58,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         SeedCommand.class,
         DescribeCommand.class,
         GraphCommand.class,
+        TrainCommand.class,
     })
 public final class Main implements Callable<Integer> {
   @Spec

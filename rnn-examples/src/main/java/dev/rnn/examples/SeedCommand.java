@@ -97,6 +97,17 @@ final class SeedCommand implements Callable<Integer> {
     double[][] x = input == null ? SEED_INPUT : input.rows();
     List<Stacking> modes = stacking == null ? List.of(Stacking.STATES, Stacking.OUTPUTS)
         : List.of(stacking);
+    report(spec.commandLine().getOut(), x, modes, true, json);
+    return ExitCode.OK;
+  }
+
+  /**
+   * Prints the seed network's outputs on {@code x} under each of {@code modes}, whether the modes
+   * agree, and (with {@code equations}) each mode's {@code describe()}; with {@code json} a last
+   * line of JSON.
+   */
+  static void report(PrintWriter out, double[][] x, List<Stacking> modes, boolean equations,
+      boolean json) {
     Map<Stacking, Network> nets = new LinkedHashMap<>();
     Map<Stacking, double[][]> outputs = new LinkedHashMap<>();
     for (Stacking m : modes) {
@@ -104,7 +115,6 @@ final class SeedCommand implements Callable<Integer> {
       nets.put(m, net);
       outputs.put(m, rows(net.forward(Tensor.ofRows(x))));
     }
-    PrintWriter out = spec.commandLine().getOut();
     out.println("network()." + nets.get(modes.get(0)).spec()
         + ", every weight 1 and every bias 0 (Initializer.constant(1, 0))");
     out.println();
@@ -114,10 +124,12 @@ final class SeedCommand implements Callable<Integer> {
       out.println(agreement(outputs.get(Stacking.STATES), outputs.get(Stacking.OUTPUTS)));
       out.println();
     }
-    for (Stacking m : modes) {
-      out.println("== stacking " + m + " ==");
-      out.println(nets.get(m).describe());
-      out.println();
+    if (equations) {
+      for (Stacking m : modes) {
+        out.println("== stacking " + m + " ==");
+        out.println(nets.get(m).describe());
+        out.println();
+      }
     }
     if (json) {
       if (modes.size() == 1) {
@@ -127,7 +139,6 @@ final class SeedCommand implements Callable<Integer> {
             + json(outputs.get(Stacking.OUTPUTS)) + "}");
       }
     }
-    return ExitCode.OK;
   }
 
   /** {@code [T, F]} as T rows. */
