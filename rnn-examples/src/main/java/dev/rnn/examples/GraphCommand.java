@@ -1,23 +1,12 @@
 package dev.rnn.examples;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
-import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
-import static java.nio.file.StandardOpenOption.CREATE_NEW;
-import static java.nio.file.StandardOpenOption.WRITE;
 
 import dev.rnn.dsl.Network;
 import dev.rnn.dsl.Stacking;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
@@ -113,52 +102,10 @@ final class GraphCommand implements Callable<Integer> {
       cl.getOut().print(text);
       cl.getOut().flush();
     } else {
-      writeAtomically(out, text);
+      OutputFile.writeText(out, text);
       cl.getOut().println(out);
     }
     return ExitCode.OK;
-  }
-
-  /**
-   * Writes {@code text} as UTF-8 to {@code path}: to a temporary file in the same directory,
-   * forced to disk, then moved over {@code path} in one step; on failure the temporary file is
-   * deleted and a file already at {@code path} is left as it was.
-   *
-   * @throws IOException naming {@code path} if its directory does not exist, it is a directory,
-   *     or writing or moving fails
-   */
-  static void writeAtomically(Path path, String text) throws IOException {
-    Path target = path.toAbsolutePath();
-    Path dir = target.getParent();
-    if (target.getFileName() == null || dir == null) {
-      throw new FileSystemException(path.toString(), null, "is not a file path");
-    }
-    if (!Files.isDirectory(dir)) {
-      throw new NoSuchFileException(path.toString(), null,
-          "cannot write, directory " + dir + " does not exist");
-    }
-    if (Files.isDirectory(target)) {
-      throw new FileSystemException(path.toString(), null, "is a directory, not a file");
-    }
-    Path temp = dir.resolve("." + target.getFileName() + "."
-        + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-    try {
-      try (FileChannel channel = FileChannel.open(temp, CREATE_NEW, WRITE)) {
-        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(UTF_8));
-        while (bytes.hasRemaining()) {
-          channel.write(bytes);
-        }
-        channel.force(true);
-      }
-      Files.move(temp, target, ATOMIC_MOVE, REPLACE_EXISTING);
-    } catch (IOException | RuntimeException e) {
-      try {
-        Files.deleteIfExists(temp);
-      } catch (IOException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
   }
 
   /** {@code dot} or {@code svg}, in any case. */

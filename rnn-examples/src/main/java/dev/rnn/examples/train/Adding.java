@@ -1,5 +1,6 @@
 package dev.rnn.examples.train;
 
+import dev.rnn.examples.OutputFile;
 import static dev.rnn.dsl.Rnn.network;
 
 import com.google.common.collect.ImmutableList;
@@ -291,7 +292,7 @@ final class Adding {
       }
     }
     String text = sb.toString().replace(System.lineSeparator(), "\n");
-    OutputFile.write(file, out -> {
+    OutputFile.writeCreatingDirectory(file, out -> {
       Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
       w.write(text);
       w.flush();

@@ -1,5 +1,6 @@
 package dev.rnn.examples.train;
 
+import dev.rnn.examples.OutputFile;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
@@ -95,7 +96,7 @@ public final class LossLog {
   /** Writes {@link #csv()} to {@code file}, atomically. */
   public void writeCsv(Path file) throws IOException {
     String text = csv();
-    OutputFile.write(file, out -> {
+    OutputFile.writeCreatingDirectory(file, out -> {
       Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
       w.write(text);
       w.flush();

@@ -1,5 +1,6 @@
 package dev.rnn.examples.train;
 
+import dev.rnn.examples.OutputFile;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
@@ -106,7 +107,7 @@ public final class Plots {
     } finally {
       g.dispose();
     }
-    OutputFile.write(file, out -> {
+    OutputFile.writeCreatingDirectory(file, out -> {
       if (!ImageIO.write(grid, "png", out)) {
         throw new IOException("no PNG writer in this Java runtime");
       }
