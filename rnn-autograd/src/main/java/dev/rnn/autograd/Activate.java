@@ -22,10 +22,7 @@ public final class Activate {
         if (dy == null || !x.requiresGrad()) {
           return;
         }
-        Storage dx = x.grad();
-        for (int i = 0; i < n; i++) {
-          dx.set(i, dx.get(i) + dy.get(i) * f.derivativeFromOutput(y.get(i)));
-        }
+        f.addGradient(y, dy, x.grad(), n);
       }
     });
     return result;

@@ -33,21 +33,11 @@ public final class Loss {
     double count = m == null ? rows : m.sum(0, rows);
     checkArgument(count > 0, "mse: the mask selects no time step");
     double denom = count * f;
-    Tensor tt = target.to(y.dtype());
-    double s = 0;
+    Storage t = target.to(y.dtype()).copyStorage();
     Storage yd = y.data();
-    for (int r = 0; r < rows; r++) {
-      double w = m == null ? 1 : m.get(r);
-      if (w == 0) {
-        continue;
-      }
-      for (int j = 0; j < f; j++) {
-        double d = yd.get(r * f + j) - tt.at(r * f + j);
-        s += w * d * d;
-      }
-    }
+    double[] w = weights(m, rows);
     Storage out = Storage.allocate(y.dtype(), 1);
-    out.set(0, s / denom);
+    out.set(0, squaredError(yd, t, w, rows, f) / denom);
     Value loss = g.result(Shape.of(), out, y);
     g.record(new Node("mse") {
       @Override protected void backward() {
@@ -55,21 +45,91 @@ public final class Loss {
         if (dl == null || !y.requiresGrad()) {
           return;
         }
-        double scale = 2 * dl.get(0) / denom;
-        Storage dy = y.grad();
-        for (int r = 0; r < rows; r++) {
-          double w = m == null ? 1 : m.get(r);
-          if (w == 0) {
-            continue;
-          }
-          for (int j = 0; j < f; j++) {
-            int i = r * f + j;
-            dy.set(i, dy.get(i) + scale * w * (yd.get(i) - tt.at(i)));
-          }
-        }
+        addSquaredErrorGradient(yd, t, w, rows, f, 2 * dl.get(0) / denom, y.grad());
       }
     });
     return loss;
+  }
+
+  /** The mask as row weights, or null for all ones. */
+  private static double[] weights(Storage m, int rows) {
+    if (m == null) {
+      return null;
+    }
+    double[] w = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      w[r] = m.get(r);
+    }
+    return w;
+  }
+
+  /** {@code sum_{r,j} w_r (y - t)^2} over {@code rows x f}, accumulated in double. */
+  private static double squaredError(Storage y, Storage t, double[] w, int rows, int f) {
+    double s = 0;
+    if (y instanceof Storage.F32) {
+      float[] yv = ((Storage.F32) y).a;
+      float[] tv = ((Storage.F32) t).a;
+      for (int r = 0; r < rows; r++) {
+        double wr = w == null ? 1 : w[r];
+        if (wr == 0) {
+          continue;
+        }
+        double rs = 0;
+        for (int i = r * f; i < r * f + f; i++) {
+          double d = yv[i] - tv[i];
+          rs += d * d;
+        }
+        s += wr * rs;
+      }
+    } else {
+      double[] yv = ((Storage.F64) y).a;
+      double[] tv = ((Storage.F64) t).a;
+      for (int r = 0; r < rows; r++) {
+        double wr = w == null ? 1 : w[r];
+        if (wr == 0) {
+          continue;
+        }
+        double rs = 0;
+        for (int i = r * f; i < r * f + f; i++) {
+          double d = yv[i] - tv[i];
+          rs += d * d;
+        }
+        s += wr * rs;
+      }
+    }
+    return s;
+  }
+
+  /** {@code dy += scale w_r (y - t)} over {@code rows x f}. */
+  private static void addSquaredErrorGradient(Storage y, Storage t, double[] w, int rows, int f,
+      double scale, Storage dy) {
+    if (y instanceof Storage.F32) {
+      float[] yv = ((Storage.F32) y).a;
+      float[] tv = ((Storage.F32) t).a;
+      float[] d = ((Storage.F32) dy).a;
+      for (int r = 0; r < rows; r++) {
+        float c = (float) (scale * (w == null ? 1 : w[r]));
+        if (c == 0) {
+          continue;
+        }
+        for (int i = r * f; i < r * f + f; i++) {
+          d[i] += c * (yv[i] - tv[i]);
+        }
+      }
+    } else {
+      double[] yv = ((Storage.F64) y).a;
+      double[] tv = ((Storage.F64) t).a;
+      double[] d = ((Storage.F64) dy).a;
+      for (int r = 0; r < rows; r++) {
+        double c = scale * (w == null ? 1 : w[r]);
+        if (c == 0) {
+          continue;
+        }
+        for (int i = r * f; i < r * f + f; i++) {
+          d[i] += c * (yv[i] - tv[i]);
+        }
+      }
+    }
   }
 
   /**

@@ -73,6 +73,9 @@ public final class Recur {
       finals.add(v);
       finalList.add(v);
     }
+    if (!record) {
+      tr.release();
+    }
     if (record) {
       g.record(new Node(label + " input projection") {
         @Override protected void backward() {

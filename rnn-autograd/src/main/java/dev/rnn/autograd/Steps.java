@@ -48,9 +48,12 @@ public final class Steps {
       @Override protected void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && x.requiresGrad()) {
-          Storage tmp = Storage.allocate(x.dtype(), a * b * f);
-          swap(dy, tmp, b, a, f);
-          x.grad().axpy(a * b * f, 1, tmp, 0, 0);
+          Storage dx = x.grad();
+          for (int i = 0; i < a; i++) {
+            for (int j = 0; j < b; j++) {
+              dx.axpy(f, 1, dy, (j * a + i) * f, (i * b + j) * f);
+            }
+          }
         }
       }
     });

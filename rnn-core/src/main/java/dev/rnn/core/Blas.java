@@ -47,4 +47,20 @@ public final class Blas {
           ((Storage.F64) b).a, bOff, ldb, beta, ((Storage.F64) c).a, cOff, ldc);
     }
   }
+
+  /**
+   * Column-major {@code y = alpha op(A) x + beta y}, {@code A} is m x n (before {@code op}),
+   * {@code x} and {@code y} strided by {@code incX} and {@code incY}.
+   */
+  static void gemv(boolean transA, int m, int n, double alpha, Storage a, int aOff, int lda,
+      Storage x, int xOff, int incX, double beta, Storage y, int yOff, int incY) {
+    String ta = transA ? "T" : "N";
+    if (y instanceof Storage.F32) {
+      BLAS_INSTANCE.sgemv(ta, m, n, (float) alpha, ((Storage.F32) a).a, aOff, lda,
+          ((Storage.F32) x).a, xOff, incX, (float) beta, ((Storage.F32) y).a, yOff, incY);
+    } else {
+      BLAS_INSTANCE.dgemv(ta, m, n, alpha, ((Storage.F64) a).a, aOff, lda,
+          ((Storage.F64) x).a, xOff, incX, beta, ((Storage.F64) y).a, yOff, incY);
+    }
+  }
 }

@@ -2,6 +2,8 @@ package dev.rnn.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
+import static dev.rnn.core.LstmCell.f32;
+import static dev.rnn.core.LstmCell.f64;
 
 /**
  * The Elman cell of {@code torch.nn.RNN}: {@code h' = act(W_ih x + b_ih + W_hh h + b_hh)}.
@@ -63,53 +65,59 @@ public final class ElmanCell implements Cell {
     return 0;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>An empty {@code xp} means that {@code hp} already holds {@code xp + hp}: the scan sums them
+   * in its gemm for this cell (see {@link Recurrence}).
+   */
   @Override public void forward(Step s) {
+    boolean summed = s.xp().length() == 0;
     int n = s.batch() * hiddenSize;
-    Storage h = s.next(0);
-    int ho = s.nextOff(0);
-    h.copyFrom(s.xp(), s.xpOff(), ho, n);
-    h.axpy(n, 1, s.hp(), s.hpOff(), ho);
-    activation.applyInPlace(h, ho, n);
+    if (summed) {
+      s.next(0).copyFrom(s.hp(), s.hpOff(), s.nextOff(0), n);
+    } else if (s.dtype() == DType.FLOAT32) {
+      add(n, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(), f32(s.next(0)), s.nextOff(0));
+    } else {
+      add(n, f64(s.xp()), s.xpOff(), f64(s.hp()), s.hpOff(), f64(s.next(0)), s.nextOff(0));
+    }
+    activation.applyInPlace(s.next(0), s.nextOff(0), n);
   }
 
   @Override public void backward(Step s) {
     int n = s.batch() * hiddenSize;
     if (s.dtype() == DType.FLOAT32) {
-      backward32(n, ((Storage.F32) s.next(0)).a, s.nextOff(0), ((Storage.F32) s.dNext(0)).a,
-          s.dNextOff(0), ((Storage.F32) s.dxp()).a, s.dxpOff());
+      activation.backward(f32(s.next(0)), s.nextOff(0), f32(s.dNext(0)), s.dNextOff(0),
+          f32(s.dxp()), s.dxpOff(), n);
     } else {
-      backward64(n, ((Storage.F64) s.next(0)).a, s.nextOff(0), ((Storage.F64) s.dNext(0)).a,
-          s.dNextOff(0), ((Storage.F64) s.dxp()).a, s.dxpOff());
+      activation.backward(f64(s.next(0)), s.nextOff(0), f64(s.dNext(0)), s.dNextOff(0),
+          f64(s.dxp()), s.dxpOff(), n);
     }
-    s.dhp().copyFrom(s.dxp(), s.dxpOff(), s.dhpOff(), n);
+    copyGateGradient(s, n);
     s.dPrev(0).fill(s.dPrevOff(0), n, 0);
   }
 
-  private void backward32(int n, float[] h, int ho, float[] dh, int dho, float[] dz, int dzo) {
-    for (int i = 0; i < n; i++) {
-      float y = h[ho + i];
-      float d;
-      switch (activation) {
-        case TANH: d = 1 - y * y; break;
-        case RELU: d = y > 0 ? 1 : 0; break;
-        case SIGMOID: d = y * (1 - y); break;
-        default: d = 1;
-      }
-      dz[dzo + i] = dh[dho + i] * d;
+  /**
+   * {@code dhp = dxp}, unless the scan made them one buffer (as it does for cells whose gates
+   * read {@code xp + hp} only): then there is nothing to copy.
+   */
+  static void copyGateGradient(Step s, int n) {
+    if (s.dhp() != s.dxp() || s.dhpOff() != s.dxpOff()) {
+      s.dhp().copyFrom(s.dxp(), s.dxpOff(), s.dhpOff(), n);
     }
   }
 
-  private void backward64(int n, double[] h, int ho, double[] dh, int dho, double[] dz, int dzo) {
+  /** {@code z[zo + i] = x[xo + i] + y[yo + i]} for {@code i < n}. */
+  static void add(int n, float[] x, int xo, float[] y, int yo, float[] z, int zo) {
     for (int i = 0; i < n; i++) {
-      double y = h[ho + i];
-      double d;
-      switch (activation) {
-        case TANH: d = 1 - y * y; break;
-        case RELU: d = y > 0 ? 1 : 0; break;
-        case SIGMOID: d = y * (1 - y); break;
-        default: d = 1;
-      }
-      dz[dzo + i] = dh[dho + i] * d;
+      z[zo + i] = x[xo + i] + y[yo + i];
+    }
+  }
+
+  /** {@code z[zo + i] = x[xo + i] + y[yo + i]} for {@code i < n}. */
+  static void add(int n, double[] x, int xo, double[] y, int yo, double[] z, int zo) {
+    for (int i = 0; i < n; i++) {
+      z[zo + i] = x[xo + i] + y[yo + i];
     }
   }
 

@@ -18,7 +18,9 @@ import static dev.rnn.core.LstmCell.f64;
  *   dxp = [dr dz dn],  dhp = [dr dz dn * r],  dh (direct) = dh' * z
  * </pre>
  *
- * <p>Shapes: x {@code [N, H_in]}, h {@code [N, H]}, G = 3H; saved per row: r, z, n, hn (S = 4H).
+ * <p>Shapes: x {@code [N, H_in]}, h {@code [N, H]}, G = 3H, S = 4H: the saved block of a step
+ * holds {@code [r z]} {@code [N, 2H]}, then n {@code [N, H]}, then hn {@code [N, H]}, so that each
+ * activation runs over the whole batch in one loop the JIT vectorizes (see {@link Activation}).
  */
 public final class GruCell implements Cell {
   private final int inputSize;
@@ -84,23 +86,37 @@ public final class GruCell implements Cell {
     }
   }
 
+  // Forward: [r z] = xp + hp per row into the saved block and one sigmoid loop over the batch;
+  // hn kept; n = xn + r * hn per row and one tanh loop over the batch; then h' per row.
+
   private static void forward32(int batch, int hh, float[] xp, int xo, float[] hp, int hpo,
       float[] h, int ho, float[] h2, int h2o, float[] sv, int so) {
     int g3 = 3 * hh;
+    int nb = so + batch * 2 * hh;
+    int hnb = nb + batch * hh;
     for (int b = 0; b < batch; b++) {
-      int x = xo + b * g3;
-      int p = hpo + b * g3;
-      int v = so + b * 4 * hh;
+      ElmanCell.add(2 * hh, xp, xo + b * g3, hp, hpo + b * g3, sv, so + b * 2 * hh);
+      System.arraycopy(hp, hpo + b * g3 + 2 * hh, sv, hnb + b * hh, hh);
+    }
+    Activation.sigmoidInPlace(sv, so, batch * 2 * hh);
+    for (int b = 0; b < batch; b++) {
+      int x = xo + b * g3 + 2 * hh;
+      int rz = so + b * 2 * hh;
+      int n = nb + b * hh;
+      int hn = hnb + b * hh;
       for (int j = 0; j < hh; j++) {
-        float r = Activation.sigmoid(xp[x + j] + hp[p + j]);
-        float z = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
-        float hn = hp[p + 2 * hh + j];
-        float n = (float) Math.tanh(xp[x + 2 * hh + j] + r * hn);
-        h2[h2o + b * hh + j] = (1 - z) * n + z * h[ho + b * hh + j];
-        sv[v + j] = r;
-        sv[v + hh + j] = z;
-        sv[v + 2 * hh + j] = n;
-        sv[v + 3 * hh + j] = hn;
+        sv[n + j] = xp[x + j] + sv[rz + j] * sv[hn + j];
+      }
+    }
+    Activation.tanhInPlace(sv, nb, batch * hh);
+    for (int b = 0; b < batch; b++) {
+      int z = so + b * 2 * hh + hh;
+      int n = nb + b * hh;
+      int hr = ho + b * hh;
+      int h2r = h2o + b * hh;
+      for (int j = 0; j < hh; j++) {
+        float nv = sv[n + j];
+        h2[h2r + j] = nv + sv[z + j] * (h[hr + j] - nv);
       }
     }
   }
@@ -108,20 +124,31 @@ public final class GruCell implements Cell {
   private static void forward64(int batch, int hh, double[] xp, int xo, double[] hp, int hpo,
       double[] h, int ho, double[] h2, int h2o, double[] sv, int so) {
     int g3 = 3 * hh;
+    int nb = so + batch * 2 * hh;
+    int hnb = nb + batch * hh;
     for (int b = 0; b < batch; b++) {
-      int x = xo + b * g3;
-      int p = hpo + b * g3;
-      int v = so + b * 4 * hh;
+      ElmanCell.add(2 * hh, xp, xo + b * g3, hp, hpo + b * g3, sv, so + b * 2 * hh);
+      System.arraycopy(hp, hpo + b * g3 + 2 * hh, sv, hnb + b * hh, hh);
+    }
+    Activation.sigmoidInPlace(sv, so, batch * 2 * hh);
+    for (int b = 0; b < batch; b++) {
+      int x = xo + b * g3 + 2 * hh;
+      int rz = so + b * 2 * hh;
+      int n = nb + b * hh;
+      int hn = hnb + b * hh;
       for (int j = 0; j < hh; j++) {
-        double r = Activation.sigmoid(xp[x + j] + hp[p + j]);
-        double z = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
-        double hn = hp[p + 2 * hh + j];
-        double n = Math.tanh(xp[x + 2 * hh + j] + r * hn);
-        h2[h2o + b * hh + j] = (1 - z) * n + z * h[ho + b * hh + j];
-        sv[v + j] = r;
-        sv[v + hh + j] = z;
-        sv[v + 2 * hh + j] = n;
-        sv[v + 3 * hh + j] = hn;
+        sv[n + j] = xp[x + j] + sv[rz + j] * sv[hn + j];
+      }
+    }
+    Activation.tanhInPlace(sv, nb, batch * hh);
+    for (int b = 0; b < batch; b++) {
+      int z = so + b * 2 * hh + hh;
+      int n = nb + b * hh;
+      int hr = ho + b * hh;
+      int h2r = h2o + b * hh;
+      for (int j = 0; j < hh; j++) {
+        double nv = sv[n + j];
+        h2[h2r + j] = nv + sv[z + j] * (h[hr + j] - nv);
       }
     }
   }
@@ -129,15 +156,19 @@ public final class GruCell implements Cell {
   private static void backward32(int batch, int hh, float[] sv, int so, float[] h, int ho,
       float[] dh2, int dh2o, float[] dx, int dxo, float[] dhp, int dhpo, float[] dh, int dho) {
     int g3 = 3 * hh;
+    int nb = so + batch * 2 * hh;
+    int hnb = nb + batch * hh;
     for (int b = 0; b < batch; b++) {
-      int v = so + b * 4 * hh;
+      int rz = so + b * 2 * hh;
+      int nr = nb + b * hh;
+      int hnr = hnb + b * hh;
       int dxr = dxo + b * g3;
       int dhr = dhpo + b * g3;
       for (int j = 0; j < hh; j++) {
-        float r = sv[v + j];
-        float z = sv[v + hh + j];
-        float n = sv[v + 2 * hh + j];
-        float hn = sv[v + 3 * hh + j];
+        float r = sv[rz + j];
+        float z = sv[rz + hh + j];
+        float n = sv[nr + j];
+        float hn = sv[hnr + j];
         float g = dh2[dh2o + b * hh + j];
         float dz = g * (h[ho + b * hh + j] - n) * z * (1 - z);
         float dn = g * (1 - z) * (1 - n * n);
@@ -157,15 +188,19 @@ public final class GruCell implements Cell {
       double[] dh2, int dh2o, double[] dx, int dxo, double[] dhp, int dhpo, double[] dh,
       int dho) {
     int g3 = 3 * hh;
+    int nb = so + batch * 2 * hh;
+    int hnb = nb + batch * hh;
     for (int b = 0; b < batch; b++) {
-      int v = so + b * 4 * hh;
+      int rz = so + b * 2 * hh;
+      int nr = nb + b * hh;
+      int hnr = hnb + b * hh;
       int dxr = dxo + b * g3;
       int dhr = dhpo + b * g3;
       for (int j = 0; j < hh; j++) {
-        double r = sv[v + j];
-        double z = sv[v + hh + j];
-        double n = sv[v + 2 * hh + j];
-        double hn = sv[v + 3 * hh + j];
+        double r = sv[rz + j];
+        double z = sv[rz + hh + j];
+        double n = sv[nr + j];
+        double hn = sv[hnr + j];
         double g = dh2[dh2o + b * hh + j];
         double dz = g * (h[ho + b * hh + j] - n) * z * (1 - z);
         double dn = g * (1 - z) * (1 - n * n);

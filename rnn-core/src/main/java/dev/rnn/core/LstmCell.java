@@ -17,8 +17,13 @@ import static com.google.common.base.Preconditions.checkArgument;
  *   dxp = dhp = [di df dg do],  dc (to c) = dc * f,  dh (direct) = 0
  * </pre>
  *
- * <p>Shapes: x {@code [N, H_in]}, h and c {@code [N, H]}, G = 4H; saved per row: i, f, g, o,
- * tanh(c') (S = 5H).
+ * <p>Shapes: x {@code [N, H_in]}, h and c {@code [N, H]}, G = 4H, S = 5H: the saved block of a
+ * step holds the activated gates {@code [N, 4H]} (i, f, g, o per row), then {@code tanh(c')}
+ * {@code [N, H]}.
+ *
+ * <p>The kernels activate all gates of the batch with one sigmoid loop, which the JIT vectorizes
+ * (see {@link Activation}), and recover {@code g} from {@code u = 2 sigmoid(z) - 1 = tanh(z / 2)}
+ * as {@code tanh(z) = 2u / (1 + u^2)}.
  */
 public final class LstmCell implements Cell {
   private final int inputSize;
@@ -60,13 +65,22 @@ public final class LstmCell implements Cell {
     return 5 * hiddenSize;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>An empty {@code xp} means that {@code hp} already holds {@code xp + hp}: the scan sums them
+   * in its gemm for this cell (see {@link Recurrence}).
+   */
   @Override public void forward(Step s) {
+    boolean summed = s.xp().length() == 0;
     if (s.dtype() == DType.FLOAT32) {
-      forward32(s.batch(), hiddenSize, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(),
+      forward32(summed, s.batch(), hiddenSize, summed ? null : f32(s.xp()), s.xpOff(),
+          f32(s.hp()), s.hpOff(),
           f32(s.prev(1)), s.prevOff(1), f32(s.next(0)), s.nextOff(0), f32(s.next(1)),
           s.nextOff(1), f32(s.saved()), s.savedOff());
     } else {
-      forward64(s.batch(), hiddenSize, f64(s.xp()), s.xpOff(), f64(s.hp()), s.hpOff(),
+      forward64(summed, s.batch(), hiddenSize, summed ? null : f64(s.xp()), s.xpOff(),
+          f64(s.hp()), s.hpOff(),
           f64(s.prev(1)), s.prevOff(1), f64(s.next(0)), s.nextOff(0), f64(s.next(1)),
           s.nextOff(1), f64(s.saved()), s.savedOff());
     }
@@ -82,57 +96,78 @@ public final class LstmCell implements Cell {
           s.prevOff(1), f64(s.dNext(0)), s.dNextOff(0), f64(s.dNext(1)), s.dNextOff(1),
           f64(s.dxp()), s.dxpOff(), f64(s.dPrev(1)), s.dPrevOff(1));
     }
-    int n = s.batch() * gateSize();
-    s.dhp().copyFrom(s.dxp(), s.dxpOff(), s.dhpOff(), n);
+    ElmanCell.copyGateGradient(s, s.batch() * gateSize());
     s.dPrev(0).fill(s.dPrevOff(0), s.batch() * hiddenSize, 0);
   }
 
-  private static void forward32(int batch, int hh, float[] xp, int xo, float[] hp, int hpo,
+  // Forward: z = xp + hp for the whole batch into the saved gate block (a copy when the scan has
+  // summed them: a loop over two arrays at two offsets stays scalar), one sigmoid loop over it,
+  // then per row g from its sigmoid, c' and h'; tanh(c') for the whole batch in one loop.
+
+  private static void forward32(boolean summed, int batch, int hh, float[] xp, int xo,
+      float[] hp, int hpo,
       float[] c, int co, float[] h2, int h2o, float[] c2, int c2o, float[] sv, int so) {
     int g4 = 4 * hh;
+    int tc = so + batch * g4;
+    if (summed) {
+      System.arraycopy(hp, hpo, sv, so, batch * g4);
+    } else {
+      ElmanCell.add(batch * g4, xp, xo, hp, hpo, sv, so);
+    }
+    Activation.sigmoidInPlace(sv, so, batch * g4);
     for (int r = 0; r < batch; r++) {
-      int x = xo + r * g4;
-      int p = hpo + r * g4;
-      int v = so + r * 5 * hh;
+      int v = so + r * g4;
+      int cr = co + r * hh;
+      int c2r = c2o + r * hh;
       for (int j = 0; j < hh; j++) {
-        float i = Activation.sigmoid(xp[x + j] + hp[p + j]);
-        float f = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
-        float g = (float) Math.tanh(xp[x + 2 * hh + j] + hp[p + 2 * hh + j]);
-        float o = Activation.sigmoid(xp[x + 3 * hh + j] + hp[p + 3 * hh + j]);
-        float cn = f * c[co + r * hh + j] + i * g;
-        float tc = (float) Math.tanh(cn);
-        c2[c2o + r * hh + j] = cn;
-        h2[h2o + r * hh + j] = o * tc;
-        sv[v + j] = i;
-        sv[v + hh + j] = f;
+        float u = 2 * sv[v + 2 * hh + j] - 1;
+        float g = 2 * u / (1 + u * u);
         sv[v + 2 * hh + j] = g;
-        sv[v + 3 * hh + j] = o;
-        sv[v + 4 * hh + j] = tc;
+        c2[c2r + j] = sv[v + hh + j] * c[cr + j] + sv[v + j] * g;
+      }
+    }
+    System.arraycopy(c2, c2o, sv, tc, batch * hh);
+    Activation.tanhInPlace(sv, tc, batch * hh);
+    for (int r = 0; r < batch; r++) {
+      int v = so + r * g4 + 3 * hh;
+      int t = tc + r * hh;
+      int h2r = h2o + r * hh;
+      for (int j = 0; j < hh; j++) {
+        h2[h2r + j] = sv[v + j] * sv[t + j];
       }
     }
   }
 
-  private static void forward64(int batch, int hh, double[] xp, int xo, double[] hp, int hpo,
+  private static void forward64(boolean summed, int batch, int hh, double[] xp, int xo,
+      double[] hp, int hpo,
       double[] c, int co, double[] h2, int h2o, double[] c2, int c2o, double[] sv, int so) {
     int g4 = 4 * hh;
+    int tc = so + batch * g4;
+    if (summed) {
+      System.arraycopy(hp, hpo, sv, so, batch * g4);
+    } else {
+      ElmanCell.add(batch * g4, xp, xo, hp, hpo, sv, so);
+    }
+    Activation.sigmoidInPlace(sv, so, batch * g4);
     for (int r = 0; r < batch; r++) {
-      int x = xo + r * g4;
-      int p = hpo + r * g4;
-      int v = so + r * 5 * hh;
+      int v = so + r * g4;
+      int cr = co + r * hh;
+      int c2r = c2o + r * hh;
       for (int j = 0; j < hh; j++) {
-        double i = Activation.sigmoid(xp[x + j] + hp[p + j]);
-        double f = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j]);
-        double g = Math.tanh(xp[x + 2 * hh + j] + hp[p + 2 * hh + j]);
-        double o = Activation.sigmoid(xp[x + 3 * hh + j] + hp[p + 3 * hh + j]);
-        double cn = f * c[co + r * hh + j] + i * g;
-        double tc = Math.tanh(cn);
-        c2[c2o + r * hh + j] = cn;
-        h2[h2o + r * hh + j] = o * tc;
-        sv[v + j] = i;
-        sv[v + hh + j] = f;
+        double u = 2 * sv[v + 2 * hh + j] - 1;
+        double g = 2 * u / (1 + u * u);
         sv[v + 2 * hh + j] = g;
-        sv[v + 3 * hh + j] = o;
-        sv[v + 4 * hh + j] = tc;
+        c2[c2r + j] = sv[v + hh + j] * c[cr + j] + sv[v + j] * g;
+      }
+    }
+    System.arraycopy(c2, c2o, sv, tc, batch * hh);
+    Activation.tanhInPlace(sv, tc, batch * hh);
+    for (int r = 0; r < batch; r++) {
+      int v = so + r * g4 + 3 * hh;
+      int t = tc + r * hh;
+      int h2r = h2o + r * hh;
+      for (int j = 0; j < hh; j++) {
+        h2[h2r + j] = sv[v + j] * sv[t + j];
       }
     }
   }
@@ -140,15 +175,17 @@ public final class LstmCell implements Cell {
   private static void backward32(int batch, int hh, float[] sv, int so, float[] c, int co,
       float[] dh2, int dh2o, float[] dc2, int dc2o, float[] dg, int dgo, float[] dc, int dco) {
     int g4 = 4 * hh;
+    int tcBlock = so + batch * g4;
     for (int r = 0; r < batch; r++) {
-      int v = so + r * 5 * hh;
+      int v = so + r * g4;
+      int t = tcBlock + r * hh;
       int d = dgo + r * g4;
       for (int j = 0; j < hh; j++) {
         float i = sv[v + j];
         float f = sv[v + hh + j];
         float g = sv[v + 2 * hh + j];
         float o = sv[v + 3 * hh + j];
-        float tc = sv[v + 4 * hh + j];
+        float tc = sv[t + j];
         float dh = dh2[dh2o + r * hh + j];
         float dcTotal = dc2[dc2o + r * hh + j] + dh * o * (1 - tc * tc);
         dg[d + j] = dcTotal * g * i * (1 - i);
@@ -164,15 +201,17 @@ public final class LstmCell implements Cell {
       double[] dh2, int dh2o, double[] dc2, int dc2o, double[] dg, int dgo, double[] dc,
       int dco) {
     int g4 = 4 * hh;
+    int tcBlock = so + batch * g4;
     for (int r = 0; r < batch; r++) {
-      int v = so + r * 5 * hh;
+      int v = so + r * g4;
+      int t = tcBlock + r * hh;
       int d = dgo + r * g4;
       for (int j = 0; j < hh; j++) {
         double i = sv[v + j];
         double f = sv[v + hh + j];
         double g = sv[v + 2 * hh + j];
         double o = sv[v + 3 * hh + j];
-        double tc = sv[v + 4 * hh + j];
+        double tc = sv[t + j];
         double dh = dh2[dh2o + r * hh + j];
         double dcTotal = dc2[dc2o + r * hh + j] + dh * o * (1 - tc * tc);
         dg[d + j] = dcTotal * g * i * (1 - i);

@@ -238,6 +238,7 @@ public final class RecurrentStack {
         if (cn != null) {
           tr.copyFinalState(1, cn, slot * batch * hiddenSize);
         }
+        tr.release();
       }
       layerIn = out;
     }
@@ -245,6 +246,110 @@ public final class RecurrentStack {
     Shape stateShape = Shape.of(numLayers * d, batch, hiddenSize);
     return new Result(batchFirst ? output.transpose(0, 1) : output, Tensor.adopt(hn, stateShape),
         cn == null ? null : Tensor.adopt(cn, stateShape));
+  }
+
+  /**
+   * One time step of the whole stack, for streaming: {@code x_t} and the states so far give the
+   * output {@code y_t} and the next states, exactly as {@link #forward} over a sequence of length 1
+   * would, but with nothing allocated beyond the results. Layer {@code l} reads the new {@code h}
+   * of layer {@code l - 1}:
+   *
+   * <pre>{@code
+   * x = input
+   * for l in 0..num_layers-1:
+   *   (h_n[l], c_n[l]) = cell_l.step(x, (h0[l], c0[l]));  x = h_n[l]
+   * output = x
+   * }</pre>
+   *
+   * <p>Shapes: input {@code [N, H_in]}; h0, c0, h_n, c_n {@code [num_layers, N, H]} (null h0 or
+   * c0 for zeros); output {@code [N, H]}. Safe for concurrent calls: the scratch buffers are per
+   * thread.
+   *
+   * @throws IllegalArgumentException if the stack is bidirectional (a reverse direction needs the
+   *     whole sequence), or a shape or dtype does not fit, naming expected and actual
+   */
+  public Result step(Tensor input, Tensor h0, Tensor c0) {
+    checkArgument(!bidirectional,
+        "%s cannot run one step at a time: its reverse direction reads the sequence from the end;"
+            + " use forward over the whole sequence", describe());
+    checkArgument(input.rank() == 2 && input.dim(1) == inputSize && input.dim(0) >= 1,
+        "%s step expected input of shape [batch, %s] but got %s", describe(), inputSize,
+        input.shape());
+    checkArgument(input.dtype() == dtype, "%s expected input of dtype %s but got %s", describe(),
+        dtype.torchName(), input.dtype().torchName());
+    int batch = input.dim(0);
+    checkArgument(c0 == null || stateCount() == 2, "%s takes no c0 (only lstm has a cell state)",
+        describe());
+    Tensor[] given = {h0, c0};
+    String[] names = {"h0", "c0"};
+    for (int k = 0; k < 2; k++) {
+      Tensor st = given[k];
+      if (st != null) {
+        checkArgument(st.rank() == 3 && st.dim(0) == numLayers && st.dim(1) == batch
+                && st.dim(2) == hiddenSize, "%s expected %s of shape [%s, %s, %s] but got %s",
+            describe(), names[k], numLayers, batch, hiddenSize, st.shape());
+        checkArgument(st.dtype() == dtype, "%s expected %s of dtype %s but got %s", describe(),
+            names[k], dtype.torchName(), st.dtype().torchName());
+      }
+    }
+    int n = batch * hiddenSize;
+    Storage hn = Storage.allocate(dtype, numLayers * n);
+    Storage cn = stateCount() == 2 ? Storage.allocate(dtype, numLayers * n) : null;
+    Storage[] next = {hn, cn};
+    StreamBuffers buf = streamBuffers(batch);
+    Storage in = input.storage();
+    int inOff = 0;
+    for (int l = 0; l < numLayers; l++) {
+      Step s = buf.steps[l];
+      for (int k = 0; k < stateCount(); k++) {
+        s.prev[k] = given[k] == null ? buf.zeros : given[k].storage();
+        s.prevOff[k] = given[k] == null ? 0 : l * n;
+        s.next[k] = next[k];
+        s.nextOff[k] = l * n;
+      }
+      layers.get(l).get(0).step(s, in, inOff);
+      in = hn;
+      inOff = l * n;
+    }
+    Storage out = Storage.allocate(dtype, n);
+    out.copyFrom(hn, (numLayers - 1) * n, 0, n);
+    Shape stateShape = Shape.of(numLayers, batch, hiddenSize);
+    return new Result(Tensor.adopt(out, Shape.of(batch, hiddenSize)),
+        Tensor.adopt(hn, stateShape), cn == null ? null : Tensor.adopt(cn, stateShape));
+  }
+
+  /** The scratch buffers of {@link #step} for one batch size, one set per thread. */
+  private static final class StreamBuffers {
+    final int batch;
+    final Step[] steps;
+    final Storage zeros;
+
+    StreamBuffers(RecurrentStack stack, int batch) {
+      this.batch = batch;
+      this.steps = new Step[stack.numLayers];
+      for (int l = 0; l < stack.numLayers; l++) {
+        Recurrence rec = stack.layers.get(l).get(0);
+        Cell cell = rec.cell();
+        Step s = rec.newStep();
+        s.batch = batch;
+        s.xp = Storage.allocate(stack.dtype, batch * cell.gateSize());
+        s.hp = Storage.allocate(stack.dtype, batch * cell.gateSize());
+        s.saved = Storage.allocate(stack.dtype, batch * cell.savedSize());
+        steps[l] = s;
+      }
+      this.zeros = Storage.allocate(stack.dtype, batch * stack.hiddenSize);
+    }
+  }
+
+  private final ThreadLocal<StreamBuffers> streamBuffers = new ThreadLocal<>();
+
+  private StreamBuffers streamBuffers(int batch) {
+    StreamBuffers b = streamBuffers.get();
+    if (b == null || b.batch != batch) {
+      b = new StreamBuffers(this, batch);
+      streamBuffers.set(b);
+    }
+    return b;
   }
 
   /**

@@ -2,7 +2,10 @@ package dev.rnn.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.lang.ref.SoftReference;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * A flat, mutable, row-major array of one {@link DType}: the working memory of kernels.
@@ -23,6 +26,57 @@ public abstract class Storage {
   public static Storage allocate(DType dtype, int length) {
     checkArgument(length >= 0, "storage length must be >= 0 but got %s", length);
     return dtype == DType.FLOAT32 ? new F32(new float[length]) : new F64(new double[length]);
+  }
+
+  // ---- reuse of large scratch storages -------------------------------------------------------
+  //
+  // The scan allocates buffers of tens of megabytes per call (projections, saved activations,
+  // states, gate gradients); allocating them anew costs the zeroing and a garbage collection
+  // every few calls. A run borrows them here and gives them back when it is done; the pool holds
+  // them softly, so that they go when memory is short.
+
+  /** Storages of fewer elements are allocated, not pooled. */
+  static final int POOL_MIN_LENGTH = 1 << 15;
+
+  /** At most this many idle storages of one dtype and length are kept. */
+  private static final int POOL_PER_SIZE = 6;
+
+  private static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<SoftReference<Storage>>>
+      POOL = new ConcurrentHashMap<>();
+
+  private static long poolKey(DType dtype, int length) {
+    return ((long) length << 1) | dtype.ordinal();
+  }
+
+  /**
+   * A storage of {@code length} elements whose contents are undefined (a reused one, or a new
+   * zero-filled one): the caller writes every element before reading it.
+   */
+  static Storage borrow(DType dtype, int length) {
+    if (length >= POOL_MIN_LENGTH) {
+      ConcurrentLinkedDeque<SoftReference<Storage>> q = POOL.get(poolKey(dtype, length));
+      if (q != null) {
+        for (SoftReference<Storage> r; (r = q.pollFirst()) != null; ) {
+          Storage st = r.get();
+          if (st != null) {
+            return st;
+          }
+        }
+      }
+    }
+    return allocate(dtype, length);
+  }
+
+  /** Gives back a storage from {@link #borrow}; the caller must not use it afterwards. */
+  static void giveBack(Storage s) {
+    if (s == null || s.length() < POOL_MIN_LENGTH) {
+      return;
+    }
+    ConcurrentLinkedDeque<SoftReference<Storage>> q =
+        POOL.computeIfAbsent(poolKey(s.dtype(), s.length()), k -> new ConcurrentLinkedDeque<>());
+    if (q.size() < POOL_PER_SIZE) {
+      q.addFirst(new SoftReference<>(s));
+    }
   }
 
   /** Wraps {@code data} without copying: the storage and the caller share it. */
@@ -115,9 +169,46 @@ public abstract class Storage {
       }
       return;
     }
+    if ((long) m * n * k <= SMALL_GEMM) {
+      // A call into native BLAS costs about a microsecond; a product this small takes less here.
+      gemmSmall(transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, cOff, ldc);
+      return;
+    }
     // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
+    if (m == 1) {
+      // One row of C: c = op(B)^T a, a matrix-vector product. BLAS gemm would pack all of B,
+      // which is the whole cost of a streaming step (batch 1).
+      int incA = transA ? lda : 1;
+      if (transB) {
+        // op(B) = B^T with B row-major [n, k]: column-major [k, n]; c = B a.
+        Blas.gemv(true, k, n, alpha, b, bOff, ldb, a, aOff, incA, beta, this, cOff, 1);
+      } else {
+        // B row-major [k, n] is column-major [n, k]; c = B^T a.
+        Blas.gemv(false, n, k, alpha, b, bOff, ldb, a, aOff, incA, beta, this, cOff, 1);
+      }
+      return;
+    }
+    if (n == 1) {
+      // One column of C: c = op(A) b, with c strided by ldc.
+      int incB = transB ? 1 : ldb;
+      if (transA) {
+        // op(A) = A^T with A row-major [k, m]: column-major [m, k]; c = A b.
+        Blas.gemv(false, m, k, alpha, a, aOff, lda, b, bOff, incB, beta, this, cOff, ldc);
+      } else {
+        // A row-major [m, k] is column-major [k, m]; c = (A^T)^T b.
+        Blas.gemv(true, k, m, alpha, a, aOff, lda, b, bOff, incB, beta, this, cOff, ldc);
+      }
+      return;
+    }
     Blas.gemm(transB, transA, n, m, k, alpha, b, bOff, ldb, a, aOff, lda, beta, this, cOff, ldc);
   }
+
+  /** Products with {@code m * n * k} up to this run in Java, without a native call. */
+  static final int SMALL_GEMM = 1024;
+
+  /** {@link #gemm} in plain Java, for tiny products; row-major, same arguments. */
+  abstract void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
+      Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff, int ldc);
 
   /** Float32 storage: the default, for speed. */
   public static final class F32 extends Storage {
@@ -217,6 +308,34 @@ public abstract class Storage {
       }
     }
 
+    @Override void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
+        Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff,
+        int ldc) {
+      float[] x = ((F32) a).a;
+      float[] cc = this.a;
+      float[] y = ((F32) b).a;
+      float al = (float) alpha;
+      float be = (float) beta;
+      for (int i = 0; i < m; i++) {
+        int c = cOff + i * ldc;
+        for (int j = 0; j < n; j++) {
+          cc[c + j] = be == 0 ? 0 : be * cc[c + j];
+        }
+        for (int p = 0; p < k; p++) {
+          float aip = al * (transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p]);
+          if (transB) {
+            for (int j = 0; j < n; j++) {
+              cc[c + j] += aip * y[bOff + j * ldb + p];
+            }
+          } else {
+            for (int j = 0; j < n; j++) {
+              cc[c + j] += aip * y[bOff + p * ldb + j];
+            }
+          }
+        }
+      }
+    }
+
     @Override public double sum(int off, int n) {
       double s = 0;
       for (int i = off; i < off + n; i++) {
@@ -226,11 +345,22 @@ public abstract class Storage {
     }
 
     @Override public double sumOfSquares() {
-      double s = 0;
-      for (float v : a) {
-        s += (double) v * v;
+      // Four partial sums: one chain of dependent additions would wait on each other.
+      double s0 = 0;
+      double s1 = 0;
+      double s2 = 0;
+      double s3 = 0;
+      int n = a.length & ~3;
+      for (int i = 0; i < n; i += 4) {
+        s0 += (double) a[i] * a[i];
+        s1 += (double) a[i + 1] * a[i + 1];
+        s2 += (double) a[i + 2] * a[i + 2];
+        s3 += (double) a[i + 3] * a[i + 3];
       }
-      return s;
+      for (int i = n; i < a.length; i++) {
+        s0 += (double) a[i] * a[i];
+      }
+      return (s0 + s1) + (s2 + s3);
     }
 
     @Override public boolean allFinite() {
@@ -341,6 +471,34 @@ public abstract class Storage {
       }
     }
 
+    @Override void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
+        Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff,
+        int ldc) {
+      double[] x = ((F64) a).a;
+      double[] cc = this.a;
+      double[] y = ((F64) b).a;
+      double al = alpha;
+      double be = beta;
+      for (int i = 0; i < m; i++) {
+        int c = cOff + i * ldc;
+        for (int j = 0; j < n; j++) {
+          cc[c + j] = be == 0 ? 0 : be * cc[c + j];
+        }
+        for (int p = 0; p < k; p++) {
+          double aip = al * (transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p]);
+          if (transB) {
+            for (int j = 0; j < n; j++) {
+              cc[c + j] += aip * y[bOff + j * ldb + p];
+            }
+          } else {
+            for (int j = 0; j < n; j++) {
+              cc[c + j] += aip * y[bOff + p * ldb + j];
+            }
+          }
+        }
+      }
+    }
+
     @Override public double sum(int off, int n) {
       double s = 0;
       for (int i = off; i < off + n; i++) {
@@ -350,11 +508,22 @@ public abstract class Storage {
     }
 
     @Override public double sumOfSquares() {
-      double s = 0;
-      for (double v : a) {
-        s += v * v;
+      // Four partial sums: one chain of dependent additions would wait on each other.
+      double s0 = 0;
+      double s1 = 0;
+      double s2 = 0;
+      double s3 = 0;
+      int n = a.length & ~3;
+      for (int i = 0; i < n; i += 4) {
+        s0 += a[i] * a[i];
+        s1 += a[i + 1] * a[i + 1];
+        s2 += a[i + 2] * a[i + 2];
+        s3 += a[i + 3] * a[i + 3];
       }
-      return s;
+      for (int i = n; i < a.length; i++) {
+        s0 += a[i] * a[i];
+      }
+      return (s0 + s1) + (s2 + s3);
     }
 
     @Override public boolean allFinite() {

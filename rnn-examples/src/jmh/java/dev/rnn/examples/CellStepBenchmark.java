@@ -1,0 +1,82 @@
+package dev.rnn.examples;
+
+import dev.rnn.core.DType;
+import dev.rnn.core.LstmCell;
+import dev.rnn.core.Recurrence;
+import dev.rnn.core.Storage;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One LSTM cell step, float32, forward and forward + backward, through the scan of a {@link
+ * Recurrence} over a sequence of length 1: the projections ({@code x W_ih^T}, {@code h W_hh^T}),
+ * the fused gate kernel, and in backward the gate kernel, {@code dh W_hh} and the weight
+ * gradients. Sizes are lstm-m's and lstm-l's layer (batch 64).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class CellStepBenchmark {
+  /** {@code input x hidden}. */
+  @Param({"64x256", "256x512"})
+  public String size;
+
+  private static final int BATCH = 64;
+  private Recurrence rec;
+  private Storage x;
+  private Storage[] init;
+  private Storage dOut;
+  private Storage dx;
+
+  @Setup
+  public void setUp() {
+    String[] d = size.split("x");
+    int in = Integer.parseInt(d[0]);
+    int hidden = Integer.parseInt(d[1]);
+    rec = new Recurrence(new LstmCell(in, hidden), false, "_l0", DType.FLOAT32, true, true);
+    rec.initialize(new Random(1));
+    x = random(BATCH * in, 2);
+    init = new Storage[] {random(BATCH * hidden, 3), random(BATCH * hidden, 4)};
+    dOut = random(BATCH * hidden, 5);
+    dx = Storage.allocate(DType.FLOAT32, BATCH * in);
+  }
+
+  private static Storage random(int len, long seed) {
+    Random r = new Random(seed);
+    float[] v = new float[len];
+    for (int i = 0; i < len; i++) {
+      v[i] = (float) r.nextGaussian();
+    }
+    return Storage.wrap(v);
+  }
+
+  /** Forward only, nothing recorded. */
+  @Benchmark
+  public Recurrence.Trace forward() {
+    return rec.forward(x, 1, BATCH, init, false);
+  }
+
+  /** Forward recorded, then the backward of the step and the weight gradients. */
+  @Benchmark
+  public Recurrence.Trace forwardBackward() {
+    Recurrence.Trace tr = rec.forward(x, 1, BATCH, init, true);
+    tr.beginBackward();
+    tr.backwardStep(0, dOut, 0, rec.cell().hiddenSize());
+    tr.finishBackward(dx);
+    return tr;
+  }
+}

@@ -1,0 +1,407 @@
+package dev.rnn.examples;
+
+import com.google.common.collect.ImmutableMap;
+import com.google.gson.GsonBuilder;
+import dev.rnn.autograd.Graph;
+import dev.rnn.autograd.Loss;
+import dev.rnn.autograd.SequenceModel;
+import dev.rnn.autograd.StackModel;
+import dev.rnn.autograd.Steps;
+import dev.rnn.autograd.Value;
+import dev.rnn.autograd.optim.Optimizer;
+import dev.rnn.autograd.optim.Sgd;
+import dev.rnn.core.Blas;
+import dev.rnn.core.DType;
+import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Tensor;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.Charset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code bench} command: times training, inference and streaming of torch-shaped recurrent
+ * stacks with the protocol of {@code shared/bench/torch_bench.py}, so that the two compare as a
+ * ratio.
+ *
+ * <p>Per configuration (cell, input, hidden, layers, batch, seq), float32, batch-first input
+ * {@code [batch, seq, input]}:
+ *
+ * <ul>
+ *   <li>{@code train_step_ms}: zero the gradients, forward through the stack, a dense head
+ *       (hidden to input) on every step, mean-squared error against fixed random targets, full
+ *       backpropagation through time, SGD step (lr 0.01);
+ *   <li>{@code inference_ms}: the same forward, recording nothing ({@link Graph#inference()});
+ *   <li>{@code stream_step_us}: one time step of the stack alone, batch 1, carrying the state
+ *       ({@link RecurrentStack#step}, no graph).
+ * </ul>
+ *
+ * <p>Each figure is the median of at least 5 runs and at least 1 s of runs (at most 200), after
+ * two warm-up calls; streaming takes 200 runs, as torch_bench.py does.
+ *
+ * <p>Threads: native OpenBLAS reads {@code OPENBLAS_NUM_THREADS} once, when it loads. When
+ * {@code --threads} differs from that setting, the command runs itself again in a new JVM with
+ * the variable set (and prints that it does). The same holds for {@code OPENBLAS_CORETYPE}:
+ * OpenBLAS 0.3.21 does not recognise recent AVX-512 processors (AMD Zen 4 and 5) and falls back
+ * to older kernels, or is told {@code Haswell} by the environment; with {@code --blas-core auto}
+ * (the default) the command selects its AVX-512 kernels, {@code SkylakeX}, when the processor
+ * has AVX-512, and says so. Give torch's OpenBLAS the same variable when comparing.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    sortOptions = false,
+    description = {
+        "Times training, inference and streaming with the protocol of torch_bench.py.",
+        "",
+        "Per configuration: train_step_ms (zero grads, forward, dense head, MSE, full BPTT, SGD),"
+            + " inference_ms (the same forward, nothing recorded) and stream_step_us (one step of"
+            + " the stack, batch 1, state carried). Median of >= 5 runs and >= 1 s after two"
+            + " warm-ups.",
+        "",
+        "Configurations: seed, elman-s, lstm-m, gru-m, lstm-l (see shared/bench/README.md)."},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:every configuration ran",
+        "1:a configuration failed, or FILE could not be written",
+        "2:bad usage, e.g. an unknown configuration"})
+final class BenchCommand implements Callable<Integer> {
+  /** The configurations of the shared protocol, in its order. */
+  static final ImmutableMap<String, Config> CONFIGS = ImmutableMap.of(
+      "seed", new Config("seed", RecurrentStack.Mode.RNN_RELU, 2, 2, 2, 1, 3),
+      "elman-s", new Config("elman-s", RecurrentStack.Mode.RNN_TANH, 32, 128, 2, 32, 64),
+      "lstm-m", new Config("lstm-m", RecurrentStack.Mode.LSTM, 64, 256, 1, 64, 100),
+      "gru-m", new Config("gru-m", RecurrentStack.Mode.GRU, 64, 256, 1, 64, 100),
+      "lstm-l", new Config("lstm-l", RecurrentStack.Mode.LSTM, 256, 512, 2, 64, 50));
+
+  /** Set in the environment of the JVM the command starts, so that it does not start another. */
+  static final String CHILD_VARIABLE = "RNN_BENCH_CHILD";
+
+  @Option(names = "--configs", split = ",", paramLabel = "NAME[,NAME...]",
+      defaultValue = "seed,elman-s,lstm-m,gru-m,lstm-l",
+      description = "Configurations to run, in this order (default: all).")
+  List<String> configs;
+
+  @Option(names = "--threads", paramLabel = "N",
+      description = "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else the processor count)."
+          + " A value other than the current setting runs the benchmark in a new JVM.")
+  Integer threads;
+
+  @Option(names = "--blas-core", paramLabel = "CORE", defaultValue = "auto",
+      description = "OPENBLAS_CORETYPE for native OpenBLAS: auto (SkylakeX on an AVX-512"
+          + " processor, unless OPENBLAS_CORETYPE already names an AVX-512 core), keep (leave it"
+          + " as it is), or a core name such as Haswell or SkylakeX.")
+  String blasCore;
+
+  @Option(names = "--json", paramLabel = "FILE",
+      description = "Also write the results as a JSON list, as torch_bench.py --json does.")
+  Path json;
+
+  @Option(names = "--cpu-clock", hidden = true,
+      description = "Time with the thread's CPU clock instead of the wall clock: for comparing"
+          + " changes on a loaded machine with one thread; not the shared protocol.")
+  boolean cpuClock;
+
+  @Spec
+  CommandSpec spec;
+
+  /**
+   * One configuration of the protocol.
+   *
+   * @param name its name, e.g. {@code lstm-m}
+   * @param mode the torch module
+   */
+  record Config(String name, RecurrentStack.Mode mode, int input, int hidden, int layers,
+      int batch, int seq) {
+    /** The cell name as torch_bench.py writes it: {@code rnn_relu}, {@code lstm}, ... */
+    String cell() {
+      return mode.torchName();
+    }
+  }
+
+  /** The three figures of one configuration. */
+  record Result(Config config, int threads, double trainStepMs, double inferenceMs,
+      double streamStepUs) {
+    /** The JSON object, keys as torch_bench.py writes them. */
+    Map<String, Object> toJson() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("config", config.name());
+      m.put("threads", threads);
+      m.put("cell", config.cell());
+      m.put("input", config.input());
+      m.put("hidden", config.hidden());
+      m.put("layers", config.layers());
+      m.put("batch", config.batch());
+      m.put("seq", config.seq());
+      m.put("train_step_ms", trainStepMs);
+      m.put("inference_ms", inferenceMs);
+      m.put("stream_step_us", streamStepUs);
+      return m;
+    }
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    List<Config> chosen = chosenConfigs();
+    int current = configuredThreads();
+    int wanted = threads == null ? current : threads;
+    if (wanted < 1) {
+      throw new ParameterException(spec.commandLine(),
+          "--threads expected a count >= 1 but got " + wanted);
+    }
+    String core = wantedCore();
+    boolean nativeBlas = Blas.implementation().equals("JNIBLAS");
+    PrintWriter err = spec.commandLine().getErr();
+    if (nativeBlas && System.getenv(CHILD_VARIABLE) == null
+        && (wanted != current || !core.equals(envOr("OPENBLAS_CORETYPE", "")))) {
+      err.printf("bench: running in a new JVM with OPENBLAS_NUM_THREADS=%d%s (OpenBLAS reads them"
+              + " when it loads)%n", wanted, core.isEmpty() ? "" : " OPENBLAS_CORETYPE=" + core);
+      return runInNewJvm(wanted, core);
+    }
+    if (!nativeBlas && threads != null) {
+      err.printf("bench: warning: --threads %d has no effect on %s (pure Java BLAS, one thread)%n",
+          threads, Blas.implementation());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s%n",
+        Blas.implementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
+        envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"));
+    out.printf("%-8s %7s %14s %13s %15s%n", "config", "threads", "train_step_ms", "inference_ms",
+        "stream_step_us");
+    // A pure-Java BLAS computes on the calling thread only.
+    int used = nativeBlas ? wanted : 1;
+    List<Result> results = new ArrayList<>();
+    for (Config c : chosen) {
+      Result r = run(c, used, cpuClock);
+      results.add(r);
+      out.printf(Locale.ROOT, "%-8s %7d %14.3f %13.3f %15.1f%n", c.name(), r.threads(),
+          r.trainStepMs(), r.inferenceMs(), r.streamStepUs());
+      out.flush();
+    }
+    if (json != null) {
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (Result r : results) {
+        rows.add(r.toJson());
+      }
+      String text = new GsonBuilder().setPrettyPrinting().create().toJson(rows) + "\n";
+      OutputFile.writeText(json, text);
+    }
+    return 0;
+  }
+
+  /** The configurations named by --configs, or a usage error naming the unknown one. */
+  private List<Config> chosenConfigs() {
+    List<Config> chosen = new ArrayList<>();
+    for (String name : configs) {
+      Config c = CONFIGS.get(name.strip());
+      if (c == null) {
+        throw new ParameterException(spec.commandLine(), "unknown config '" + name
+            + "'; expected one of " + String.join(", ", CONFIGS.keySet()));
+      }
+      chosen.add(c);
+    }
+    return chosen;
+  }
+
+  /** The OpenBLAS thread count the environment gives, as OpenBLAS reads it. */
+  static int configuredThreads() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    for (String v : List.of("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")) {
+      String s = System.getenv(v);
+      if (s != null && !s.isBlank()) {
+        try {
+          int n = Integer.parseInt(s.strip());
+          if (n > 0) {
+            return Math.min(n, cpus);
+          }
+        } catch (NumberFormatException e) {
+          // OpenBLAS ignores it too
+        }
+      }
+    }
+    return cpus;
+  }
+
+  /** The OPENBLAS_CORETYPE to run with: empty for none. */
+  private String wantedCore() throws IOException {
+    String env = envOr("OPENBLAS_CORETYPE", "");
+    switch (blasCore) {
+      case "keep":
+        return env;
+      case "auto":
+        if (!hasAvx512() || AVX512_CORES.contains(env.toLowerCase(Locale.ROOT))) {
+          return env;
+        }
+        if (!env.isEmpty()) {
+          spec.commandLine().getErr().printf("bench: OPENBLAS_CORETYPE=%s replaced by SkylakeX:"
+              + " this processor has AVX-512 (--blas-core keep keeps it)%n", env);
+        }
+        return "SkylakeX";
+      default:
+        return blasCore;
+    }
+  }
+
+  /** OpenBLAS core names with AVX-512 kernels, lower case. */
+  private static final List<String> AVX512_CORES =
+      List.of("skylakex", "cooperlake", "sapphirerapids");
+
+  /** Whether /proc/cpuinfo lists the AVX-512 subsets OpenBLAS's SkylakeX kernels use. */
+  private static boolean hasAvx512() throws IOException {
+    Path info = Path.of("/proc/cpuinfo");
+    if (!Files.isReadable(info)) {
+      return false;
+    }
+    for (String line : Files.readAllLines(info)) {
+      if (line.startsWith("flags")) {
+        List<String> flags = Arrays.asList(line.split("\\s+"));
+        return flags.containsAll(List.of("avx512f", "avx512dq", "avx512bw", "avx512vl"));
+      }
+    }
+    return false;
+  }
+
+  private static String envOr(String name, String fallback) {
+    String v = System.getenv(name);
+    return v == null ? fallback : v;
+  }
+
+  /**
+   * Runs this command again in a new JVM, same JVM options and class path, with the OpenBLAS
+   * variables set; its output goes to this command's output.
+   */
+  private int runInNewJvm(int n, String core) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(Main.class.getName());
+    cmd.add("bench");
+    cmd.add("--configs");
+    cmd.add(String.join(",", configs));
+    cmd.add("--threads");
+    cmd.add(Integer.toString(n));
+    cmd.add("--blas-core");
+    cmd.add("keep");
+    if (cpuClock) {
+      cmd.add("--cpu-clock");
+    }
+    if (json != null) {
+      cmd.add("--json");
+      cmd.add(json.toAbsolutePath().toString());
+    }
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(n));
+    if (core.isEmpty()) {
+      pb.environment().remove("OPENBLAS_CORETYPE");
+    } else {
+      pb.environment().put("OPENBLAS_CORETYPE", core);
+    }
+    pb.environment().put(CHILD_VARIABLE, "1");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    Thread o = pump(p.getInputStream(), spec.commandLine().getOut());
+    Thread e = pump(p.getErrorStream(), spec.commandLine().getErr());
+    int code = p.waitFor();
+    o.join();
+    e.join();
+    return code;
+  }
+
+  private static Thread pump(InputStream in, PrintWriter to) {
+    Thread t = new Thread(() -> {
+      try (Reader r = new InputStreamReader(in, Charset.defaultCharset())) {
+        char[] buf = new char[8192];
+        for (int n; (n = r.read(buf)) >= 0; ) {
+          to.write(buf, 0, n);
+          to.flush();
+        }
+      } catch (IOException ex) {
+        throw new UncheckedIOException(ex);
+      }
+    }, "bench-output");
+    t.start();
+    return t;
+  }
+
+  /** Times the three figures of {@code c}. */
+  static Result run(Config c, int threads, boolean cpuClock) {
+    LongSupplier clock = cpuClock ? ManagementFactory.getThreadMXBean()::getCurrentThreadCpuTime
+        : System::nanoTime;
+    RecurrentStack stack = new RecurrentStack(c.mode(), c.input(), c.hidden(), c.layers(), true,
+        false, DType.FLOAT32).initialize(0);
+    StackModel model = new StackModel(stack, c.input(), 1);
+    Optimizer sgd = Sgd.builder().lr(0.01).build(model.parameters());
+    Tensor x = Tensor.randn(DType.FLOAT32, 2, c.batch(), c.seq(), c.input());
+    Tensor y = Tensor.randn(DType.FLOAT32, 3, c.batch(), c.seq(), c.input());
+    double train = median(clock, () -> trainStep(model, sgd, x, y), 5, 1.0);
+    double infer = median(clock, () -> forward(model, Graph.inference(), x), 5, 1.0);
+    Tensor x1 = Tensor.randn(DType.FLOAT32, 4, 1, c.input());
+    Tensor[] state = new Tensor[2];
+    double stream = median(clock, () -> {
+      RecurrentStack.Result r = stack.step(x1, state[0], state[1]);
+      state[0] = r.hN();
+      state[1] = r.cN();
+    }, 200, 0.5);
+    return new Result(c, threads, train * 1e3, infer * 1e3, stream * 1e6);
+  }
+
+  /** One training step of the protocol. */
+  static void trainStep(SequenceModel model, Optimizer sgd, Tensor x, Tensor y) {
+    sgd.zeroGrad();
+    Graph g = Graph.training();
+    Value loss = Loss.mse(g, forward(model, g, x), y, null);
+    g.backward(loss);
+    sgd.step();
+  }
+
+  /** The protocol's forward: batch-first in, stack and head time-major, batch-first out. */
+  static Value forward(SequenceModel model, Graph g, Tensor x) {
+    Value in = Steps.swapBatchAndTime(g, g.constant(x));
+    Value out = model.forward(g, in, null).output();
+    return Steps.swapBatchAndTime(g, out);
+  }
+
+  /**
+   * The median time of {@code fn} in seconds, as torch_bench.py's {@code timeit}: two warm-up
+   * calls, then runs until at least {@code minRuns} and {@code minSeconds}, at most 200.
+   */
+  static double median(LongSupplier clock, Runnable fn, int minRuns, double minSeconds) {
+    fn.run();
+    fn.run();
+    List<Double> times = new ArrayList<>();
+    long start = clock.getAsLong();
+    while (times.size() < minRuns || (clock.getAsLong() - start) * 1e-9 < minSeconds) {
+      long t0 = clock.getAsLong();
+      fn.run();
+      times.add((clock.getAsLong() - t0) * 1e-9);
+      if (times.size() >= 200) {
+        break;
+      }
+    }
+    double[] t = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    int n = t.length;
+    return n % 2 == 1 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+  }
+}

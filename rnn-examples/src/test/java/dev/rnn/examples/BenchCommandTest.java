@@ -1,0 +1,77 @@
+package dev.rnn.examples;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.rnn.core.Blas;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code rnn-examples bench}: the table, the JSON of torch_bench.py, and usage errors. */
+class BenchCommandTest {
+  @TempDir
+  Path dir;
+
+  @Nested
+  class WhenRunOnTheSeedConfig {
+    @Test
+    void printsOneRowAndWritesTheJsonKeysOfTorchBench() throws IOException {
+      Path json = dir.resolve("bench.json");
+      // --blas-core keep and no --threads: the benchmark runs in this JVM, as it is configured.
+      Invocation r = Invocation.of("bench", "--configs", "seed", "--blas-core", "keep", "--json",
+          json.toString());
+      List<String> lines = r.outLines();
+      JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
+      JsonObject row = rows.get(0).getAsJsonObject();
+      assertAll(
+          () -> assertEquals(0, r.exitCode(), r.err()),
+          () -> assertTrue(lines.get(0).startsWith("blas: "), r.out()),
+          () -> assertEquals("config   threads  train_step_ms  inference_ms  stream_step_us",
+              lines.get(1)),
+          () -> assertTrue(lines.get(2).startsWith("seed "), r.out()),
+          () -> assertEquals(3, lines.size(), r.out()),
+          () -> assertEquals(1, rows.size()),
+          () -> assertEquals("seed", row.get("config").getAsString()),
+          () -> assertEquals(Blas.implementation().equals("JNIBLAS")
+              ? BenchCommand.configuredThreads() : 1, row.get("threads").getAsInt()),
+          () -> assertEquals("rnn_relu", row.get("cell").getAsString()),
+          () -> assertTrue(row.get("train_step_ms").getAsDouble() > 0, row::toString),
+          () -> assertTrue(row.get("inference_ms").getAsDouble() > 0, row::toString),
+          () -> assertTrue(row.get("stream_step_us").getAsDouble() > 0, row::toString));
+    }
+  }
+
+  @Nested
+  class WhenAConfigIsUnknown {
+    @Test
+    void namesItListsTheKnownOnesAndExitsWithTwo() {
+      Invocation r = Invocation.of("bench", "--configs", "seed,lstm-xl");
+      assertAll(
+          () -> assertEquals(2, r.exitCode()),
+          () -> assertEquals("rnn-examples bench: unknown config 'lstm-xl'; expected one of seed,"
+              + " elman-s, lstm-m, gru-m, lstm-l\n"
+              + "Try 'rnn-examples bench --help' for more information.\n", r.err()),
+          () -> assertEquals("", r.out()));
+    }
+
+    @Test
+    void aZeroThreadCountIsBadUsageToo() {
+      Invocation r = Invocation.of("bench", "--configs", "seed", "--threads", "0");
+      assertAll(
+          () -> assertEquals(2, r.exitCode()),
+          () -> assertEquals("rnn-examples bench: --threads expected a count >= 1 but got 0\n"
+              + "Try 'rnn-examples bench --help' for more information.\n", r.err()),
+          () -> assertFalse(r.out().contains("seed"), r.out()));
+    }
+  }
+}
