@@ -8,14 +8,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import dev.rnn.examples.train.Progress;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.Spec;
@@ -54,6 +57,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "2:bad usage"},
     subcommands = {
         TorchCaseCommand.class,
+        BenchCommand.class,
         WalkthroughCommand.class,
         SeedCommand.class,
         DescribeCommand.class,
@@ -63,6 +67,14 @@ import picocli.CommandLine.UnmatchedArgumentException;
 public final class Main implements Callable<Integer> {
   @Spec
   CommandSpec spec;
+
+  @Option(names = "--out", paramLabel = "DIR", defaultValue = "rnn-out",
+      description = "Where the showcase (no command) writes its files (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--no-progress",
+      description = "No progress bar in the showcase (it shows only on a terminal anyway).")
+  boolean noProgress;
 
   /** Runs the command line and exits the JVM with its exit code. */
   public static void main(String... args) {
@@ -99,9 +111,13 @@ public final class Main implements Callable<Integer> {
     return runShowcase();
   }
 
-  /** The showcase run when no command is given; for now, the usage on stdout. */
+  /** The showcase run when no command is given: see {@link Showcase}. */
   int runShowcase() {
-    spec.commandLine().usage(spec.commandLine().getOut());
+    try {
+      Showcase.run(spec.commandLine().getOut(), out, Progress.onStderr(!noProgress));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     return CommandLine.ExitCode.OK;
   }
 
