@@ -39,9 +39,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * shape [4, 3] (batch 4, hidden 3) but got [5, 3]}). Non-finite numbers are refused too: an
  * input or state holding NaN or an infinity is rejected, naming the first such element by its
  * index in the tensor as given ({@code input holds NaN at [2, 0, 1]}), because one NaN would
- * silently poison every later step and every output after it. ({@code step} passes {@code x_t}
- * on as a one-step sequence, so its indices have the step's index 0 added: {@code [0, n, f]}, or
- * {@code [n, 0, f]} when batch-first.)
+ * silently poison every later step and every output after it. {@code step} checks {@code x_t}
+ * in its own terms ({@code x_t holds NaN at [2, 1]}).
  */
 public final class Network implements SequenceModel {
   private final ImmutableList<Layer> layers;
@@ -272,9 +271,12 @@ public final class Network implements SequenceModel {
    * and the state so far (null at the start) give {@code y_t} and the next state.
    */
   public Result step(Tensor xt, State state) {
-    checkArgument(xt.rank() == 1 || xt.rank() == 2,
+    checkArgument((xt.rank() == 1 || xt.rank() == 2) && xt.dim(-1) == inputSize(),
         "step expected x_t of shape [batch, %s] or [%s] but got %s", inputSize(), inputSize(),
         xt.shape());
+    checkArgument(xt.size() > 0, "step expected x_t of shape [batch, %s] with batch >= 1 but got"
+        + " %s", inputSize(), xt.shape());
+    checkFinite("x_t", xt);
     Tensor seq = xt.rank() == 1 ? xt.reshape(1, xt.dim(0))
         : xt.reshape(1, xt.dim(0), xt.dim(1));
     if (batchFirst && xt.rank() == 2) {
@@ -348,21 +350,27 @@ public final class Network implements SequenceModel {
     checkArgument(input.size() > 0,
         "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s",
         firstLayer(), shape, inputSize(), input.shape());
-    // A NaN or infinity would poison every later step and every output after it: refuse it here,
-    // naming the first one in row-major order by its index in the input as given.
-    for (int i = 0; i < input.size(); i++) {
-      double v = input.at(i);
+    checkFinite("input", input);
+    return input.rank() == 2;
+  }
+
+  /**
+   * Refuses a NaN or infinity, which would poison every later step and every output after it,
+   * naming the first one in row-major order by its index in {@code t} as given.
+   */
+  private static void checkFinite(String what, Tensor t) {
+    for (int i = 0; i < t.size(); i++) {
+      double v = t.at(i);
       if (!Double.isFinite(v)) {
-        int[] index = new int[input.rank()];
-        for (int d = input.rank() - 1, rest = i; d >= 0; d--) {
-          index[d] = rest % input.dim(d);
-          rest /= input.dim(d);
+        int[] index = new int[t.rank()];
+        for (int d = t.rank() - 1, rest = i; d >= 0; d--) {
+          index[d] = rest % t.dim(d);
+          rest /= t.dim(d);
         }
         throw new IllegalArgumentException(
-            "input holds " + v + " at " + java.util.Arrays.toString(index));
+            what + " holds " + v + " at " + java.util.Arrays.toString(index));
       }
     }
-    return input.rank() == 2;
   }
 
   private String firstLayer() {

@@ -206,26 +206,28 @@ class NetworkValidationTest {
     }
 
     @Test
-    void aWrongFeatureSizeShowsXtAsAOneStepSequence() {
+    void aWrongFeatureSizeNamesTheStepShapes() {
       assertAll(
-          () -> assertMessage(SHAPES + " but got [1, 4, 7]", () -> NET.step(input(4, 7), null)),
-          () -> assertMessage(SHAPES + " but got [1, 7]", () -> NET.step(input(7), null)));
+          () -> assertMessage("step expected x_t of shape [batch, 2] or [2] but got [4, 7]",
+              () -> NET.step(input(4, 7), null)),
+          () -> assertMessage("step expected x_t of shape [batch, 2] or [2] but got [7]",
+              () -> NET.step(input(7), null)));
     }
 
     @Test
     void anEmptyBatchIsRefused() {
-      assertMessage(SHAPES + " with seq, batch >= 1 but got [1, 0, 2]",
+      assertMessage("step expected x_t of shape [batch, 2] with batch >= 1 but got [0, 2]",
           () -> NET.step(input(0, 2), null));
     }
 
     @Test
-    void nanIsNamedWithTheStepIndexAdded() {
+    void nanIsNamedByItsIndexInXt() {
       assertAll(
-          () -> assertMessage("input holds NaN at [0, 2, 1]",
+          () -> assertMessage("x_t holds NaN at [2, 1]",
               () -> NET.step(with(input(4, 2), 5, Double.NaN), null)),
-          () -> assertMessage("input holds NaN at [2, 0, 1]",
+          () -> assertMessage("x_t holds NaN at [2, 1]",
               () -> BATCH_FIRST.step(with(input(4, 2), 5, Double.NaN), null)),
-          () -> assertMessage("input holds NaN at [0, 1]",
+          () -> assertMessage("x_t holds NaN at [1]",
               () -> NET.step(with(input(2), 1, Double.NaN), null)));
     }
 
