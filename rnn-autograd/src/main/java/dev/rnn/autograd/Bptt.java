@@ -25,7 +25,7 @@ import java.util.function.Predicate;
  *   for e = k1, 2 k1, ..., T (the last chunk may be shorter):
  *     s = max(0, e - k2)
  *     forward steps [s, e) from state_s (detached)        remembering state_{e + k1 - k2}
- *     L = loss(output[e - k1, e))                          every step's loss, exactly once
+ *     L = loss(output[e - k1, e))  ([previous e, T) last)   every step's loss, exactly once
  *     zero gradients, backward through steps e-1 .. s, update
  * </pre>
  */
@@ -38,7 +38,11 @@ public final class Bptt {
     this.k2 = k2;
   }
 
-  /** Full backpropagation through time: the whole sequence is one chunk. */
+  /**
+   * Full backpropagation through time: the whole sequence is one chunk.
+   *
+   * @return full BPTT
+   */
   public static Bptt full() {
     return new Bptt(0, 0);
   }
@@ -46,6 +50,9 @@ public final class Bptt {
   /**
    * Truncated BPTT: update every {@code k1} steps, backpropagating {@code k2} steps.
    *
+   * @param k1 the steps between updates, the chunk length
+   * @param k2 the steps each chunk's loss backpropagates through
+   * @return truncated BPTT
    * @throws IllegalArgumentException unless {@code 1 <= k1 <= k2}, since with {@code k2 < k1} the
    *     losses of the first {@code k1 - k2} steps of each chunk would reach no weight at their own
    *     step, which would skip them silently
@@ -58,17 +65,25 @@ public final class Bptt {
     return new Bptt(k1, k2);
   }
 
-  /** Whether this is full BPTT. */
+  /** {@return whether this is full BPTT} */
   public boolean isFull() {
     return k1 == 0;
   }
 
-  /** {@code k1}, or 0 for full BPTT. */
+  /**
+   * {@code k1}, or 0 for full BPTT.
+   *
+   * @return {@code k1}
+   */
   public int k1() {
     return k1;
   }
 
-  /** {@code k2}, or 0 for full BPTT. */
+  /**
+   * {@code k2}, or 0 for full BPTT.
+   *
+   * @return {@code k2}
+   */
   public int k2() {
     return k2;
   }
@@ -76,7 +91,16 @@ public final class Bptt {
   /** The loss of a chunk: steps {@code [from, to)} of the sequence, output given for those. */
   @FunctionalInterface
   public interface ChunkLoss {
-    /** The scalar loss of {@code output}, which holds steps {@code [from, to)}. */
+    /**
+     * The scalar loss of {@code output}, which holds steps {@code [from, to)}.
+     *
+     * @param g the graph recording the loss
+     * @param output the chunk's output, {@code [to - from, N, F]} (or {@code [N, F]} for the last
+     *     step only)
+     * @param from the first step of the chunk in the whole sequence
+     * @param to the step after the chunk's last
+     * @return a one-element value
+     */
     Value apply(Graph g, Value output, int from, int to);
   }
 
@@ -87,7 +111,7 @@ public final class Bptt {
    * @param flows the gradient flow of each chunk's backward pass
    */
   public record Pass(ImmutableList<Double> chunkLosses, ImmutableList<GradientFlow> flows) {
-    /** The mean of the chunk losses. */
+    /** {@return the mean of the chunk losses} */
     public double meanLoss() {
       return chunkLosses.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
     }
@@ -111,6 +135,10 @@ public final class Bptt {
    *
    * @param input time-major {@code [T, N, F]}
    * @param states initial states (null for zeros)
+   * @param model the model trained
+   * @param loss the loss of each chunk's output
+   * @param optimizer the optimizer stepped after each chunk
+   * @return the chunk losses and gradient flows
    * @throws IllegalStateException if this is truncated BPTT over more than one chunk and the
    *     model's output is only the last step
    */
@@ -124,6 +152,14 @@ public final class Bptt {
    * after each chunk's backward pass and before its update: it sees the gradients in the
    * parameters (and may change them, e.g. clip them) and returns whether {@code optimizer.step()}
    * runs for this chunk; it may also throw to stop training before the update.
+   *
+   * @param model the model trained
+   * @param input time-major {@code [T, N, F]}
+   * @param states initial states (null for zeros)
+   * @param loss the loss of each chunk's output
+   * @param optimizer the optimizer stepped after each chunk
+   * @param beforeUpdate the hook; false skips this chunk's update
+   * @return the chunk losses and gradient flows
    */
   public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
       Optimizer optimizer, Predicate<Chunk> beforeUpdate) {
@@ -133,6 +169,12 @@ public final class Bptt {
   /**
    * Adds the gradients of every chunk to the parameters without updating them (gradients are not
    * zeroed first): with one chunk, the full BPTT gradient.
+   *
+   * @param model the model whose parameters' gradients grow
+   * @param input time-major {@code [T, N, F]}
+   * @param states initial states (null for zeros)
+   * @param loss the loss of each chunk's output
+   * @return the chunk losses and gradient flows
    */
   public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states,
       ChunkLoss loss) {
@@ -149,12 +191,14 @@ public final class Bptt {
     int c2 = isFull() ? seq : k2;
     List<Tensor> carried = states;
     int carriedAt = 0;
+    int counted = 0;
     ImmutableList.Builder<Double> losses = ImmutableList.builder();
     ImmutableList.Builder<GradientFlow> flows = ImmutableList.builder();
     int index = 0;
     for (int e = Math.min(c1, seq); ; e = Math.min(e + c1, seq)) {
       int s = Math.max(0, e - c2);
-      int from = Math.max(s, e - c1);
+      // the steps not counted yet: e - k1, except for a shorter last chunk
+      int from = counted;
       int next = Math.min(e + c1, seq);
       int nextStart = Math.max(0, next - c2);
       if (s != carriedAt) {
@@ -198,6 +242,7 @@ public final class Bptt {
       }
       losses.add(l.item());
       flows.add(flow);
+      counted = e;
       if (e == seq) {
         break;
       }

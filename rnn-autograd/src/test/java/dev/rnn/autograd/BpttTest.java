@@ -88,9 +88,12 @@ class BpttTest {
       // the state at step s is the plain forward over [0, s) with the unperturbed weights.
       List<List<Tensor>> startStates = new ArrayList<>();
       List<int[]> chunks = new ArrayList<>();
+      int counted = 0;
       for (int e = Math.min(k1, seq); ; e = Math.min(e + k1, seq)) {
         int s = Math.max(0, e - k2);
-        chunks.add(new int[] {s, Math.max(s, e - k1), e});
+        // each step's loss once: a shorter last chunk counts only the steps after the previous
+        chunks.add(new int[] {s, counted, e});
+        counted = e;
         startStates.add(s == 0 ? null : statesAfter(m, x, s));
         if (e == seq) {
           break;

@@ -51,7 +51,7 @@ final class Describe {
           }
           if (r.handOffIn && previousState != null) {
             sb.append("    initial state: ").append(hv).append("_0 = ").append(previousState)
-                .append("_T (handed off)\n");
+                .append(hv.substring(h.length())).append("_T (handed off)\n");
           } else if (r.initial != null) {
             sb.append("    initial state: ").append(hv).append("_0 = h0").append(suffix)
                 .append(rec.cell().stateCount() > 1 ? ", c0" + suffix : "")

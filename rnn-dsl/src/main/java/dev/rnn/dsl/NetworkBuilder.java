@@ -37,6 +37,10 @@ public final class NetworkBuilder {
   /**
    * The plain linear recurrent layer {@code s_t = W_xh x_t + W_hh s_{t-1} + b} ({@code W_xh}: out
    * x in, {@code W_hh}: out x out); its nonlinearity is whatever follows, placed by the stacking.
+   *
+   * @param in the input features
+   * @param out the state and output features
+   * @return this builder
    */
   @CanIgnoreReturnValue
   public NetworkBuilder recurrent(int in, int out) {
@@ -46,6 +50,11 @@ public final class NetworkBuilder {
   /**
    * A torch-style Elman layer with its activation inside the recurrence, {@code h_t = act(W_ih
    * x_t + b_ih + W_hh h_{t-1} + b_hh)}, as {@code torch.nn.RNN}.
+   *
+   * @param in the input features
+   * @param out the hidden features
+   * @param activation {@code act}
+   * @return this builder
    */
   @CanIgnoreReturnValue
   public NetworkBuilder elman(int in, int out, Activation activation) {
@@ -53,13 +62,25 @@ public final class NetworkBuilder {
     return recurrentLayer(Layer.Kind.ELMAN, "elman", in, out, activation, null);
   }
 
-  /** An LSTM layer, as {@code torch.nn.LSTM} (gates i, f, g, o). */
+  /**
+   * An LSTM layer, as {@code torch.nn.LSTM} (gates i, f, g, o).
+   *
+   * @param in the input features
+   * @param out the hidden features
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder lstm(int in, int out) {
     return recurrentLayer(Layer.Kind.LSTM, "lstm", in, out, null, null);
   }
 
-  /** A GRU layer, as {@code torch.nn.GRU} (gates r, z, n). */
+  /**
+   * A GRU layer, as {@code torch.nn.GRU} (gates r, z, n).
+   *
+   * @param in the input features
+   * @param out the hidden features
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder gru(int in, int out) {
     return recurrentLayer(Layer.Kind.GRU, "gru", in, out, null, null);
@@ -69,6 +90,9 @@ public final class NetworkBuilder {
    * A recurrent layer with a cell of the user's own: it is scanned, backpropagated and trained as
    * the built-in ones. The cell must be stateless (one instance serves both directions and every
    * thread).
+   *
+   * @param cell the cell, scanned over the sequence
+   * @return this builder
    */
   @CanIgnoreReturnValue
   public NetworkBuilder cell(Cell cell) {
@@ -90,6 +114,7 @@ public final class NetworkBuilder {
    * Makes the last layer bidirectional: a reverse direction too, outputs concatenated {@code
    * [forward, reverse]}, so the layer's output size doubles.
    *
+   * @return this builder
    * @throws IllegalStateException if the last layer is not recurrent
    */
   @CanIgnoreReturnValue
@@ -103,6 +128,7 @@ public final class NetworkBuilder {
    * Adds peephole connections to the last layer, an LSTM: the gates see the cell state (Graves
    * 2013, eq. 3-7).
    *
+   * @return this builder
    * @throws IllegalStateException if the last layer is not {@code lstm(in, out)}
    */
   @CanIgnoreReturnValue
@@ -119,6 +145,7 @@ public final class NetworkBuilder {
   /**
    * Removes the biases of the last recurrent layer, as torch's {@code bias=False}.
    *
+   * @return this builder
    * @throws IllegalStateException if the last layer is not recurrent
    */
   @CanIgnoreReturnValue
@@ -132,6 +159,7 @@ public final class NetworkBuilder {
    * Gives the last layer a learnable initial state ({@code h0} and {@code c0} vectors, shared by
    * every sequence of a batch, trained like the weights) instead of zeros.
    *
+   * @return this builder
    * @throws IllegalStateException if the last layer is not recurrent
    */
   @CanIgnoreReturnValue
@@ -151,28 +179,46 @@ public final class NetworkBuilder {
 
   // ---- other layers --------------------------------------------------------------------------
 
-  /** {@code max(0, x)}: inside the preceding {@code recurrent} layer under STATES, else outside. */
+  /**
+   * {@code max(0, x)}: inside the preceding {@code recurrent} layer under STATES, else outside.
+   *
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder relu() {
     layers.add(new Layer.Act(Activation.RELU));
     return this;
   }
 
-  /** {@code tanh(x)}, placed like {@link #relu()}. */
+  /**
+   * {@code tanh(x)}, placed like {@link #relu()}.
+   *
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder tanh() {
     layers.add(new Layer.Act(Activation.TANH));
     return this;
   }
 
-  /** {@code 1 / (1 + exp(-x))}, placed like {@link #relu()}. */
+  /**
+   * {@code 1 / (1 + exp(-x))}, placed like {@link #relu()}.
+   *
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder sigmoid() {
     layers.add(new Layer.Act(Activation.SIGMOID));
     return this;
   }
 
-  /** A dense layer on every time step, {@code y_t = W x_t + b} (W: out x in). */
+  /**
+   * A dense layer on every time step, {@code y_t = W x_t + b} (W: out x in).
+   *
+   * @param in the input features
+   * @param out the output features
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder dense(int in, int out) {
     checkArgument(in >= 1 && out >= 1, "dense(%s, %s) expected sizes >= 1", in, out);
@@ -183,6 +229,8 @@ public final class NetworkBuilder {
   /**
    * Inverted dropout with probability {@code p} in training, the identity in inference.
    *
+   * @param p the probability that an element is zeroed
+   * @return this builder
    * @throws IllegalArgumentException unless {@code 0 <= p < 1}
    */
   @CanIgnoreReturnValue
@@ -192,7 +240,11 @@ public final class NetworkBuilder {
     return this;
   }
 
-  /** Keeps only the final time step's output: {@code [T, N, F] -> [N, F]}. */
+  /**
+   * Keeps only the final time step's output: {@code [T, N, F] -> [N, F]}.
+   *
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder lastStep() {
     layers.add(new Layer.Last());
@@ -204,6 +256,8 @@ public final class NetworkBuilder {
   /**
    * Where activations after {@code recurrent(in, out)} go (default {@link Stacking#OUTPUTS}).
    *
+   * @param mode the stacking
+   * @return this builder
    * @throws IllegalStateException if the stacking was already set
    */
   @CanIgnoreReturnValue
@@ -220,6 +274,8 @@ public final class NetworkBuilder {
    * Under {@link Stacking#OUTPUTS}: each recurrent layer's final state initialises the next
    * recurrent layer's state (Keras {@code return_state} -> {@code initial_state}); sizes and
    * directions must match.
+   *
+   * @return this builder
    */
   @CanIgnoreReturnValue
   public NetworkBuilder handOffStates() {
@@ -227,35 +283,60 @@ public final class NetworkBuilder {
     return this;
   }
 
-  /** Inputs and outputs are {@code [batch, seq, features]} (default {@code [seq, batch, ...]}). */
+  /**
+   * Inputs and outputs are {@code [batch, seq, features]} (default {@code [seq, batch, ...]}).
+   *
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder batchFirst() {
     batchFirst = true;
     return this;
   }
 
-  /** The dtype of parameters, inputs and outputs (default float32). */
+  /**
+   * The dtype of parameters, inputs and outputs (default float32).
+   *
+   * @param dtype the dtype
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder dtype(DType dtype) {
     this.dtype = checkNotNull(dtype, "dtype");
     return this;
   }
 
-  /** How parameters are set (default {@code Initializer.torchDefault(0)}). */
+  /**
+   * How parameters are set (default {@code Initializer.torchDefault(0)}).
+   *
+   * @param initializer the initializer
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder initializer(Initializer initializer) {
     this.initializer = checkNotNull(initializer, "initializer");
     return this;
   }
 
-  /** Torch's default initialisation from {@code seed}: short for {@code initializer(torchDefault(seed))}. */
+  /**
+   * Torch's default initialisation from {@code seed}: short for {@code
+   * initializer(torchDefault(seed))}.
+   *
+   * @param seed the seed
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder seed(long seed) {
     this.initializer = Initializer.torchDefault(seed);
     return this;
   }
 
-  /** The seed of dropout masks (default 0). */
+  /**
+   * The seed of dropout masks (default 0).
+   *
+   * @param seed the seed
+   * @return this builder
+   */
   @CanIgnoreReturnValue
   public NetworkBuilder dropoutSeed(long seed) {
     this.dropoutSeed = seed;
@@ -265,11 +346,12 @@ public final class NetworkBuilder {
   /**
    * Checks the layers and builds the network.
    *
-   * @throws IllegalStateException if there are no layers, or {@code handOffStates()} is used with
-   *     {@link Stacking#STATES}
+   * @return a new network
+   * @throws IllegalStateException if there are no layers, or none with a size (only activations,
+   *     dropout, lastStep), or {@code handOffStates()} is used with {@link Stacking#STATES}
    * @throws IllegalArgumentException if a layer's input size differs from the output size of the
-   *     layer before it, naming both; if a recurrent layer follows {@code lastStep()}; or if a
-   *     state hand-off does not fit
+   *     layer before it, naming both; if a recurrent layer or another {@code lastStep()} follows
+   *     {@code lastStep()}; or if a state hand-off does not fit
    */
   public Network build() {
     if (layers.isEmpty()) {
@@ -286,7 +368,7 @@ public final class NetworkBuilder {
     boolean sequence = true;
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
-      if (l instanceof Layer.Recurrent && !sequence) {
+      if ((l instanceof Layer.Recurrent || l instanceof Layer.Last) && !sequence) {
         throw new IllegalArgumentException(l.describe() + " (layer " + (i + 1)
             + ") needs a sequence but follows lastStep(), which keeps only the final step");
       }
@@ -305,6 +387,10 @@ public final class NetworkBuilder {
       if (l instanceof Layer.Last) {
         sequence = false;
       }
+    }
+    if (size < 0) {
+      throw new IllegalStateException(this + " has no layer that sets the input size: add a"
+          + " recurrent or dense layer, e.g. " + this + ".dense(2, 2)");
     }
     if (handOffStates) {
       Layer.Recurrent prev = null;

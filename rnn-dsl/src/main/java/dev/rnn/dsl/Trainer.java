@@ -105,7 +105,11 @@ public final class Trainer {
   /** Receives an {@link Event} for every optimizer step. */
   @FunctionalInterface
   public interface Listener {
-    /** Called after each optimizer step. */
+    /**
+     * Called after each optimizer step.
+     *
+     * @param event the step
+     */
     void onStep(Event event);
   }
 
@@ -121,7 +125,7 @@ public final class Trainer {
    */
   public record Report(ImmutableList<Double> epochLosses, long steps, int skippedBatches,
       Duration wallTime) {
-    /** The mean loss of the last epoch. */
+    /** {@return the mean loss of the last epoch} */
     public double finalLoss() {
       return epochLosses.get(epochLosses.size() - 1);
     }
@@ -148,7 +152,12 @@ public final class Trainer {
 
   // ---- options -------------------------------------------------------------------------------
 
-  /** The objective; must be set before {@link #fit} or {@link #evaluate}. */
+  /**
+   * The objective; must be set before {@link #fit} or {@link #evaluate}.
+   *
+   * @param objective what is minimised
+   * @return this trainer
+   */
   @CanIgnoreReturnValue
   public Trainer loss(Objective objective) {
     this.objective = checkNotNull(objective, "objective");
@@ -159,6 +168,9 @@ public final class Trainer {
    * How to build the optimizer over the network's parameters (default {@code Adam} with {@code
    * lr = 1e-3}), e.g. {@code params -> Sgd.builder().lr(0.1).build(params)}; a fit after this
    * builds a new one.
+   *
+   * @param factory builds the optimizer from the parameters
+   * @return this trainer
    */
   @CanIgnoreReturnValue
   public Trainer optimizer(Function<? super List<Parameter>, ? extends Optimizer> factory) {
@@ -170,6 +182,8 @@ public final class Trainer {
   /**
    * The number of passes over the data (default 1).
    *
+   * @param epochs the number of epochs
+   * @return this trainer
    * @throws IllegalStateException if {@code epochs < 1}
    */
   @CanIgnoreReturnValue
@@ -184,6 +198,8 @@ public final class Trainer {
   /**
    * The number of sequences per batch (default 32); the last batch of an epoch may be smaller.
    *
+   * @param batchSize the sequences per batch
+   * @return this trainer
    * @throws IllegalStateException if {@code batchSize < 1}
    */
   @CanIgnoreReturnValue
@@ -195,14 +211,24 @@ public final class Trainer {
     return this;
   }
 
-  /** Shuffles the sequences into new batches every epoch, from {@code new Random(seed)}. */
+  /**
+   * Shuffles the sequences into new batches every epoch, from {@code new Random(seed)}.
+   *
+   * @param seed the seed of the shuffles
+   * @return this trainer
+   */
   @CanIgnoreReturnValue
   public Trainer shuffle(long seed) {
     this.shuffleSeed = seed;
     return this;
   }
 
-  /** Full or truncated BPTT (default {@link Bptt#full()}). */
+  /**
+   * Full or truncated BPTT (default {@link Bptt#full()}).
+   *
+   * @param bptt the BPTT mode
+   * @return this trainer
+   */
   @CanIgnoreReturnValue
   public Trainer bptt(Bptt bptt) {
     this.bptt = checkNotNull(bptt, "bptt");
@@ -213,6 +239,8 @@ public final class Trainer {
    * Scales the gradients so that their global L2 norm is at most {@code maxNorm} before each
    * update, as {@code torch.nn.utils.clip_grad_norm_}.
    *
+   * @param maxNorm the largest global norm kept
+   * @return this trainer
    * @throws IllegalArgumentException if {@code maxNorm < 0} or NaN
    * @throws IllegalStateException if clipping was already set
    */
@@ -228,6 +256,8 @@ public final class Trainer {
    * Clamps every gradient element to {@code [-clip, clip]} before each update, as {@code
    * torch.nn.utils.clip_grad_value_}.
    *
+   * @param clip the largest absolute value kept
+   * @return this trainer
    * @throws IllegalArgumentException if {@code clip < 0} or NaN
    * @throws IllegalStateException if clipping was already set
    */
@@ -247,14 +277,24 @@ public final class Trainer {
     }
   }
 
-  /** What to do when a gradient is NaN or infinite (default {@link NonFinite#STOP}). */
+  /**
+   * What to do when a gradient is NaN or infinite (default {@link NonFinite#STOP}).
+   *
+   * @param policy the policy
+   * @return this trainer
+   */
   @CanIgnoreReturnValue
   public Trainer onNonFinite(NonFinite policy) {
     this.onNonFinite = checkNotNull(policy, "policy");
     return this;
   }
 
-  /** Adds a listener of every optimizer step. */
+  /**
+   * Adds a listener of every optimizer step.
+   *
+   * @param listener called after each step, on the training thread
+   * @return this trainer
+   */
   @CanIgnoreReturnValue
   public Trainer listener(Listener listener) {
     listeners.add(checkNotNull(listener, "listener"));
@@ -267,9 +307,13 @@ public final class Trainer {
    * Trains on {@code inputs} and {@code targets} (shapes in the class comment), updating the
    * network's parameters in place.
    *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @return the losses per epoch, the step count, the batches skipped and the wall time
    * @throws IllegalStateException if no objective was set, or truncated BPTT would split the
-   *     sequence of a {@code lastStep()} network; or, under {@link NonFinite#STOP}, when a
-   *     gradient is NaN or infinite (the parameters keep their values from before that step)
+   *     sequence of a {@code lastStep()}, {@code handOffStates()} or bidirectional network; or,
+   *     under {@link NonFinite#STOP}, when a gradient is NaN or infinite (the parameters keep
+   *     their values from before that step)
    * @throws IllegalArgumentException if a shape does not fit, naming it, or a class index is not
    *     one
    */
@@ -279,6 +323,11 @@ public final class Trainer {
 
   /**
    * As {@link #fit(Tensor, Tensor)}, counting only the steps where {@code mask} (0 or 1) is 1.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @param mask {@code [T, N]} of 0 and 1
+   * @return the losses per epoch, the step count, the batches skipped and the wall time
    */
   public Report fit(Tensor inputs, Tensor targets, Tensor mask) {
     long start = System.nanoTime();
@@ -287,6 +336,21 @@ public final class Trainer {
     if (net.lastStepOnly() && !bptt.isFull() && bptt.k1() < d.steps) {
       throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "
           + net.spec() + " outputs only the last step; use Bptt.full()");
+    }
+    if (net.handsOffStates() && !bptt.isFull() && bptt.k1() < d.steps) {
+      // A chunk would hand off the final states of its own end (or of wherever BPTT splits it),
+      // not of the sequence's: training would fit another function than forward computes.
+      throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "
+          + net.spec() + " hands each recurrent layer's final state, at the end of the whole"
+          + " sequence, to the next layer (handOffStates()); use Bptt.full()");
+    }
+    if (!bptt.isFull() && bptt.k1() < d.steps && net.layers().stream()
+        .anyMatch(l -> l instanceof Layer.Recurrent r && r.bidirectional())) {
+      // The reverse direction of a chunk would start from the reverse state carried from the
+      // chunk before, which holds the past, not from the end of the sequence as in forward.
+      throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "
+          + net.spec() + " has a bidirectional layer, whose reverse direction runs back from the"
+          + " end of the whole sequence; use Bptt.full()");
     }
     if (optimizer == null) {
       optimizer = optimizerFactory.apply(net.parameters());
@@ -328,6 +392,9 @@ public final class Trainer {
    * The loss of the network on {@code inputs} and {@code targets}, over all sequences at once,
    * without dropout and without changing anything.
    *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @return the loss
    * @throws IllegalStateException if no objective was set
    * @throws IllegalArgumentException as {@link #fit}
    */
@@ -335,7 +402,14 @@ public final class Trainer {
     return evaluate(inputs, targets, null);
   }
 
-  /** As {@link #evaluate(Tensor, Tensor)}, counting only the steps where {@code mask} is 1. */
+  /**
+   * As {@link #evaluate(Tensor, Tensor)}, counting only the steps where {@code mask} is 1.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @param mask {@code [T, N]} of 0 and 1
+   * @return the loss
+   */
   public double evaluate(Tensor inputs, Tensor targets, Tensor mask) {
     checkObjective("evaluate");
     Data d = data("evaluate", inputs, targets, mask);
