@@ -6,11 +6,20 @@ import dev.rnn.core.Storage;
 /**
  * A pointwise activation outside any recurrence: {@code y = f(x)}, {@code dx += dy * f'(x)} with
  * {@code f'} computed from {@code y} (see {@link Activation}).
+ *
+ * <p>Shapes: {@code x} and {@code y} have one shape, any shape.
  */
 public final class Activate {
   private Activate() {}
 
-  /** {@code f(x)} elementwise. */
+  /**
+   * {@code f(x)} elementwise.
+   *
+   * @param g the graph recording the op
+   * @param f the nonlinearity
+   * @param x the input, any shape
+   * @return {@code y = f(x)}, of the shape of {@code x}
+   */
   public static Value apply(Graph g, Activation f, Value x) {
     int n = x.shape().size();
     Storage y = x.data().copy();

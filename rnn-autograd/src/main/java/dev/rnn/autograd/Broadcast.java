@@ -9,11 +9,20 @@ import dev.rnn.core.Storage;
  * Repeats a vector as every row of a matrix, as a learnable initial state is given to every
  * sequence of a batch: {@code y[n] = v} for {@code n < N}; backward sums the rows,
  * {@code dv += sum_n dy[n]}.
+ *
+ * <p>Shapes (N rows, F features): {@code v [F]}, {@code y [N, F]}.
  */
 public final class Broadcast {
   private Broadcast() {}
 
-  /** {@code [F] -> [N, F]}. */
+  /**
+   * {@code [F] -> [N, F]}.
+   *
+   * @param g the graph recording the op
+   * @param v the row, {@code [F]}
+   * @param n {@code N}, the number of rows
+   * @return {@code v} repeated, {@code [N, F]}; backward sums the rows' gradients
+   */
   public static Value rows(Graph g, Value v, int n) {
     checkArgument(v.shape().rank() == 1, "broadcast expected a vector but got %s", v.shape());
     checkArgument(n >= 1, "broadcast expected at least one row but got %s", n);

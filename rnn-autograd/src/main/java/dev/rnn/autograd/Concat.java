@@ -9,6 +9,8 @@ import java.util.List;
 /**
  * Concatenation along the last dimension, as a bidirectional layer joins its two directions:
  * {@code y = [a, b]}; backward hands each part its columns of {@code dy}.
+ *
+ * <p>Shapes: parts {@code [..., F_i]}, equal in every other dimension; {@code y [..., sum_i F_i]}.
  */
 public final class Concat {
   private Concat() {}
@@ -16,6 +18,9 @@ public final class Concat {
   /**
    * {@code [parts...]} along the last dimension; all other dimensions must agree.
    *
+   * @param g the graph recording the op
+   * @param parts the values joined, in order
+   * @return the joined value, whose last dimension is the sum of theirs
    * @throws IllegalArgumentException if they do not, naming the shapes
    */
   public static Value apply(Graph g, List<Value> parts) {

@@ -12,6 +12,8 @@ import java.util.Random;
  * <pre>
  *   y = x * m / (1 - p),  m ~ Bernoulli(1 - p)      dx += dy * m / (1 - p)
  * </pre>
+ *
+ * <p>Shapes: {@code x}, {@code m} and {@code y} have one shape, any shape.
  */
 public final class Dropout {
   private Dropout() {}
@@ -20,6 +22,11 @@ public final class Dropout {
    * Applies dropout with probability {@code p} and the mask drawn from {@code rnd}; the identity
    * when the graph does not record (inference) or {@code p == 0}.
    *
+   * @param g the graph recording the op
+   * @param p the probability that an element is zeroed
+   * @param rnd the source of the mask
+   * @param x the input, any shape
+   * @return {@code y}, of the shape of {@code x} ({@code x} itself when dropout is the identity)
    * @throws IllegalArgumentException if {@code p} is not in {@code [0, 1)}
    */
   public static Value apply(Graph g, double p, Random rnd, Value x) {

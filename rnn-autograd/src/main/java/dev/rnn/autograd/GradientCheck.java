@@ -29,12 +29,22 @@ public final class GradientCheck {
     this.relativeTolerance = relativeTolerance;
   }
 
-  /** ε = 1e-6, passing when {@code |analytic - numeric| <= 1e-7 + 1e-6 |numeric|}. */
+  /**
+   * ε = 1e-6, passing when {@code |analytic - numeric| <= 1e-7 + 1e-6 |numeric|}.
+   *
+   * @return the default check
+   */
   public static GradientCheck defaults() {
     return new GradientCheck(1e-6, 1e-7, 1e-6);
   }
 
-  /** The same check with other tolerances. */
+  /**
+   * The same check with other tolerances.
+   *
+   * @param absolute the absolute tolerance
+   * @param relative the tolerance relative to {@code |numeric|}
+   * @return a new check
+   */
   public GradientCheck withTolerances(double absolute, double relative) {
     return new GradientCheck(epsilon, absolute, relative);
   }
@@ -60,7 +70,7 @@ public final class GradientCheck {
    * @param mismatches those outside tolerance
    */
   public record Report(int checked, ImmutableList<Mismatch> mismatches) {
-    /** Whether every element agreed. */
+    /** {@return whether every element agreed} */
     public boolean passed() {
       return mismatches.isEmpty() && checked > 0;
     }
@@ -76,6 +86,10 @@ public final class GradientCheck {
    * Zeroes the gradients, runs {@code backward} (which must add {@code dL/dθ} to the parameters'
    * gradients), then compares each element with the central difference of {@code loss}.
    *
+   * @param parameters the float64 parameters checked
+   * @param loss computes the loss from the parameters' current values
+   * @param backward adds the analytic gradients to the parameters
+   * @return the number of elements checked and the mismatches
    * @throws IllegalArgumentException if a parameter is not float64
    */
   public Report check(List<Parameter> parameters, DoubleSupplier loss, Runnable backward) {

@@ -31,12 +31,18 @@ public final class GradientFlow {
             .thenComparingInt(Entry::time), entries);
   }
 
-  /** Every entry, by layer, direction and time. */
+  /** {@return every entry, by layer, direction and time} */
   public ImmutableList<Entry> entries() {
     return entries;
   }
 
-  /** The norms of one layer and direction, indexed by time (NaN for steps backward skipped). */
+  /**
+   * The norms of one layer and direction, indexed by time (NaN for steps backward skipped).
+   *
+   * @param layer the layer's label
+   * @param reverse whether the reverse direction is wanted
+   * @return {@code ||dL/dh_t||} by {@code t}
+   */
   public double[] norms(String layer, boolean reverse) {
     int max = -1;
     for (Entry e : entries) {

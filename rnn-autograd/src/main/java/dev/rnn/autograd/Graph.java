@@ -29,17 +29,25 @@ public final class Graph {
     this.recording = recording;
   }
 
-  /** A graph that records for backward. */
+  /**
+   * A graph that records for backward.
+   *
+   * @return a new recording graph
+   */
   public static Graph training() {
     return new Graph(true);
   }
 
-  /** A graph that records nothing: forward only, no memory kept for backward. */
+  /**
+   * A graph that records nothing: forward only, no memory kept for backward.
+   *
+   * @return a new graph that records nothing
+   */
   public static Graph inference() {
     return new Graph(false);
   }
 
-  /** Whether ops record nodes for backward. */
+  /** {@return whether ops record nodes for backward} */
   public boolean recording() {
     return recording;
   }
@@ -47,6 +55,8 @@ public final class Graph {
   /**
    * The index in the whole sequence of the first step of the sequences now being recorded: 0,
    * or the start of a chunk of truncated BPTT. Step labels and the gradient flow use it.
+   *
+   * @return the offset, 0 unless a chunk of truncated BPTT is recorded
    */
   public int timeOffset() {
     return timeOffset;
@@ -57,22 +67,37 @@ public final class Graph {
     this.timeOffset = offset;
   }
 
-  /** The recorded nodes, in forward order. */
+  /** {@return the recorded nodes, in forward order} */
   public ImmutableList<Node> nodes() {
     return ImmutableList.copyOf(nodes);
   }
 
-  /** A value that takes no gradient (data, targets). */
+  /**
+   * A value that takes no gradient (data, targets).
+   *
+   * @param t the data
+   * @return a value over {@code t}
+   */
   public Value constant(Tensor t) {
     return new Value(t.shape(), t.copyStorage(), false);
   }
 
-  /** A value whose gradient backward computes (an input whose gradient is wanted, h0, c0). */
+  /**
+   * A value whose gradient backward computes (an input whose gradient is wanted, h0, c0).
+   *
+   * @param t the data
+   * @return a value over {@code t} with a gradient
+   */
   public Value variable(Tensor t) {
     return new Value(t.shape(), t.copyStorage(), recording);
   }
 
-  /** A value sharing a parameter's data and gradient: backward accumulates into the parameter. */
+  /**
+   * A value sharing a parameter's data and gradient: backward accumulates into the parameter.
+   *
+   * @param p the parameter
+   * @return a value over the parameter's live storages
+   */
   public Value parameter(Parameter p) {
     return new Value(p.shape(), p.data(), recording, p.grad());
   }
@@ -102,6 +127,7 @@ public final class Graph {
    * Backpropagates from a one-element value (a loss): its gradient is set to 1 and every node
    * runs its backward, last first.
    *
+   * @param loss the one-element value differentiated
    * @throws IllegalStateException if nothing was recorded, or backward already ran
    * @throws IllegalArgumentException if the value has more than one element
    */
@@ -128,6 +154,8 @@ public final class Graph {
   /**
    * Adds {@code g} to the gradient of {@code v}, as the upstream gradient of an output.
    *
+   * @param v an output of the graph
+   * @param g {@code dL/dv}, of the shape of {@code v}
    * @throws IllegalArgumentException if the shapes differ
    */
   public void seed(Value v, Tensor g) {
@@ -142,6 +170,8 @@ public final class Graph {
   /**
    * The norm of {@code dL/dh_t} for every recurrent layer, direction and time step, in the order
    * backward visited them: available after {@link #backward}.
+   *
+   * @return the norms of the last backward pass
    */
   public GradientFlow gradientFlow() {
     checkState(backwardDone, "the gradient flow is known after backward");

@@ -12,6 +12,8 @@ import dev.rnn.core.Storage;
  *   forward:  Y = X W^T + b          X [R, in] (all leading dimensions flattened), W [out, in]
  *   backward: dX += dY W,  dW += dY^T X,  db += colsum(dY)      one gemm each
  * </pre>
+ *
+ * <p>Shapes: {@code x [..., in]}, {@code W [out, in]}, {@code b [out]}, {@code y [..., out]}.
  */
 public final class Linear {
   private Linear() {}
@@ -19,6 +21,11 @@ public final class Linear {
   /**
    * {@code x W^T + b} over the last dimension of {@code x}; {@code b} may be null.
    *
+   * @param g the graph recording the op
+   * @param x the input, {@code [..., F_in]}
+   * @param w the weight {@code W}, {@code [F_out, F_in]}
+   * @param b the bias, {@code [F_out]}, or null
+   * @return {@code y}, {@code [..., F_out]}
    * @throws IllegalArgumentException if {@code x}'s last dimension differs from {@code W}'s
    *     columns, naming both shapes
    */

@@ -22,6 +22,11 @@ public final class Loss {
    *
    * <pre>  dy = 2 m (y - target) / (F * sum m)</pre>
    *
+   * @param g the graph recording the op
+   * @param y the prediction, {@code [T, N, F]} (or {@code [N, F]})
+   * @param target the target, of the shape of {@code y}
+   * @param mask {@code m}, {@code [T, N]} (or {@code [N]}) of 0 and 1, or null for all ones
+   * @return {@code L}, one element
    * @throws IllegalArgumentException if shapes do not fit, or the mask selects nothing
    */
   public static Value mse(Graph g, Value y, Tensor target, Tensor mask) {
@@ -139,6 +144,10 @@ public final class Loss {
    * <pre>  dz = m (softmax(z) - onehot(c)) / sum m</pre>
    *
    * @param targets class indices {@code [T, N]} (or {@code [N]}), whole numbers in {@code [0, C)}
+   * @param g the graph recording the op
+   * @param z the logits, {@code [T, N, C]} (or {@code [N, C]})
+   * @param mask {@code m}, {@code [T, N]} (or {@code [N]}) of 0 and 1, or null for all ones
+   * @return {@code L}, one element
    * @throws IllegalArgumentException if shapes do not fit, a target is not a class index, or the
    *     mask selects nothing
    */
@@ -208,6 +217,9 @@ public final class Loss {
    * The sum of one-element losses, {@code L = sum_i L_i}, for objectives with several terms;
    * backward hands each term the gradient of the sum.
    *
+   * @param g the graph recording the op
+   * @param terms the one-element losses {@code L_i}
+   * @return {@code L}, one element
    * @throws IllegalArgumentException if a term has more than one element, or there is none
    */
   public static Value sum(Graph g, List<Value> terms) {

@@ -11,12 +11,16 @@ package dev.rnn.autograd;
 public abstract class Node {
   private final String label;
 
-  /** A node described by {@code label}, e.g. {@code lstm(3, 5) step 4}. */
+  /**
+   * A node described by {@code label}, e.g. {@code lstm(3, 5) step 4}.
+   *
+   * @param label what the node computes
+   */
   protected Node(String label) {
     this.label = label;
   }
 
-  /** What the node computes, for {@code describe()} and graphs. */
+  /** {@return what the node computes, for {@code describe()} and graphs} */
   public String label() {
     return label;
   }

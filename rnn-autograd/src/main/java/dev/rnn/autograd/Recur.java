@@ -39,6 +39,11 @@ public final class Recur {
    * Scans {@code rec} over {@code x} from {@code init} (null, or null entries, for zeros).
    *
    * @param label names the layer in graphs and in the gradient-flow report
+   * @param g the graph recording the op
+   * @param rec the recurrence scanned, whose parameters receive the gradients
+   * @param x the input, time-major {@code [T, N, H_in]}
+   * @param init the initial states, {@code [N, H]} each
+   * @return the output sequence and the final states
    */
   public static Result apply(Graph g, Recurrence rec, String label, Value x, List<Value> init) {
     int hidden = rec.cell().hiddenSize();

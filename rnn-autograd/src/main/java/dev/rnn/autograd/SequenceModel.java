@@ -12,12 +12,17 @@ import java.util.List;
  * recurrent stack, {@code h} and {@code c} of each layer and direction, {@code [N, H]} each).
  */
 public interface SequenceModel {
-  /** The trainable parameters. */
+  /** {@return the trainable parameters} */
   List<Parameter> parameters();
 
   /**
    * Records the forward pass over {@code input} from {@code states} (null for the model's
    * default, zeros), returning the output sequence and the final states.
+   *
+   * @param g the graph recording the pass
+   * @param input the input, time-major {@code [T, N, F]}
+   * @param states the initial states, or null
+   * @return the output and the final states
    */
   Forward forward(Graph g, Value input, List<Value> states);
 

@@ -13,8 +13,10 @@ import java.util.Random;
  * A torch-style recurrent stack with an optional dense head on every time step: {@code y_t = W
  * h_t + b} on the top layer's output, as the shared benchmark and many sequence tasks use.
  *
- * <p>States: for each (layer, direction) slot in torch's order, {@code h} then (LSTM) {@code c},
- * each {@code [N, H]}.
+ * <p>Shapes (T steps, N batch, D = 2 if bidirectional else 1, H hidden, H_in input, F_out the
+ * head's output): input {@code [T, N, H_in]}; output {@code [T, N, F_out]}, or {@code [T, N, D *
+ * H]} without a head. States: for each (layer, direction) slot in torch's order, {@code h} then
+ * (LSTM) {@code c}, each {@code [N, H]}.
  */
 public final class StackModel implements SequenceModel {
   private final RecurrentStack stack;
@@ -25,6 +27,10 @@ public final class StackModel implements SequenceModel {
   /**
    * The stack with a dense head to {@code outputSize} features, or none if {@code outputSize} is
    * 0; the head is initialised as torch's {@code nn.Linear}, uniform in {@code ±1/sqrt(fan_in)}.
+   *
+   * @param stack the recurrent stack, whose parameters are shared
+   * @param outputSize the features of the head's output, or 0 for no head
+   * @param seed the seed of the head's initialisation
    */
   public StackModel(RecurrentStack stack, int outputSize, long seed) {
     this.stack = stack;
@@ -50,7 +56,7 @@ public final class StackModel implements SequenceModel {
     this.parameters = ImmutableList.copyOf(ps);
   }
 
-  /** The recurrent stack. */
+  /** {@return the recurrent stack} */
   public RecurrentStack stack() {
     return stack;
   }

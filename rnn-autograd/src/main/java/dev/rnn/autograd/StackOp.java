@@ -10,6 +10,17 @@ import java.util.List;
  * A {@link RecurrentStack} (torch's multi-layer, bidirectional RNN/LSTM/GRU) in the graph: each
  * layer's directions are {@link Recur} ops over the previous layer's output, joined by {@link
  * Concat} when bidirectional.
+ *
+ * <pre>
+ *   y_0 = x
+ *   for l in 0..L-1:
+ *     y_{l+1} = [Recur(layer l, forward)(y_l), Recur(layer l, reverse)(y_l)]   (or the first alone)
+ *   output = y_L
+ * </pre>
+ *
+ * <p>Shapes (T steps, N batch, L layers, D = 2 if bidirectional else 1, H hidden, H_in input):
+ * {@code x [T, N, H_in]}; initial and final states {@code [N, H]} each, per slot {@code l * D +
+ * d}; output {@code [T, N, D * H]}.
  */
 public final class StackOp {
   private StackOp() {}
@@ -26,6 +37,12 @@ public final class StackOp {
   /**
    * Runs the stack over the time-major {@code x} ({@code [T, N, H_in]}) from {@code init}: per slot
    * the initial {@code h} (and {@code c}) values, or null for zeros.
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states by slot {@code l * D + d}, or null for zeros
+   * @return the output and the final states
    */
   public static Result apply(Graph g, RecurrentStack stack, Value x, List<List<Value>> init) {
     Value in = x;

@@ -6,8 +6,9 @@ import dev.rnn.core.Shape;
 import dev.rnn.core.Storage;
 
 /**
- * Ops on the time axis of time-major sequences {@code [T, N, F]}: the last step, and the
- * batch-first/time-first swap.
+ * Ops on the time axis of time-major sequences {@code [T, N, F]}: the last step, a slice of steps,
+ * two sequences joined in time, and the batch-first/time-first swap; each method gives its
+ * forward, its backward and its shapes.
  */
 public final class Steps {
   private Steps() {}
@@ -15,6 +16,10 @@ public final class Steps {
   /**
    * The output of the final time step, {@code [T, N, F] -> [N, F]}; backward puts {@code dy} at
    * step {@code T-1} and zeros elsewhere.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @return step {@code T-1}, {@code [N, F]}
    */
   public static Value last(Graph g, Value x) {
     checkArgument(x.shape().rank() == 3, "lastStep expected [seq, batch, features] but got %s",
@@ -35,7 +40,13 @@ public final class Steps {
     return result;
   }
 
-  /** Swaps the first two dimensions, {@code [A, B, F] -> [B, A, F]}, and back in backward. */
+  /**
+   * Swaps the first two dimensions, {@code [A, B, F] -> [B, A, F]}, and back in backward.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [A, B, F]}
+   * @return the sequence, {@code [B, A, F]}
+   */
   public static Value swapBatchAndTime(Graph g, Value x) {
     checkArgument(x.shape().rank() == 3, "expected a sequence of rank 3 but got %s", x.shape());
     int a = x.dim(0);
@@ -71,6 +82,12 @@ public final class Steps {
   /**
    * Steps {@code from <= t < to} of a time-major sequence, {@code [T, N, F] -> [to - from, N,
    * F]}; backward adds {@code dy} into those steps.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param from the first step kept
+   * @param to the step after the last one kept
+   * @return the steps, {@code [to - from, N, F]}
    */
   public static Value slice(Graph g, Value x, int from, int to) {
     checkArgument(x.shape().rank() == 3, "slice expected [seq, batch, features] but got %s",
@@ -95,7 +112,17 @@ public final class Steps {
     return result;
   }
 
-  /** Joins time-major sequences along time, {@code [T1, N, F] + [T2, N, F] -> [T1 + T2, N, F]}. */
+  /**
+   * Joins time-major sequences along time, {@code [T1, N, F] + [T2, N, F] -> [T1 + T2, N, F]};
+   * backward hands each its steps of {@code dy}.
+   *
+   * @param g the graph recording the op
+   * @param a the earlier steps, {@code [T1, N, F]}
+   * @param b the later steps, {@code [T2, N, F]}
+   * @return the joined sequence, {@code [T1 + T2, N, F]}
+   * @throws IllegalArgumentException if either is not of rank 3, or their batch or feature sizes
+   *     differ
+   */
   public static Value concat(Graph g, Value a, Value b) {
     checkArgument(a.shape().rank() == 3 && b.shape().rank() == 3 && a.dim(1) == b.dim(1)
             && a.dim(2) == b.dim(2),

@@ -26,6 +26,9 @@ public final class TorchCases {
    * The case's results under the names of its {@code expected.} tensors: {@code output}, {@code
    * h_n}, {@code c_n} (LSTM), and, when the case has {@code grad_output}, {@code
    * grad.<parameter>}, {@code grad.input}, {@code grad.h0}, {@code grad.c0} (LSTM).
+   *
+   * @param c the case
+   * @return the results by name, in the order listed
    */
   public static ImmutableMap<String, Tensor> run(TorchCase c) {
     RecurrentStack stack = c.stack();
@@ -95,7 +98,13 @@ public final class TorchCases {
     return results.buildOrThrow();
   }
 
-  /** The names of {@link #run}'s results that the case's {@code expected.*} also holds. */
+  /**
+   * The names of {@link #run}'s results that the case's {@code expected.*} also holds.
+   *
+   * @param c the case
+   * @param results the results of {@link #run}
+   * @return the names, in the order of the case file
+   */
   public static ImmutableList<String> compared(TorchCase c, Map<String, Tensor> results) {
     ImmutableList.Builder<String> b = ImmutableList.builder();
     for (String name : c.expected().keySet()) {

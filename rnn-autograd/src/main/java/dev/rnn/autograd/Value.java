@@ -30,37 +30,47 @@ public final class Value {
     this.grad = grad;
   }
 
-  /** The shape. */
+  /** {@return the shape} */
   public Shape shape() {
     return shape;
   }
 
-  /** Dimension {@code i} (negative counts from the end). */
+  /**
+   * Dimension {@code i} (negative counts from the end).
+   *
+   * @param i the dimension
+   * @return its size
+   */
   public int dim(int i) {
     return shape.dim(i);
   }
 
-  /** The dtype. */
+  /** {@return the dtype} */
   public DType dtype() {
     return data.dtype();
   }
 
-  /** Whether gradients flow into this value during backward. */
+  /** {@return whether gradients flow into this value during backward} */
   public boolean requiresGrad() {
     return requiresGrad;
   }
 
-  /** A snapshot of the data. */
+  /** {@return a snapshot of the data} */
   public Tensor tensor() {
     return Tensor.adopt(data.copy(), shape);
   }
 
-  /** A snapshot of the gradient (zeros if backward did not reach it). */
+  /** {@return a snapshot of the gradient (zeros if backward did not reach it)} */
   public Tensor gradient() {
     return grad == null ? Tensor.zeros(dtype(), shape.dims()) : Tensor.adopt(grad.copy(), shape);
   }
 
-  /** The scalar of a one-element value. */
+  /**
+   * The scalar of a one-element value.
+   *
+   * @return the only element
+   * @throws IllegalStateException if the value has more than one element
+   */
   public double item() {
     if (shape.size() != 1) {
       throw new IllegalStateException("item() expects a one-element value but got shape " + shape);

@@ -22,12 +22,17 @@ public enum Activation {
     this.label = label;
   }
 
-  /** The lower-case name, as written in descriptions: {@code tanh}, {@code relu}, ... */
+  /** {@return the lower-case name, as written in descriptions: {@code tanh}, {@code relu}, ...} */
   public String label() {
     return label;
   }
 
-  /** {@code f(x)}. */
+  /**
+   * {@code f(x)}.
+   *
+   * @param x the input
+   * @return {@code f(x)}
+   */
   public double apply(double x) {
     switch (this) {
       case TANH:
@@ -41,7 +46,12 @@ public enum Activation {
     }
   }
 
-  /** {@code f'(x)} from {@code y = f(x)}. */
+  /**
+   * {@code f'(x)} from {@code y = f(x)}.
+   *
+   * @param y the output {@code f(x)}
+   * @return {@code f'(x)}
+   */
   public double derivativeFromOutput(double y) {
     switch (this) {
       case TANH:
@@ -60,6 +70,10 @@ public enum Activation {
    *
    * <p>Float32 storages use {@link #tanh(float)} and {@link #sigmoidFast(float)}, which the JIT
    * turns into vector instructions; float64 storages use {@link Math#tanh} and {@link Math#exp}.
+   *
+   * @param s the storage, overwritten
+   * @param off the first element
+   * @param n the number of elements
    */
   public void applyInPlace(Storage s, int off, int n) {
     if (s instanceof Storage.F32) {
@@ -106,6 +120,11 @@ public enum Activation {
   /**
    * {@code dx[i] += dy[i] * f'(x)} with {@code f'} from the output {@code y[i]}, for {@code i < n}:
    * the backward of {@link #applyInPlace} outside a recurrence. All three share one dtype.
+   *
+   * @param y the outputs {@code f(x)}
+   * @param dy the gradients of the outputs
+   * @param dx the gradients of the inputs, added to
+   * @param n the number of elements, from index 0
    */
   public void addGradient(Storage y, Storage dy, Storage dx, int n) {
     if (dx instanceof Storage.F32) {

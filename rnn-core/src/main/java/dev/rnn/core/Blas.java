@@ -28,7 +28,10 @@ public final class Blas {
     }
   }
 
-  /** The name of the implementation in use, e.g. {@code JNIBLAS} (native) or {@code VectorBLAS}. */
+  /**
+   * {@return the name of the implementation in use, e.g. {@code JNIBLAS} (native) or {@code
+   * VectorBLAS}}
+   */
   public static String implementation() {
     return BLAS_INSTANCE.getClass().getSimpleName();
   }

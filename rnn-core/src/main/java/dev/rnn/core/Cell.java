@@ -30,28 +30,53 @@ import java.util.List;
  * <p>User-written cells implement this interface and are trained like the built-in ones.
  */
 public interface Cell {
-  /** A short description for {@code describe()} and error messages, e.g. {@code lstm(3, 5)}. */
+  /**
+   * {@return a short description for {@code describe()} and error messages, e.g. {@code
+   * lstm(3, 5)}}
+   */
   String describe();
 
-  /** {@code H_in}: the features of one input step. */
+  /**
+   * {@code H_in}: the features of one input step.
+   *
+   * @return {@code H_in}
+   */
   int inputSize();
 
-  /** {@code H}: the size of the hidden state and of the output. */
+  /**
+   * {@code H}: the size of the hidden state and of the output.
+   *
+   * @return {@code H}
+   */
   int hiddenSize();
 
-  /** {@code G}: rows of {@code W_ih} and {@code W_hh}, e.g. H (Elman), 4H (LSTM), 3H (GRU). */
+  /**
+   * {@code G}: rows of {@code W_ih} and {@code W_hh}, e.g. H (Elman), 4H (LSTM), 3H (GRU).
+   *
+   * @return {@code G}
+   */
   int gateSize();
 
-  /** How many state tensors the cell carries: 1 ({@code h}) or 2 ({@code h, c}). */
+  /**
+   * How many state tensors the cell carries: 1 ({@code h}) or 2 ({@code h, c}).
+   *
+   * @return 1 or 2
+   */
   int stateCount();
 
-  /** {@code S}: numbers per batch row that forward saves for backward. */
+  /**
+   * {@code S}: numbers per batch row that forward saves for backward.
+   *
+   * @return {@code S}
+   */
   int savedSize();
 
   /**
    * Parameters of the cell's own beyond {@code weight_ih, weight_hh, bias_ih, bias_hh}, e.g.
    * peephole weights; the scan owns their values and gradients and hands them over in {@link
    * Step#param} and {@link Step#paramGrad} in this order.
+   *
+   * @return the specs, in order; empty by default
    */
   default List<ParameterSpec> extraParameters() {
     return List.of();
@@ -60,6 +85,8 @@ public interface Cell {
   /**
    * One step forward: reads {@code xp}, {@code hp}, the previous states and the extra
    * parameters; writes the next states and {@code saved}. May overwrite {@code hp} (a workspace).
+   *
+   * @param s the step's buffers
    */
   void forward(Step s);
 
@@ -68,6 +95,8 @@ public interface Cell {
    * next states and the extra parameters; overwrites {@code dxp}, {@code dhp} and the gradients of
    * the previous states (only the part that does not pass through {@code W_hh}: the scan adds
    * {@code dhp W_hh}); adds the gradients of the extra parameters.
+   *
+   * @param s the step's buffers, as forward left them, and the gradients
    */
   void backward(Step s);
 }

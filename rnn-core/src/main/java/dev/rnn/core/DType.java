@@ -18,17 +18,21 @@ public enum DType {
     this.byteSize = byteSize;
   }
 
-  /** The dtype string of the safetensors header: {@code F32} or {@code F64}. */
+  /** {@return the dtype string of the safetensors header: {@code F32} or {@code F64}} */
   public String safetensorsName() {
     return safetensorsName;
   }
 
-  /** Bytes per element: 4 or 8. */
+  /**
+   * Bytes per element: 4 or 8.
+   *
+   * @return 4 or 8
+   */
   public int byteSize() {
     return byteSize;
   }
 
-  /** The lower-case name torch uses, {@code float32} or {@code float64}. */
+  /** {@return the lower-case name torch uses, {@code float32} or {@code float64}} */
   public String torchName() {
     return this == FLOAT32 ? "float32" : "float64";
   }
@@ -36,6 +40,8 @@ public enum DType {
   /**
    * Parses {@code float32}/{@code float64} (torch names) or {@code F32}/{@code F64} (safetensors).
    *
+   * @param name the name
+   * @return the dtype
    * @throws IllegalArgumentException for any other name
    */
   public static DType parse(String name) {

@@ -26,6 +26,9 @@ public final class ElmanCell implements Cell {
   /**
    * An Elman cell; {@code activation} is torch's {@code nonlinearity} (tanh or relu) or any other.
    *
+   * @param inputSize {@code H_in}, the features of one input step
+   * @param hiddenSize {@code H}, the size of the hidden state
+   * @param activation the nonlinearity {@code f}
    * @throws IllegalArgumentException if a size is below 1
    */
   public ElmanCell(int inputSize, int hiddenSize, Activation activation) {
@@ -36,7 +39,7 @@ public final class ElmanCell implements Cell {
     this.activation = checkNotNull(activation, "activation");
   }
 
-  /** The nonlinearity inside the recurrence. */
+  /** {@return the nonlinearity inside the recurrence} */
   public Activation activation() {
     return activation;
   }

@@ -29,6 +29,8 @@ public final class GruCell implements Cell {
   /**
    * A GRU cell.
    *
+   * @param inputSize {@code H_in}, the features of one input step
+   * @param hiddenSize {@code H}, the size of the hidden state
    * @throws IllegalArgumentException if a size is below 1
    */
   public GruCell(int inputSize, int hiddenSize) {

@@ -32,6 +32,8 @@ public final class LstmCell implements Cell {
   /**
    * An LSTM cell.
    *
+   * @param inputSize {@code H_in}, the features of one input step
+   * @param hiddenSize {@code H}, the size of the hidden state
    * @throws IllegalArgumentException if a size is below 1
    */
   public LstmCell(int inputSize, int hiddenSize) {

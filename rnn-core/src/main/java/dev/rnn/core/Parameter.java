@@ -15,7 +15,13 @@ public final class Parameter {
   private final Storage data;
   private final Storage grad;
 
-  /** A zero-filled parameter. */
+  /**
+   * A zero-filled parameter.
+   *
+   * @param name the torch name, e.g. {@code weight_ih_l0}
+   * @param shape the shape
+   * @param dtype the dtype of value and gradient
+   */
   public Parameter(String name, Shape shape, DType dtype) {
     this.name = name;
     this.shape = shape;
@@ -23,42 +29,42 @@ public final class Parameter {
     this.grad = Storage.allocate(dtype, shape.size());
   }
 
-  /** The parameter's name, e.g. {@code weight_ih_l0}. */
+  /** {@return the parameter's name, e.g. {@code weight_ih_l0}} */
   public String name() {
     return name;
   }
 
-  /** The parameter's shape. */
+  /** {@return the parameter's shape} */
   public Shape shape() {
     return shape;
   }
 
-  /** The dtype of value and gradient. */
+  /** {@return the dtype of value and gradient} */
   public DType dtype() {
     return data.dtype();
   }
 
-  /** The element count. */
+  /** {@return the element count} */
   public int size() {
     return shape.size();
   }
 
-  /** The live value, for kernels and optimizers. */
+  /** {@return the live value, for kernels and optimizers} */
   public Storage data() {
     return data;
   }
 
-  /** The live gradient, which backward passes add to. */
+  /** {@return the live gradient, which backward passes add to} */
   public Storage grad() {
     return grad;
   }
 
-  /** A snapshot of the value. */
+  /** {@return a snapshot of the value} */
   public Tensor value() {
     return Tensor.adopt(data.copy(), shape);
   }
 
-  /** A snapshot of the gradient. */
+  /** {@return a snapshot of the gradient} */
   public Tensor gradient() {
     return Tensor.adopt(grad.copy(), shape);
   }
@@ -66,6 +72,7 @@ public final class Parameter {
   /**
    * Replaces the value with {@code t}, converted to this parameter's dtype.
    *
+   * @param t the new value, of this parameter's shape
    * @throws IllegalArgumentException if the shapes differ
    */
   public void set(Tensor t) {

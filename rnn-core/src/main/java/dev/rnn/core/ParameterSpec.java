@@ -20,7 +20,14 @@ public record ParameterSpec(String name, Shape shape, Init init) {
     ONES
   }
 
-  /** Checks the name. */
+  /**
+   * Checks the name.
+   *
+   * @param name the suffix-free torch-style name, e.g. {@code weight_peephole}
+   * @param shape its dimensions
+   * @param init how {@link Parameter}s are initialised when none are loaded
+   * @throws IllegalArgumentException if {@code name} is not lower_snake_case
+   */
   public ParameterSpec {
     checkArgument(name.matches("[a-z][a-z0-9_]*"),
         "parameter name expected lower_snake_case but got '%s'", name);

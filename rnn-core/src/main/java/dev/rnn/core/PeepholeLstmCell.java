@@ -46,6 +46,8 @@ public final class PeepholeLstmCell implements Cell {
   /**
    * An LSTM cell with peepholes.
    *
+   * @param inputSize {@code H_in}, the features of one input step
+   * @param hiddenSize {@code H}, the size of the hidden state
    * @throws IllegalArgumentException if a size is below 1
    */
   public PeepholeLstmCell(int inputSize, int hiddenSize) {

@@ -55,6 +55,9 @@ public final class Recurrence {
    * @param suffix appended to each parameter name, e.g. {@code _l0} or {@code _l1_reverse}
    * @param biasIh whether {@code bias_ih} exists
    * @param biasHh whether {@code bias_hh} exists
+   * @param cell the cell scanned
+   * @param reverse whether the scan runs from the last step to the first
+   * @param dtype the dtype of the parameters
    */
   public Recurrence(Cell cell, boolean reverse, String suffix, DType dtype, boolean biasIh,
       boolean biasHh) {
@@ -87,6 +90,8 @@ public final class Recurrence {
   /**
    * Torch's initialisation: every weight and bias uniform in {@code [-1/sqrt(H), 1/sqrt(H)]};
    * extra parameters as their spec says.
+   *
+   * @param rnd the source of the samples, drawn in parameter order
    */
   public void initialize(Random rnd) {
     double k = 1 / Math.sqrt(cell.hiddenSize());
@@ -102,22 +107,24 @@ public final class Recurrence {
     }
   }
 
-  /** The cell. */
+  /** {@return the cell} */
   public Cell cell() {
     return cell;
   }
 
-  /** Whether this direction runs from the last step to the first. */
+  /** {@return whether this direction runs from the last step to the first} */
   public boolean reverse() {
     return reverse;
   }
 
-  /** The parameters in torch's order: weight_ih, weight_hh, bias_ih, bias_hh, then extras. */
+  /**
+   * {@return the parameters in torch's order: weight_ih, weight_hh, bias_ih, bias_hh, then extras}
+   */
   public ImmutableList<Parameter> parameters() {
     return parameters;
   }
 
-  /** The dtype of the parameters, and so of every input and output. */
+  /** {@return the dtype of the parameters, and so of every input and output} */
   public DType dtype() {
     return weightIh.dtype();
   }
@@ -128,6 +135,12 @@ public final class Recurrence {
    *
    * @param record whether to keep what {@link Trace#backwardStep} needs; without it the trace
    *     holds only the states
+   * @param x the input, {@code T * N * H_in} elements
+   * @param seq {@code T}, at least 1
+   * @param batch {@code N}, at least 1
+   * @param init the initial states, one per {@link Cell#stateCount()}, or null for zeros
+   * @return the trace: the states of every step and, with {@code record}, what backward reads
+   * @throws IllegalArgumentException if a size or a storage length does not fit
    */
   public Trace forward(Storage x, int seq, int batch, Storage[] init, boolean record) {
     return forward(x, seq, batch, init, record, 0);
@@ -137,6 +150,15 @@ public final class Recurrence {
    * As {@link #forward(Storage, int, int, Storage[], boolean)}, for a sequence whose first step is
    * step {@code timeOffset} of a longer one (a chunk of truncated BPTT): {@link Step#time()}
    * counts from there.
+   *
+   * @param x the input, {@code T * N * H_in} elements
+   * @param seq {@code T}, at least 1
+   * @param batch {@code N}, at least 1
+   * @param init the initial states, one per {@link Cell#stateCount()}, or null for zeros
+   * @param record whether to keep what {@link Trace#backwardStep} needs
+   * @param timeOffset the time index of the first step in the longer sequence
+   * @return the trace: the states of every step and, with {@code record}, what backward reads
+   * @throws IllegalArgumentException if a size or a storage length does not fit
    */
   public Trace forward(Storage x, int seq, int batch, Storage[] init, boolean record,
       int timeOffset) {
@@ -388,17 +410,30 @@ public final class Recurrence {
       }
     }
 
-    /** The time index of processing step {@code p}. */
+    /**
+     * The time index of processing step {@code p}.
+     *
+     * @param p the processing step, {@code 0 <= p < T}
+     * @return {@code p}, or {@code T-1-p} for a reverse direction
+     */
     public int time(int p) {
       return reverse ? seq - 1 - p : p;
     }
 
-    /** {@code T}. */
+    /**
+     * {@code T}.
+     *
+     * @return {@code T}, the number of steps
+     */
     public int seq() {
       return seq;
     }
 
-    /** {@code N}. */
+    /**
+     * {@code N}.
+     *
+     * @return {@code N}, the batch size
+     */
     public int batch() {
       return batch;
     }
@@ -406,6 +441,10 @@ public final class Recurrence {
     /**
      * Copies the output {@code h_t} of every time step into {@code out} at {@code off + t*N*ld +
      * n*ld}: a {@code [T, N, ld]} block whose columns {@code [0, H)} are this direction's.
+     *
+     * @param out the storage written
+     * @param off the offset of the block
+     * @param ld the row width of the block, at least {@code H}
      */
     public void copyOutput(Storage out, int off, int ld) {
       checkLive("copyOutput");
@@ -417,7 +456,13 @@ public final class Recurrence {
       }
     }
 
-    /** Copies final state {@code k} ({@code [N, H]}) into {@code out} at {@code off}. */
+    /**
+     * Copies final state {@code k} ({@code [N, H]}) into {@code out} at {@code off}.
+     *
+     * @param k the state, 0 for {@code h}, 1 for {@code c}
+     * @param out the storage written
+     * @param off the offset written at
+     */
     public void copyFinalState(int k, Storage out, int off) {
       checkLive("copyFinalState");
       out.copyFrom(states[k], slotAfter(time(seq - 1)) * batch * hidden, off, batch * hidden);
@@ -450,7 +495,13 @@ public final class Recurrence {
       }
     }
 
-    /** Adds {@code grad} ({@code [N, H]} at {@code off}) to the gradient of the final state k. */
+    /**
+     * Adds {@code grad} ({@code [N, H]} at {@code off}) to the gradient of the final state k.
+     *
+     * @param k the state, 0 for {@code h}, 1 for {@code c}
+     * @param grad the storage read
+     * @param off the offset of the gradient in {@code grad}
+     */
     public void addFinalStateGradient(int k, Storage grad, int off) {
       dCur[k].axpy(batch * hidden, 1, grad, off, 0);
     }
@@ -461,6 +512,10 @@ public final class Recurrence {
      * {@code dOut} at {@code off + t*N*ld + n*ld} like {@link #copyOutput}, then runs the cell's
      * backward and carries the state gradient to step {@code p - 1}.
      *
+     * @param p the processing step
+     * @param dOut the output gradients {@code [T, N, ld]}, or null if there are none
+     * @param off the offset of the block in {@code dOut}
+     * @param ld the row width of the block
      * @return {@code ||dL/dh_t||}, the norm of the total gradient reaching {@code h_t}
      */
     public double backwardStep(int p, Storage dOut, int off, int ld) {
@@ -500,6 +555,9 @@ public final class Recurrence {
     /**
      * The gradient carried to the state before the last step visited (after a full pass, the
      * gradient of the initial state {@code k}), {@code [N, H]}.
+     *
+     * @param k the state, 0 for {@code h}, 1 for {@code c}
+     * @return the gradient, owned by the trace: copy it to keep it
      */
     public Storage stateGradient(int k) {
       return dCur[k];
@@ -509,6 +567,8 @@ public final class Recurrence {
      * Ends a backward pass: adds the weight and bias gradients of every visited step to the
      * parameters (one gemm each) and, if {@code dx} is not null, adds the input gradient to it
      * ({@code [T, N, H_in]}, flat, time-major); then {@linkplain #release releases} the trace.
+     *
+     * @param dx the input gradient added to, or null when it is not needed
      */
     public void finishBackward(Storage dx) {
       checkLive("finishBackward");

@@ -18,6 +18,14 @@ import java.util.Random;
  * {@code l = 0}); a bidirectional layer runs a second, reverse direction and concatenates the two
  * outputs {@code [forward, reverse]} along the features.
  *
+ * <pre>
+ *   x_0 = input
+ *   for l in 0..num_layers-1, d in 0..D-1:   (d = 1 scans from the last step to the first)
+ *     (y_{l,d}, h_n[l*D + d], c_n[l*D + d]) = scan(cell_{l,d}, x_l, h0[l*D + d], c0[l*D + d])
+ *     x_{l+1} = [y_{l,0}, y_{l,1}]            (y_{l,0} alone unless bidirectional)
+ *   output = x_{num_layers}
+ * </pre>
+ *
  * <p>Shapes (N batch, L sequence length, D = 2 if bidirectional else 1, H hidden, H_in input):
  *
  * <table>
@@ -42,7 +50,9 @@ public final class RecurrentStack {
     /** {@code torch.nn.GRU}. */
     GRU;
 
-    /** The torch mode name: {@code rnn_tanh}, {@code rnn_relu}, {@code lstm}, {@code gru}. */
+    /**
+     * {@return the torch mode name: {@code rnn_tanh}, {@code rnn_relu}, {@code lstm}, {@code gru}}
+     */
     public String torchName() {
       return name().toLowerCase(Locale.ROOT);
     }
@@ -50,6 +60,8 @@ public final class RecurrentStack {
     /**
      * Parses a torch mode name.
      *
+     * @param name {@code rnn_tanh}, {@code rnn_relu}, {@code lstm} or {@code gru}
+     * @return the mode
      * @throws IllegalArgumentException naming the accepted ones
      */
     public static Mode parse(String name) {
@@ -62,7 +74,13 @@ public final class RecurrentStack {
           "mode expected one of rnn_tanh, rnn_relu, lstm, gru but got '" + name + "'");
     }
 
-    /** A new cell of this mode. */
+    /**
+     * A new cell of this mode.
+     *
+     * @param inputSize {@code H_in}
+     * @param hiddenSize {@code H}
+     * @return a new cell
+     */
     public Cell cell(int inputSize, int hiddenSize) {
       switch (this) {
         case RNN_TANH:
@@ -99,6 +117,13 @@ public final class RecurrentStack {
   /**
    * A stack with zero parameters; call {@link #initialize(long)} or load them.
    *
+   * @param mode the torch module mirrored
+   * @param inputSize {@code H_in}, torch's {@code input_size}
+   * @param hiddenSize {@code H}, torch's {@code hidden_size}
+   * @param numLayers torch's {@code num_layers}
+   * @param bias whether the layers have {@code bias_ih} and {@code bias_hh}
+   * @param bidirectional whether each layer runs a reverse direction too
+   * @param dtype the dtype of parameters, inputs and outputs
    * @throws IllegalArgumentException if a size or the layer count is below 1
    */
   public RecurrentStack(Mode mode, int inputSize, int hiddenSize, int numLayers, boolean bias,
@@ -133,7 +158,12 @@ public final class RecurrentStack {
     this.parameters = ps.buildOrThrow();
   }
 
-  /** Torch's initialisation, uniform in {@code [-1/sqrt(H), 1/sqrt(H)]}, from a seed. */
+  /**
+   * Torch's initialisation, uniform in {@code [-1/sqrt(H), 1/sqrt(H)]}, from a seed.
+   *
+   * @param seed the seed of the {@link java.util.Random}
+   * @return this stack
+   */
   public RecurrentStack initialize(long seed) {
     Random rnd = new Random(seed);
     for (List<Recurrence> dirs : layers) {
@@ -144,69 +174,101 @@ public final class RecurrentStack {
     return this;
   }
 
-  /** The parameters by torch name, in torch's {@code named_parameters()} order. */
+  /** {@return the parameters by torch name, in torch's {@code named_parameters()} order} */
   public ImmutableMap<String, Parameter> parameters() {
     return parameters;
   }
 
-  /** The recurrences of layer {@code l}: one, or two (forward, reverse). */
+  /**
+   * The recurrences of layer {@code l}: one, or two (forward, reverse).
+   *
+   * @param l the layer, from 0
+   * @return the recurrences, forward first
+   */
   public ImmutableList<Recurrence> layer(int l) {
     return layers.get(l);
   }
 
-  /** The torch module this stack mirrors. */
+  /** {@return the torch module this stack mirrors} */
   public Mode mode() {
     return mode;
   }
 
-  /** {@code H_in}. */
+  /**
+   * {@code H_in}.
+   *
+   * @return {@code H_in}
+   */
   public int inputSize() {
     return inputSize;
   }
 
-  /** {@code H}. */
+  /**
+   * {@code H}.
+   *
+   * @return {@code H}
+   */
   public int hiddenSize() {
     return hiddenSize;
   }
 
-  /** The number of layers. */
+  /** {@return the number of layers} */
   public int numLayers() {
     return numLayers;
   }
 
-  /** Whether the layers have biases. */
+  /** {@return whether the layers have biases} */
   public boolean bias() {
     return bias;
   }
 
-  /** Whether each layer runs a reverse direction too. */
+  /** {@return whether each layer runs a reverse direction too} */
   public boolean bidirectional() {
     return bidirectional;
   }
 
-  /** {@code D}: 2 if bidirectional, else 1. */
+  /**
+   * {@code D}: 2 if bidirectional, else 1.
+   *
+   * @return {@code D}
+   */
   public int directions() {
     return bidirectional ? 2 : 1;
   }
 
-  /** The dtype of parameters, inputs and outputs. */
+  /** {@return the dtype of parameters, inputs and outputs} */
   public DType dtype() {
     return dtype;
   }
 
-  /** How many state tensors: 2 for LSTM, else 1. */
+  /**
+   * How many state tensors: 2 for LSTM, else 1.
+   *
+   * @return 2 for LSTM, else 1
+   */
   public int stateCount() {
     return mode == Mode.LSTM ? 2 : 1;
   }
 
-  /** E.g. {@code lstm(input_size=3, hidden_size=5, num_layers=2, bidirectional)}. */
+  /**
+   * E.g. {@code lstm(input_size=3, hidden_size=5, num_layers=2, bidirectional)}.
+   *
+   * @return the description, as used in error messages
+   */
   public String describe() {
     return mode.torchName() + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize
         + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
         + (bidirectional ? ", bidirectional" : "") + ")";
   }
 
-  /** The forward pass from zero initial states. */
+  /**
+   * The forward pass from zero initial states.
+   *
+   * @param input the sequence, {@code [L, N, H_in]}, or {@code [N, L, H_in]} when batch-first
+   * @param batchFirst whether {@code input} and the output are batch-first
+   * @return the output and the final states
+   * @throws IllegalArgumentException if the shape or dtype of {@code input} does not fit
+   */
   public Result forward(Tensor input, boolean batchFirst) {
     return forward(input, batchFirst, null, null);
   }
@@ -216,6 +278,9 @@ public final class RecurrentStack {
    *
    * @param h0 initial hidden states, or null for zeros
    * @param c0 initial cell states (LSTM only), or null for zeros
+   * @param input the sequence, {@code [L, N, H_in]}, or {@code [N, L, H_in]} when batch-first
+   * @param batchFirst whether {@code input} and the output are batch-first
+   * @return the output and the final states
    * @throws IllegalArgumentException if a shape or dtype does not fit, naming expected and actual
    */
   public Result forward(Tensor input, boolean batchFirst, Tensor h0, Tensor c0) {
@@ -265,6 +330,10 @@ public final class RecurrentStack {
    * c0 for zeros); output {@code [N, H]}. Safe for concurrent calls: the scratch buffers are per
    * thread.
    *
+   * @param input {@code x_t}, {@code [N, H_in]}
+   * @param h0 the hidden states so far, or null for zeros
+   * @param c0 the cell states so far (LSTM only), or null for zeros
+   * @return {@code y_t} and the next states
    * @throws IllegalArgumentException if the stack is bidirectional (a reverse direction needs the
    *     whole sequence), or a shape or dtype does not fit, naming expected and actual
    */
@@ -354,6 +423,11 @@ public final class RecurrentStack {
 
   /**
    * The input as time-major {@code [L, N, H_in]}, after checking its rank, feature size and dtype.
+   *
+   * @param input the sequence, {@code [L, N, H_in]}, or {@code [N, L, H_in]} when batch-first
+   * @param batchFirst whether {@code input} is batch-first
+   * @return {@code input}, transposed if it is batch-first
+   * @throws IllegalArgumentException if the rank, feature size or dtype does not fit
    */
   public Tensor timeMajor(Tensor input, boolean batchFirst) {
     String expected = batchFirst ? "[batch, seq, " + inputSize + "]"
@@ -370,6 +444,13 @@ public final class RecurrentStack {
 
   /**
    * The initial states per (layer, direction) slot, each {@code [N, H]}, after checking shapes.
+   *
+   * @param batch {@code N}
+   * @param h0 the initial hidden states, {@code [num_layers * D, N, H]}, or null for zeros
+   * @param c0 the initial cell states (LSTM only), or null for zeros
+   * @return the states by slot {@code l * D + d}, then by state; null entries for zeros
+   * @throws IllegalArgumentException if a shape or dtype does not fit, or {@code c0} is given to a
+   *     stack without cell state
    */
   public Storage[][] initialStates(int batch, Tensor h0, Tensor c0) {
     checkArgument(c0 == null || stateCount() == 2, "%s takes no c0 (only lstm has a cell state)",

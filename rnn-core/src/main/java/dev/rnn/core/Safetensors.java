@@ -95,6 +95,8 @@ public final class Safetensors {
    * <p>Tensor data is read in chunks straight into the tensors' arrays, so reading takes little
    * memory beyond the tensors themselves.
    *
+   * @param path the file
+   * @return the tensors and metadata
    * @throws SafetensorsException if the file is malformed; the message names {@code path}
    * @throws IOException if the file cannot be read
    */
@@ -108,6 +110,8 @@ public final class Safetensors {
    * Reads every tensor and the metadata of a safetensors file held in {@code bytes}.
    *
    * @param sourceName where the bytes came from, e.g. a file or resource name, used in messages
+   * @param bytes the whole file
+   * @return the tensors and metadata
    * @throws SafetensorsException if the bytes are not a well-formed safetensors file
    */
   public static SafetensorsFile read(byte[] bytes, String sourceName) {
@@ -410,6 +414,8 @@ public final class Safetensors {
    * of {@code tensors}: pass a {@link LinkedHashMap} or {@link ImmutableMap} for a stable file.
    *
    * @param metadata the {@code __metadata__} strings; when empty the header has none
+   * @param path the file written or replaced
+   * @param tensors the tensors by name
    * @throws IllegalArgumentException if a tensor is named {@code __metadata__}
    * @throws NullPointerException if a name, tensor, key or value is null
    * @throws IOException if the file cannot be written or moved into place
@@ -452,6 +458,9 @@ public final class Safetensors {
    *
    * <p>Tensors are laid out in the iteration order of {@code tensors}.
    *
+   * @param out the stream written
+   * @param tensors the tensors by name
+   * @param metadata the {@code __metadata__} strings; when empty the header has none
    * @throws IllegalArgumentException if a tensor is named {@code __metadata__}
    * @throws NullPointerException if a name, tensor, key or value is null
    * @throws IOException if writing to {@code out} fails
@@ -467,6 +476,9 @@ public final class Safetensors {
    *
    * <p>Tensors are laid out in the iteration order of {@code tensors}.
    *
+   * @param tensors the tensors by name
+   * @param metadata the {@code __metadata__} strings; when empty the header has none
+   * @return the file's bytes
    * @throws IllegalArgumentException if a tensor is named {@code __metadata__}, or the file would
    *     not fit in a byte array (write it to a file instead)
    * @throws NullPointerException if a name, tensor, key or value is null

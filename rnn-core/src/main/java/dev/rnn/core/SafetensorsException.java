@@ -10,7 +10,11 @@ package dev.rnn.core;
  * \u0000}): the message stays one line whatever the file holds.
  */
 public final class SafetensorsException extends IllegalArgumentException {
-  /** An exception with this message, its control characters escaped. */
+  /**
+   * An exception with this message, its control characters escaped.
+   *
+   * @param message what is wrong, naming the file
+   */
   public SafetensorsException(String message) {
     super(oneLine(message));
   }

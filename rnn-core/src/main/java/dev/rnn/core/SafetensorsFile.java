@@ -27,17 +27,19 @@ public final class SafetensorsFile {
     this.metadata = metadata;
   }
 
-  /** The file name (or other source name) the tensors were read from, as used in messages. */
+  /**
+   * {@return the file name (or other source name) the tensors were read from, as used in messages}
+   */
   public String source() {
     return source;
   }
 
-  /** Every tensor by name, in the order of their data in the file. */
+  /** {@return every tensor by name, in the order of their data in the file} */
   public ImmutableMap<String, Tensor> tensors() {
     return tensors;
   }
 
-  /** The {@code __metadata__} string map; empty if the file has none. */
+  /** {@return the {@code __metadata__} string map; empty if the file has none} */
   public ImmutableMap<String, String> metadata() {
     return metadata;
   }
@@ -45,6 +47,8 @@ public final class SafetensorsFile {
   /**
    * The tensor named {@code name}.
    *
+   * @param name the tensor's name
+   * @return the tensor
    * @throws SafetensorsException if the file has no tensor of that name; the message names the
    *     file and lists the tensors it has
    */
@@ -58,7 +62,12 @@ public final class SafetensorsFile {
     return t;
   }
 
-  /** The tensor named {@code name}, or empty if the file has none of that name. */
+  /**
+   * The tensor named {@code name}, or empty if the file has none of that name.
+   *
+   * @param name the tensor's name
+   * @return the tensor, if the file has it
+   */
   public Optional<Tensor> find(String name) {
     checkNotNull(name, "name");
     return Optional.ofNullable(tensors.get(name));
@@ -67,6 +76,8 @@ public final class SafetensorsFile {
   /**
    * The metadata value of {@code key}.
    *
+   * @param key the metadata key
+   * @return the value
    * @throws SafetensorsException if the metadata has no such key; the message names the file and
    *     lists the keys it has
    */

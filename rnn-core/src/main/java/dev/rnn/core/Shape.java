@@ -29,30 +29,37 @@ public final class Shape {
   /**
    * The shape with these dimensions.
    *
+   * @param dims the dimensions, copied
+   * @return the shape
    * @throws IllegalArgumentException if a dimension is negative or the element count overflows
    */
   public static Shape of(int... dims) {
     return new Shape(dims.clone());
   }
 
-  /** The number of dimensions. */
+  /** {@return the number of dimensions} */
   public int rank() {
     return dims.length;
   }
 
-  /** Dimension {@code i}; negative {@code i} counts from the end as in torch. */
+  /**
+   * Dimension {@code i}; negative {@code i} counts from the end as in torch.
+   *
+   * @param i the dimension, from 0, or from -1 for the last
+   * @return the size of dimension {@code i}
+   */
   public int dim(int i) {
     int k = i < 0 ? dims.length + i : i;
     checkArgument(k >= 0 && k < dims.length, "dimension %s out of range for shape %s", i, this);
     return dims[k];
   }
 
-  /** A copy of the dimensions. */
+  /** {@return a copy of the dimensions} */
   public int[] dims() {
     return dims.clone();
   }
 
-  /** The number of elements: the product of the dimensions. */
+  /** {@return the number of elements: the product of the dimensions} */
   public int size() {
     return size;
   }

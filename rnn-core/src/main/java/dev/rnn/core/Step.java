@@ -46,117 +46,215 @@ public final class Step {
     dPrevOff = new int[stateCount];
   }
 
-  /** {@code N}: rows of every block. */
+  /**
+   * {@code N}: rows of every block.
+   *
+   * @return {@code N}
+   */
   public int batch() {
     return batch;
   }
 
-  /** The time index {@code t} of this step in the sequence (for a reverse direction, too). */
+  /**
+   * The time index {@code t} of this step in the sequence (for a reverse direction, too).
+   *
+   * @return {@code t}
+   */
   public int time() {
     return time;
   }
 
-  /** The dtype of every buffer. */
+  /** {@return the dtype of every buffer} */
   public DType dtype() {
     return xp.dtype();
   }
 
-  /** Input side {@code xp = x_t W_ih^T + b_ih}, {@code [N, G]}. */
+  /**
+   * Input side {@code xp = x_t W_ih^T + b_ih}, {@code [N, G]}.
+   *
+   * @return the storage holding {@code xp}
+   */
   public Storage xp() {
     return xp;
   }
 
-  /** Offset of {@link #xp()}. */
+  /**
+   * Offset of {@link #xp()}.
+   *
+   * @return the offset
+   */
   public int xpOff() {
     return xpOff;
   }
 
-  /** Hidden side {@code hp = h_{t-1} W_hh^T + b_hh}, {@code [N, G]}; forward only, scratch. */
+  /**
+   * Hidden side {@code hp = h_{t-1} W_hh^T + b_hh}, {@code [N, G]}; forward only, scratch.
+   *
+   * @return the storage holding {@code hp}
+   */
   public Storage hp() {
     return hp;
   }
 
-  /** Offset of {@link #hp()}. */
+  /**
+   * Offset of {@link #hp()}.
+   *
+   * @return the offset
+   */
   public int hpOff() {
     return hpOff;
   }
 
-  /** What forward saves for backward, {@code [N, S]}. */
+  /**
+   * What forward saves for backward, {@code [N, S]}.
+   *
+   * @return the storage holding the saved block
+   */
   public Storage saved() {
     return saved;
   }
 
-  /** Offset of {@link #saved()}. */
+  /**
+   * Offset of {@link #saved()}.
+   *
+   * @return the offset
+   */
   public int savedOff() {
     return savedOff;
   }
 
-  /** Previous state {@code k} (0 = h, 1 = c), {@code [N, H]}. */
+  /**
+   * Previous state {@code k} (0 = h, 1 = c), {@code [N, H]}.
+   *
+   * @param k the state
+   * @return the storage holding it
+   */
   public Storage prev(int k) {
     return prev[k];
   }
 
-  /** Offset of {@link #prev(int)}. */
+  /**
+   * Offset of {@link #prev(int)}.
+   *
+   * @param k the state
+   * @return the offset
+   */
   public int prevOff(int k) {
     return prevOff[k];
   }
 
-  /** Next state {@code k}, {@code [N, H]}: written by forward, read by backward. */
+  /**
+   * Next state {@code k}, {@code [N, H]}: written by forward, read by backward.
+   *
+   * @param k the state
+   * @return the storage holding it
+   */
   public Storage next(int k) {
     return next[k];
   }
 
-  /** Offset of {@link #next(int)}. */
+  /**
+   * Offset of {@link #next(int)}.
+   *
+   * @param k the state
+   * @return the offset
+   */
   public int nextOff(int k) {
     return nextOff[k];
   }
 
-  /** Gradient of the input side, {@code [N, G]}: written by backward. */
+  /**
+   * Gradient of the input side, {@code [N, G]}: written by backward.
+   *
+   * @return the storage holding {@code dxp}
+   */
   public Storage dxp() {
     return dxp;
   }
 
-  /** Offset of {@link #dxp()}. */
+  /**
+   * Offset of {@link #dxp()}.
+   *
+   * @return the offset
+   */
   public int dxpOff() {
     return dxpOff;
   }
 
-  /** Gradient of the hidden side, {@code [N, G]}: written by backward. */
+  /**
+   * Gradient of the hidden side, {@code [N, G]}: written by backward.
+   *
+   * @return the storage holding {@code dhp}
+   */
   public Storage dhp() {
     return dhp;
   }
 
-  /** Offset of {@link #dhp()}. */
+  /**
+   * Offset of {@link #dhp()}.
+   *
+   * @return the offset
+   */
   public int dhpOff() {
     return dhpOff;
   }
 
-  /** Gradient of next state {@code k}, {@code [N, H]}: read by backward (may be overwritten). */
+  /**
+   * Gradient of next state {@code k}, {@code [N, H]}: read by backward (may be overwritten).
+   *
+   * @param k the state
+   * @return the storage holding its gradient
+   */
   public Storage dNext(int k) {
     return dNext[k];
   }
 
-  /** Offset of {@link #dNext(int)}. */
+  /**
+   * Offset of {@link #dNext(int)}.
+   *
+   * @param k the state
+   * @return the offset
+   */
   public int dNextOff(int k) {
     return dNextOff[k];
   }
 
-  /** Gradient of previous state {@code k} not through {@code W_hh}: written by backward. */
+  /**
+   * Gradient of previous state {@code k} not through {@code W_hh}: written by backward.
+   *
+   * @param k the state
+   * @return the storage holding its gradient
+   */
   public Storage dPrev(int k) {
     return dPrev[k];
   }
 
-  /** Offset of {@link #dPrev(int)}. */
+  /**
+   * Offset of {@link #dPrev(int)}.
+   *
+   * @param k the state
+   * @return the offset
+   */
   public int dPrevOff(int k) {
     return dPrevOff[k];
   }
 
-  /** Value of extra parameter {@code i} of {@link Cell#extraParameters()}. */
+  /**
+   * Value of extra parameter {@code i} of {@link Cell#extraParameters()}.
+   *
+   * @param i the index in {@link Cell#extraParameters()}
+   * @return the live value
+   */
   public Storage param(int i) {
     return params[i];
   }
 
-  /** Gradient of extra parameter {@code i}: backward adds to it. */
+  /**
+   * Gradient of extra parameter {@code i}: backward adds to it.
+   *
+   * @param i the index in {@link Cell#extraParameters()}
+   * @return the live gradient
+   */
   public Storage paramGrad(int i) {
     return paramGrads[i];
   }

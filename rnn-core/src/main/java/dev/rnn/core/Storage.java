@@ -22,7 +22,14 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 public abstract class Storage {
   Storage() {}
 
-  /** A zero-filled storage of {@code length} elements. */
+  /**
+   * A zero-filled storage of {@code length} elements.
+   *
+   * @param dtype the element type
+   * @param length the number of elements, {@code >= 0}
+   * @return a new storage
+   * @throws IllegalArgumentException if {@code length} is negative
+   */
   public static Storage allocate(DType dtype, int length) {
     checkArgument(length >= 0, "storage length must be >= 0 but got %s", length);
     return dtype == DType.FLOAT32 ? new F32(new float[length]) : new F64(new double[length]);
@@ -79,68 +86,158 @@ public abstract class Storage {
     }
   }
 
-  /** Wraps {@code data} without copying: the storage and the caller share it. */
+  /**
+   * Wraps {@code data} without copying: the storage and the caller share it.
+   *
+   * @param data the elements, shared
+   * @return a float32 storage over {@code data}
+   */
   public static Storage wrap(float[] data) {
     return new F32(data);
   }
 
-  /** Wraps {@code data} without copying: the storage and the caller share it. */
+  /**
+   * Wraps {@code data} without copying: the storage and the caller share it.
+   *
+   * @param data the elements, shared
+   * @return a float64 storage over {@code data}
+   */
   public static Storage wrap(double[] data) {
     return new F64(data);
   }
 
-  /** The element type. */
+  /** {@return the element type} */
   public abstract DType dtype();
 
-  /** The number of elements. */
+  /** {@return the number of elements} */
   public abstract int length();
 
-  /** Element {@code i}, widened to double. */
+  /**
+   * Element {@code i}, widened to double.
+   *
+   * @param i the index
+   * @return the element
+   */
   public abstract double get(int i);
 
-  /** Sets element {@code i} (narrowed to float for float32). */
+  /**
+   * Sets element {@code i} (narrowed to float for float32).
+   *
+   * @param i the index
+   * @param v the value
+   */
   public abstract void set(int i, double v);
 
-  /** A new storage holding a copy of the elements. */
+  /** {@return a new storage holding a copy of the elements} */
   public abstract Storage copy();
 
-  /** A new storage of {@code dtype} holding the elements, converted. */
+  /**
+   * A new storage of {@code dtype} holding the elements, converted.
+   *
+   * @param dtype the element type of the copy
+   * @return a new storage, even when {@code dtype} is this one's
+   */
   public abstract Storage to(DType dtype);
 
-  /** Sets {@code n} elements from {@code off} to {@code v}. */
+  /**
+   * Sets {@code n} elements from {@code off} to {@code v}.
+   *
+   * @param off the first index set
+   * @param n the number of elements set
+   * @param v the value
+   */
   public abstract void fill(int off, int n, double v);
 
-  /** Copies {@code n} elements from {@code src[srcOff..]} to {@code this[off..]}. */
+  /**
+   * Copies {@code n} elements from {@code src[srcOff..]} to {@code this[off..]}.
+   *
+   * @param src the storage read, of this dtype
+   * @param srcOff the first index read
+   * @param off the first index written
+   * @param n the number of elements
+   */
   public abstract void copyFrom(Storage src, int srcOff, int off, int n);
 
   /**
    * Copies a {@code rows x cols} block: {@code this[off + r*ld + c] = src[srcOff + r*srcLd + c]}.
+   *
+   * @param src the storage read, of this dtype
+   * @param srcOff the offset of the block in {@code src}
+   * @param srcLd the row stride of {@code src}
+   * @param off the offset of the block in this storage
+   * @param ld the row stride of this storage
+   * @param rows the number of rows
+   * @param cols the number of columns
    */
   public abstract void copyBlock(
       Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols);
 
-  /** {@code this[off + i] += alpha * x[xOff + i]} for {@code i < n}. */
+  /**
+   * {@code this[off + i] += alpha * x[xOff + i]} for {@code i < n}.
+   *
+   * @param n the number of elements
+   * @param alpha the factor of {@code x}
+   * @param x the storage read, of this dtype
+   * @param xOff the first index of {@code x} read
+   * @param off the first index of this storage updated
+   */
   public abstract void axpy(int n, double alpha, Storage x, int xOff, int off);
 
-  /** {@code this[off + i] *= alpha} for {@code i < n}. */
+  /**
+   * {@code this[off + i] *= alpha} for {@code i < n}.
+   *
+   * @param off the first index scaled
+   * @param n the number of elements
+   * @param alpha the factor
+   */
   public abstract void scale(int off, int n, double alpha);
 
-  /** Adds {@code bias[bOff..bOff+cols)} to each of {@code rows} rows of width {@code cols}. */
+  /**
+   * Adds {@code bias[bOff..bOff+cols)} to each of {@code rows} rows of width {@code cols}.
+   *
+   * @param off the offset of the first row
+   * @param rows the number of rows
+   * @param cols the row width
+   * @param bias the storage holding the vector, of this dtype
+   * @param bOff the offset of the vector in {@code bias}
+   */
   public abstract void addRowVector(int off, int rows, int cols, Storage bias, int bOff);
 
-  /** Fills each of {@code rows} rows of width {@code cols} with {@code bias[bOff..bOff+cols)}. */
+  /**
+   * Fills each of {@code rows} rows of width {@code cols} with {@code bias[bOff..bOff+cols)}.
+   *
+   * @param off the offset of the first row
+   * @param rows the number of rows
+   * @param cols the row width
+   * @param bias the storage holding the vector, of this dtype
+   * @param bOff the offset of the vector in {@code bias}
+   */
   public abstract void setRows(int off, int rows, int cols, Storage bias, int bOff);
 
-  /** {@code this[off + c] += sum_r m[mOff + r*cols + c]}: the column sums, for bias gradients. */
+  /**
+   * {@code this[off + c] += sum_r m[mOff + r*cols + c]}: the column sums, for bias gradients.
+   *
+   * @param m the matrix read, row-major and contiguous, of this dtype
+   * @param mOff the offset of the matrix in {@code m}
+   * @param rows the number of rows summed
+   * @param cols the number of columns
+   * @param off the first of the {@code cols} elements of this storage updated
+   */
   public abstract void addColumnSums(Storage m, int mOff, int rows, int cols, int off);
 
-  /** The sum of {@code n} elements from {@code off}, accumulated in double. */
+  /**
+   * The sum of {@code n} elements from {@code off}, accumulated in double.
+   *
+   * @param off the first index summed
+   * @param n the number of elements
+   * @return the sum
+   */
   public abstract double sum(int off, int n);
 
-  /** The sum of squares of all elements, accumulated in double. */
+  /** {@return the sum of squares of all elements, accumulated in double} */
   public abstract double sumOfSquares();
 
-  /** Whether every element is finite (no NaN or infinity). */
+  /** {@return whether every element is finite (no NaN or infinity)} */
   public abstract boolean allFinite();
 
   /**
@@ -150,6 +247,23 @@ public abstract class Storage {
    * <p>{@code C} is this storage at {@code cOff} with leading dimension {@code ldc}; {@code op(A)}
    * is {@code m x k}, {@code op(B)} is {@code k x n}, {@code C} is {@code m x n}. All three share
    * this storage's dtype.
+   *
+   * @param transA whether {@code op(A)} is {@code A^T}
+   * @param transB whether {@code op(B)} is {@code B^T}
+   * @param m the rows of {@code op(A)} and {@code C}
+   * @param n the columns of {@code op(B)} and {@code C}
+   * @param k the columns of {@code op(A)}, the rows of {@code op(B)}
+   * @param alpha the factor of the product
+   * @param a the storage holding {@code A}
+   * @param aOff the offset of {@code A}
+   * @param lda the row stride of {@code A}
+   * @param b the storage holding {@code B}
+   * @param bOff the offset of {@code B}
+   * @param ldb the row stride of {@code B}
+   * @param beta the factor of the old {@code C}; with 0, {@code C} is not read
+   * @param cOff the offset of {@code C} in this storage
+   * @param ldc the row stride of {@code C}
+   * @throws IllegalArgumentException if the three dtypes differ
    */
   public final void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
       Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff, int ldc) {

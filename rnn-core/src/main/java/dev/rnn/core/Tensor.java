@@ -31,6 +31,9 @@ public final class Tensor {
   /**
    * A float32 tensor holding a copy of {@code data}.
    *
+   * @param data the elements in row-major order, copied
+   * @param shape the dimensions
+   * @return a new float32 tensor
    * @throws IllegalArgumentException if {@code data.length} differs from the shape's element count
    */
   public static Tensor of(float[] data, int... shape) {
@@ -40,13 +43,22 @@ public final class Tensor {
   /**
    * A float64 tensor holding a copy of {@code data}.
    *
+   * @param data the elements in row-major order, copied
+   * @param shape the dimensions
+   * @return a new float64 tensor
    * @throws IllegalArgumentException if {@code data.length} differs from the shape's element count
    */
   public static Tensor of(double[] data, int... shape) {
     return adopt(Storage.wrap(data.clone()), checkedShape(data.length, shape));
   }
 
-  /** A float64 matrix {@code [rows.length, rows[0].length]} from rows, e.g. {@code {{1,1},{2,2}}}. */
+  /**
+   * A float64 matrix {@code [rows.length, rows[0].length]} from rows, e.g. {@code {{1,1},{2,2}}}.
+   *
+   * @param rows the rows, all of one length
+   * @return a new float64 matrix
+   * @throws IllegalArgumentException if there are no rows or the rows differ in length
+   */
   public static Tensor ofRows(double[][] rows) {
     checkArgument(rows.length > 0, "ofRows expected at least one row but got none");
     int cols = rows[0].length;
@@ -59,13 +71,26 @@ public final class Tensor {
     return adopt(Storage.wrap(d), Shape.of(rows.length, cols));
   }
 
-  /** A tensor of zeros. */
+  /**
+   * A tensor of zeros.
+   *
+   * @param dtype the element type
+   * @param shape the dimensions
+   * @return a new tensor of zeros
+   */
   public static Tensor zeros(DType dtype, int... shape) {
     Shape s = Shape.of(shape);
     return adopt(Storage.allocate(dtype, s.size()), s);
   }
 
-  /** A tensor with every element {@code value}. */
+  /**
+   * A tensor with every element {@code value}.
+   *
+   * @param dtype the element type
+   * @param value the value of every element
+   * @param shape the dimensions
+   * @return a new tensor filled with {@code value}
+   */
   public static Tensor full(DType dtype, double value, int... shape) {
     Shape s = Shape.of(shape);
     Storage st = Storage.allocate(dtype, s.size());
@@ -73,7 +98,14 @@ public final class Tensor {
     return adopt(st, s);
   }
 
-  /** Standard normal samples from {@code new Random(seed)}, so equal seeds give equal tensors. */
+  /**
+   * Standard normal samples from {@code new Random(seed)}, so equal seeds give equal tensors.
+   *
+   * @param dtype the element type
+   * @param seed the seed of the {@link java.util.Random}
+   * @param shape the dimensions
+   * @return a new tensor of samples from N(0, 1)
+   */
   public static Tensor randn(DType dtype, long seed, int... shape) {
     Shape s = Shape.of(shape);
     Storage st = Storage.allocate(dtype, s.size());
@@ -84,7 +116,16 @@ public final class Tensor {
     return adopt(st, s);
   }
 
-  /** Uniform samples in {@code [low, high)} from {@code new Random(seed)}. */
+  /**
+   * Uniform samples in {@code [low, high)} from {@code new Random(seed)}.
+   *
+   * @param dtype the element type
+   * @param seed the seed of the {@link java.util.Random}
+   * @param low the inclusive lower bound
+   * @param high the exclusive upper bound
+   * @param shape the dimensions
+   * @return a new tensor of samples from U(low, high)
+   */
   public static Tensor uniform(DType dtype, long seed, double low, double high, int... shape) {
     Shape s = Shape.of(shape);
     Storage st = Storage.allocate(dtype, s.size());
@@ -99,6 +140,9 @@ public final class Tensor {
    * A tensor over {@code storage} without a copy. The caller hands the storage over and must not
    * change it afterwards: this is how kernels return results without copying them.
    *
+   * @param storage the elements in row-major order, not copied
+   * @param shape the dimensions
+   * @return a tensor that shares {@code storage}
    * @throws IllegalArgumentException if the storage length differs from the shape's element count
    */
   public static Tensor adopt(Storage storage, Shape shape) {
@@ -117,27 +161,32 @@ public final class Tensor {
 
   // ---- accessors --------------------------------------------------------------------------
 
-  /** The shape. */
+  /** {@return the shape} */
   public Shape shape() {
     return shape;
   }
 
-  /** The dtype. */
+  /** {@return the dtype} */
   public DType dtype() {
     return storage.dtype();
   }
 
-  /** The number of dimensions. */
+  /** {@return the number of dimensions} */
   public int rank() {
     return shape.rank();
   }
 
-  /** Dimension {@code i}; negative counts from the end. */
+  /**
+   * Dimension {@code i}; negative counts from the end.
+   *
+   * @param i the dimension, from 0, or from -1 for the last
+   * @return the size of dimension {@code i}
+   */
   public int dim(int i) {
     return shape.dim(i);
   }
 
-  /** The number of elements. */
+  /** {@return the number of elements} */
   public int size() {
     return shape.size();
   }
@@ -145,6 +194,8 @@ public final class Tensor {
   /**
    * The element at {@code index}, widened to double.
    *
+   * @param index one index per dimension
+   * @return the element as a double
    * @throws IllegalArgumentException if the index has the wrong rank or is out of bounds
    */
   public double get(int... index) {
@@ -159,28 +210,40 @@ public final class Tensor {
     return storage.get(flat);
   }
 
-  /** The element at row-major position {@code i}, widened to double. */
+  /**
+   * The element at row-major position {@code i}, widened to double.
+   *
+   * @param i the flat index, {@code 0 <= i < size()}
+   * @return the element as a double
+   * @throws IllegalArgumentException if {@code i} is out of bounds
+   */
   public double at(int i) {
     checkArgument(i >= 0 && i < size(), "flat index %s out of bounds for %s elements", i, size());
     return storage.get(i);
   }
 
-  /** A copy of the elements in row-major order, as floats. */
+  /** {@return a copy of the elements in row-major order, as floats} */
   public float[] toFloatArray() {
     return ((Storage.F32) storage.to(DType.FLOAT32)).a;
   }
 
-  /** A copy of the elements in row-major order, as doubles. */
+  /** {@return a copy of the elements in row-major order, as doubles} */
   public double[] toDoubleArray() {
     return ((Storage.F64) storage.to(DType.FLOAT64)).a;
   }
 
-  /** A copy of the storage, for kernels that write into their own memory. */
+  /** {@return a copy of the storage, for kernels that write into their own memory} */
   public Storage copyStorage() {
     return storage.copy();
   }
 
-  /** Copies the elements into {@code dst} from {@code off}; dtypes must match. */
+  /**
+   * Copies the elements into {@code dst} from {@code off}; dtypes must match.
+   *
+   * @param dst the storage written, of this tensor's dtype
+   * @param off the first position of {@code dst} written
+   * @throws IllegalArgumentException if the dtypes differ
+   */
   public void copyInto(Storage dst, int off) {
     checkArgument(dst.dtype() == dtype(), "copyInto expected a %s storage but got %s",
         dtype(), dst.dtype());
@@ -194,7 +257,12 @@ public final class Tensor {
 
   // ---- shape operations ---------------------------------------------------------------------
 
-  /** This tensor converted to {@code dtype} (itself if it already has it). */
+  /**
+   * This tensor converted to {@code dtype} (itself if it already has it).
+   *
+   * @param dtype the element type wanted
+   * @return a tensor of {@code dtype} with the same shape
+   */
   public Tensor to(DType dtype) {
     return dtype == dtype() ? this : new Tensor(shape, storage.to(dtype));
   }
@@ -202,6 +270,8 @@ public final class Tensor {
   /**
    * The same elements with another shape of equal element count; one dimension may be -1.
    *
+   * @param dims the new dimensions, at most one of them -1 (inferred)
+   * @return a tensor sharing this one's elements, with shape {@code dims}
    * @throws IllegalArgumentException if the element counts differ
    */
   public Tensor reshape(int... dims) {
@@ -230,6 +300,11 @@ public final class Tensor {
   /**
    * Swaps dimensions {@code a} and {@code b} (negative counts from the end), copying the data
    * into the new row-major order.
+   *
+   * @param a the first dimension
+   * @param b the second dimension
+   * @return a new tensor, or this one if {@code a} and {@code b} name one dimension
+   * @throws IllegalArgumentException if a dimension is out of range
    */
   public Tensor transpose(int a, int b) {
     int r = rank();
@@ -249,7 +324,13 @@ public final class Tensor {
     return permute(perm);
   }
 
-  /** The dimensions reordered: result dimension {@code i} is this tensor's {@code perm[i]}. */
+  /**
+   * The dimensions reordered: result dimension {@code i} is this tensor's {@code perm[i]}.
+   *
+   * @param perm a permutation of {@code 0 .. rank() - 1}
+   * @return a new tensor of shape {@code [dim(perm[0]), dim(perm[1]), ...]}
+   * @throws IllegalArgumentException if {@code perm} is not a permutation of the dimensions
+   */
   public Tensor permute(int... perm) {
     checkArgument(perm.length == rank(), "permute expected %s dimensions but got %s", rank(),
         perm.length);
@@ -294,6 +375,10 @@ public final class Tensor {
   /**
    * The elements with index {@code from <= i < to} along dimension {@code dim}.
    *
+   * @param dim the dimension sliced; negative counts from the end
+   * @param from the first index kept
+   * @param to the index after the last one kept
+   * @return a new tensor whose dimension {@code dim} has size {@code to - from}
    * @throws IllegalArgumentException if the range is out of bounds
    */
   public Tensor slice(int dim, int from, int to) {
@@ -321,7 +406,14 @@ public final class Tensor {
     return new Tensor(out, dst);
   }
 
-  /** The sub-tensor at {@code index} along {@code dim}, which is removed from the shape. */
+  /**
+   * The sub-tensor at {@code index} along {@code dim}, which is removed from the shape.
+   *
+   * @param dim the dimension removed; negative counts from the end
+   * @param index the index kept along {@code dim}
+   * @return a new tensor of rank {@code rank() - 1}
+   * @throws IllegalArgumentException if {@code dim} or {@code index} is out of range
+   */
   public Tensor select(int dim, int index) {
     int d = dim < 0 ? rank() + dim : dim;
     checkArgument(d >= 0 && d < rank(), "select dimension %s out of range for shape %s", dim,
@@ -341,6 +433,9 @@ public final class Tensor {
   /**
    * Joins tensors along {@code dim}; every other dimension and the dtype must agree.
    *
+   * @param dim the dimension joined along; negative counts from the end
+   * @param parts the tensors, in order
+   * @return a new tensor whose dimension {@code dim} is the sum of theirs
    * @throws IllegalArgumentException if shapes or dtypes differ, or the list is empty
    */
   public static Tensor concat(int dim, List<Tensor> parts) {
@@ -387,7 +482,13 @@ public final class Tensor {
 
   // ---- arithmetic ---------------------------------------------------------------------------
 
-  /** Elementwise {@code this + other}; shapes and dtypes must be equal. */
+  /**
+   * Elementwise {@code this + other}; shapes and dtypes must be equal.
+   *
+   * @param other the tensor added
+   * @return a new tensor, the elementwise sum
+   * @throws IllegalArgumentException if the shapes or dtypes differ
+   */
   public Tensor add(Tensor other) {
     checkSame("add", other);
     Storage dst = storage.copy();
@@ -395,7 +496,13 @@ public final class Tensor {
     return new Tensor(shape, dst);
   }
 
-  /** Elementwise {@code this - other}; shapes and dtypes must be equal. */
+  /**
+   * Elementwise {@code this - other}; shapes and dtypes must be equal.
+   *
+   * @param other the tensor subtracted
+   * @return a new tensor, the elementwise difference
+   * @throws IllegalArgumentException if the shapes or dtypes differ
+   */
   public Tensor sub(Tensor other) {
     checkSame("sub", other);
     Storage dst = storage.copy();
@@ -403,7 +510,13 @@ public final class Tensor {
     return new Tensor(shape, dst);
   }
 
-  /** Elementwise (Hadamard) {@code this * other}; shapes and dtypes must be equal. */
+  /**
+   * Elementwise (Hadamard) {@code this * other}; shapes and dtypes must be equal.
+   *
+   * @param other the other factor
+   * @return a new tensor, the elementwise product
+   * @throws IllegalArgumentException if the shapes or dtypes differ
+   */
   public Tensor mul(Tensor other) {
     checkSame("mul", other);
     Storage dst = Storage.allocate(dtype(), size());
@@ -413,14 +526,24 @@ public final class Tensor {
     return new Tensor(shape, dst);
   }
 
-  /** {@code alpha * this}. */
+  /**
+   * {@code alpha * this}.
+   *
+   * @param alpha the factor
+   * @return a new tensor, every element times {@code alpha}
+   */
   public Tensor scale(double alpha) {
     Storage dst = storage.copy();
     dst.scale(0, size(), alpha);
     return new Tensor(shape, dst);
   }
 
-  /** {@code f} applied to every element (computed in double, stored in this dtype). */
+  /**
+   * {@code f} applied to every element (computed in double, stored in this dtype).
+   *
+   * @param f the function applied to each element
+   * @return a new tensor of this shape and dtype
+   */
   public Tensor map(DoubleUnaryOperator f) {
     Storage dst = Storage.allocate(dtype(), size());
     for (int i = 0; i < size(); i++) {
@@ -429,22 +552,22 @@ public final class Tensor {
     return new Tensor(shape, dst);
   }
 
-  /** Elementwise {@code tanh}. */
+  /** {@return the elementwise {@code tanh}} */
   public Tensor tanh() {
     return map(Math::tanh);
   }
 
-  /** Elementwise {@code max(0, x)}. */
+  /** {@return the elementwise {@code max(0, x)}} */
   public Tensor relu() {
     return map(x -> x > 0 ? x : 0);
   }
 
-  /** Elementwise {@code 1 / (1 + exp(-x))}. */
+  /** {@return the elementwise {@code 1 / (1 + exp(-x))}} */
   public Tensor sigmoid() {
     return map(x -> 1 / (1 + Math.exp(-x)));
   }
 
-  /** The sum of all elements, accumulated in double. */
+  /** {@return the sum of all elements, accumulated in double} */
   public double sum() {
     return storage.sum(0, size());
   }
@@ -452,6 +575,8 @@ public final class Tensor {
   /**
    * The matrix product {@code this [m, k] x other [k, n] -> [m, n]} through BLAS gemm.
    *
+   * @param other the right factor, {@code [k, n]}
+   * @return a new matrix {@code [m, n]}
    * @throws IllegalArgumentException if either is not a matrix, the inner sizes differ or the
    *     dtypes differ
    */
@@ -471,7 +596,13 @@ public final class Tensor {
     return new Tensor(Shape.of(m, n), c);
   }
 
-  /** The largest {@code |this - other|} over all elements, in double. */
+  /**
+   * The largest {@code |this - other|} over all elements, in double.
+   *
+   * @param other a tensor of this shape
+   * @return the largest absolute difference, or NaN if any difference is NaN
+   * @throws IllegalArgumentException if the shapes differ
+   */
   public double maxAbsDiff(Tensor other) {
     checkArgument(shape.equals(other.shape), "maxAbsDiff expected shape %s but got %s", shape,
         other.shape);
@@ -490,6 +621,11 @@ public final class Tensor {
    * Whether {@code this == expected} or {@code |this - expected| <= atol + rtol * |expected|} with
    * a finite difference, for every element, as {@code torch.allclose}: equal infinities are close,
    * an infinite difference never is, NaN is never close.
+   *
+   * @param expected the reference values
+   * @param atol the absolute tolerance
+   * @param rtol the tolerance relative to {@code |expected|}
+   * @return true if every element is close; false also when the shapes differ
    */
   public boolean allClose(Tensor expected, double atol, double rtol) {
     if (!shape.equals(expected.shape)) {

@@ -187,6 +187,8 @@ public final class TorchCase {
   /**
    * Reads and checks a case file.
    *
+   * @param path the case file, a safetensors file written by the torch generator
+   * @return the case
    * @throws IOException if the file cannot be read
    * @throws SafetensorsException if it is not a valid case; the message names the file, the
    *     tensor or key, what was expected and what was found
@@ -198,6 +200,8 @@ public final class TorchCase {
   /**
    * A case from an already read file.
    *
+   * @param file the case file, read
+   * @return the case
    * @throws SafetensorsException if it is not a valid case; the message names the file, the
    *     tensor or key, what was expected and what was found
    */
@@ -205,42 +209,53 @@ public final class TorchCase {
     return new TorchCase(file);
   }
 
-  /** The file the case came from. */
+  /** {@return the file the case came from} */
   public SafetensorsFile file() {
     return file;
   }
 
-  /** The stack with torch's parameters loaded. */
+  /** {@return the stack with torch's parameters loaded} */
   public RecurrentStack stack() {
     return stack;
   }
 
-  /** Whether {@code input} and {@code output} are {@code [batch, seq, features]}. */
+  /** {@return whether {@code input} and {@code output} are {@code [batch, seq, features]}} */
   public boolean batchFirst() {
     return batchFirst;
   }
 
-  /** The dtype of every tensor of the case. */
+  /** {@return the dtype of every tensor of the case} */
   public DType dtype() {
     return stack.dtype();
   }
 
-  /** The input sequence. */
+  /** {@return the input sequence} */
   public Tensor input() {
     return file.tensor("input");
   }
 
-  /** A tensor of the case that may be absent ({@code h0}, {@code c0}, {@code grad_c_n}, ...). */
+  /**
+   * A tensor of the case that may be absent ({@code h0}, {@code c0}, {@code grad_c_n}, ...).
+   *
+   * @param name the tensor's name in the file
+   * @return the tensor, if the case has it
+   */
   public Optional<Tensor> find(String name) {
     return file.find(name);
   }
 
-  /** A tensor the case must have. */
+  /**
+   * A tensor the case must have.
+   *
+   * @param name the tensor's name in the file
+   * @return the tensor
+   * @throws SafetensorsException if the case has no such tensor
+   */
   public Tensor tensor(String name) {
     return file.tensor(name);
   }
 
-  /** Torch's results, by name without the {@code expected.} prefix, in file order. */
+  /** {@return torch's results, by name without the {@code expected.} prefix, in file order} */
   public ImmutableMap<String, Tensor> expected() {
     ImmutableMap.Builder<String, Tensor> b = ImmutableMap.builder();
     for (Map.Entry<String, Tensor> e : file.tensors().entrySet()) {
@@ -251,22 +266,32 @@ public final class TorchCase {
     return b.buildOrThrow();
   }
 
-  /** The absolute tolerance: 1e-10 for float64, 1e-5 for float32. */
+  /** {@return the absolute tolerance: 1e-10 for float64, 1e-5 for float32} */
   public double absoluteTolerance() {
     return dtype() == DType.FLOAT64 ? 1e-10 : 1e-5;
   }
 
-  /** The relative tolerance: 1e-8 for float64, 1e-4 for float32. */
+  /** {@return the relative tolerance: 1e-8 for float64, 1e-4 for float32} */
   public double relativeTolerance() {
     return dtype() == DType.FLOAT64 ? 1e-8 : 1e-4;
   }
 
-  /** Whether {@code actual} is within the case's tolerances of {@code expected}. */
+  /**
+   * Whether {@code actual} is within the case's tolerances of {@code expected}.
+   *
+   * @param actual the result computed here
+   * @param expected torch's result
+   * @return true if every element is close, as {@link Tensor#allClose}
+   */
   public boolean close(Tensor actual, Tensor expected) {
     return actual.allClose(expected, absoluteTolerance(), relativeTolerance());
   }
 
-  /** The forward pass of the case: the stack on {@code input} from {@code h0}/{@code c0}. */
+  /**
+   * The forward pass of the case: the stack on {@code input} from {@code h0}/{@code c0}.
+   *
+   * @return the output and final states
+   */
   public RecurrentStack.Result forward() {
     return stack.forward(input(), batchFirst, find("h0").orElse(null), find("c0").orElse(null));
   }

@@ -64,6 +64,8 @@ public final class Checkpoint {
    * Writes {@code net}'s parameters and architecture to {@code path}, atomically (a temporary
    * file in the same directory, then one rename over {@code path}).
    *
+   * @param net the network saved
+   * @param path the checkpoint file, written or replaced
    * @throws IllegalArgumentException if the network has a user-written {@code cell(...)} layer,
    *     which a checkpoint cannot rebuild, or a parameter holds NaN or infinity; nothing is
    *     written
@@ -125,6 +127,8 @@ public final class Checkpoint {
    * The network saved at {@code path}: rebuilt from the metadata ({@code Rnn.parse(spec)} and the
    * options), with every parameter loaded.
    *
+   * @param path the checkpoint file
+   * @return a new network
    * @throws NoSuchFileException if there is no file at {@code path}
    * @throws IOException if the file cannot be read
    * @throws SafetensorsException if the file is malformed, not a {@value #FORMAT} checkpoint, its
@@ -185,6 +189,8 @@ public final class Checkpoint {
    * network's dtype); the file's metadata is not read, so a torch {@code state_dict} saved as
    * safetensors loads too. No value changes unless every parameter fits.
    *
+   * @param net the network whose parameters are set
+   * @param path the safetensors file
    * @throws NoSuchFileException if there is no file at {@code path}
    * @throws IOException if the file cannot be read
    * @throws SafetensorsException if the file is malformed, lacks a parameter of {@code net}, has

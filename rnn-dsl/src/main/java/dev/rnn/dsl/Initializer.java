@@ -21,7 +21,12 @@ public final class Initializer {
     this.bias = bias;
   }
 
-  /** Torch's default initialisation, reproducible from {@code seed}. */
+  /**
+   * Torch's default initialisation, reproducible from {@code seed}.
+   *
+   * @param seed the seed
+   * @return the initializer
+   */
   public static Initializer torchDefault(long seed) {
     return new Initializer(seed, 0, 0);
   }
@@ -29,6 +34,10 @@ public final class Initializer {
   /**
    * Every weight {@code weight} and every bias {@code bias}; e.g. {@code constant(1, 0)} for the
    * seed network. Extra cell parameters (peepholes, gains) get {@code weight} too.
+   *
+   * @param weight the value of every weight
+   * @param bias the value of every bias
+   * @return the initializer
    */
   public static Initializer constant(double weight, double bias) {
     checkArgument(Double.isFinite(weight) && Double.isFinite(bias),

@@ -122,27 +122,31 @@ public final class Network implements SequenceModel {
 
   // ---- what it is -----------------------------------------------------------------------------
 
-  /** The stacking mode the network was wired with. */
+  /** {@return the stacking mode the network was wired with} */
   public Stacking stacking() {
     return stacking;
   }
 
-  /** Whether recurrent layers hand their final states to the next recurrent layer. */
+  /** {@return whether recurrent layers hand their final states to the next recurrent layer} */
   public boolean handsOffStates() {
     return handOffStates;
   }
 
-  /** Whether inputs and outputs are batch-first. */
+  /** {@return whether inputs and outputs are batch-first} */
   public boolean batchFirst() {
     return batchFirst;
   }
 
-  /** The dtype of parameters, inputs and outputs. */
+  /** {@return the dtype of parameters, inputs and outputs} */
   public DType dtype() {
     return dtype;
   }
 
-  /** {@code F_in}: the feature size of an input step. */
+  /**
+   * {@code F_in}: the feature size of an input step.
+   *
+   * @return {@code F_in}
+   */
   public int inputSize() {
     for (Layer l : layers) {
       if (l.inputSize() > 0) {
@@ -152,7 +156,11 @@ public final class Network implements SequenceModel {
     throw new AssertionError("a built network has a sized layer");
   }
 
-  /** {@code F_out}: the feature size of an output step. */
+  /**
+   * {@code F_out}: the feature size of an output step.
+   *
+   * @return {@code F_out}
+   */
   public int outputSize() {
     int size = inputSize();
     for (Layer l : layers) {
@@ -161,7 +169,7 @@ public final class Network implements SequenceModel {
     return size;
   }
 
-  /** Whether the output is only the last step ({@code lastStep()}). */
+  /** {@return whether the output is only the last step ({@code lastStep()})} */
   public boolean lastStepOnly() {
     return layers.stream().anyMatch(l -> l instanceof Layer.Last);
   }
@@ -169,6 +177,8 @@ public final class Network implements SequenceModel {
   /**
    * The network in the builder's spec language, e.g. {@code recurrent(2, 2).relu().recurrent(2,
    * 1)}; {@link Rnn#parse} reads it back.
+   *
+   * @return the spec
    */
   public String spec() {
     StringBuilder sb = new StringBuilder();
@@ -183,7 +193,7 @@ public final class Network implements SequenceModel {
     return parameters.values().asList();
   }
 
-  /** The parameters by name. */
+  /** {@return the parameters by name} */
   public ImmutableMap<String, Parameter> namedParameters() {
     return parameters;
   }
@@ -191,6 +201,8 @@ public final class Network implements SequenceModel {
   /**
    * A snapshot of the parameter named {@code name}.
    *
+   * @param name the parameter's name, e.g. {@code weight_ih_l0}
+   * @return a copy of its value
    * @throws IllegalArgumentException naming the parameters there are
    */
   public Tensor parameter(String name) {
@@ -200,7 +212,7 @@ public final class Network implements SequenceModel {
     return p.value();
   }
 
-  /** The names of the state tensors, in order: {@code h_l0}, {@code c_l0}, ... */
+  /** {@return the names of the state tensors, in order: {@code h_l0}, {@code c_l0}, ...} */
   public ImmutableList<String> stateNames() {
     return stateNames;
   }
@@ -213,12 +225,16 @@ public final class Network implements SequenceModel {
     return layers;
   }
 
-  /** The number of trainable numbers. */
+  /** {@return the number of trainable numbers} */
   public long parameterCount() {
     return parameters.values().stream().mapToLong(Parameter::size).sum();
   }
 
-  /** A new {@link Trainer} of this network, which updates its parameters in place. */
+  /**
+   * A new {@link Trainer} of this network, which updates its parameters in place.
+   *
+   * @return a new trainer
+   */
   public Trainer trainer() {
     return new Trainer(this);
   }
@@ -228,6 +244,9 @@ public final class Network implements SequenceModel {
   /**
    * The output of a forward pass from the initial state (zeros, or the learnable one).
    *
+   * @param input {@code [T, N, F_in]} ({@code [N, T, F_in]} when batch-first)
+   * @return the output, {@code [T, N, F_out]} (batch-first likewise; {@code [N, F_out]} for {@code
+   *     lastStep()})
    * @throws IllegalArgumentException if the input's rank or feature size does not fit, naming the
    *     first layer, the expected and the actual shape
    */
@@ -239,6 +258,9 @@ public final class Network implements SequenceModel {
    * The output and final state of a forward pass from {@code initial} (null for the initial
    * state).
    *
+   * @param input {@code [T, N, F_in]} ({@code [N, T, F_in]} when batch-first)
+   * @param initial the initial state, or null
+   * @return the output, as {@link #forward(Tensor)} gives it, and the final state
    * @throws IllegalArgumentException if the input or a state tensor has the wrong shape
    */
   public Result forward(Tensor input, State initial) {
@@ -269,6 +291,12 @@ public final class Network implements SequenceModel {
   /**
    * One time step for streaming: {@code x_t} ({@code [N, F_in]}, or {@code [F_in]} unbatched)
    * and the state so far (null at the start) give {@code y_t} and the next state.
+   *
+   * @param xt the input of one step
+   * @param state the state after the previous step, or null at the start
+   * @return {@code y_t} ({@code [N, F_out]}, or {@code [F_out]} unbatched) and the next state
+   * @throws IllegalArgumentException if {@code x_t} has the wrong shape, no rows or a value that is
+   *     not finite, or a state tensor has the wrong shape
    */
   public Result step(Tensor xt, State state) {
     checkArgument((xt.rank() == 1 || xt.rank() == 2) && xt.dim(-1) == inputSize(),
@@ -293,6 +321,10 @@ public final class Network implements SequenceModel {
   /**
    * The initial state for a batch of {@code batch} sequences: zeros, or the learnable initial
    * states where the network has them.
+   *
+   * @param batch {@code N}
+   * @return the state, each tensor {@code [N, H]}
+   * @throws IllegalArgumentException if {@code batch < 1}
    */
   public State initialState(int batch) {
     checkArgument(batch >= 1, "initialState expected batch >= 1 but got %s", batch);
@@ -450,17 +482,29 @@ public final class Network implements SequenceModel {
   /**
    * What the network computes: per layer the equation with its sizes, where each activation
    * sits, the parameter counts, which tensor is the output and which the state, and the stacking.
+   *
+   * @return the description, several lines
    */
   public String describe() {
     return Describe.of(this);
   }
 
-  /** The unrolled computation graph over {@code steps} time steps, as Graphviz DOT text. */
+  /**
+   * The unrolled computation graph over {@code steps} time steps, as Graphviz DOT text.
+   *
+   * @param steps the number of time steps unrolled
+   * @return the DOT text
+   */
   public String graph(int steps) {
     return UnrolledGraph.dot(this, steps);
   }
 
-  /** The unrolled computation graph over {@code steps} time steps, as an SVG document. */
+  /**
+   * The unrolled computation graph over {@code steps} time steps, as an SVG document.
+   *
+   * @param steps the number of time steps unrolled
+   * @return the SVG text
+   */
   public String graphSvg(int steps) {
     return UnrolledGraph.svg(this, steps);
   }
@@ -469,6 +513,7 @@ public final class Network implements SequenceModel {
    * Saves the parameters and architecture to {@code path}, atomically; {@link Rnn#load} reads it
    * back. See {@link Checkpoint#save}.
    *
+   * @param path the checkpoint file, written or replaced
    * @throws IllegalArgumentException if the network has a user-written {@code cell(...)} layer or
    *     a parameter holding NaN or infinity; nothing is written
    * @throws java.io.IOException if the file cannot be written; a previous file is left as it was

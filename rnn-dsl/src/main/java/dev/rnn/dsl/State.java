@@ -23,12 +23,12 @@ public final class State {
     this.tensors = ImmutableMap.copyOf(tensors);
   }
 
-  /** Every state tensor by name, in network order. */
+  /** {@return every state tensor by name, in network order} */
   public ImmutableMap<String, Tensor> tensors() {
     return tensors;
   }
 
-  /** The state tensors in network order. */
+  /** {@return the state tensors in network order} */
   public ImmutableList<Tensor> list() {
     return tensors.values().asList();
   }
@@ -36,6 +36,8 @@ public final class State {
   /**
    * The state tensor named {@code name}, e.g. {@code h_l0}.
    *
+   * @param name the tensor's name
+   * @return the tensor
    * @throws IllegalArgumentException naming the state tensors there are
    */
   public Tensor get(String name) {

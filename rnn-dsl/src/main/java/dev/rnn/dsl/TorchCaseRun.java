@@ -43,6 +43,8 @@ public final class TorchCaseRun {
    * h_n}, {@code c_n} (LSTM), and, when the case has {@code grad_output}, {@code
    * grad.<parameter>}, {@code grad.input}, {@code grad.h0}, {@code grad.c0} (LSTM).
    *
+   * @param c the case
+   * @return the results by name, in the order listed
    * @throws IllegalArgumentException if an input, state or upstream gradient of the case has the
    *     wrong shape
    */

@@ -33,6 +33,15 @@ public final class TorchImport {
    * per layer, each {@code bidirectional()} and {@code noBias()} as asked, then {@code
    * batchFirst()} and {@code dtype(dtype)}.
    *
+   * @param mode the torch module
+   * @param inputSize torch's {@code input_size}
+   * @param hiddenSize torch's {@code hidden_size}
+   * @param numLayers torch's {@code num_layers}
+   * @param bias torch's {@code bias}
+   * @param bidirectional torch's {@code bidirectional}
+   * @param batchFirst torch's {@code batch_first}
+   * @param dtype the module's dtype
+   * @return a new builder
    * @throws IllegalArgumentException if a size or the layer count is below 1
    */
   public static NetworkBuilder builder(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
@@ -77,6 +86,16 @@ public final class TorchImport {
    * torch {@code state_dict} saved as safetensors (e.g. {@code
    * safetensors.torch.save_file(rnn.state_dict(), path)}).
    *
+   * @param safetensors the file
+   * @param mode the torch module
+   * @param inputSize torch's {@code input_size}
+   * @param hiddenSize torch's {@code hidden_size}
+   * @param numLayers torch's {@code num_layers}
+   * @param bias torch's {@code bias}
+   * @param bidirectional torch's {@code bidirectional}
+   * @param batchFirst torch's {@code batch_first}
+   * @param dtype the module's dtype
+   * @return a new network
    * @throws IOException if the file cannot be read
    * @throws dev.rnn.core.SafetensorsException if the file is malformed, or its tensors are not
    *     exactly the module's parameters with their shapes; the message names the file and the
@@ -94,6 +113,9 @@ public final class TorchImport {
   /**
    * The network of a torch reference case (its {@code mode}, sizes and options) with the case's
    * parameters.
+   *
+   * @param c the case
+   * @return a new network
    */
   public static Network fromCase(TorchCase c) {
     RecurrentStack s = c.stack();

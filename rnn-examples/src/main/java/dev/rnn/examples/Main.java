@@ -76,7 +76,11 @@ public final class Main implements Callable<Integer> {
       description = "No progress bar in the showcase (it shows only on a terminal anyway).")
   boolean noProgress;
 
-  /** Runs the command line and exits the JVM with its exit code. */
+  /**
+   * Runs the command line and exits the JVM with its exit code.
+   *
+   * @param args the command line
+   */
   public static void main(String... args) {
     System.exit(run(System.out, System.err, args));
   }
@@ -84,6 +88,11 @@ public final class Main implements Callable<Integer> {
   /**
    * Runs the command line with {@code args}, printing to {@code out} and {@code err}, and returns
    * the exit code: 0 success, 1 failure, 2 bad usage.
+   *
+   * @param out where results go
+   * @param err where errors and usage go
+   * @param args the command line
+   * @return the exit code
    */
   public static int run(PrintStream out, PrintStream err, String... args) {
     PrintWriter outWriter = new PrintWriter(out, true);

@@ -27,7 +27,12 @@ public final class OutputFile {
   /** Writes the bytes of one file to the stream it is given. */
   @FunctionalInterface
   public interface Content {
-    /** Writes the file's bytes to {@code out}. */
+    /**
+     * Writes the file's bytes to {@code out}.
+     *
+     * @param out the stream, which the caller closes
+     * @throws IOException if writing fails
+     */
     void writeTo(OutputStream out) throws IOException;
   }
 
@@ -36,6 +41,8 @@ public final class OutputFile {
   /**
    * Writes {@code content} to {@code file}, whose directory must exist.
    *
+   * @param file the file written or replaced
+   * @param content writes the bytes
    * @throws IOException naming {@code file} if its directory does not exist, it is a directory,
    *     or writing or moving fails; the temporary file is removed and a previous file at {@code
    *     file} is left as it was
@@ -73,7 +80,13 @@ public final class OutputFile {
     }
   }
 
-  /** Writes {@code file}, creating its directory first if it is missing. */
+  /**
+   * Writes {@code file}, creating its directory first if it is missing.
+   *
+   * @param file the file written or replaced
+   * @param content writes the bytes
+   * @throws IOException if the directory cannot be created or the file written, as {@link #write}
+   */
   public static void writeCreatingDirectory(Path file, Content content) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     if (dir != null) {
@@ -82,7 +95,13 @@ public final class OutputFile {
     write(file, content);
   }
 
-  /** Writes {@code text} as UTF-8 to {@code file}, whose directory must exist. */
+  /**
+   * Writes {@code text} as UTF-8 to {@code file}, whose directory must exist.
+   *
+   * @param file the file written or replaced
+   * @param text the text
+   * @throws IOException as {@link #write}
+   */
   public static void writeText(Path file, String text) throws IOException {
     write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
   }

@@ -48,7 +48,11 @@ public final class Adam extends AbstractOptimizer {
     this.moments = new Moments(this, beta1, beta2, eps, amsgrad);
   }
 
-  /** A builder with torch's defaults. */
+  /**
+   * A builder with torch's defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -57,7 +61,11 @@ public final class Adam extends AbstractOptimizer {
     moments.step(learningRate(), weightDecay, 0);
   }
 
-  /** The number of steps taken, {@code t} of the class comment. */
+  /**
+   * The number of steps taken, {@code t} of the class comment.
+   *
+   * @return {@code t}
+   */
   public long steps() {
     return moments.steps();
   }
@@ -82,6 +90,8 @@ public final class Adam extends AbstractOptimizer {
     /**
      * The learning rate {@code lr}; default {@code 1e-3}.
      *
+     * @param lr the learning rate
+     * @return this builder
      * @throws IllegalArgumentException if {@code lr < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder lr(double lr) {
@@ -92,6 +102,9 @@ public final class Adam extends AbstractOptimizer {
     /**
      * The decay rates of the first and second moment estimates; default {@code (0.9, 0.999)}.
      *
+     * @param beta1 the decay rate {@code beta1} of {@code m}
+     * @param beta2 the decay rate {@code beta2} of {@code v}
+     * @return this builder
      * @throws IllegalArgumentException unless both lie in {@code [0, 1)}
      */
     @CanIgnoreReturnValue public Builder betas(double beta1, double beta2) {
@@ -103,6 +116,8 @@ public final class Adam extends AbstractOptimizer {
     /**
      * The term added to the denominator for numerical stability; default {@code 1e-8}.
      *
+     * @param eps the term {@code eps}
+     * @return this builder
      * @throws IllegalArgumentException if {@code eps < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder eps(double eps) {
@@ -114,6 +129,8 @@ public final class Adam extends AbstractOptimizer {
      * The L2 penalty {@code weightDecay}, added to the gradient as {@code weightDecay * theta}
      * before the moments; default {@code 0}.
      *
+     * @param weightDecay the L2 penalty
+     * @return this builder
      * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
@@ -121,7 +138,12 @@ public final class Adam extends AbstractOptimizer {
       return this;
     }
 
-    /** Whether to use AMSGrad, the running maximum of {@code v}; default {@code false}. */
+    /**
+     * Whether to use AMSGrad, the running maximum of {@code v}; default {@code false}.
+     *
+     * @param amsgrad whether to use AMSGrad
+     * @return this builder
+     */
     @CanIgnoreReturnValue public Builder amsgrad(boolean amsgrad) {
       this.amsgrad = amsgrad;
       return this;
@@ -130,6 +152,8 @@ public final class Adam extends AbstractOptimizer {
     /**
      * An optimizer over {@code parameters} with these options.
      *
+     * @param parameters the parameters updated, in order
+     * @return a new optimizer
      * @throws IllegalStateException if this builder already built an optimizer
      * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice
      */

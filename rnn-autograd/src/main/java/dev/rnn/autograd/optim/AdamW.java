@@ -49,7 +49,11 @@ public final class AdamW extends AbstractOptimizer {
     this.moments = new Moments(this, beta1, beta2, eps, amsgrad);
   }
 
-  /** A builder with torch's defaults. */
+  /**
+   * A builder with torch's defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -58,7 +62,11 @@ public final class AdamW extends AbstractOptimizer {
     moments.step(learningRate(), 0, weightDecay);
   }
 
-  /** The number of steps taken, {@code t} of the class comment. */
+  /**
+   * The number of steps taken, {@code t} of the class comment.
+   *
+   * @return {@code t}
+   */
   public long steps() {
     return moments.steps();
   }
@@ -83,6 +91,8 @@ public final class AdamW extends AbstractOptimizer {
     /**
      * The learning rate {@code lr}; default {@code 1e-3}.
      *
+     * @param lr the learning rate
+     * @return this builder
      * @throws IllegalArgumentException if {@code lr < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder lr(double lr) {
@@ -93,6 +103,9 @@ public final class AdamW extends AbstractOptimizer {
     /**
      * The decay rates of the first and second moment estimates; default {@code (0.9, 0.999)}.
      *
+     * @param beta1 the decay rate {@code beta1} of {@code m}
+     * @param beta2 the decay rate {@code beta2} of {@code v}
+     * @return this builder
      * @throws IllegalArgumentException unless both lie in {@code [0, 1)}
      */
     @CanIgnoreReturnValue public Builder betas(double beta1, double beta2) {
@@ -104,6 +117,8 @@ public final class AdamW extends AbstractOptimizer {
     /**
      * The term added to the denominator for numerical stability; default {@code 1e-8}.
      *
+     * @param eps the term {@code eps}
+     * @return this builder
      * @throws IllegalArgumentException if {@code eps < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder eps(double eps) {
@@ -115,6 +130,8 @@ public final class AdamW extends AbstractOptimizer {
      * The decoupled weight decay: each step multiplies the parameter by {@code 1 - lr *
      * weightDecay}; default {@code 0.01}.
      *
+     * @param weightDecay the decoupled weight decay
+     * @return this builder
      * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
@@ -122,7 +139,12 @@ public final class AdamW extends AbstractOptimizer {
       return this;
     }
 
-    /** Whether to use AMSGrad, the running maximum of {@code v}; default {@code false}. */
+    /**
+     * Whether to use AMSGrad, the running maximum of {@code v}; default {@code false}.
+     *
+     * @param amsgrad whether to use AMSGrad
+     * @return this builder
+     */
     @CanIgnoreReturnValue public Builder amsgrad(boolean amsgrad) {
       this.amsgrad = amsgrad;
       return this;
@@ -131,6 +153,8 @@ public final class AdamW extends AbstractOptimizer {
     /**
      * An optimizer over {@code parameters} with these options.
      *
+     * @param parameters the parameters updated, in order
+     * @return a new optimizer
      * @throws IllegalStateException if this builder already built an optimizer
      * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice
      */

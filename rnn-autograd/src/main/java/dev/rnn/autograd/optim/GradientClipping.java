@@ -31,6 +31,8 @@ public final class GradientClipping {
    *
    * <p>The direction of the joint gradient is kept. An empty list has norm 0.
    *
+   * @param params the parameters whose gradients are scaled
+   * @param maxNorm the largest global norm kept
    * @return {@code total}, the global norm of the gradients before clipping
    * @throws IllegalArgumentException if {@code maxNorm < 0} or NaN
    * @throws IllegalStateException if {@code total} is not finite, because a gradient holds NaN or
@@ -64,6 +66,8 @@ public final class GradientClipping {
    *
    * <p>Unlike {@link #clipByGlobalNorm}, this changes the gradient's direction. NaN stays NaN.
    *
+   * @param params the parameters whose gradients are clamped
+   * @param clip the largest absolute value kept
    * @throws IllegalArgumentException if {@code clip < 0} or NaN
    */
   public static void clipByValue(List<Parameter> params, double clip) {

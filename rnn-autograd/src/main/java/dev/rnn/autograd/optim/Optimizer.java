@@ -30,15 +30,19 @@ public interface Optimizer {
   /** Sets the gradient of every parameter to zero, as before a new backward pass. */
   void zeroGrad();
 
-  /** The parameters this optimizer updates, in the order it was built with; an immutable list. */
+  /**
+   * {@return the parameters this optimizer updates, in the order it was built with; an immutable
+   * list}
+   */
   List<Parameter> parameters();
 
-  /** The learning rate the next {@link #step()} uses. */
+  /** {@return the learning rate the next {@link #step()} uses} */
   double learningRate();
 
   /**
    * Sets the learning rate of the following steps, for schedules; the state is kept.
    *
+   * @param lr the new learning rate
    * @throws IllegalArgumentException if {@code lr} is negative or NaN
    */
   void setLearningRate(double lr);

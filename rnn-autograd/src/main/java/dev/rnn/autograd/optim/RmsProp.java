@@ -54,7 +54,11 @@ public final class RmsProp extends AbstractOptimizer {
     this.buf = momentum > 0 ? zerosLike() : null;
   }
 
-  /** A builder with torch's defaults. */
+  /**
+   * A builder with torch's defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -153,6 +157,8 @@ public final class RmsProp extends AbstractOptimizer {
     /**
      * The learning rate {@code lr}; default {@code 0.01}.
      *
+     * @param lr the learning rate
+     * @return this builder
      * @throws IllegalArgumentException if {@code lr < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder lr(double lr) {
@@ -163,6 +169,8 @@ public final class RmsProp extends AbstractOptimizer {
     /**
      * The smoothing constant of the averages; default {@code 0.99}.
      *
+     * @param alpha the smoothing constant {@code alpha}
+     * @return this builder
      * @throws IllegalArgumentException unless {@code 0 <= alpha <= 1}
      */
     @CanIgnoreReturnValue public Builder alpha(double alpha) {
@@ -173,6 +181,8 @@ public final class RmsProp extends AbstractOptimizer {
     /**
      * The term added to the denominator for numerical stability; default {@code 1e-8}.
      *
+     * @param eps the term {@code eps}
+     * @return this builder
      * @throws IllegalArgumentException if {@code eps < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder eps(double eps) {
@@ -184,6 +194,8 @@ public final class RmsProp extends AbstractOptimizer {
      * The L2 penalty {@code weightDecay}, added to the gradient as {@code weightDecay * theta};
      * default {@code 0}.
      *
+     * @param weightDecay the L2 penalty
+     * @return this builder
      * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
@@ -194,6 +206,8 @@ public final class RmsProp extends AbstractOptimizer {
     /**
      * The momentum factor; default {@code 0}, no momentum buffer.
      *
+     * @param momentum the momentum factor
+     * @return this builder
      * @throws IllegalArgumentException if {@code momentum < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder momentum(double momentum) {
@@ -204,6 +218,9 @@ public final class RmsProp extends AbstractOptimizer {
     /**
      * Whether to normalize by the estimated variance of the gradient, {@code s - a * a}, rather
      * than by its uncentered second moment {@code s}; default {@code false}.
+     *
+     * @param centered whether to center the second moment
+     * @return this builder
      */
     @CanIgnoreReturnValue public Builder centered(boolean centered) {
       this.centered = centered;
@@ -213,6 +230,8 @@ public final class RmsProp extends AbstractOptimizer {
     /**
      * An optimizer over {@code parameters} with these options.
      *
+     * @param parameters the parameters updated, in order
+     * @return a new optimizer
      * @throws IllegalStateException if this builder already built an optimizer
      * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice
      */

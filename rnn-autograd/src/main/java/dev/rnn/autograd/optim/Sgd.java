@@ -48,7 +48,11 @@ public final class Sgd extends AbstractOptimizer {
     this.buf = momentum != 0 ? zerosLike() : null;
   }
 
-  /** A builder with torch's defaults. */
+  /**
+   * A builder with torch's defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -118,6 +122,8 @@ public final class Sgd extends AbstractOptimizer {
     /**
      * The learning rate {@code lr}; default {@code 1e-3}.
      *
+     * @param lr the learning rate
+     * @return this builder
      * @throws IllegalArgumentException if {@code lr < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder lr(double lr) {
@@ -128,6 +134,8 @@ public final class Sgd extends AbstractOptimizer {
     /**
      * The momentum factor; default {@code 0}, no momentum buffer.
      *
+     * @param momentum the momentum factor
+     * @return this builder
      * @throws IllegalArgumentException if {@code momentum < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder momentum(double momentum) {
@@ -138,6 +146,8 @@ public final class Sgd extends AbstractOptimizer {
     /**
      * The dampening of the gradient added to the momentum buffer; default {@code 0}.
      *
+     * @param dampening the dampening
+     * @return this builder
      * @throws IllegalArgumentException unless {@code 0 <= dampening <= 1}
      */
     @CanIgnoreReturnValue public Builder dampening(double dampening) {
@@ -148,6 +158,9 @@ public final class Sgd extends AbstractOptimizer {
     /**
      * Whether to use Nesterov momentum; default {@code false}. Requires {@code momentum > 0} and
      * {@code dampening = 0}, checked by {@link #build}.
+     *
+     * @param nesterov whether to use Nesterov momentum
+     * @return this builder
      */
     @CanIgnoreReturnValue public Builder nesterov(boolean nesterov) {
       this.nesterov = nesterov;
@@ -158,6 +171,8 @@ public final class Sgd extends AbstractOptimizer {
      * The L2 penalty {@code weightDecay}, added to the gradient as {@code weightDecay * theta};
      * default {@code 0}.
      *
+     * @param weightDecay the L2 penalty
+     * @return this builder
      * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
@@ -168,6 +183,8 @@ public final class Sgd extends AbstractOptimizer {
     /**
      * An optimizer over {@code parameters} with these options.
      *
+     * @param parameters the parameters updated, in order
+     * @return a new optimizer
      * @throws IllegalStateException if this builder already built an optimizer, or if Nesterov
      *     momentum is asked for without {@code momentum > 0} and {@code dampening = 0}
      * @throws IllegalArgumentException if {@code parameters} is empty or holds a parameter twice

@@ -86,6 +86,8 @@ public final class LayerNormLstmCell implements Cell {
   /**
    * A layer-normalised LSTM cell.
    *
+   * @param inputSize {@code H_in}, the features of one input step
+   * @param hiddenSize {@code H}, the size of the hidden state, at least 2 for the normalisation
    * @throws IllegalArgumentException if {@code inputSize < 1} or {@code hiddenSize < 2}
    */
   public LayerNormLstmCell(int inputSize, int hiddenSize) {

@@ -41,12 +41,16 @@ public enum Example {
     this.summary = summary;
   }
 
-  /** The name on the command line, e.g. {@code sine}. */
+  /** {@return the name on the command line, e.g. {@code sine}} */
   public String id() {
     return id;
   }
 
-  /** What it does, in one line. */
+  /**
+   * What it does, in one line.
+   *
+   * @return the summary
+   */
   public String summary() {
     return summary;
   }
@@ -55,16 +59,23 @@ public enum Example {
    * Runs the example: trains, prints the results to {@code setup.report()} and writes its files
    * into {@code setup.dir()}, which it returns.
    *
+   * @param setup the seed, epochs, size, directory and outputs
+   * @return the files written
    * @throws IOException if a file cannot be written
    */
   public abstract ImmutableList<Path> run(Setup setup) throws IOException;
 
-  /** The example named {@code id}, if there is one. */
+  /**
+   * The example named {@code id}, if there is one.
+   *
+   * @param id the name
+   * @return the example, if any
+   */
   public static Optional<Example> find(String id) {
     return Stream.of(values()).filter(e -> e.id.equals(id)).findFirst();
   }
 
-  /** The names, as a list for messages: {@code sine, adding, charlm}. */
+  /** {@return the names, as a list for messages: {@code sine, adding, charlm}} */
   public static String ids() {
     return Stream.of(values()).map(Example::id).collect(Collectors.joining(", "));
   }

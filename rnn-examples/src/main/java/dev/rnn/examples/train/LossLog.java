@@ -44,6 +44,7 @@ public final class LossLog {
   /**
    * An empty log of the loss named {@code loss}, as it appears in the column names.
    *
+   * @param loss the loss's name, e.g. {@code mse}
    * @throws IllegalArgumentException unless the name is letters, digits and underscores
    */
   public LossLog(String loss) {
@@ -55,6 +56,7 @@ public final class LossLog {
   /**
    * Adds a row.
    *
+   * @param row the row
    * @throws IllegalArgumentException if the run's name holds a comma, quote or line break
    */
   public void add(Row row) {
@@ -64,24 +66,29 @@ public final class LossLog {
     rows.add(row);
   }
 
-  /** Every row, in the order added. */
+  /** {@return every row, in the order added} */
   public ImmutableList<Row> rows() {
     return ImmutableList.copyOf(rows);
   }
 
-  /** The names of the runs, in the order of their first row. */
+  /** {@return the names of the runs, in the order of their first row} */
   public ImmutableList<String> runs() {
     Set<String> names = new LinkedHashSet<>();
     rows.forEach(r -> names.add(r.run()));
     return ImmutableList.copyOf(names);
   }
 
-  /** The rows of {@code run}, in order. */
+  /**
+   * The rows of {@code run}, in order.
+   *
+   * @param run the run's name
+   * @return the rows, empty if there are none
+   */
   public ImmutableList<Row> rows(String run) {
     return rows.stream().filter(r -> r.run().equals(run)).collect(ImmutableList.toImmutableList());
   }
 
-  /** The CSV text: the header line, then one line per row. */
+  /** {@return the CSV text: the header line, then one line per row} */
   public String csv() {
     StringBuilder sb = new StringBuilder();
     sb.append("run,epoch,steps,seconds,train_").append(loss).append(",heldout_").append(loss)
@@ -93,7 +100,12 @@ public final class LossLog {
     return sb.toString().replace(System.lineSeparator(), "\n");
   }
 
-  /** Writes {@link #csv()} to {@code file}, atomically. */
+  /**
+   * Writes {@link #csv()} to {@code file}, atomically.
+   *
+   * @param file the file written or replaced; its directory is created if missing
+   * @throws IOException if the file cannot be written
+   */
   public void writeCsv(Path file) throws IOException {
     String text = csv();
     OutputFile.writeCreatingDirectory(file, out -> {

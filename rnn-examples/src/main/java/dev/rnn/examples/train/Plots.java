@@ -63,7 +63,14 @@ public final class Plots {
 
   private Plots() {}
 
-  /** A new, empty chart of 800 x 500 pixels. */
+  /**
+   * A new, empty chart of 800 x 500 pixels.
+   *
+   * @param title the chart's title
+   * @param xTitle the x axis's title
+   * @param yTitle the y axis's title
+   * @return a new chart
+   */
   public static Chart chart(String title, String xTitle, String yTitle) {
     return new Chart(checkNotNull(title, "title"), checkNotNull(xTitle, "xTitle"),
         checkNotNull(yTitle, "yTitle"));
@@ -72,6 +79,8 @@ public final class Plots {
   /**
    * Writes {@code chart} to {@code file} as a PNG, atomically (a temporary file renamed).
    *
+   * @param file the file written or replaced
+   * @param chart the chart
    * @throws IllegalStateException if the chart has no line
    * @throws IOException if the file cannot be written; a previous file is left as it was
    */
@@ -84,6 +93,9 @@ public final class Plots {
    * columns (the last row may have empty cells, left white), each cell the size of the first
    * chart, atomically.
    *
+   * @param file the file written or replaced
+   * @param columns the number of columns of the grid
+   * @param charts the charts, in reading order
    * @throws IllegalArgumentException if there is no chart or {@code columns < 1}
    * @throws IllegalStateException if a chart has no line
    * @throws IOException if the file cannot be written; a previous file is left as it was
@@ -139,6 +151,10 @@ public final class Plots {
      * Adds a solid line through the points {@code (x[i], y[i])}, in the next colour; NaN values
      * are gaps.
      *
+     * @param name the name in the legend
+     * @param x the x values
+     * @param y the y values
+     * @return this chart
      * @throws IllegalArgumentException if {@code x} and {@code y} differ in length, are empty,
      *     or the name is already used in this chart
      */
@@ -152,6 +168,10 @@ public final class Plots {
      * Adds a dashed line in the colour of the line added before it: its companion, e.g. a run's
      * training loss beside its held-out loss.
      *
+     * @param name the name in the legend
+     * @param x the x values
+     * @param y the y values
+     * @return this chart
      * @throws IllegalStateException if there is no line before it
      * @throws IllegalArgumentException as {@link #line}
      */
@@ -177,6 +197,9 @@ public final class Plots {
      * baseline, named in the legend; the first is dashed, the second dotted, the third
      * dash-dotted.
      *
+     * @param name the name in the legend
+     * @param y the height of the line
+     * @return this chart
      * @throws IllegalArgumentException if the name is already used in this chart
      */
     @CanIgnoreReturnValue
@@ -190,6 +213,8 @@ public final class Plots {
     /**
      * Puts the legend inside the plot, in its top right corner, one line per entry (default:
      * below the plot, entries side by side).
+     *
+     * @return this chart
      */
     @CanIgnoreReturnValue
     public Chart legendInside() {
@@ -197,7 +222,11 @@ public final class Plots {
       return this;
     }
 
-    /** Makes the y axis logarithmic. */
+    /**
+     * Makes the y axis logarithmic.
+     *
+     * @return this chart
+     */
     @CanIgnoreReturnValue
     public Chart logY() {
       this.logY = true;
@@ -207,6 +236,9 @@ public final class Plots {
     /**
      * The size in pixels (default 800 x 500).
      *
+     * @param width the width
+     * @param height the height
+     * @return this chart
      * @throws IllegalArgumentException unless both are at least 100
      */
     @CanIgnoreReturnValue

@@ -34,7 +34,11 @@ public final class Progress {
     this.stream = stream;
   }
 
-  /** No progress shown: every bar it starts does nothing. */
+  /**
+   * No progress shown: every bar it starts does nothing.
+   *
+   * @return the silent progress
+   */
   public static Progress none() {
     return NONE;
   }
@@ -43,17 +47,25 @@ public final class Progress {
    * Progress bars on {@code System.err} when {@code wanted} and the program runs in a terminal
    * ({@code System.console() != null}); otherwise {@link #none()}, so that logs and pipes get no
    * control characters.
+   *
+   * @param wanted whether bars are asked for
+   * @return the progress
    */
   public static Progress onStderr(boolean wanted) {
     return wanted && System.console() != null ? new Progress(System.err) : NONE;
   }
 
-  /** Progress bars on {@code stream}, whatever it is. */
+  /**
+   * Progress bars on {@code stream}, whatever it is.
+   *
+   * @param stream where bars are drawn
+   * @return the progress
+   */
   public static Progress on(PrintStream stream) {
     return new Progress(checkNotNull(stream, "stream"));
   }
 
-  /** Whether bars are shown. */
+  /** {@return whether bars are shown} */
   public boolean shown() {
     return stream != null;
   }
@@ -61,6 +73,9 @@ public final class Progress {
   /**
    * A new bar named {@code task} that is complete after {@code total} steps.
    *
+   * @param task the bar's name
+   * @param total the number of steps
+   * @return the bar, which the caller closes
    * @throws IllegalArgumentException if {@code total < 0}
    */
   public Bar start(String task, long total) {
@@ -88,7 +103,11 @@ public final class Progress {
       this.bar = bar;
     }
 
-    /** One step done; {@code message} is shown after the bar until the next one. */
+    /**
+     * One step done; {@code message} is shown after the bar until the next one.
+     *
+     * @param message the text after the bar
+     */
     public void step(String message) {
       if (bar != null) {
         bar.setExtraMessage(message);

@@ -22,6 +22,12 @@ public record Setup(long seed, OptionalInt epochs, boolean quick, Path dir, Prog
   /**
    * Checks the values.
    *
+   * @param seed the seed of the data, the initial weights, the shuffling and the sampling
+   * @param epochs the number of epochs, or empty for the example's own choice
+   * @param quick a short version (smaller data and model, fewer epochs) that runs in seconds
+   * @param dir the directory the CSV and PNG files are written to (created if needed)
+   * @param progress where live progress goes
+   * @param report where the results are printed, as each run ends
    * @throws IllegalArgumentException if {@code epochs} is present and less than 1
    */
   public Setup {

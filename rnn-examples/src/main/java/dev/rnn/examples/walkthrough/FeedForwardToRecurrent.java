@@ -30,7 +30,7 @@ public final class FeedForwardToRecurrent {
 
   private FeedForwardToRecurrent() {}
 
-  /** The walkthrough's text. */
+  /** {@return the walkthrough's text} */
   public static String run() {
     Report r = new Report();
     r.line("Walkthrough 2: from a feed-forward network to a recurrent one");

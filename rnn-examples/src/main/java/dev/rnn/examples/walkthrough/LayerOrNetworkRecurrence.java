@@ -35,7 +35,7 @@ public final class LayerOrNetworkRecurrence {
 
   private LayerOrNetworkRecurrence() {}
 
-  /** The walkthrough's text. */
+  /** {@return the walkthrough's text} */
   public static String run() {
     Report r = new Report();
     r.line("Walkthrough 1: is the recurrence at the layer level or at the network level?");

@@ -41,7 +41,7 @@ public final class MatchingTorch {
 
   private MatchingTorch() {}
 
-  /** The walkthrough's text. */
+  /** {@return the walkthrough's text} */
   public static String run() {
     TorchCase c = TorchCase.of(readCase());
     Report r = new Report();

@@ -34,7 +34,7 @@ public final class OutputsAndBatching {
 
   private OutputsAndBatching() {}
 
-  /** The walkthrough's text. */
+  /** {@return the walkthrough's text} */
   public static String run() {
     Report r = new Report();
     r.line("Walkthrough 4: what does an RNN output, and how are sequences batched?");

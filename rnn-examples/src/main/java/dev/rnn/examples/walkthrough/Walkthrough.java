@@ -37,27 +37,36 @@ public enum Walkthrough {
     this.text = text;
   }
 
-  /** Its number, from 1. */
+  /** {@return its number, from 1} */
   public int number() {
     return ordinal() + 1;
   }
 
-  /** Its name on the command line, e.g. {@code matching-torch}. */
+  /** {@return its name on the command line, e.g. {@code matching-torch}} */
   public String id() {
     return id;
   }
 
-  /** The question it answers, in short (its text opens with the question in full). */
+  /** {@return the question it answers, in short (its text opens with the question in full)} */
   public String question() {
     return question;
   }
 
-  /** Runs it and returns what it prints; lines end with {@code \n}. */
+  /**
+   * Runs it and returns what it prints; lines end with {@code \n}.
+   *
+   * @return the text
+   */
   public String run() {
     return text.get();
   }
 
-  /** The walkthrough numbered or named {@code numberOrName} (case-insensitive), if any. */
+  /**
+   * The walkthrough numbered or named {@code numberOrName} (case-insensitive), if any.
+   *
+   * @param numberOrName e.g. {@code 3} or {@code matching-torch}
+   * @return the walkthrough, if any
+   */
   public static Optional<Walkthrough> find(String numberOrName) {
     String s = numberOrName.strip().toLowerCase(Locale.ROOT);
     for (Walkthrough w : values()) {
