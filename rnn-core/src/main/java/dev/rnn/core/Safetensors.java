@@ -551,6 +551,8 @@ public final class Safetensors {
         for (Map.Entry<String, String> e : metadata.entrySet()) {
           checkNotNull(e.getKey(), "metadata has a null key");
           checkNotNull(e.getValue(), "metadata key '%s' has a null value", e.getKey());
+          checkEncodable(e.getKey(), "metadata key");
+          checkEncodable(e.getValue(), "metadata value");
           w.name(e.getKey()).value(e.getValue());
         }
         w.endObject();
@@ -561,6 +563,7 @@ public final class Safetensors {
         Tensor t = checkNotNull(e.getValue(), "tensor '%s' is null", name);
         checkArgument(!name.equals(METADATA),
             "tensor name '%s' is reserved for the metadata; rename the tensor", METADATA);
+        checkEncodable(name, "tensor name");
         long end = offset + (long) t.size() * t.dtype().byteSize();
         w.name(name).beginObject().name("dtype").value(t.dtype().safetensorsName());
         w.name("shape").beginArray();
@@ -583,6 +586,15 @@ public final class Safetensors {
         "header of %s bytes is over the limit of %s bytes that readers accept",
         header.length, MAX_HEADER_BYTES);
     return header;
+  }
+
+  /**
+   * Refuses a string with a lone surrogate: UTF-8 cannot encode it, and {@code getBytes} would
+   * silently write {@code ?} in its place, so the tensor or key would come back renamed.
+   */
+  private static void checkEncodable(String s, String what) {
+    checkArgument(UTF_8.newEncoder().canEncode(s),
+        "%s '%s' holds a lone UTF-16 surrogate, which UTF-8 cannot encode", what, s);
   }
 
   // ---- messages -----------------------------------------------------------------------------

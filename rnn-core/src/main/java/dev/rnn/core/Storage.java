@@ -74,13 +74,22 @@ public abstract class Storage {
     return allocate(dtype, length);
   }
 
-  /** Gives back a storage from {@link #borrow}; the caller must not use it afterwards. */
+  /**
+   * Gives back a storage from {@link #borrow}; the caller must not use it afterwards. A storage
+   * that is already idle in the pool is not added again: given back twice, it would be lent to
+   * two borrowers at once.
+   */
   static void giveBack(Storage s) {
     if (s == null || s.length() < POOL_MIN_LENGTH) {
       return;
     }
     ConcurrentLinkedDeque<SoftReference<Storage>> q =
         POOL.computeIfAbsent(poolKey(s.dtype(), s.length()), k -> new ConcurrentLinkedDeque<>());
+    for (SoftReference<Storage> r : q) {
+      if (r.get() == s) {
+        return;
+      }
+    }
     if (q.size() < POOL_PER_SIZE) {
       q.addFirst(new SoftReference<>(s));
     }

@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -171,6 +172,9 @@ public final class Main implements Callable<Integer> {
     }
     if (cause instanceof AccessDeniedException f && f.getReason() == null) {
       return f.getFile() + ": permission denied";
+    }
+    if (cause instanceof FileAlreadyExistsException f && f.getReason() == null) {
+      return f.getFile() + ": already exists";
     }
     if (cause instanceof FileSystemException f) {
       return oneLine(f.getMessage());

@@ -7,6 +7,7 @@ import dev.rnn.examples.train.Progress;
 import dev.rnn.examples.train.Setup;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,6 +36,11 @@ final class Showcase {
 
   /** Runs the showcase, writing into {@code dir}; returns the files written. */
   static List<Path> run(PrintWriter out, Path dir, Progress progress) throws IOException {
+    // Before any output or work: a --out that is a file, or under one, fails here, not in part 3.
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new FileSystemException(dir.toString(), null, "is not a directory");
+    }
+    Files.createDirectories(dir);
     List<Path> files = new ArrayList<>();
     out.println("rnn: recurrent neural networks in Java. Is the recurrence at the layer level or at"
         + " the network level?");
@@ -54,7 +60,6 @@ final class Showcase {
     out.println("== 3. Training: an LSTM learns to forecast noisy sine waves ==");
     out.println();
     out.flush();
-    Files.createDirectories(dir);
     files.addAll(Example.SINE.run(new Setup(1, OptionalInt.empty(), false, dir, progress, out)));
     out.println();
     out.println("== 4. The seed network unrolled over 3 steps ==");

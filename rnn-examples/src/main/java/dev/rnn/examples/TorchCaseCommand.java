@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -93,6 +94,13 @@ final class TorchCaseCommand implements Callable<Integer> {
   private void checkPaths() throws IOException {
     if (Files.isDirectory(in)) {
       throw new FileSystemException(in.toString(), null, "is a directory, not a case file");
+    }
+    if (Files.isDirectory(out)) {
+      throw new FileSystemException(out.toString(), null, "is a directory, not a file");
+    }
+    if (Files.exists(in) && Files.exists(out) && Files.isSameFile(in, out)) {
+      throw new ParameterException(spec.commandLine(), "IN and OUT are the same file, " + in
+          + ": the results would replace the case; give another OUT");
     }
     Path dir = out.toAbsolutePath().getParent();
     if (dir != null && !Files.isDirectory(dir)) {

@@ -93,6 +93,8 @@ final class TrainCommand implements Callable<Integer> {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new FileSystemException(out.toString(), null, "is not a directory");
     }
+    // Before the training, not after it: a --out under a file fails in a second, not in minutes.
+    Files.createDirectories(out);
     System.setProperty("java.awt.headless", "true");
     PrintWriter o = spec.commandLine().getOut();
     o.printf("train %s%s, seed %d; %d cores, Java %s, BLAS %s%n", e.id(), quick ? " (quick)" : "",
