@@ -3,6 +3,7 @@ package dev.rnn.autograd.optim;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -163,12 +164,19 @@ class OptimizerContractTest {
           (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
       long thread = Thread.currentThread().getId();
       threads.getThreadAllocatedBytes(thread);
-      long before = threads.getThreadAllocatedBytes(thread);
-      for (int i = 0; i < 1_000; i++) {
-        optimizer.step();
+      // An allocation per step, even of the smallest object (16 bytes), shows as at least 16,000
+      // bytes in every round of 1000 steps; the JIT may allocate a few bytes once in a while (a
+      // deoptimisation, a recompilation), so the quietest of five rounds is what is asserted.
+      long least = Long.MAX_VALUE;
+      for (int round = 0; round < 5 && least > 0; round++) {
+        long before = threads.getThreadAllocatedBytes(thread);
+        for (int i = 0; i < 1_000; i++) {
+          optimizer.step();
+        }
+        least = Math.min(least, threads.getThreadAllocatedBytes(thread) - before);
       }
-      long allocated = threads.getThreadAllocatedBytes(thread) - before;
-      assertEquals(0, allocated, "bytes allocated by 1000 steps");
+      assertTrue(least < 1_000, "bytes allocated by 1000 steps, in the quietest of five rounds: "
+          + least);
     }
   }
 
