@@ -7,6 +7,7 @@ import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 
 /**
@@ -144,7 +145,8 @@ public final class Bptt {
    */
   public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
       Optimizer optimizer) {
-    return run(model, input, states, loss, optimizer, chunk -> true);
+    return run(model, input, states, loss, optimizer, chunk -> true,
+        ThreadLocalRandom.current().nextLong());
   }
 
   /**
@@ -163,7 +165,27 @@ public final class Bptt {
    */
   public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
       Optimizer optimizer, Predicate<Chunk> beforeUpdate) {
-    return run(model, input, states, loss, optimizer, beforeUpdate);
+    return run(model, input, states, loss, optimizer, beforeUpdate,
+        ThreadLocalRandom.current().nextLong());
+  }
+
+  /**
+   * As {@link #train(SequenceModel, Tensor, List, ChunkLoss, Optimizer, Predicate)}, with the
+   * seed of the dropout masks: chunk {@code i} is recorded in {@code Graph.training(seed * φ +
+   * i)}, so equal seeds give equal masks. The overloads without a seed draw a fresh one.
+   *
+   * @param model the model trained
+   * @param input time-major {@code [T, N, F]}
+   * @param states initial states (null for zeros)
+   * @param loss the loss of each chunk's output
+   * @param optimizer the optimizer stepped after each chunk
+   * @param beforeUpdate the hook; false skips this chunk's update
+   * @param seed the seed of the stochastic ops (dropout) of this pass
+   * @return the chunk losses and gradient flows
+   */
+  public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
+      Optimizer optimizer, Predicate<Chunk> beforeUpdate, long seed) {
+    return run(model, input, states, loss, optimizer, beforeUpdate, seed);
   }
 
   /**
@@ -178,11 +200,11 @@ public final class Bptt {
    */
   public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states,
       ChunkLoss loss) {
-    return run(model, input, states, loss, null, null);
+    return run(model, input, states, loss, null, null, 0);
   }
 
   private Pass run(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
-      Optimizer optimizer, Predicate<Chunk> beforeUpdate) {
+      Optimizer optimizer, Predicate<Chunk> beforeUpdate, long seed) {
     checkArgument(input.rank() == 3 && input.dim(0) >= 1,
         "BPTT expected a time-major input [seq, batch, features] with seq >= 1 but got %s",
         input.shape());
@@ -205,7 +227,7 @@ public final class Bptt {
         throw new IllegalStateException("BPTT lost track of the carried state: at step "
             + carriedAt + " but the chunk starts at " + s);
       }
-      Graph g = Graph.training();
+      Graph g = Graph.training(seed * 0x9E3779B97F4A7C15L + index);
       List<Value> init = constants(g, carried);
       List<Tensor> nextStates = null;
       Value out;
@@ -236,10 +258,10 @@ public final class Bptt {
       }
       g.backward(l);
       GradientFlow flow = g.gradientFlow();
-      if (optimizer != null
-          && beforeUpdate.test(new Chunk(index++, from, e, l.item(), flow))) {
+      if (optimizer != null && beforeUpdate.test(new Chunk(index, from, e, l.item(), flow))) {
         optimizer.step();
       }
+      index++;
       losses.add(l.item());
       flows.add(flow);
       counted = e;

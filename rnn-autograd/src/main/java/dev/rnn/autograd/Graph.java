@@ -10,6 +10,7 @@ import dev.rnn.core.Storage;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 
 /**
  * The record of one forward computation, unrolled in time: every op appends a {@link Node} in the
@@ -24,18 +25,32 @@ public final class Graph {
   private final List<GradientFlow.Entry> flow = new ArrayList<>();
   private boolean backwardDone;
   private int timeOffset;
+  private final long seed;
+  private Random random;
 
-  private Graph(boolean recording) {
+  private Graph(boolean recording, long seed) {
     this.recording = recording;
+    this.seed = seed;
   }
 
   /**
-   * A graph that records for backward.
+   * A graph that records for backward, whose stochastic ops (dropout) draw from seed 0.
    *
    * @return a new recording graph
    */
   public static Graph training() {
-    return new Graph(true);
+    return new Graph(true, 0);
+  }
+
+  /**
+   * A graph that records for backward, whose stochastic ops (dropout masks) draw from {@link
+   * #random()} seeded with {@code seed}: the same seed and the same ops give the same masks.
+   *
+   * @param seed the seed of {@link #random()}
+   * @return a new recording graph
+   */
+  public static Graph training(long seed) {
+    return new Graph(true, seed);
   }
 
   /**
@@ -44,7 +59,21 @@ public final class Graph {
    * @return a new graph that records nothing
    */
   public static Graph inference() {
-    return new Graph(false);
+    return new Graph(false, 0);
+  }
+
+  /**
+   * The random source of this graph's stochastic ops, such as dropout masks, made from the
+   * graph's seed on first use: randomness belongs to one forward pass, not to a model, so a model
+   * keeps no state between calls.
+   *
+   * @return the graph's random source
+   */
+  public Random random() {
+    if (random == null) {
+      random = new Random(seed);
+    }
+    return random;
   }
 
   /** {@return whether ops record nodes for backward} */

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A recurrent network built by {@link Rnn#network()}: its layers wired by the stacking mode, its
@@ -52,7 +51,6 @@ public final class Network implements SequenceModel {
   private final ImmutableList<Stage> stages;
   private final ImmutableMap<String, Parameter> parameters;
   private final ImmutableList<String> stateNames;
-  private final AtomicLong dropoutCalls = new AtomicLong();
 
   Network(List<Layer> layers, Stacking stacking, boolean handOffStates, boolean batchFirst,
       DType dtype, Initializer initializer, long dropoutSeed) {
@@ -121,6 +119,11 @@ public final class Network implements SequenceModel {
   }
 
   // ---- what it is -----------------------------------------------------------------------------
+
+  /** The seed that training mixes into the seed of each pass's dropout masks. */
+  long dropoutSeed() {
+    return dropoutSeed;
+  }
 
   /** {@return the stacking mode the network was wired with} */
   public Stacking stacking() {
@@ -361,7 +364,7 @@ public final class Network implements SequenceModel {
         "network expected %s state tensors %s but got %s", stateNames.size(), stateNames,
         states == null ? 0 : states.size());
     Stage.Run run = new Stage.Run(states,
-        new Random(dropoutSeed * 0x9E3779B97F4A7C15L + dropoutCalls.getAndIncrement()));
+        g.random());
     Value x = input;
     for (Stage s : stages) {
       x = s.forward(g, x, run);

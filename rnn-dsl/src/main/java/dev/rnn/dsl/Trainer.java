@@ -145,6 +145,8 @@ public final class Trainer {
   private NonFinite onNonFinite = NonFinite.STOP;
   private final List<Listener> listeners = new ArrayList<>();
   private long totalSteps;
+  /** How many times {@link #fit} ran: a second fit draws other dropout masks than the first. */
+  private long fits;
 
   Trainer(Network net) {
     this.net = checkNotNull(net, "network");
@@ -359,6 +361,7 @@ public final class Trainer {
       }
     }
     Run run = new Run();
+    fits++;
     List<Integer> order = new ArrayList<>();
     for (int n = 0; n < d.batch; n++) {
       order.add(n);
@@ -375,8 +378,11 @@ public final class Trainer {
         List<Integer> rows = order.subList(b * batchSize, Math.min(d.batch, (b + 1) * batchSize));
         run.start(epoch, b + 1);
         Data batch = d.rows(rows);
+        // Dropout masks: one seed per (fit, epoch, batch), from the network's dropout seed, so
+        // that equal seeds give equal training and the masks differ from batch to batch.
+        long seed = ((net.dropoutSeed() * 31 + fits) * 1_000_003L + epoch) * 1_000_003L + b;
         bptt.train(net, batch.x, null, (g, out, from, to) -> run.chunkLoss(g, out, batch, from, to),
-            optimizer, run::beforeUpdate);
+            optimizer, run::beforeUpdate, seed);
         run.flush();
         if (run.skipping) {
           run.skippedBatches++;
