@@ -1,6 +1,7 @@
 package dev.rnn.dsl;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
@@ -300,8 +301,17 @@ public final class Network implements SequenceModel {
    * @return {@code y_t} ({@code [N, F_out]}, or {@code [F_out]} unbatched) and the next state
    * @throws IllegalArgumentException if {@code x_t} has the wrong shape, no rows or a value that is
    *     not finite, or a state tensor has the wrong shape
+   * @throws IllegalStateException if the network has a bidirectional layer, whose reverse
+   *     direction starts from the end of the whole sequence and so cannot stream
    */
   public Result step(Tensor xt, State state) {
+    for (int i = 0; i < layers.size(); i++) {
+      if (layers.get(i) instanceof Layer.Recurrent r && r.bidirectional()) {
+        throw new IllegalStateException("step() streams one step at a time, but layer " + (i + 1)
+            + ", " + r.describe() + " runs a reverse direction, which starts from the end of the"
+            + " whole sequence; use forward(x, state) over the whole sequence");
+      }
+    }
     checkArgument((xt.rank() == 1 || xt.rank() == 2) && xt.dim(-1) == inputSize(),
         "step expected x_t of shape [batch, %s] or [%s] but got %s", inputSize(), inputSize(),
         xt.shape());
@@ -347,6 +357,48 @@ public final class Network implements SequenceModel {
           }
         }
       }
+    }
+    return State.of(stateNames, ts);
+  }
+
+  /**
+   * A state from torch's layout: {@code h0} (and {@code c0} where the network has LSTM layers),
+   * {@code [num_layers * D, N, H]} in torch's order (layer 0 forward, layer 0 reverse, layer 1
+   * forward, ...), split into this network's {@link #stateNames()}; {@link State#hN()} and
+   * {@link State#cN()} go the other way. Shapes against the input are checked where the state is
+   * used, as for any state.
+   *
+   * @param h0 torch's {@code h0}, {@code [num_layers * D, N, H]} (or {@code [num_layers * D, H]})
+   * @param c0 torch's {@code c0} of the same shape, or null if the network has no cell state
+   * @return the state
+   * @throws IllegalArgumentException if {@code h0} does not have one slice per recurrent layer and
+   *     direction, or {@code c0} is missing, extra or of another slice count
+   */
+  public State stateFromTorch(Tensor h0, Tensor c0) {
+    checkNotNull(h0, "h0");
+    for (String name : stateNames) {
+      checkArgument(name.startsWith("h_") || name.startsWith("c_"),
+          "stateFromTorch: torch's layout has h and c only, but this network's state has %s (a"
+              + " user-written cell's); build the State by name instead", name);
+    }
+    long hs = stateNames.stream().filter(n -> n.startsWith("h_")).count();
+    long cs = stateNames.stream().filter(n -> n.startsWith("c_")).count();
+    checkArgument((h0.rank() == 3 || h0.rank() == 2) && h0.dim(0) == hs,
+        "stateFromTorch expected h0 of shape [%s, batch, hidden] (one slice per layer and"
+            + " direction: %s) but got %s", hs, stateNames, h0.shape());
+    checkArgument(cs == 0 || c0 != null,
+        "stateFromTorch expected c0 for the cell states %s but got none", stateNames);
+    checkArgument(cs > 0 || c0 == null,
+        "stateFromTorch got c0 but the network has no cell state (only lstm has one): %s",
+        stateNames);
+    checkArgument(c0 == null || c0.rank() == h0.rank() && c0.dim(0) == cs,
+        "stateFromTorch expected c0 of shape [%s, batch, hidden] but got %s", cs,
+        c0 == null ? null : c0.shape());
+    List<Tensor> ts = new ArrayList<>();
+    int h = 0;
+    int c = 0;
+    for (String name : stateNames) {
+      ts.add(name.startsWith("c_") ? c0.select(0, c++) : h0.select(0, h++));
     }
     return State.of(stateNames, ts);
   }

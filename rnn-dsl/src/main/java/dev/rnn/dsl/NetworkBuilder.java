@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * The fluent builder of a {@link Network}: layers in order, then the stacking mode and options,
- * then {@link #build()}, which checks that the layers fit together.
+ * then {@link #build()}.
  *
  * <pre>{@code
  * Network net = network().recurrent(2, 2).relu().recurrent(2, 1)
@@ -20,15 +20,32 @@ import java.util.List;
  * }</pre>
  *
  * <p>The only mutable object of the DSL; one builder builds any number of networks.
+ *
+ * <p>Every call checks its own argument and fails at once, so the message points at the call
+ * that is wrong: a bad argument (a size below 1, a dropout probability outside [0, 1), a layer
+ * whose input size is not the previous layer's output size, a layer that needs a sequence after
+ * {@code lastStep()}) throws {@link IllegalArgumentException}; a call that does not fit what was
+ * built so far (an option set twice, a modifier that follows no recurrent layer, {@code
+ * handOffStates()} with {@link Stacking#STATES}) throws {@link IllegalStateException}. {@link
+ * #build()} reports only what the whole network shows: no layer, no layer that sets the input
+ * size, hand-off between layers of different directions.
  */
 public final class NetworkBuilder {
   private final List<Layer> layers = new ArrayList<>();
   private Stacking stacking;
   private boolean handOffStates;
   private boolean batchFirst;
-  private DType dtype = DType.FLOAT32;
+  private DType dtype;
   private Initializer initializer;
   private Long dropoutSeed;
+  /** The feature size after the layers so far, or -1 before the first sized layer. */
+  private int size = -1;
+  /** The index of the layer that set {@link #size}. */
+  private int sizeFrom = -1;
+  /** Whether {@code lastStep()} was added: what follows sees one step, not a sequence. */
+  private boolean afterLastStep;
+  /** The index of the last recurrent layer, or -1. */
+  private int lastRecurrent = -1;
 
   NetworkBuilder() {}
 
@@ -41,6 +58,8 @@ public final class NetworkBuilder {
    * @param in the input features
    * @param out the state and output features
    * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, {@code in} is not the output size
+   *     of the layers so far, or the layer follows {@code lastStep()}
    */
   @CanIgnoreReturnValue
   public NetworkBuilder recurrent(int in, int out) {
@@ -55,6 +74,8 @@ public final class NetworkBuilder {
    * @param out the hidden features
    * @param activation {@code act}
    * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, {@code in} is not the output size
+   *     of the layers so far, or the layer follows {@code lastStep()}
    */
   @CanIgnoreReturnValue
   public NetworkBuilder elman(int in, int out, Activation activation) {
@@ -68,6 +89,8 @@ public final class NetworkBuilder {
    * @param in the input features
    * @param out the hidden features
    * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, {@code in} is not the output size
+   *     of the layers so far, or the layer follows {@code lastStep()}
    */
   @CanIgnoreReturnValue
   public NetworkBuilder lstm(int in, int out) {
@@ -80,6 +103,8 @@ public final class NetworkBuilder {
    * @param in the input features
    * @param out the hidden features
    * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, {@code in} is not the output size
+   *     of the layers so far, or the layer follows {@code lastStep()}
    */
   @CanIgnoreReturnValue
   public NetworkBuilder gru(int in, int out) {
@@ -93,6 +118,8 @@ public final class NetworkBuilder {
    *
    * @param cell the cell, scanned over the sequence
    * @return this builder
+   * @throws IllegalArgumentException if the cell's input size is not the output size of the
+   *     layers so far, or the layer follows {@code lastStep()}
    */
   @CanIgnoreReturnValue
   public NetworkBuilder cell(Cell cell) {
@@ -104,7 +131,44 @@ public final class NetworkBuilder {
   private NetworkBuilder recurrentLayer(Layer.Kind kind, String name, int in, int out,
       Activation act, Cell custom) {
     checkArgument(in >= 1 && out >= 1, "%s(%s, %s) expected sizes >= 1", name, in, out);
-    layers.add(new Layer.Recurrent(kind, in, out, act, false, false, false, true, custom));
+    return add(new Layer.Recurrent(kind, in, out, act, false, false, false, true, custom));
+  }
+
+  /**
+   * Appends {@code l} after checking that it fits the layers so far: its input size is the
+   * current output size, it needs no sequence after {@code lastStep()}, and with hand-off its
+   * state size is the previous recurrent layer's.
+   */
+  private NetworkBuilder add(Layer l) {
+    int number = layers.size() + 1;
+    if ((l instanceof Layer.Recurrent || l instanceof Layer.Last) && afterLastStep) {
+      throw new IllegalArgumentException(l.describe() + " (layer " + number
+          + ") needs a sequence but follows lastStep(), which keeps only the final step");
+    }
+    if (l.inputSize() > 0 && size > 0 && l.inputSize() != size) {
+      throw new IllegalArgumentException(l.describe() + " expects input size " + size
+          + " (the output of layer " + (sizeFrom + 1) + ", " + layers.get(sizeFrom).describe()
+          + ") but got " + l.inputSize());
+    }
+    if (l instanceof Layer.Recurrent r) {
+      if (handOffStates && lastRecurrent >= 0) {
+        checkHandOffSizes(lastRecurrent, r, layers.size());
+      }
+      lastRecurrent = layers.size();
+    }
+    layers.add(l);
+    if (l.inputSize() > 0) {
+      size = l.outputSize(l.inputSize());
+      sizeFrom = layers.size() - 1;
+    }
+    afterLastStep |= l instanceof Layer.Last;
+    return this;
+  }
+
+  /** Replaces the last layer, a recurrent one, by its modified form {@code r}. */
+  private NetworkBuilder replaceLast(Layer.Recurrent r) {
+    layers.set(layers.size() - 1, r);
+    size = r.outputSize(r.inputSize());
     return this;
   }
 
@@ -120,8 +184,10 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder bidirectional() {
     Layer.Recurrent r = lastRecurrent("bidirectional()");
-    layers.set(layers.size() - 1, r.withBidirectional());
-    return this;
+    if (r.bidirectional()) {
+      throw new IllegalStateException("bidirectional() was already called on " + r.describe());
+    }
+    return replaceLast(r.withBidirectional());
   }
 
   /**
@@ -138,8 +204,10 @@ public final class NetworkBuilder {
       throw new IllegalStateException("peepholes() must follow lstm(in, out) but follows "
           + r.describe());
     }
-    layers.set(layers.size() - 1, r.withPeepholes());
-    return this;
+    if (r.peepholes()) {
+      throw new IllegalStateException("peepholes() was already called on " + r.describe());
+    }
+    return replaceLast(r.withPeepholes());
   }
 
   /**
@@ -151,8 +219,10 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder noBias() {
     Layer.Recurrent r = lastRecurrent("noBias()");
-    layers.set(layers.size() - 1, r.withoutBias());
-    return this;
+    if (!r.bias()) {
+      throw new IllegalStateException("noBias() was already called on " + r.describe());
+    }
+    return replaceLast(r.withoutBias());
   }
 
   /**
@@ -165,8 +235,11 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder learnableInitialState() {
     Layer.Recurrent r = lastRecurrent("learnableInitialState()");
-    layers.set(layers.size() - 1, r.withLearnableInit());
-    return this;
+    if (r.learnableInit()) {
+      throw new IllegalStateException("learnableInitialState() was already called on "
+          + r.describe());
+    }
+    return replaceLast(r.withLearnableInit());
   }
 
   private Layer.Recurrent lastRecurrent(String what) {
@@ -186,8 +259,7 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder relu() {
-    layers.add(new Layer.Act(Activation.RELU));
-    return this;
+    return add(new Layer.Act(Activation.RELU));
   }
 
   /**
@@ -197,8 +269,7 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder tanh() {
-    layers.add(new Layer.Act(Activation.TANH));
-    return this;
+    return add(new Layer.Act(Activation.TANH));
   }
 
   /**
@@ -208,8 +279,7 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder sigmoid() {
-    layers.add(new Layer.Act(Activation.SIGMOID));
-    return this;
+    return add(new Layer.Act(Activation.SIGMOID));
   }
 
   /**
@@ -218,12 +288,13 @@ public final class NetworkBuilder {
    * @param in the input features
    * @param out the output features
    * @return this builder
+   * @throws IllegalArgumentException if a size is below 1 or {@code in} is not the output size
+   *     of the layers so far
    */
   @CanIgnoreReturnValue
   public NetworkBuilder dense(int in, int out) {
     checkArgument(in >= 1 && out >= 1, "dense(%s, %s) expected sizes >= 1", in, out);
-    layers.add(new Layer.Dense(in, out));
-    return this;
+    return add(new Layer.Dense(in, out));
   }
 
   /**
@@ -236,19 +307,18 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder dropout(double p) {
     checkArgument(p >= 0 && p < 1, "dropout(p) expected 0 <= p < 1 but got %s", p);
-    layers.add(new Layer.Drop(p));
-    return this;
+    return add(new Layer.Drop(p));
   }
 
   /**
    * Keeps only the final time step's output: {@code [T, N, F] -> [N, F]}.
    *
    * @return this builder
+   * @throws IllegalArgumentException if it follows {@code lastStep()}
    */
   @CanIgnoreReturnValue
   public NetworkBuilder lastStep() {
-    layers.add(new Layer.Last());
-    return this;
+    return add(new Layer.Last());
   }
 
   // ---- options -------------------------------------------------------------------------------
@@ -266,6 +336,10 @@ public final class NetworkBuilder {
     if (stacking != null) {
       throw new IllegalStateException("stacking was already set to " + stacking);
     }
+    if (handOffStates && mode == Stacking.STATES) {
+      throw new IllegalStateException("stacking(STATES) does not go with handOffStates(): under"
+          + " Stacking.STATES the hidden sequence, not the final state, feeds the next layer");
+    }
     stacking = mode;
     return this;
   }
@@ -276,9 +350,29 @@ public final class NetworkBuilder {
    * directions must match.
    *
    * @return this builder
+   * @throws IllegalStateException if it was already called or the stacking is {@link
+   *     Stacking#STATES}
+   * @throws IllegalArgumentException if two recurrent layers added so far have different state
+   *     sizes
    */
   @CanIgnoreReturnValue
   public NetworkBuilder handOffStates() {
+    if (handOffStates) {
+      throw new IllegalStateException("handOffStates() was already called");
+    }
+    if (stacking == Stacking.STATES) {
+      throw new IllegalStateException("handOffStates() needs Stacking.OUTPUTS: under"
+          + " Stacking.STATES the hidden sequence, not the final state, feeds the next layer");
+    }
+    int previous = -1;
+    for (int i = 0; i < layers.size(); i++) {
+      if (layers.get(i) instanceof Layer.Recurrent r) {
+        if (previous >= 0) {
+          checkHandOffSizes(previous, r, i);
+        }
+        previous = i;
+      }
+    }
     handOffStates = true;
     return this;
   }
@@ -287,9 +381,13 @@ public final class NetworkBuilder {
    * Inputs and outputs are {@code [batch, seq, features]} (default {@code [seq, batch, ...]}).
    *
    * @return this builder
+   * @throws IllegalStateException if it was already called
    */
   @CanIgnoreReturnValue
   public NetworkBuilder batchFirst() {
+    if (batchFirst) {
+      throw new IllegalStateException("batchFirst() was already called");
+    }
     batchFirst = true;
     return this;
   }
@@ -299,10 +397,15 @@ public final class NetworkBuilder {
    *
    * @param dtype the dtype
    * @return this builder
+   * @throws IllegalStateException if the dtype was already set
    */
   @CanIgnoreReturnValue
   public NetworkBuilder dtype(DType dtype) {
-    this.dtype = checkNotNull(dtype, "dtype");
+    checkNotNull(dtype, "dtype");
+    if (this.dtype != null) {
+      throw new IllegalStateException("dtype was already set to " + this.dtype);
+    }
+    this.dtype = dtype;
     return this;
   }
 
@@ -311,11 +414,20 @@ public final class NetworkBuilder {
    *
    * @param initializer the initializer
    * @return this builder
+   * @throws IllegalStateException if the initializer (or the seed) was already set
    */
   @CanIgnoreReturnValue
   public NetworkBuilder initializer(Initializer initializer) {
-    this.initializer = checkNotNull(initializer, "initializer");
+    checkNotNull(initializer, "initializer");
+    checkInitializerUnset();
+    this.initializer = initializer;
     return this;
+  }
+
+  private void checkInitializerUnset() {
+    if (initializer != null) {
+      throw new IllegalStateException("the initializer was already set to " + initializer);
+    }
   }
 
   /**
@@ -324,9 +436,11 @@ public final class NetworkBuilder {
    *
    * @param seed the seed
    * @return this builder
+   * @throws IllegalStateException if the initializer (or the seed) was already set
    */
   @CanIgnoreReturnValue
   public NetworkBuilder seed(long seed) {
+    checkInitializerUnset();
     this.initializer = Initializer.torchDefault(seed);
     return this;
   }
@@ -338,94 +452,75 @@ public final class NetworkBuilder {
    *
    * @param seed the seed
    * @return this builder
+   * @throws IllegalStateException if the dropout seed was already set
    */
   @CanIgnoreReturnValue
   public NetworkBuilder dropoutSeed(long seed) {
+    if (dropoutSeed != null) {
+      throw new IllegalStateException("the dropout seed was already set to " + dropoutSeed);
+    }
     this.dropoutSeed = seed;
     return this;
   }
 
   /**
-   * Checks the layers and builds the network.
+   * Builds the network; what each call checked is not checked again, only what the whole
+   * network shows.
    *
    * @return a new network
    * @throws IllegalStateException if there are no layers, or none with a size (only activations,
-   *     dropout, lastStep), or {@code handOffStates()} is used with {@link Stacking#STATES}
-   * @throws IllegalArgumentException if a layer's input size differs from the output size of the
-   *     layer before it, naming both; if a recurrent layer or another {@code lastStep()} follows
-   *     {@code lastStep()}; or if a state hand-off does not fit
+   *     dropout, lastStep)
+   * @throws IllegalArgumentException if {@code handOffStates()} hands a state between a
+   *     bidirectional layer and one that is not
    */
   public Network build() {
     if (layers.isEmpty()) {
       throw new IllegalStateException(
           "network() has no layers: add one, e.g. network().recurrent(2, 2)");
     }
-    Stacking mode = stacking == null ? Stacking.OUTPUTS : stacking;
-    if (handOffStates && mode == Stacking.STATES) {
-      throw new IllegalStateException("handOffStates() needs Stacking.OUTPUTS: under"
-          + " Stacking.STATES the hidden sequence, not the final state, feeds the next layer");
-    }
-    int size = -1;
-    int from = -1;
-    boolean sequence = true;
-    for (int i = 0; i < layers.size(); i++) {
-      Layer l = layers.get(i);
-      if ((l instanceof Layer.Recurrent || l instanceof Layer.Last) && !sequence) {
-        throw new IllegalArgumentException(l.describe() + " (layer " + (i + 1)
-            + ") needs a sequence but follows lastStep(), which keeps only the final step");
-      }
-      if (l instanceof Layer.Act && i == 0) {
-        // an activation first acts on the input: fine, the size is the input's
-      }
-      if (l.inputSize() > 0) {
-        if (size > 0 && l.inputSize() != size) {
-          throw new IllegalArgumentException(l.describe() + " expects input size " + size
-              + " (the output of layer " + (from + 1) + ", " + layers.get(from).describe()
-              + ") but got " + l.inputSize());
-        }
-        size = l.outputSize(l.inputSize());
-        from = i;
-      }
-      if (l instanceof Layer.Last) {
-        sequence = false;
-      }
-    }
     if (size < 0) {
       throw new IllegalStateException(this + " has no layer that sets the input size: add a"
           + " recurrent or dense layer, e.g. " + this + ".dense(2, 2)");
     }
     if (handOffStates) {
-      Layer.Recurrent prev = null;
-      int prevAt = -1;
+      int previous = -1;
       for (int i = 0; i < layers.size(); i++) {
         if (layers.get(i) instanceof Layer.Recurrent r) {
-          if (prev != null) {
-            checkHandOff(prev, prevAt, r, i);
+          if (previous >= 0) {
+            Layer.Recurrent a = (Layer.Recurrent) layers.get(previous);
+            if (a.bidirectional() != r.bidirectional()) {
+              throw new IllegalArgumentException("handOffStates: " + handOff(previous, i)
+                  + ", but one is bidirectional and the other is not");
+            }
           }
-          prev = r;
-          prevAt = i;
+          previous = i;
         }
       }
     }
-    return new Network(List.copyOf(layers), mode, handOffStates, batchFirst, dtype,
+    return new Network(List.copyOf(layers), stacking == null ? Stacking.OUTPUTS : stacking,
+        handOffStates, batchFirst, dtype == null ? DType.FLOAT32 : dtype,
         initializer == null ? Initializer.torchDefault(0) : initializer,
         dropoutSeed == null ? 0 : dropoutSeed);
   }
 
-  private static void checkHandOff(Layer.Recurrent a, int i, Layer.Recurrent b, int j) {
-    String both = "layer " + (i + 1) + ", " + a.describe() + " hands its final state to layer "
-        + (j + 1) + ", " + b.describe();
+  /** Refuses hand-off from layer {@code i} to {@code b} (layer {@code j}) of another size. */
+  private void checkHandOffSizes(int i, Layer.Recurrent b, int j) {
+    Layer.Recurrent a = (Layer.Recurrent) layers.get(i);
     if (a.out() != b.out()) {
-      throw new IllegalArgumentException("handOffStates: " + both + ", but their state sizes"
-          + " differ: " + a.out() + " and " + b.out());
-    }
-    if (a.bidirectional() != b.bidirectional()) {
-      throw new IllegalArgumentException("handOffStates: " + both + ", but one is bidirectional"
-          + " and the other is not");
+      throw new IllegalArgumentException("handOffStates: " + handOff(i, j, b)
+          + ", but their state sizes differ: " + a.out() + " and " + b.out());
     }
   }
 
-  /** The layers so far, as the spec language writes them. */
+  private String handOff(int i, int j) {
+    return handOff(i, j, layers.get(j));
+  }
+
+  private String handOff(int i, int j, Layer b) {
+    return "layer " + (i + 1) + ", " + layers.get(i).describe() + " hands its final state to layer "
+        + (j + 1) + ", " + b.describe();
+  }
+
   @Override public String toString() {
     StringBuilder sb = new StringBuilder("network()");
     for (Layer l : layers) {

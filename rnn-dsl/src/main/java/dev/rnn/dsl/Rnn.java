@@ -1,7 +1,5 @@
 package dev.rnn.dsl;
 
-import dev.rnn.core.DType;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.TorchCase;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,49 +44,31 @@ public final class Rnn {
   }
 
   /**
-   * A builder of the network equivalent to {@code torch.nn.RNN/LSTM/GRU(input_size, hidden_size,
-   * num_layers, bias, batch_first, bidirectional)} in torch's dtype {@code dtype}, with torch's
-   * parameter names; see {@link TorchImport#builder}.
+   * A builder of the network equivalent to a torch module, e.g. {@code
+   * fromTorch(TorchModule.lstm(3, 5).numLayers(2))} for {@code torch.nn.LSTM(3, 5, num_layers=2)}:
+   * one DSL layer per torch layer with torch's parameter names and gate order, so that a {@code
+   * state_dict} loads by name; more layers (a dense head) may follow before {@code build()}.
    *
-   * @param mode the torch module
-   * @param inputSize torch's {@code input_size}
-   * @param hiddenSize torch's {@code hidden_size}
-   * @param numLayers torch's {@code num_layers}
-   * @param bias torch's {@code bias}
-   * @param bidirectional torch's {@code bidirectional}
-   * @param batchFirst torch's {@code batch_first}
-   * @param dtype the module's dtype
+   * @param module the torch module's arguments
    * @return a new builder
    */
-  public static NetworkBuilder fromTorch(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
-      int numLayers, boolean bias, boolean bidirectional, boolean batchFirst, DType dtype) {
-    return TorchImport.builder(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
-        batchFirst, dtype);
+  public static NetworkBuilder fromTorch(TorchModule module) {
+    return TorchImport.builder(module);
   }
 
   /**
    * The network equivalent to a torch module (see {@link #fromTorch}) with the parameters of its
-   * {@code state_dict} saved as safetensors at {@code safetensors}; see {@link TorchImport#load}.
+   * {@code state_dict} saved as safetensors at {@code safetensors}.
    *
    * @param safetensors the file
-   * @param mode the torch module
-   * @param inputSize torch's {@code input_size}
-   * @param hiddenSize torch's {@code hidden_size}
-   * @param numLayers torch's {@code num_layers}
-   * @param bias torch's {@code bias}
-   * @param bidirectional torch's {@code bidirectional}
-   * @param batchFirst torch's {@code batch_first}
-   * @param dtype the module's dtype
+   * @param module the torch module's arguments
    * @return a new network
    * @throws IOException if the file cannot be read
    * @throws dev.rnn.core.SafetensorsException if its tensors are not exactly the module's
    *     parameters, naming the first that differs
    */
-  public static Network loadTorch(Path safetensors, RecurrentStack.Mode mode, int inputSize,
-      int hiddenSize, int numLayers, boolean bias, boolean bidirectional, boolean batchFirst,
-      DType dtype) throws IOException {
-    return TorchImport.load(safetensors, mode, inputSize, hiddenSize, numLayers, bias,
-        bidirectional, batchFirst, dtype);
+  public static Network loadTorch(Path safetensors, TorchModule module) throws IOException {
+    return TorchImport.load(safetensors, module);
   }
 
   /**

@@ -1,12 +1,9 @@
 package dev.rnn.dsl;
 
-import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.rnn.core.Activation;
-import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
 import java.io.IOException;
@@ -15,114 +12,57 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Networks equivalent to {@code torch.nn.RNN}, {@code LSTM} and {@code GRU}: the same layers,
- * parameter names, gate order and shapes, so that a torch {@code state_dict} loads by name.
+ * Builds the network equivalent to a torch recurrent module ({@link TorchModule}) and loads its
+ * {@code state_dict}: each torch layer becomes one {@code elman}, {@code lstm} or {@code gru}
+ * layer of the DSL with torch's parameter names, so that weights move between the two by name.
  *
- * <p>{@code torch.nn.LSTM(3, 8, num_layers=2, bidirectional=True)} is {@code
- * network().lstm(3, 8).bidirectional().lstm(16, 8).bidirectional()}: layer {@code l > 0} takes
- * {@code D * H} features (D = 2 if bidirectional, else 1), and its parameters are {@code
- * weight_ih_l{l}}, {@code weight_hh_l{l}}, {@code bias_ih_l{l}}, {@code bias_hh_l{l}} (suffix
- * {@code _reverse} for the backward direction), as in torch.
+ * <pre>
+ *   torch.nn.RNN(tanh|relu)  -> elman(in, H, TANH|RELU)      per layer l: in = H_in (l = 0) or D*H
+ *   torch.nn.LSTM            -> lstm(in, H)                  bidirectional -> .bidirectional()
+ *   torch.nn.GRU             -> gru(in, H)                   bias=False    -> .noBias()
+ * </pre>
  */
-public final class TorchImport {
+final class TorchImport {
   private TorchImport() {}
 
-  /**
-   * A builder of the network equivalent to the torch module with these constructor arguments:
-   * {@code elman(.., tanh)} or {@code elman(.., relu)} ({@code RNN}), {@code lstm} or {@code gru}
-   * per layer, each {@code bidirectional()} and {@code noBias()} as asked, then {@code
-   * batchFirst()} and {@code dtype(dtype)}.
-   *
-   * @param mode the torch module
-   * @param inputSize torch's {@code input_size}
-   * @param hiddenSize torch's {@code hidden_size}
-   * @param numLayers torch's {@code num_layers}
-   * @param bias torch's {@code bias}
-   * @param bidirectional torch's {@code bidirectional}
-   * @param batchFirst torch's {@code batch_first}
-   * @param dtype the module's dtype
-   * @return a new builder
-   * @throws IllegalArgumentException if a size or the layer count is below 1
-   */
-  public static NetworkBuilder builder(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
-      int numLayers, boolean bias, boolean bidirectional, boolean batchFirst, DType dtype) {
-    checkNotNull(mode, "mode");
-    checkNotNull(dtype, "dtype");
-    checkArgument(inputSize >= 1, "input_size must be >= 1 but got %s", inputSize);
-    checkArgument(hiddenSize >= 1, "hidden_size must be >= 1 but got %s", hiddenSize);
-    checkArgument(numLayers >= 1, "num_layers must be >= 1 but got %s", numLayers);
+  /** A builder of the network equivalent to {@code m}; more layers may follow. */
+  static NetworkBuilder builder(TorchModule m) {
+    checkNotNull(m, "torch module");
     NetworkBuilder b = Rnn.network();
-    int d = bidirectional ? 2 : 1;
-    for (int l = 0; l < numLayers; l++) {
-      int in = l == 0 ? inputSize : d * hiddenSize;
-      switch (mode) {
-        case RNN_TANH:
-          b.elman(in, hiddenSize, Activation.TANH);
-          break;
-        case RNN_RELU:
-          b.elman(in, hiddenSize, Activation.RELU);
-          break;
-        case LSTM:
-          b.lstm(in, hiddenSize);
-          break;
-        default:
-          b.gru(in, hiddenSize);
+    int d = m.bidirectional() ? 2 : 1;
+    for (int l = 0; l < m.numLayers(); l++) {
+      int in = l == 0 ? m.inputSize() : d * m.hiddenSize();
+      switch (m.mode()) {
+        case RNN_TANH -> b.elman(in, m.hiddenSize(), Activation.TANH);
+        case RNN_RELU -> b.elman(in, m.hiddenSize(), Activation.RELU);
+        case LSTM -> b.lstm(in, m.hiddenSize());
+        case GRU -> b.gru(in, m.hiddenSize());
       }
-      if (bidirectional) {
+      if (m.bidirectional()) {
         b.bidirectional();
       }
-      if (!bias) {
+      if (!m.bias()) {
         b.noBias();
       }
     }
-    if (batchFirst) {
+    if (m.batchFirst()) {
       b.batchFirst();
     }
-    return b.dtype(dtype);
+    return b.dtype(m.dtype());
   }
 
-  /**
-   * The network equivalent to the torch module with these arguments, with the parameters of a
-   * torch {@code state_dict} saved as safetensors (e.g. {@code
-   * safetensors.torch.save_file(rnn.state_dict(), path)}).
-   *
-   * @param safetensors the file
-   * @param mode the torch module
-   * @param inputSize torch's {@code input_size}
-   * @param hiddenSize torch's {@code hidden_size}
-   * @param numLayers torch's {@code num_layers}
-   * @param bias torch's {@code bias}
-   * @param bidirectional torch's {@code bidirectional}
-   * @param batchFirst torch's {@code batch_first}
-   * @param dtype the module's dtype
-   * @return a new network
-   * @throws IOException if the file cannot be read
-   * @throws dev.rnn.core.SafetensorsException if the file is malformed, or its tensors are not
-   *     exactly the module's parameters with their shapes; the message names the file and the
-   *     first parameter that differs
-   */
-  public static Network load(Path safetensors, RecurrentStack.Mode mode, int inputSize,
-      int hiddenSize, int numLayers, boolean bias, boolean bidirectional, boolean batchFirst,
-      DType dtype) throws IOException {
-    Network net = builder(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
-        batchFirst, dtype).build();
+  /** The network equivalent to {@code m} with the {@code state_dict} saved at {@code path}. */
+  static Network load(Path safetensors, TorchModule m) throws IOException {
+    Network net = builder(m).build();
     Checkpoint.loadInto(net, Checkpoint.read(safetensors));
     return net;
   }
 
-  /**
-   * The network of a torch reference case (its {@code mode}, sizes and options) with the case's
-   * parameters.
-   *
-   * @param c the case
-   * @return a new network
-   */
-  public static Network fromCase(TorchCase c) {
-    RecurrentStack s = c.stack();
-    Network net = builder(s.mode(), s.inputSize(), s.hiddenSize(), s.numLayers(), s.bias(),
-        s.bidirectional(), c.batchFirst(), s.dtype()).build();
+  /** The network of a torch reference case, with the case's parameters. */
+  static Network fromCase(TorchCase c) {
+    Network net = builder(TorchModule.of(c)).build();
     Map<String, Tensor> values = new LinkedHashMap<>();
-    for (Map.Entry<String, Parameter> e : s.parameters().entrySet()) {
+    for (Map.Entry<String, Parameter> e : c.stack().parameters().entrySet()) {
       values.put(e.getKey(), e.getValue().value());
     }
     Checkpoint.loadInto(net, values, c.file().source());

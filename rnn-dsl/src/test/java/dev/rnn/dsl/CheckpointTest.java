@@ -72,8 +72,8 @@ class CheckpointTest {
           arch("gru without bias, dropout, dense and last step",
               () -> network().gru(3, 4).noBias().dropout(0.25).dense(4, 2).lastStep()),
           arch("torch's two-layer bidirectional lstm",
-              () -> Rnn.fromTorch(RecurrentStack.Mode.LSTM, 3, 4, 2, true, true, true,
-                  DType.FLOAT32)));
+              () -> Rnn.fromTorch(TorchModule.lstm(3, 4).numLayers(2).batchFirst(true)
+                  .bidirectional(true))));
     }
 
     private static Arguments arch(String name, Supplier<NetworkBuilder> b) {

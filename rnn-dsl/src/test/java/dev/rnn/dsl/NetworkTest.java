@@ -171,10 +171,15 @@ class NetworkTest {
     @Test
     void handOffUnderStates() {
       assertMessage(IllegalStateException.class,
+          "stacking(STATES) does not go with handOffStates(): under Stacking.STATES the hidden"
+              + " sequence, not the final state, feeds the next layer",
+          () -> network().recurrent(2, 2).recurrent(2, 2).handOffStates()
+              .stacking(Stacking.STATES));
+      assertMessage(IllegalStateException.class,
           "handOffStates() needs Stacking.OUTPUTS: under Stacking.STATES the hidden sequence,"
               + " not the final state, feeds the next layer",
-          () -> network().recurrent(2, 2).recurrent(2, 2).handOffStates()
-              .stacking(Stacking.STATES).build());
+          () -> network().recurrent(2, 2).recurrent(2, 2).stacking(Stacking.STATES)
+              .handOffStates());
     }
 
     @Test

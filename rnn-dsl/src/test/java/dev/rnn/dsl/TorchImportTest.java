@@ -128,8 +128,8 @@ class TorchImportTest {
     @MethodSource("modules")
     void hasExactlyTorchsParameterNamesShapesAndOrder(RecurrentStack.Mode mode, boolean bias,
         boolean bidirectional) {
-      Network net = Rnn.fromTorch(mode, 5, 3, 3, bias, bidirectional, false, DType.FLOAT64)
-          .build();
+      Network net = Rnn.fromTorch(TorchModule.of(mode, 5, 3).numLayers(3).bias(bias)
+          .bidirectional(bidirectional).dtype(DType.FLOAT64)).build();
       RecurrentStack torch = new RecurrentStack(mode, 5, 3, 3, bias, bidirectional,
           DType.FLOAT64);
       assertEquals(shapes(torch.parameters()), shapes(net.namedParameters()));
@@ -139,21 +139,19 @@ class TorchImportTest {
     void writesTheLayersTorchWouldHave() {
       assertAll(
           () -> assertEquals("elman(5, 3, tanh).elman(3, 3, tanh)",
-              Rnn.fromTorch(RecurrentStack.Mode.RNN_TANH, 5, 3, 2, true, false, false,
-                  DType.FLOAT32).build().spec()),
+              Rnn.fromTorch(TorchModule.rnn(5, 3).numLayers(2)).build().spec()),
           () -> assertEquals("lstm(5, 3).bidirectional().noBias().lstm(6, 3).bidirectional()"
                   + ".noBias()",
-              Rnn.fromTorch(RecurrentStack.Mode.LSTM, 5, 3, 2, false, true, false,
-                  DType.FLOAT32).build().spec()),
+              Rnn.fromTorch(TorchModule.lstm(5, 3).numLayers(2).bias(false)
+                  .bidirectional(true)).build().spec()),
           () -> assertEquals("elman(2, 4, relu)",
-              Rnn.fromTorch(RecurrentStack.Mode.RNN_RELU, 2, 4, 1, true, false, false,
-                  DType.FLOAT32).build().spec()));
+              Rnn.fromTorch(TorchModule.rnnRelu(2, 4)).build().spec()));
     }
 
     @Test
     void setsBatchFirstAndDtype() {
-      Network net = Rnn.fromTorch(RecurrentStack.Mode.GRU, 2, 4, 1, true, false, true,
-          DType.FLOAT64).build();
+      Network net = Rnn.fromTorch(TorchModule.gru(2, 4).batchFirst(true)
+          .dtype(DType.FLOAT64)).build();
       assertAll(
           () -> assertTrue(net.batchFirst()),
           () -> assertEquals(DType.FLOAT64, net.dtype()));
@@ -162,8 +160,7 @@ class TorchImportTest {
     @Test
     void aLayerCountBelowOneIsNamed() {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Rnn.fromTorch(RecurrentStack.Mode.GRU, 2, 4, 0, true, false, false,
-              DType.FLOAT32));
+          () -> TorchModule.gru(2, 4).numLayers(0));
       assertEquals("num_layers must be >= 1 but got 0", e.getMessage());
     }
 
@@ -190,9 +187,7 @@ class TorchImportTest {
     @Test
     void loadsAStateDictByNameAndRunsAsTorch() throws IOException {
       TorchCase c = TorchCase.read(CASE);
-      RecurrentStack s = c.stack();
-      Network net = Rnn.loadTorch(stateDict(c), s.mode(), s.inputSize(), s.hiddenSize(),
-          s.numLayers(), s.bias(), s.bidirectional(), c.batchFirst(), s.dtype());
+      Network net = Rnn.loadTorch(stateDict(c), TorchModule.of(c));
       assertEquals(TorchCaseRun.run(Rnn.fromTorchCase(c), c).get("output"),
           TorchCaseRun.run(net, c).get("output"));
     }
@@ -203,8 +198,9 @@ class TorchImportTest {
       RecurrentStack s = c.stack();
       Path p = stateDict(c);
       SafetensorsException e = assertThrows(SafetensorsException.class,
-          () -> Rnn.loadTorch(p, RecurrentStack.Mode.GRU, s.inputSize(), s.hiddenSize(),
-              s.numLayers(), s.bias(), s.bidirectional(), c.batchFirst(), s.dtype()));
+          () -> Rnn.loadTorch(p, TorchModule.of(RecurrentStack.Mode.GRU, s.inputSize(),
+              s.hiddenSize()).numLayers(s.numLayers()).bias(s.bias())
+              .bidirectional(s.bidirectional()).batchFirst(c.batchFirst()).dtype(s.dtype())));
       int h = s.hiddenSize();
       assertEquals(p + ": parameter weight_ih_l0 expected shape [" + 3 * h + ", "
           + s.inputSize() + "] but got [" + 4 * h + ", " + s.inputSize() + "]", e.getMessage());

@@ -82,6 +82,10 @@ final class DescribeCommand implements Callable<Integer> {
       try {
         b.stacking(stacking);
       } catch (IllegalStateException e) {
+        if (!e.getMessage().startsWith("stacking was already set to ")) {
+          throw new ParameterException(cl, "Invalid value for option '--stacking': "
+              + stacking.name().toLowerCase(Locale.ROOT) + ": " + e.getMessage(), e);
+        }
         throw new ParameterException(cl, "Invalid value for option '--stacking': "
             + stacking.name().toLowerCase(Locale.ROOT) + ", but the spec already says "
             + e.getMessage().replace("stacking was already set to ", "stacking(")

@@ -73,16 +73,16 @@ class DescribeCommandTest {
     @Test
     void sizesThatDoNotFit() {
       assertUsageError("Invalid value for option '--net': spec 'recurrent(2, 2).relu()"
-              + ".recurrent(7, 1)' does not build: recurrent(7, 1) expects input size 2 (the"
+              + ".recurrent(7, 1)' at position 23: recurrent(7, 1) expects input size 2 (the"
               + " output of layer 1, recurrent(2, 2)) but got 7",
           "describe", "--net", "recurrent(2, 2).relu().recurrent(7, 1)");
     }
 
     @Test
     void handOffUnderStates() {
-      assertUsageError("Invalid value for option '--net': spec 'recurrent(2, 2).recurrent(2, 2)"
-              + ".handOffStates()' does not build: handOffStates() needs Stacking.OUTPUTS: under"
-              + " Stacking.STATES the hidden sequence, not the final state, feeds the next layer",
+      assertUsageError("Invalid value for option '--stacking': states: stacking(STATES) does not"
+              + " go with handOffStates(): under Stacking.STATES the hidden sequence, not the final"
+              + " state, feeds the next layer",
           "describe", "--net", "recurrent(2, 2).recurrent(2, 2).handOffStates()", "--stacking",
           "states");
     }

@@ -186,7 +186,7 @@ class GraphCommandTest {
     @Test
     void aSpecThatDoesNotBuild() throws IOException {
       assertUsageError("Invalid value for option '--net': spec 'lstm(2, 3).bidirectional()"
-              + ".dense(3, 1)' does not build: dense(3, 1) expects input size 6 (the output of"
+              + ".dense(3, 1)' at position 27: dense(3, 1) expects input size 6 (the output of"
               + " layer 1, lstm(2, 3).bidirectional()) but got 3",
           "graph", "--net", "lstm(2, 3).bidirectional().dense(3, 1)", "--out",
           dir.resolve("g.svg").toString());

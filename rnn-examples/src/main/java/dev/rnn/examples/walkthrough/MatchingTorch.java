@@ -15,6 +15,7 @@ import dev.rnn.dsl.NetworkBuilder;
 import dev.rnn.dsl.Rnn;
 import dev.rnn.dsl.Stacking;
 import dev.rnn.dsl.State;
+import dev.rnn.dsl.TorchModule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -154,9 +155,7 @@ public final class MatchingTorch {
 
   /** Section 3: the same network time-first, on the transposed input. */
   private static void layouts(Report r, TorchCase c, Network batchFirst) {
-    RecurrentStack s = c.stack();
-    Network timeFirst = Rnn.fromTorch(s.mode(), s.inputSize(), s.hiddenSize(), s.numLayers(),
-        s.bias(), s.bidirectional(), false, s.dtype()).build();
+    Network timeFirst = Rnn.fromTorch(TorchModule.of(c).batchFirst(false)).build();
     for (Map.Entry<String, Parameter> e : batchFirst.namedParameters().entrySet()) {
       set(timeFirst, e.getKey(), e.getValue().value());
     }
