@@ -111,10 +111,9 @@ public final class Checkpoint {
   }
 
   private static void checkRebuildable(Network net, Path path) {
-    List<Layer> layers = net.layers();
-    for (int i = 0; i < layers.size(); i++) {
-      if (layers.get(i) instanceof Layer.Recurrent r && r.kind() == Layer.Kind.CUSTOM) {
-        throw new IllegalArgumentException(path + ": layer " + (i + 1) + ", " + r.describe()
+    for (Stage s : net.stages()) {
+      if (!s.rebuildable()) {
+        throw new IllegalArgumentException(path + ": layer " + s.layer() + ", " + s.written()
             + " is a user-written cell, which a checkpoint cannot rebuild; not saving (save"
             + " net.namedParameters() with Safetensors.write and rebuild the network in code)");
       }

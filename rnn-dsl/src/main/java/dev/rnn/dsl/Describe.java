@@ -1,159 +1,117 @@
 package dev.rnn.dsl;
 
-import dev.rnn.core.Activation;
-import dev.rnn.core.Cell;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes {@link Network#describe()}: the network's own equations, read off its wired stages, so
- * that the text says exactly what forward computes.
+ * Writes {@link Network#describe()}: the network's own equations, read off its wired {@link Stage}
+ * records, so that the text says exactly what forward computes.
+ *
+ * <p>One visitor walks the stages in order, carrying the symbol of what flows between them
+ * ({@code x_t}, then {@code h1_t}, {@code y2_t}, ...).
  */
-final class Describe {
-  private Describe() {}
+final class Describe implements Stage.Visitor<Void> {
+  private final Network net;
+  private final StringBuilder sb = new StringBuilder();
+  /** The symbol of the sequence flowing into the next stage. */
+  private String in = "x_t";
+  /** The state symbol of the previous recurrent stage, for hand-off. */
+  private String previousState;
 
-  static String of(Network net) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("network()." + net.spec()).append('\n');
-    sb.append("stacking: ").append(net.stacking()).append(net.stacking() == Stacking.STATES
-        ? " (paper style: an activation right after recurrent(in, out) is inside its recurrence;"
-            + " each layer's hidden sequence feeds the next)"
-        : " (Keras style: each recurrent layer is a unit; activations act on its output sequence"
-            + (net.handsOffStates() ? "; final states are handed to the next recurrent layer"
-                : "") + ")").append('\n');
-    sb.append("input: x_t of ").append(net.inputSize()).append(" features per step, ")
-        .append(net.batchFirst() ? "[batch, seq, " : "[seq, batch, ").append(net.inputSize())
-        .append("]\n");
-    String in = "x_t";
-    String previousState = null;
-    List<String> outputs = new ArrayList<>();
-    for (Stage s : net.stages()) {
-      String n = String.valueOf(s.layerNumber);
-      if (s instanceof Stage.RecurrentStage r) {
-        boolean bi = r.directions.size() == 2;
-        String h = (r.spec.kind() == Layer.Kind.LINEAR && r.inside == Activation.IDENTITY
-            && net.stacking() == Stacking.OUTPUTS ? "s" : "h") + n;
-        sb.append("layer ").append(n).append(": ").append(r.spec.describe());
-        if (r.spec.kind() == Layer.Kind.LINEAR) {
-          sb.append(r.inside == Activation.IDENTITY ? ", linear (identity inside the recurrence)"
-              : ", with " + r.inside.label() + " inside the recurrence (layer "
-                  + (s.layerNumber + 1) + ")");
-        }
-        sb.append('\n');
-        for (Recurrence rec : r.directions) {
-          String suffix = "_l" + r.index + (rec.reverse() ? "_reverse" : "");
-          String hv = h + (bi ? (rec.reverse() ? "←" : "→") : "");
-          String prev = rec.reverse() ? "_{t+1}" : "_{t-1}";
-          for (String eq : equations(r, rec.cell(), suffix, in, hv, prev)) {
-            sb.append("    ").append(eq).append('\n');
-          }
-          if (r.handOffIn && previousState != null) {
-            sb.append("    initial state: ").append(hv).append("_0 = ").append(previousState)
-                .append(hv.substring(h.length())).append("_T (handed off)\n");
-          } else if (r.initial != null) {
-            sb.append("    initial state: ").append(hv).append("_0 = h0").append(suffix)
-                .append(rec.cell().stateCount() > 1 ? ", c0" + suffix : "")
-                .append(" (learned)\n");
-          } else {
-            sb.append("    initial state: zeros, or the state passed in\n");
-          }
-        }
-        sb.append("    parameters: ").append(params(r.parameters())).append('\n');
-        String state = r.stateCount() > 1 ? h + ", c" + n : h;
-        sb.append("    state carried across time: ").append(state).append(" [")
-            .append(r.spec.out()).append("]").append(bi ? " per direction" : "").append('\n');
-        String out = bi ? "[" + h + "→_t; " + h + "←_t]" : h + "_t";
-        sb.append("    output: ").append(out).append(" [").append(r.spec.outputSize(0))
-            .append("]\n");
-        in = out;
-        previousState = h;
-      } else if (s instanceof Stage.ActivationStage a) {
-        String y = "y" + n + "_t";
-        sb.append("layer ").append(n).append(": ").append(a.activation.label())
-            .append("(), on the output sequence, outside any recurrence\n");
-        sb.append("    ").append(y).append(" = ").append(a.activation.label()).append('(')
-            .append(in).append(")\n");
-        in = y;
-      } else if (s instanceof Stage.DenseStage d) {
-        String y = "y" + n + "_t";
-        String w = d.weight.name();
-        sb.append("layer ").append(n).append(": ").append(d.spec.describe())
-            .append(", on every step\n");
-        sb.append("    ").append(y).append(" = ").append(w).append(" · ").append(in)
-            .append(" + ").append(d.bias.name()).append('\n');
-        sb.append("    parameters: ").append(params(d.parameters())).append('\n');
-        in = y;
-      } else if (s instanceof Stage.DropoutStage d) {
-        String y = "y" + n + "_t";
-        sb.append("layer ").append(n).append(": dropout(").append(d.p)
-            .append("), in training only\n");
-        sb.append("    ").append(y).append(" = ").append(in).append(" ⊙ m_t / ").append(1 - d.p)
-            .append(", m_t ~ Bernoulli(").append(1 - d.p).append(")\n");
-        in = y;
-      } else {
-        sb.append("layer ").append(n).append(": lastStep()\n");
-        String y = in.endsWith("_t") ? in.substring(0, in.length() - 2) + "_T" : in + " at T";
-        sb.append("    y = ").append(y).append(" (the final step only)\n");
-        in = y;
-      }
-      outputs.add(in);
-    }
-    sb.append("output: ").append(in).append(" [").append(net.outputSize()).append(']')
-        .append(net.lastStepOnly() ? " per sequence" : " per step").append('\n');
-    sb.append("state: ").append(net.stateNames()).append('\n');
-    sb.append("parameters: ").append(net.parameterCount()).append(" in ")
-        .append(net.parameters().size()).append(" tensors");
-    return sb.toString();
+  private Describe(Network net) {
+    this.net = net;
   }
 
-  private static List<String> equations(Stage.RecurrentStage r, Cell cell, String sfx,
-      String in, String h, String prev) {
-    String wih = "W_ih" + sfx;
-    String whh = "W_hh" + sfx;
-    boolean twoBiases = r.spec.kind() != Layer.Kind.LINEAR;
-    String bias = !r.spec.bias() ? "" : twoBiases ? " + b_ih" + sfx + " + b_hh" + sfx
-        : " + b" + sfx;
-    String bih = r.spec.bias() ? " + b_ih" + sfx : "";
-    String bhh = r.spec.bias() ? " + b_hh" + sfx : "";
-    switch (r.spec.kind()) {
-      case LINEAR:
-      case ELMAN: {
-        Activation act = r.spec.kind() == Layer.Kind.LINEAR ? r.inside : r.spec.activation();
-        String z = wih + " · " + in + " + " + whh + " · " + h + prev + bias;
-        return List.of(h + "_t = " + (act == Activation.IDENTITY ? z : act.label() + "(" + z
-            + ")"));
-      }
-      case LSTM: {
-        String c = "c" + h.substring(1);
-        String pre = wih + " · " + in + bih + " + " + whh + " · " + h + prev + bhh;
-        List<String> eq = new ArrayList<>();
-        eq.add("[i f g o]_t = " + pre + "   (blocks of " + cell.hiddenSize() + ")");
-        if (r.spec.peepholes()) {
-          eq.add("i_t = σ(i_t + w_ci" + sfx + " ⊙ " + c + prev + "),  f_t = σ(f_t + w_cf" + sfx
-              + " ⊙ " + c + prev + "),  g_t = tanh(g_t)");
-          eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
-          eq.add("o_t = σ(o_t + w_co" + sfx + " ⊙ " + c + "_t)");
-        } else {
-          eq.add("i_t = σ(i_t),  f_t = σ(f_t),  g_t = tanh(g_t),  o_t = σ(o_t)");
-          eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
-        }
-        eq.add(h + "_t = o_t ⊙ tanh(" + c + "_t)");
-        return eq;
-      }
-      case GRU:
-        return List.of(
-            "[r z n]_x = " + wih + " · " + in + bih + ",  [r z n]_h = " + whh
-                + " · " + h + prev + bhh,
-            "r_t = σ(r_x + r_h),  z_t = σ(z_x + z_h),  n_t = tanh(n_x + r_t ⊙ n_h)",
-            h + "_t = (1 - z_t) ⊙ n_t + z_t ⊙ " + h + prev);
-      default:
-        return List.of("xp_t = " + wih + " · " + in + bih + ",  hp_t = " + whh
-                + " · " + h + prev + bhh,
-            h + "_t = " + cell.describe() + "(xp_t, hp_t, state" + prev
-                + ")   (a user-written cell)");
+  static String of(Network net) {
+    Describe d = new Describe(net);
+    d.sb.append("network()." + net.spec()).append('\n');
+    d.sb.append("stacking: ").append(net.stacking()).append(" (")
+        .append(net.stacking().explanation())
+        .append(net.handsOffStates() ? "; final states are handed to the next recurrent layer"
+            : "").append(")\n");
+    d.sb.append("input: x_t of ").append(net.inputSize()).append(" features per step, ")
+        .append(net.batchFirst() ? "[batch, seq, " : "[seq, batch, ").append(net.inputSize())
+        .append("]\n");
+    for (Stage s : net.stages()) {
+      s.accept(d);
     }
+    d.sb.append("output: ").append(d.in).append(" [").append(net.outputSize()).append(']')
+        .append(net.lastStepOnly() ? " per sequence" : " per step").append('\n');
+    d.sb.append("state: ").append(net.stateNames()).append('\n');
+    d.sb.append("parameters: ").append(net.parameterCount()).append(" in ")
+        .append(net.parameters().size()).append(" tensors");
+    return d.sb.toString();
+  }
+
+  @Override public Void recurrent(Stage.Recurrent r) {
+    String h = r.symbol();
+    boolean bi = r.bidirectional();
+    sb.append("layer ").append(r.layer()).append(": ").append(r.spec().describe())
+        .append(r.activationNote()).append('\n');
+    for (Stage.Direction d : r.directions()) {
+      String hv = h + (bi ? (d.reverse() ? "←" : "→") : "");
+      String prev = d.reverse() ? "_{t+1}" : "_{t-1}";
+      for (String eq : r.equations(d, in, hv, prev)) {
+        sb.append("    ").append(eq).append('\n');
+      }
+      if (r.initial() == Stage.InitialState.HANDED_OFF) {
+        sb.append("    initial state: ").append(hv).append("_0 = ").append(previousState)
+            .append(hv.substring(h.length())).append("_T (handed off)\n");
+      } else if (r.initial() == Stage.InitialState.LEARNED) {
+        sb.append("    initial state: ").append(hv).append("_0 = h0").append(d.suffix())
+            .append(d.states().size() > 1 ? ", c0" + d.suffix() : "").append(" (learned)\n");
+      } else {
+        sb.append("    initial state: zeros, or the state passed in\n");
+      }
+    }
+    sb.append("    parameters: ").append(params(r.parameters())).append('\n');
+    String state = r.stateCount() > 1 ? h + ", c" + r.layer() : h;
+    sb.append("    state carried across time: ").append(state).append(" [")
+        .append(r.spec().out()).append("]").append(bi ? " per direction" : "").append('\n');
+    String out = bi ? "[" + h + "→_t; " + h + "←_t]" : h + "_t";
+    sb.append("    output: ").append(out).append(" [").append(r.outputSize()).append("]\n");
+    in = out;
+    previousState = h;
+    return null;
+  }
+
+  @Override public Void pointwise(Stage.Pointwise a) {
+    String y = "y" + a.layer() + "_t";
+    sb.append("layer ").append(a.layer()).append(": ").append(a.activation().label())
+        .append("(), on the output sequence, outside any recurrence\n");
+    sb.append("    ").append(y).append(" = ").append(a.activation().label()).append('(')
+        .append(in).append(")\n");
+    in = y;
+    return null;
+  }
+
+  @Override public Void dense(Stage.Dense d) {
+    String y = "y" + d.layer() + "_t";
+    sb.append("layer ").append(d.layer()).append(": ").append(d.spec().describe())
+        .append(", on every step\n");
+    sb.append("    ").append(y).append(" = ").append(d.weight().name()).append(" · ").append(in)
+        .append(" + ").append(d.bias().name()).append('\n');
+    sb.append("    parameters: ").append(params(d.parameters())).append('\n');
+    in = y;
+    return null;
+  }
+
+  @Override public Void dropout(Stage.Dropout d) {
+    String y = "y" + d.layer() + "_t";
+    sb.append("layer ").append(d.layer()).append(": dropout(").append(d.p())
+        .append("), in training only\n");
+    sb.append("    ").append(y).append(" = ").append(in).append(" ⊙ m_t / ").append(1 - d.p())
+        .append(", m_t ~ Bernoulli(").append(1 - d.p()).append(")\n");
+    in = y;
+    return null;
+  }
+
+  @Override public Void lastStep(Stage.LastStep l) {
+    sb.append("layer ").append(l.layer()).append(": lastStep()\n");
+    String y = in.endsWith("_t") ? in.substring(0, in.length() - 2) + "_T" : in + " at T";
+    sb.append("    y = ").append(y).append(" (the final step only)\n");
+    in = y;
+    return null;
   }
 
   private static String params(List<Parameter> ps) {

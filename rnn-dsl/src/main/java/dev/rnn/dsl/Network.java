@@ -10,7 +10,6 @@ import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +49,7 @@ public final class Network implements SequenceModel {
   private final DType dtype;
   private final long dropoutSeed;
   private final ImmutableList<Stage> stages;
+  private final int inputSize;
   private final ImmutableMap<String, Parameter> parameters;
   private final ImmutableList<String> stateNames;
 
@@ -61,62 +61,25 @@ public final class Network implements SequenceModel {
     this.batchFirst = batchFirst;
     this.dtype = dtype;
     this.dropoutSeed = dropoutSeed;
-    this.stages = ImmutableList.copyOf(Wiring.wire(layers, stacking, handOffStates, dtype));
+    this.stages = Wiring.wire(layers, stacking, handOffStates, dtype);
+    this.inputSize = layers.stream().mapToInt(Layer::inputSize).filter(n -> n > 0).findFirst()
+        .orElseThrow(() -> new AssertionError("a built network has a sized layer"));
     ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
     ImmutableList.Builder<String> names = ImmutableList.builder();
     for (Stage s : stages) {
       for (Parameter p : s.parameters()) {
         ps.put(p.name(), p);
       }
-      if (s instanceof Stage.RecurrentStage r) {
-        for (Recurrence rec : r.directions) {
-          String suffix = "_l" + r.index + (rec.reverse() ? "_reverse" : "");
-          names.add("h" + suffix);
-          if (rec.cell().stateCount() > 1) {
-            names.add("c" + suffix);
-          }
-          for (int k = 2; k < rec.cell().stateCount(); k++) {
-            names.add("s" + k + suffix);
-          }
-        }
+      for (Stage.StateSlot slot : s.states()) {
+        names.add(slot.name());
       }
     }
     this.parameters = ps.buildOrThrow();
     this.stateNames = names.build();
-    initialize(initializer);
-  }
-
-  private void initialize(Initializer init) {
-    Random rnd = init.isRandom() ? new Random(init.seed()) : null;
+    Random rnd = initializer.isRandom() ? new Random(initializer.seed()) : null;
     for (Stage s : stages) {
-      if (s instanceof Stage.RecurrentStage r) {
-        for (Recurrence rec : r.directions) {
-          if (rnd != null) {
-            rec.initialize(rnd);
-          } else {
-            for (Parameter p : rec.parameters()) {
-              fill(p, p.name().startsWith("bias") ? init.bias() : init.weight());
-            }
-          }
-        }
-      } else if (s instanceof Stage.DenseStage d) {
-        if (rnd != null) {
-          double k = 1 / Math.sqrt(d.spec.in());
-          for (Parameter p : d.parameters()) {
-            for (int i = 0; i < p.size(); i++) {
-              p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
-            }
-          }
-        } else {
-          fill(d.weight, init.weight());
-          fill(d.bias, init.bias());
-        }
-      }
+      s.initialize(initializer, rnd);
     }
-  }
-
-  private static void fill(Parameter p, double v) {
-    p.data().fill(0, p.size(), v);
   }
 
   // ---- what it is -----------------------------------------------------------------------------
@@ -152,12 +115,7 @@ public final class Network implements SequenceModel {
    * @return {@code F_in}
    */
   public int inputSize() {
-    for (Layer l : layers) {
-      if (l.inputSize() > 0) {
-        return l.inputSize();
-      }
-    }
-    throw new AssertionError("a built network has a sized layer");
+    return inputSize;
   }
 
   /**
@@ -166,16 +124,26 @@ public final class Network implements SequenceModel {
    * @return {@code F_out}
    */
   public int outputSize() {
-    int size = inputSize();
-    for (Layer l : layers) {
-      size = l.outputSize(size);
-    }
-    return size;
+    return stages.get(stages.size() - 1).outputSize();
   }
 
   /** {@return whether the output is only the last step ({@code lastStep()})} */
   public boolean lastStepOnly() {
-    return layers.stream().anyMatch(l -> l instanceof Layer.Last);
+    return stages.stream().anyMatch(s -> !s.keepsSequence());
+  }
+
+  /**
+   * The first stage that cannot run one step at a time (a bidirectional layer, whose reverse
+   * direction starts from the end of the whole sequence), named for messages: {@code layer 3,
+   * lstm(2, 3).bidirectional()}; null if every stage streams.
+   */
+  String firstNotStreaming() {
+    for (Stage s : stages) {
+      if (!s.streams()) {
+        return "layer " + s.layer() + ", " + s.written();
+      }
+    }
+    return null;
   }
 
   /**
@@ -305,12 +273,11 @@ public final class Network implements SequenceModel {
    *     direction starts from the end of the whole sequence and so cannot stream
    */
   public Result step(Tensor xt, State state) {
-    for (int i = 0; i < layers.size(); i++) {
-      if (layers.get(i) instanceof Layer.Recurrent r && r.bidirectional()) {
-        throw new IllegalStateException("step() streams one step at a time, but layer " + (i + 1)
-            + ", " + r.describe() + " runs a reverse direction, which starts from the end of the"
-            + " whole sequence; use forward(x, state) over the whole sequence");
-      }
+    String reverse = firstNotStreaming();
+    if (reverse != null) {
+      throw new IllegalStateException("step() streams one step at a time, but " + reverse
+          + " runs a reverse direction, which starts from the end of the whole sequence; use"
+          + " forward(x, state) over the whole sequence");
     }
     checkArgument((xt.rank() == 1 || xt.rank() == 2) && xt.dim(-1) == inputSize(),
         "step expected x_t of shape [batch, %s] or [%s] but got %s", inputSize(), inputSize(),
@@ -344,19 +311,7 @@ public final class Network implements SequenceModel {
     Graph g = Graph.inference();
     List<Tensor> ts = new ArrayList<>();
     for (Stage s : stages) {
-      if (s instanceof Stage.RecurrentStage r) {
-        for (int d = 0; d < r.directions.size(); d++) {
-          for (int k = 0; k < r.stateCount(); k++) {
-            int h = r.directions.get(d).cell().hiddenSize();
-            if (r.initial != null) {
-              ts.add(dev.rnn.autograd.Broadcast.rows(g, g.parameter(r.initial[d][k]), batch)
-                  .tensor());
-            } else {
-              ts.add(Tensor.zeros(dtype, batch, h));
-            }
-          }
-        }
-      }
+      ts.addAll(s.initialStates(g, batch, dtype));
     }
     return State.of(stateNames, ts);
   }
@@ -466,7 +421,7 @@ public final class Network implements SequenceModel {
         return l.describe();
       }
     }
-    return "network";
+    throw new AssertionError("a built network has a sized layer");
   }
 
   /**
@@ -489,36 +444,31 @@ public final class Network implements SequenceModel {
               + " the network expects %s but got %s", name, stateNames, s.tensors().keySet());
     }
     List<Value> vs = new ArrayList<>();
-    int i = 0;
     for (Stage st : stages) {
-      if (st instanceof Stage.RecurrentStage r) {
-        for (Recurrence rec : r.directions) {
-          for (int k = 0; k < rec.cell().stateCount(); k++) {
-            String name = stateNames.get(i++);
-            Tensor given = s.get(name);
-            int h = rec.cell().hiddenSize();
-            if (unbatched) {
-              checkArgument(given.rank() == 1 && given.dim(0) == h
-                      || given.rank() == 2 && given.dim(0) == 1 && given.dim(1) == h,
-                  "state '%s' of %s expected shape [%s] or [1, %s] (hidden %s, unbatched input)"
-                      + " but got %s", name, r.spec.describe(), h, h, h, given.shape());
-            } else {
-              checkArgument(given.rank() == 2 && given.dim(0) == batch && given.dim(1) == h,
-                  "state '%s' of %s expected shape [%s, %s] (batch %s, hidden %s) but got %s",
-                  name, r.spec.describe(), batch, h, batch, h, given.shape());
-            }
-            for (int j = 0; j < given.size(); j++) {
-              double v = given.at(j);
-              if (!Double.isFinite(v)) {
-                int[] index = given.rank() == 1 ? new int[] {j} : new int[] {j / h, j % h};
-                throw new IllegalArgumentException("state '" + name + "' holds " + v + " at "
-                    + java.util.Arrays.toString(index));
-              }
-            }
-            Tensor t = given.to(dtype);
-            vs.add(g.constant(t.rank() == 1 ? t.reshape(1, h) : t));
+      for (Stage.StateSlot slot : st.states()) {
+        String name = slot.name();
+        Tensor given = s.get(name);
+        int h = slot.size();
+        if (unbatched) {
+          checkArgument(given.rank() == 1 && given.dim(0) == h
+                  || given.rank() == 2 && given.dim(0) == 1 && given.dim(1) == h,
+              "state '%s' of %s expected shape [%s] or [1, %s] (hidden %s, unbatched input)"
+                  + " but got %s", name, st.written(), h, h, h, given.shape());
+        } else {
+          checkArgument(given.rank() == 2 && given.dim(0) == batch && given.dim(1) == h,
+              "state '%s' of %s expected shape [%s, %s] (batch %s, hidden %s) but got %s",
+              name, st.written(), batch, h, batch, h, given.shape());
+        }
+        for (int j = 0; j < given.size(); j++) {
+          double v = given.at(j);
+          if (!Double.isFinite(v)) {
+            int[] index = given.rank() == 1 ? new int[] {j} : new int[] {j / h, j % h};
+            throw new IllegalArgumentException("state '" + name + "' holds " + v + " at "
+                + java.util.Arrays.toString(index));
           }
         }
+        Tensor t = given.to(dtype);
+        vs.add(g.constant(t.rank() == 1 ? t.reshape(1, h) : t));
       }
     }
     return vs;

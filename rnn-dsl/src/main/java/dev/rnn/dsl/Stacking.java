@@ -27,7 +27,27 @@ package dev.rnn.dsl;
  */
 public enum Stacking {
   /** Paper style: an activation right after {@code recurrent(in, out)} is inside its recurrence. */
-  STATES,
+  STATES("paper style: an activation right after recurrent(in, out) is inside its recurrence;"
+      + " each layer's hidden sequence feeds the next", "activation inside the recurrence"),
   /** Keras style (the default): activations act on each layer's output sequence. */
-  OUTPUTS
+  OUTPUTS("Keras style: each recurrent layer is a unit; activations act on its output sequence",
+      "activations on the output sequence");
+
+  private final String explanation;
+  private final String shortExplanation;
+
+  Stacking(String explanation, String shortExplanation) {
+    this.explanation = explanation;
+    this.shortExplanation = shortExplanation;
+  }
+
+  /** What the mode means, for {@code describe()}. */
+  String explanation() {
+    return explanation;
+  }
+
+  /** What the mode means in a few words, for the unrolled graph's subtitle. */
+  String shortExplanation() {
+    return shortExplanation;
+  }
 }

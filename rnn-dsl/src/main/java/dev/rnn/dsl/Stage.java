@@ -11,35 +11,471 @@ import dev.rnn.autograd.Recur;
 import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
+import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Recurrence;
+import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
- * One step of a wired network's forward pass: a recurrent layer (with the activation inside its
- * recurrence, if the stacking put one there), an activation, a dense layer, dropout or the last
- * step. {@link Wiring} makes them from the builder's layers.
+ * One stage of a wired network, as {@link Wiring} decided it once: an immutable record of
+ * everything forward, {@code describe()}, {@code graph()}, the {@link Trainer} and checkpoints need
+ * to know, so that they read the same decisions and cannot disagree.
+ *
+ * <p>A recurrent stage records where its activation sits ({@link Recurrent#inside()}, and whether
+ * it absorbed the activation layer after it), the symbol of what its recurrence carries ({@code
+ * s} or {@code h}), its directions with their scans, parameter-name suffixes and state slots
+ * (names and sizes), and where its initial state comes from. The other stages are a pointwise
+ * activation, a dense layer, dropout and the last step.
+ *
+ * <p>Consumers that treat stages differently implement {@link Visitor}: adding a kind of stage is
+ * one record here, and the compiler then names every consumer that must learn it.
  */
-abstract class Stage {
-  /** The builder layers this stage stands for, 1-based, for messages and describe(). */
-  final int layerNumber;
+sealed interface Stage
+    permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, Stage.Dropout, Stage.LastStep {
+  /** {@return the first builder layer this stage stands for, from 1, for messages} */
+  int layer();
 
-  Stage(int layerNumber) {
-    this.layerNumber = layerNumber;
+  /** {@return the features of each output step} */
+  int outputSize();
+
+  /** {@return the layers this stage stands for, as written, e.g. {@code recurrent(2, 2).relu()}} */
+  String written();
+
+  /** {@return whether the output is a sequence; false from {@code lastStep()} on} */
+  default boolean keepsSequence() {
+    return true;
   }
 
-  /** The stage's forward, recorded in {@code g}. */
-  abstract Value forward(Graph g, Value x, Run run);
+  /**
+   * {@return whether the spec rebuilds the stage, as a checkpoint needs; false for a
+   * user-written cell, which a spec cannot name}
+   */
+  default boolean rebuildable() {
+    return true;
+  }
 
-  /** The stage's parameters, in name order of the network. */
-  List<Parameter> parameters() {
+  /**
+   * {@return whether the stage can run one step at a time, for streaming and truncated BPTT;
+   * false for a reverse direction, which starts from the end of the whole sequence}
+   */
+  default boolean streams() {
+    return true;
+  }
+
+  /** {@return the stage's parameters, in the network's name order} */
+  default ImmutableList<Parameter> parameters() {
+    return ImmutableList.of();
+  }
+
+  /** {@return the state tensors the stage carries across calls, in network order} */
+  default ImmutableList<StateSlot> states() {
+    return ImmutableList.of();
+  }
+
+  /**
+   * The initial state of each of {@link #states()} for a batch of {@code batch}: zeros, or the
+   * learned initial states broadcast over the batch.
+   */
+  default List<Tensor> initialStates(Graph g, int batch, DType dtype) {
     return List.of();
   }
 
+  /** Sets the stage's parameters as {@code init} says, drawing from {@code rnd} if it is random. */
+  default void initialize(Initializer init, Random rnd) {}
+
+  /** The stage's forward over a time-major {@code x}, recorded in {@code g}. */
+  Value forward(Graph g, Value x, Run run);
+
+  /** Dispatches to the visitor's method for this kind of stage. */
+  <R> R accept(Visitor<R> v);
+
+  /** One method per kind of stage. */
+  interface Visitor<R> {
+    R recurrent(Recurrent r);
+
+    R pointwise(Pointwise p);
+
+    R dense(Dense d);
+
+    R dropout(Dropout d);
+
+    R lastStep(LastStep l);
+  }
+
+  /**
+   * A state tensor of the network: its name and its size, {@code [N, size]} per batch.
+   *
+   * @param name e.g. {@code h_l0}, {@code c_l1_reverse}
+   * @param size the features of the tensor
+   */
+  record StateSlot(String name, int size) {}
+
+  /** Where a recurrent stage's initial state comes from when the caller gives none. */
+  enum InitialState {
+    /** Zeros. */
+    ZEROS,
+    /** Learned parameters {@code h0_l{k}} (and {@code c0_l{k}}), broadcast over the batch. */
+    LEARNED,
+    /** The final state of the previous recurrent stage ({@code handOffStates()}). */
+    HANDED_OFF
+  }
+
+  /**
+   * One direction of a recurrent stage.
+   *
+   * @param scan the cell and its weights, scanned over time
+   * @param suffix the parameter and state name suffix, {@code _l{k}} or {@code _l{k}_reverse}
+   * @param states the state slots of this direction: {@code h} (and {@code c}, ...)
+   * @param learned the learned initial states, one per slot, or empty
+   */
+  record Direction(Recurrence scan, String suffix, ImmutableList<StateSlot> states,
+      ImmutableList<Parameter> learned) {
+    /** {@return whether this direction runs from the last step to the first} */
+    boolean reverse() {
+      return scan.reverse();
+    }
+  }
+
+  /**
+   * A recurrent layer, one or two directions.
+   *
+   * @param layer the builder layer, from 1
+   * @param index the recurrent layer's index {@code k}, as in {@code weight_ih_l{k}}
+   * @param spec the layer as written
+   * @param inside the activation inside the recurrence ({@code recurrent}: identity, or the
+   *     activation layer it absorbed; {@code elman}: its own), or null for gated and user cells
+   * @param absorbed whether the activation layer after it was moved inside ({@link
+   *     Stacking#STATES}): the stage then stands for layers {@code layer} and {@code layer + 1}
+   * @param symbol what the recurrence carries and outputs, {@code s1} (a linear recurrence whose
+   *     activation acts outside) or {@code h1}
+   * @param initial where the initial state comes from when none is given
+   * @param directions forward, then reverse if bidirectional
+   */
+  record Recurrent(int layer, int index, Layer.Recurrent spec, Activation inside,
+      boolean absorbed, String symbol, InitialState initial,
+      ImmutableList<Direction> directions) implements Stage {
+    @Override public String written() {
+      return spec.describe() + (absorbed ? "." + inside.label() + "()" : "");
+    }
+
+    boolean bidirectional() {
+      return directions.size() == 2;
+    }
+
+    @Override public boolean streams() {
+      return !bidirectional();
+    }
+
+    @Override public boolean rebuildable() {
+      return spec.kind() != Layer.Kind.CUSTOM;
+    }
+
+    /** {@return the state tensors of one direction: 1 ({@code h}) or 2 ({@code h, c})} */
+    int stateCount() {
+      return directions.get(0).states().size();
+    }
+
+    @Override public int outputSize() {
+      return spec.outputSize(spec.in());
+    }
+
+    @Override public ImmutableList<StateSlot> states() {
+      ImmutableList.Builder<StateSlot> b = ImmutableList.builder();
+      for (Direction d : directions) {
+        b.addAll(d.states());
+      }
+      return b.build();
+    }
+
+    @Override public ImmutableList<Parameter> parameters() {
+      ImmutableList.Builder<Parameter> b = ImmutableList.builder();
+      for (Direction d : directions) {
+        b.addAll(d.scan().parameters());
+      }
+      for (Direction d : directions) {
+        b.addAll(d.learned());
+      }
+      return b.build();
+    }
+
+    @Override public List<Tensor> initialStates(Graph g, int batch, DType dtype) {
+      List<Tensor> ts = new ArrayList<>();
+      for (Direction d : directions) {
+        for (int k = 0; k < d.states().size(); k++) {
+          ts.add(!d.learned().isEmpty()
+              ? Broadcast.rows(g, g.parameter(d.learned().get(k)), batch).tensor()
+              : Tensor.zeros(dtype, batch, d.states().get(k).size()));
+        }
+      }
+      return ts;
+    }
+
+    @Override public void initialize(Initializer init, Random rnd) {
+      for (Direction d : directions) {
+        if (rnd != null) {
+          d.scan().initialize(rnd);
+        } else {
+          for (Parameter p : d.scan().parameters()) {
+            p.data().fill(0, p.size(), p.name().startsWith("bias") ? init.bias() : init.weight());
+          }
+        }
+      }
+    }
+
+    @Override public Value forward(Graph g, Value x, Run run) {
+      int batch = x.dim(1);
+      List<Value> outs = new ArrayList<>();
+      List<Value> finals = new ArrayList<>();
+      String label = "layer " + layer + " " + spec.describe();
+      for (int r = 0; r < directions.size(); r++) {
+        Direction d = directions.get(r);
+        List<Value> init = new ArrayList<>();
+        for (int s = 0; s < d.states().size(); s++) {
+          Value v = run.states == null ? null : run.states.get(run.position);
+          run.position++;
+          if (v == null && initial == InitialState.HANDED_OFF && run.previousFinals != null) {
+            int prevK = run.previousFinals.size() / directions.size();
+            v = s < prevK ? run.previousFinals.get(r * prevK + s) : null;
+          }
+          if (v == null && !d.learned().isEmpty()) {
+            v = Broadcast.rows(g, g.parameter(d.learned().get(s)), batch);
+          }
+          init.add(v);
+        }
+        Recur.Result res = Recur.apply(g, d.scan(), label, x, init);
+        outs.add(res.output());
+        finals.addAll(res.finalStates());
+      }
+      run.finals.addAll(finals);
+      run.previousFinals = finals;
+      return outs.size() == 1 ? outs.get(0) : Concat.apply(g, outs);
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.recurrent(this);
+    }
+
+    // ---- the words and equations of this layer: the one place the cell kind is read ---------
+
+    /**
+     * The equations of one direction, with {@code in} its input symbol, {@code h} its state
+     * symbol (with the direction's arrow) and {@code prev} the previous step's subscript.
+     */
+    List<String> equations(Direction d, String in, String h, String prev) {
+      String sfx = d.suffix();
+      String wih = "W_ih" + sfx;
+      String whh = "W_hh" + sfx;
+      boolean twoBiases = spec.kind() != Layer.Kind.LINEAR;
+      String bias = !spec.bias() ? "" : twoBiases ? " + b_ih" + sfx + " + b_hh" + sfx
+          : " + b" + sfx;
+      String bih = spec.bias() ? " + b_ih" + sfx : "";
+      String bhh = spec.bias() ? " + b_hh" + sfx : "";
+      switch (spec.kind()) {
+        case LINEAR:
+        case ELMAN: {
+          String z = wih + " · " + in + " + " + whh + " · " + h + prev + bias;
+          return List.of(h + "_t = " + (inside == Activation.IDENTITY ? z : inside.label() + "("
+              + z + ")"));
+        }
+        case LSTM: {
+          String c = "c" + h.substring(1);
+          String pre = wih + " · " + in + bih + " + " + whh + " · " + h + prev + bhh;
+          List<String> eq = new ArrayList<>();
+          eq.add("[i f g o]_t = " + pre + "   (blocks of " + spec.out() + ")");
+          if (spec.peepholes()) {
+            eq.add("i_t = σ(i_t + w_ci" + sfx + " ⊙ " + c + prev + "),  f_t = σ(f_t + w_cf" + sfx
+                + " ⊙ " + c + prev + "),  g_t = tanh(g_t)");
+            eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
+            eq.add("o_t = σ(o_t + w_co" + sfx + " ⊙ " + c + "_t)");
+          } else {
+            eq.add("i_t = σ(i_t),  f_t = σ(f_t),  g_t = tanh(g_t),  o_t = σ(o_t)");
+            eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
+          }
+          eq.add(h + "_t = o_t ⊙ tanh(" + c + "_t)");
+          return eq;
+        }
+        case GRU:
+          return List.of(
+              "[r z n]_x = " + wih + " · " + in + bih + ",  [r z n]_h = " + whh
+                  + " · " + h + prev + bhh,
+              "r_t = σ(r_x + r_h),  z_t = σ(z_x + z_h),  n_t = tanh(n_x + r_t ⊙ n_h)",
+              h + "_t = (1 - z_t) ⊙ n_t + z_t ⊙ " + h + prev);
+        default:
+          return List.of("xp_t = " + wih + " · " + in + bih + ",  hp_t = " + whh
+                  + " · " + h + prev + bhh,
+              h + "_t = " + d.scan().cell().describe() + "(xp_t, hp_t, state" + prev
+                  + ")   (a user-written cell)");
+      }
+    }
+
+    /** {@return where the activation sits, for {@code describe()}; empty for gated cells} */
+    String activationNote() {
+      if (spec.kind() != Layer.Kind.LINEAR) {
+        return "";
+      }
+      return inside == Activation.IDENTITY ? ", linear (identity inside the recurrence)"
+          : ", with " + inside.label() + " inside the recurrence (layer " + (layer + 1) + ")";
+    }
+
+    /** {@return what a node of this layer computes, for the unrolled graph} */
+    String graphDetail() {
+      switch (spec.kind()) {
+        case LINEAR:
+          return inside == Activation.IDENTITY ? "linear" : inside.label() + " inside";
+        case ELMAN:
+          return inside.label() + " inside";
+        case LSTM:
+          return spec.peepholes() ? "lstm, peepholes" : "lstm, with c" + layer;
+        case GRU:
+          return "gru";
+        default:
+          return spec.custom().describe();
+      }
+    }
+
+    /**
+     * What the recurrent edges carry, for the unrolled graph's legend; {@code next} is the stage
+     * after this one, or null, and {@code stacking} is named in the text.
+     */
+    String carries(Stage next, Stacking stacking) {
+      String who = "layer " + layer + ": the recurrent edges carry " + symbol;
+      switch (spec.kind()) {
+        case LINEAR:
+          if (absorbed) {
+            return who + ", after " + inside.label() + " (inside the recurrence: " + stacking
+                + ")";
+          }
+          if (next instanceof Pointwise a) {
+            return who + ", before " + a.activation().label() + " (layer " + a.layer()
+                + " acts on the output sequence only: " + stacking + ")";
+          }
+          return who + " (linear: identity inside the recurrence)";
+        case ELMAN:
+          return who + ", after " + inside.label() + " (inside the recurrence)";
+        case LSTM:
+          return who + " and c" + layer + " (the cell state)";
+        default:
+          return who;
+      }
+    }
+  }
+
+  /**
+   * A pointwise activation on the output sequence, outside any recurrence.
+   *
+   * @param layer the builder layer, from 1
+   * @param activation the activation
+   * @param outputSize the features, those of its input
+   */
+  record Pointwise(int layer, Activation activation, int outputSize) implements Stage {
+    @Override public String written() {
+      return activation.label() + "()";
+    }
+
+    @Override public Value forward(Graph g, Value x, Run run) {
+      return Activate.apply(g, activation, x);
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.pointwise(this);
+    }
+  }
+
+  /**
+   * A dense layer on every step, {@code y_t = W x_t + b}, initialised as torch's {@code
+   * nn.Linear}.
+   *
+   * @param layer the builder layer, from 1
+   * @param spec the layer as written
+   * @param weight {@code dense{i}.weight [out, in]}
+   * @param bias {@code dense{i}.bias [out]}
+   */
+  record Dense(int layer, Layer.Dense spec, Parameter weight, Parameter bias) implements Stage {
+    @Override public String written() {
+      return spec.describe();
+    }
+
+    @Override public int outputSize() {
+      return spec.out();
+    }
+
+    @Override public ImmutableList<Parameter> parameters() {
+      return ImmutableList.of(weight, bias);
+    }
+
+    @Override public void initialize(Initializer init, Random rnd) {
+      if (rnd != null) {
+        double k = 1 / Math.sqrt(spec.in());
+        for (Parameter p : parameters()) {
+          for (int i = 0; i < p.size(); i++) {
+            p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
+          }
+        }
+      } else {
+        weight.data().fill(0, weight.size(), init.weight());
+        bias.data().fill(0, bias.size(), init.bias());
+      }
+    }
+
+    @Override public Value forward(Graph g, Value x, Run run) {
+      return Linear.apply(g, x, g.parameter(weight), g.parameter(bias));
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.dense(this);
+    }
+  }
+
+  /**
+   * Inverted dropout in training, the identity in inference.
+   *
+   * @param layer the builder layer, from 1
+   * @param p the probability that an element is zeroed
+   * @param outputSize the features, those of its input
+   */
+  record Dropout(int layer, double p, int outputSize) implements Stage {
+    @Override public String written() {
+      return "dropout(" + p + ")";
+    }
+
+    @Override public Value forward(Graph g, Value x, Run run) {
+      return dev.rnn.autograd.Dropout.apply(g, p, run.random, x);
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.dropout(this);
+    }
+  }
+
+  /**
+   * The final step only, {@code [T, N, F] -> [N, F]}.
+   *
+   * @param layer the builder layer, from 1
+   * @param outputSize the features, those of its input
+   */
+  record LastStep(int layer, int outputSize) implements Stage {
+    @Override public String written() {
+      return "lastStep()";
+    }
+
+    @Override public boolean keepsSequence() {
+      return false;
+    }
+
+    @Override public Value forward(Graph g, Value x, Run run) {
+      return Steps.last(g, x);
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.lastStep(this);
+    }
+  }
+
   /** What one forward pass carries from stage to stage besides the sequence. */
-  static final class Run {
+  final class Run {
     /** Initial states given by the caller, flat in network order, or null. */
     final List<Value> states;
     /** Where the next recurrent stage reads its initial states in {@link #states}. */
@@ -54,136 +490,6 @@ abstract class Stage {
     Run(List<Value> states, Random random) {
       this.states = states;
       this.random = random;
-    }
-  }
-
-  /** A recurrent layer, one or two directions. */
-  static final class RecurrentStage extends Stage {
-    final Layer.Recurrent spec;
-    final int index;
-    final Activation inside;
-    final ImmutableList<Recurrence> directions;
-    /** Learnable initial states per direction and state, or null. */
-    final Parameter[][] initial;
-    final boolean handOffIn;
-    final String label;
-
-    RecurrentStage(int layerNumber, Layer.Recurrent spec, int index, Activation inside,
-        List<Recurrence> directions, Parameter[][] initial, boolean handOffIn) {
-      super(layerNumber);
-      this.spec = spec;
-      this.index = index;
-      this.inside = inside;
-      this.directions = ImmutableList.copyOf(directions);
-      this.initial = initial;
-      this.handOffIn = handOffIn;
-      this.label = "layer " + layerNumber + " " + spec.describe();
-    }
-
-    int stateCount() {
-      return directions.get(0).cell().stateCount();
-    }
-
-    @Override Value forward(Graph g, Value x, Run run) {
-      int k = stateCount();
-      int batch = x.dim(1);
-      List<Value> outs = new ArrayList<>();
-      List<Value> finals = new ArrayList<>();
-      for (int r = 0; r < directions.size(); r++) {
-        List<Value> init = new ArrayList<>();
-        for (int s = 0; s < k; s++) {
-          Value v = run.states == null ? null : run.states.get(run.position);
-          run.position++;
-          if (v == null && handOffIn && run.previousFinals != null) {
-            int prevK = run.previousFinals.size() / directions.size();
-            v = s < prevK ? run.previousFinals.get(r * prevK + s) : null;
-          }
-          if (v == null && initial != null) {
-            v = Broadcast.rows(g, g.parameter(initial[r][s]), batch);
-          }
-          init.add(v);
-        }
-        Recur.Result res = Recur.apply(g, directions.get(r), label, x, init);
-        outs.add(res.output());
-        finals.addAll(res.finalStates());
-      }
-      run.finals.addAll(finals);
-      run.previousFinals = finals;
-      return outs.size() == 1 ? outs.get(0) : Concat.apply(g, outs);
-    }
-
-    @Override List<Parameter> parameters() {
-      List<Parameter> ps = new ArrayList<>();
-      for (Recurrence r : directions) {
-        ps.addAll(r.parameters());
-      }
-      if (initial != null) {
-        for (Parameter[] dir : initial) {
-          ps.addAll(List.of(dir));
-        }
-      }
-      return ps;
-    }
-  }
-
-  /** A pointwise activation on the sequence. */
-  static final class ActivationStage extends Stage {
-    final Activation activation;
-
-    ActivationStage(int layerNumber, Activation activation) {
-      super(layerNumber);
-      this.activation = activation;
-    }
-
-    @Override Value forward(Graph g, Value x, Run run) {
-      return Activate.apply(g, activation, x);
-    }
-  }
-
-  /** A dense layer on every step. */
-  static final class DenseStage extends Stage {
-    final Layer.Dense spec;
-    final Parameter weight;
-    final Parameter bias;
-
-    DenseStage(int layerNumber, Layer.Dense spec, Parameter weight, Parameter bias) {
-      super(layerNumber);
-      this.spec = spec;
-      this.weight = weight;
-      this.bias = bias;
-    }
-
-    @Override Value forward(Graph g, Value x, Run run) {
-      return Linear.apply(g, x, g.parameter(weight), g.parameter(bias));
-    }
-
-    @Override List<Parameter> parameters() {
-      return List.of(weight, bias);
-    }
-  }
-
-  /** Dropout. */
-  static final class DropoutStage extends Stage {
-    final double p;
-
-    DropoutStage(int layerNumber, double p) {
-      super(layerNumber);
-      this.p = p;
-    }
-
-    @Override Value forward(Graph g, Value x, Run run) {
-      return Dropout.apply(g, p, run.random, x);
-    }
-  }
-
-  /** The last step only. */
-  static final class LastStepStage extends Stage {
-    LastStepStage(int layerNumber) {
-      super(layerNumber);
-    }
-
-    @Override Value forward(Graph g, Value x, Run run) {
-      return Steps.last(g, x);
     }
   }
 }

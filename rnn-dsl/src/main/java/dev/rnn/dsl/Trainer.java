@@ -346,8 +346,7 @@ public final class Trainer {
           + net.spec() + " hands each recurrent layer's final state, at the end of the whole"
           + " sequence, to the next layer (handOffStates()); use Bptt.full()");
     }
-    if (!bptt.isFull() && bptt.k1() < d.steps && net.layers().stream()
-        .anyMatch(l -> l instanceof Layer.Recurrent r && r.bidirectional())) {
+    if (!bptt.isFull() && bptt.k1() < d.steps && net.firstNotStreaming() != null) {
       // The reverse direction of a chunk would start from the reverse state carried from the
       // chunk before, which holds the past, not from the end of the sequence as in forward.
       throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "

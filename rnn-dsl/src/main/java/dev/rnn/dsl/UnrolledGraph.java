@@ -147,17 +147,17 @@ final class UnrolledGraph {
     ImmutableList<Stage> stages = net.stages();
     for (int i = 0; i < stages.size(); i++) {
       Stage s = stages.get(i);
-      String n = String.valueOf(s.layerNumber);
-      if (s instanceof Stage.RecurrentStage r) {
-        String h = stateSymbol(r);
-        boolean bi = r.directions.size() == 2;
+      String n = String.valueOf(s.layer());
+      if (s instanceof Stage.Recurrent r) {
+        String h = r.symbol();
+        boolean bi = r.bidirectional();
         List<List<String>> next = new ArrayList<>();
         for (int k = 0; k < columns.size(); k++) {
           next.add(new ArrayList<>());
         }
         List<Node> finals = new ArrayList<>();
-        for (int d = 0; d < r.directions.size(); d++) {
-          boolean reverse = r.directions.get(d).reverse();
+        for (int d = 0; d < r.directions().size(); d++) {
+          boolean reverse = r.directions().get(d).reverse();
           String symbol = h + (bi ? (reverse ? "←" : "→") : "");
           String id = "l" + n + (reverse ? "r" : "");
           int row = rows.size();
@@ -168,15 +168,15 @@ final class UnrolledGraph {
           for (int k = 0; k < columns.size(); k++) {
             int t = columns.get(k);
             add(new Node(id + "_" + t, NodeKind.RECURRENT, symbol, String.valueOf(t),
-                recurrentDetail(r), row, t));
+                r.graphDetail(), row, t));
             for (String from : outs.get(k)) {
               edges.add(new Edge(from, id + "_" + t, EdgeKind.LAYER));
             }
             next.get(k).add(id + "_" + t);
           }
-          boolean handedOff = r.handOffIn && previousFinals != null;
+          boolean handedOff = r.initial() == Stage.InitialState.HANDED_OFF;
           String initDetail = handedOff ? "from " + previousFinals.get(d).name()
-              : r.initial != null ? "learned" : "zeros";
+              : r.initial() == Stage.InitialState.LEARNED ? "learned" : "zeros";
           Node init = add(new Node(id + "_0", NodeKind.INITIAL, symbol, "0", initDetail, row,
               reverse ? steps + 1 : 0));
           edges.add(new Edge(init.id(), id + "_" + (reverse ? steps : 1), EdgeKind.INITIAL));
@@ -189,7 +189,7 @@ final class UnrolledGraph {
           }
           finals.add(nodes.get(id + "_" + (reverse ? 1 : steps)));
         }
-        notes.add(carries(r, h, i + 1 < stages.size() ? stages.get(i + 1) : null));
+        notes.add(r.carries(i + 1 < stages.size() ? stages.get(i + 1) : null, net.stacking()));
         previousFinals = finals;
         outs = next;
         in = h;
@@ -198,17 +198,17 @@ final class UnrolledGraph {
         String symbol = "y" + n;
         String detail;
         String rowDetail;
-        if (s instanceof Stage.ActivationStage a) {
+        if (s instanceof Stage.Pointwise a) {
           kind = NodeKind.ACTIVATION;
-          detail = a.activation.label() + "(" + in + ")";
-          rowDetail = a.activation.label() + "()";
-        } else if (s instanceof Stage.DenseStage d) {
+          detail = a.activation().label() + "(" + in + ")";
+          rowDetail = a.activation().label() + "()";
+        } else if (s instanceof Stage.Dense d) {
           kind = NodeKind.DENSE;
-          detail = d.spec.describe();
+          detail = d.spec().describe();
           rowDetail = detail;
-        } else if (s instanceof Stage.DropoutStage d) {
+        } else if (s instanceof Stage.Dropout d) {
           kind = NodeKind.DROPOUT;
-          detail = "dropout(" + d.p + ")";
+          detail = "dropout(" + d.p() + ")";
           rowDetail = detail + ", in training";
         } else {
           kind = NodeKind.LAST_STEP;
@@ -243,61 +243,17 @@ final class UnrolledGraph {
     return node;
   }
 
-  /** The state's symbol as {@code describe()} writes it: {@code s1} or {@code h1}. */
-  private String stateSymbol(Stage.RecurrentStage r) {
-    boolean linearOutputs = r.spec.kind() == Layer.Kind.LINEAR && r.inside == Activation.IDENTITY
-        && net.stacking() == Stacking.OUTPUTS;
-    return (linearOutputs ? "s" : "h") + r.layerNumber;
-  }
-
-  private static String recurrentDetail(Stage.RecurrentStage r) {
-    switch (r.spec.kind()) {
-      case LINEAR:
-        return r.inside == Activation.IDENTITY ? "linear" : r.inside.label() + " inside";
-      case ELMAN:
-        return r.spec.activation().label() + " inside";
-      case LSTM:
-        return r.spec.peepholes() ? "lstm, peepholes" : "lstm, with c" + r.layerNumber;
-      case GRU:
-        return "gru";
-      default:
-        return r.spec.custom().describe();
-    }
-  }
-
-  private static Row recurrentRow(Stage.RecurrentStage r, boolean bi, boolean reverse) {
-    boolean absorbed = r.spec.kind() == Layer.Kind.LINEAR && r.inside != Activation.IDENTITY;
-    String title = absorbed ? "layers " + r.layerNumber + "-" + (r.layerNumber + 1)
-        : "layer " + r.layerNumber;
+  private static Row recurrentRow(Stage.Recurrent r, boolean bi, boolean reverse) {
+    String title = r.absorbed() ? "layers " + r.layer() + "-" + (r.layer() + 1)
+        : "layer " + r.layer();
     if (bi) {
       title += reverse ? ", reverse" : ", forward";
     }
-    String detail = r.spec.describe() + (absorbed ? "." + r.inside.label() + "()" : "");
+    String detail = r.written();
     return new Row(title, bi && reverse ? "(same layer)" : detail);
   }
 
-  /** What the recurrent edges of {@code r} carry, for the legend. */
-  private String carries(Stage.RecurrentStage r, String h, Stage next) {
-    String who = "layer " + r.layerNumber + ": the recurrent edges carry " + h;
-    switch (r.spec.kind()) {
-      case LINEAR:
-        if (r.inside != Activation.IDENTITY) {
-          return who + ", after " + r.inside.label() + " (inside the recurrence: "
-              + net.stacking() + ")";
-        }
-        if (next instanceof Stage.ActivationStage a) {
-          return who + ", before " + a.activation.label() + " (layer " + a.layerNumber
-              + " acts on the output sequence only: " + net.stacking() + ")";
-        }
-        return who + " (linear: identity inside the recurrence)";
-      case ELMAN:
-        return who + ", after " + r.spec.activation().label() + " (inside the recurrence)";
-      case LSTM:
-        return who + " and c" + r.layerNumber + " (the cell state)";
-      default:
-        return who;
-    }
-  }
+
 
   // ---- DOT ------------------------------------------------------------------------------------
 
@@ -787,8 +743,7 @@ final class UnrolledGraph {
   }
 
   private String subtitle() {
-    return "stacking: " + net.stacking() + (net.stacking() == Stacking.STATES
-        ? " (activation inside the recurrence)" : " (activations on the output sequence)")
+    return "stacking: " + net.stacking() + " (" + net.stacking().shortExplanation() + ")"
         + (net.handsOffStates() ? ", final states handed off" : "")
         + "; unrolled over " + steps + (steps == 1 ? " step" : " steps")
         + "; time left to right, layers bottom to top";

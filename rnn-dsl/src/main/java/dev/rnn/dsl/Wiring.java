@@ -1,5 +1,6 @@
 package dev.rnn.dsl;
 
+import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
 import dev.rnn.core.DType;
@@ -14,85 +15,106 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The one place where the stacking mode is read: it turns the builder's layer list into the
- * stages of a network, so that forward, backward, {@code describe()} and {@code graph()} can never
- * disagree about where an activation sits or where a state goes.
+ * The one place where the stacking mode and the hand-off are read: it turns the builder's layer
+ * list into the immutable {@link Stage} records of a network, so that forward, backward, {@code
+ * describe()}, {@code graph()}, the trainer and checkpoints read one set of decisions.
  *
  * <ul>
  *   <li>{@link Stacking#STATES}: an activation right after {@code recurrent(in, out)} becomes
- *       that layer's H inside its recurrence (the layer is an Elman cell with that activation);
- *       a {@code recurrent} layer with no activation after it has H = identity.
- *   <li>{@link Stacking#OUTPUTS}: {@code recurrent(in, out)} is linear (identity inside) and every
- *       activation is a stage of its own on the output sequence; with hand-off, each recurrent
- *       stage takes the previous one's final states as its initial states.
+ *       that layer's H inside its recurrence (the layer is an Elman cell with that activation,
+ *       and carries {@code h}); a {@code recurrent} layer with no activation after it has H =
+ *       identity.
+ *   <li>{@link Stacking#OUTPUTS}: {@code recurrent(in, out)} is linear (identity inside, it
+ *       carries {@code s}) and every activation is a stage of its own on the output sequence;
+ *       with hand-off, each recurrent stage after the first starts from the previous one's final
+ *       states.
  *   <li>Both: {@code elman}, {@code lstm}, {@code gru} and user cells keep their own
- *       nonlinearities inside; activations after them act on their output.
+ *       nonlinearities inside and carry {@code h}; activations after them act on their output.
  * </ul>
+ *
+ * <p>Each recurrent stage gets its directions (a scan per direction, with torch's parameter
+ * names {@code weight_ih_l{k}[_reverse]}), its state slots {@code h_l{k}[_reverse]} (and {@code
+ * c_...}, sized by the cell), and the source of its initial state: handed off, learned ({@code
+ * h0_l{k}}) or zeros.
  */
 final class Wiring {
   private Wiring() {}
 
-  static List<Stage> wire(List<Layer> layers, Stacking stacking, boolean handOff, DType dtype) {
-    List<Stage> stages = new ArrayList<>();
+  static ImmutableList<Stage> wire(List<Layer> layers, Stacking stacking, boolean handOff,
+      DType dtype) {
+    ImmutableList.Builder<Stage> stages = ImmutableList.builder();
     int recurrentIndex = 0;
     int denseIndex = 0;
+    // the features flowing into layer i: the network's input size before the first sized layer
+    int size = layers.stream().mapToInt(Layer::inputSize).filter(n -> n > 0).findFirst()
+        .orElseThrow();
     for (int i = 0; i < layers.size(); i++) {
       Layer l = layers.get(i);
       int number = i + 1;
       if (l instanceof Layer.Recurrent r) {
-        Activation inside = Activation.IDENTITY;
-        if (r.kind() == Layer.Kind.LINEAR && stacking == Stacking.STATES
-            && i + 1 < layers.size() && layers.get(i + 1) instanceof Layer.Act a) {
-          inside = a.activation();
+        Activation inside = r.kind() == Layer.Kind.ELMAN ? r.activation()
+            : r.kind() == Layer.Kind.LINEAR ? Activation.IDENTITY : null;
+        boolean absorbed = r.kind() == Layer.Kind.LINEAR && stacking == Stacking.STATES
+            && i + 1 < layers.size() && layers.get(i + 1) instanceof Layer.Act;
+        if (absorbed) {
+          inside = ((Layer.Act) layers.get(i + 1)).activation();
           i++;
         }
-        stages.add(recurrentStage(number, r, recurrentIndex, inside, handOff && recurrentIndex > 0,
-            dtype));
+        boolean carriesS = r.kind() == Layer.Kind.LINEAR && inside == Activation.IDENTITY
+            && stacking == Stacking.OUTPUTS;
+        Stage.InitialState initial = handOff && recurrentIndex > 0 ? Stage.InitialState.HANDED_OFF
+            : r.learnableInit() ? Stage.InitialState.LEARNED : Stage.InitialState.ZEROS;
+        stages.add(new Stage.Recurrent(number, recurrentIndex, r, inside, absorbed,
+            (carriesS ? "s" : "h") + number, initial,
+            directions(r, recurrentIndex, inside, dtype)));
         recurrentIndex++;
       } else if (l instanceof Layer.Act a) {
-        stages.add(new Stage.ActivationStage(number, a.activation()));
+        stages.add(new Stage.Pointwise(number, a.activation(), size));
       } else if (l instanceof Layer.Dense d) {
         String name = "dense" + denseIndex++;
-        stages.add(new Stage.DenseStage(number, d,
+        stages.add(new Stage.Dense(number, d,
             new Parameter(name + ".weight", Shape.of(d.out(), d.in()), dtype),
             new Parameter(name + ".bias", Shape.of(d.out()), dtype)));
       } else if (l instanceof Layer.Drop d) {
-        stages.add(new Stage.DropoutStage(number, d.p()));
+        stages.add(new Stage.Dropout(number, d.p(), size));
       } else {
-        stages.add(new Stage.LastStepStage(number));
+        stages.add(new Stage.LastStep(number, size));
       }
+      size = l.outputSize(size);
     }
-    return stages;
+    return stages.build();
   }
 
-  private static Stage.RecurrentStage recurrentStage(int number, Layer.Recurrent r, int index,
-      Activation inside, boolean handOffIn, DType dtype) {
-    int dirs = r.bidirectional() ? 2 : 1;
-    List<Recurrence> recs = new ArrayList<>();
-    Parameter[][] initial = r.learnableInit() ? new Parameter[dirs][] : null;
-    for (int d = 0; d < dirs; d++) {
+  /** The scans, name suffixes, state slots and learned initial states of a recurrent layer. */
+  private static ImmutableList<Stage.Direction> directions(Layer.Recurrent r, int index,
+      Activation inside, DType dtype) {
+    ImmutableList.Builder<Stage.Direction> dirs = ImmutableList.builder();
+    for (int d = 0; d < (r.bidirectional() ? 2 : 1); d++) {
       String suffix = "_l" + index + (d == 1 ? "_reverse" : "");
       Cell cell = cell(r, inside);
       boolean linear = r.kind() == Layer.Kind.LINEAR;
-      recs.add(new Recurrence(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear));
-      if (initial != null) {
-        initial[d] = new Parameter[cell.stateCount()];
-        String[] names = {"h0", "c0"};
-        for (int k = 0; k < cell.stateCount(); k++) {
-          initial[d][k] = new Parameter(names[Math.min(k, 1)] + suffix,
-              Shape.of(cell.hiddenSize()), dtype);
+      Recurrence scan = new Recurrence(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear);
+      List<Stage.StateSlot> slots = new ArrayList<>();
+      List<Parameter> learned = new ArrayList<>();
+      for (int k = 0; k < cell.stateCount(); k++) {
+        String name = k == 0 ? "h" : k == 1 ? "c" : "s" + k;
+        slots.add(new Stage.StateSlot(name + suffix, cell.hiddenSize()));
+        if (r.learnableInit()) {
+          learned.add(new Parameter(name + (k < 2 ? "0" : "_0") + suffix,
+              Shape.of(cell.hiddenSize()), dtype));
         }
       }
+      dirs.add(new Stage.Direction(scan, suffix, ImmutableList.copyOf(slots),
+          ImmutableList.copyOf(learned)));
     }
-    return new Stage.RecurrentStage(number, r, index, inside, recs, initial, handOffIn);
+    return dirs.build();
   }
 
   private static Cell cell(Layer.Recurrent r, Activation inside) {
     switch (r.kind()) {
       case LINEAR:
-        return new ElmanCell(r.in(), r.out(), inside);
       case ELMAN:
-        return new ElmanCell(r.in(), r.out(), r.activation());
+        return new ElmanCell(r.in(), r.out(), inside);
       case LSTM:
         return r.peepholes() ? new PeepholeLstmCell(r.in(), r.out()) : new LstmCell(r.in(), r.out());
       case GRU:
