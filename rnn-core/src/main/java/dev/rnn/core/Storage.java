@@ -13,8 +13,9 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <p>A {@link Tensor} is a {@link Shape} over a storage that nobody changes once the tensor is
  * handed out; a bare storage is mutable and belongs to whoever allocated it (a scan's workspace, a
  * parameter's value or gradient). Everything above this class is dtype-free: the dtype-specific
- * code lives here, in {@link F32} and {@link F64}, kept mirrored line by line, and in the fused gate
- * kernels of the cells.
+ * code lives here, in the package-private float32 and float64 subclasses, kept mirrored line by
+ * line, and in the fused gate kernels of the cells. The arrays never leave this package: code
+ * elsewhere (autograd, optimizers, a user-written {@link Cell}) works through the methods below.
  *
  * <p>Matrices are row-major blocks given by an offset and a leading dimension (the row stride), so a
  * time slice of {@code [seq, batch, features]} or a gate block of a weight matrix is used in place.
@@ -100,22 +101,24 @@ public abstract class Storage {
   }
 
   /**
-   * Wraps {@code data} without copying: the storage and the caller share it.
+   * Wraps {@code data} without copying: the storage and the caller share it. Package-private, so
+   * that no array outside this package aliases a storage that may end up in a {@link Tensor}.
    *
    * @param data the elements, shared
    * @return a float32 storage over {@code data}
    */
-  public static Storage wrap(float[] data) {
+  static Storage wrap(float[] data) {
     return new F32(data);
   }
 
   /**
-   * Wraps {@code data} without copying: the storage and the caller share it.
+   * Wraps {@code data} without copying: the storage and the caller share it. Package-private, as
+   * {@link #wrap(float[])}.
    *
    * @param data the elements, shared
    * @return a float64 storage over {@code data}
    */
-  public static Storage wrap(double[] data) {
+  static Storage wrap(double[] data) {
     return new F64(data);
   }
 
@@ -453,9 +456,9 @@ public abstract class Storage {
       Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff, int ldc);
 
   /** Float32 storage: the default, for speed. */
-  public static final class F32 extends Storage {
-    /** The elements; shared, not copied. */
-    public final float[] a;
+  static final class F32 extends Storage {
+    /** The elements; kernels of this package read and write them in place. */
+    final float[] a;
 
     F32(float[] a) {
       this.a = a;
@@ -692,9 +695,9 @@ public abstract class Storage {
   }
 
   /** Float64 storage: for gradient checks and exact comparisons. Mirrors {@link F32}. */
-  public static final class F64 extends Storage {
-    /** The elements; shared, not copied. */
-    public final double[] a;
+  static final class F64 extends Storage {
+    /** The elements; kernels of this package read and write them in place. */
+    final double[] a;
 
     F64(double[] a) {
       this.a = a;

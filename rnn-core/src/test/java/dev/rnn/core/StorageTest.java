@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -435,6 +436,45 @@ class StorageTest {
       s.addcdiv(0, 1, 0.9, -0.1, Storage.wrap(new double[] {0.3}), 0,
           Storage.wrap(new double[] {0.7}), 0);
       assertEquals(0.9 * 1.1 + -0.1 * 0.3 / 0.7, s.get(0));
+    }
+  }
+
+  @Nested
+  class Encapsulation {
+    @Test
+    void theArraysAndTheArrayTypesAreNotPublic() throws ReflectiveOperationException {
+      assertAll(
+          () -> assertFalse(Modifier.isPublic(Storage.F32.class.getModifiers()), "F32"),
+          () -> assertFalse(Modifier.isPublic(Storage.F64.class.getModifiers()), "F64"),
+          () -> assertFalse(Modifier.isPublic(
+              Storage.F32.class.getDeclaredField("a").getModifiers()), "F32.a"),
+          () -> assertFalse(Modifier.isPublic(
+              Storage.F64.class.getDeclaredField("a").getModifiers()), "F64.a"));
+    }
+
+    @Test
+    void wrappingAnArrayWithoutACopyIsNotPublic() throws ReflectiveOperationException {
+      assertAll(
+          () -> assertFalse(Modifier.isPublic(
+              Storage.class.getDeclaredMethod("wrap", float[].class).getModifiers()), "float[]"),
+          () -> assertFalse(Modifier.isPublic(
+              Storage.class.getDeclaredMethod("wrap", double[].class).getModifiers()),
+              "double[]"));
+    }
+
+    @Test
+    void noPublicMethodTakesOrReturnsAnArray() {
+      List<String> leaks = new ArrayList<>();
+      for (java.lang.reflect.Method m : Storage.class.getMethods()) {
+        boolean array = m.getReturnType().isArray();
+        for (Class<?> p : m.getParameterTypes()) {
+          array |= p.isArray();
+        }
+        if (array && m.getDeclaringClass() == Storage.class) {
+          leaks.add(m.toString());
+        }
+      }
+      assertEquals(List.of(), leaks);
     }
   }
 
