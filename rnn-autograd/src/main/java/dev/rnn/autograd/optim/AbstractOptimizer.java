@@ -90,7 +90,7 @@ abstract class AbstractOptimizer implements Optimizer {
   // ops, each a line of its formula. Run over whole parameters, the sequence would read and write
   // every state array once per op; run block by block, each block of every operand stays in the
   // L1 cache from the first op to the last, so the update costs one pass over memory, as a fused
-  // loop does. Intermediate values (the decayed gradient, the denominator) live in block-sized
+  // loop does. Intermediate values (the penalized gradient, the denominator) live in block-sized
   // scratch storages allocated with the optimizer, so a step allocates nothing.
 
   /**
