@@ -71,68 +71,31 @@ public final class Loss {
   /** {@code sum_{r,j} w_r (y - t)^2} over {@code rows x f}, accumulated in double. */
   private static double squaredError(Storage y, Storage t, double[] w, int rows, int f) {
     double s = 0;
-    if (y instanceof Storage.F32) {
-      float[] yv = ((Storage.F32) y).a;
-      float[] tv = ((Storage.F32) t).a;
-      for (int r = 0; r < rows; r++) {
-        double wr = w == null ? 1 : w[r];
-        if (wr == 0) {
-          continue;
-        }
-        double rs = 0;
-        for (int i = r * f; i < r * f + f; i++) {
-          double d = yv[i] - tv[i];
-          rs += d * d;
-        }
-        s += wr * rs;
-      }
-    } else {
-      double[] yv = ((Storage.F64) y).a;
-      double[] tv = ((Storage.F64) t).a;
-      for (int r = 0; r < rows; r++) {
-        double wr = w == null ? 1 : w[r];
-        if (wr == 0) {
-          continue;
-        }
-        double rs = 0;
-        for (int i = r * f; i < r * f + f; i++) {
-          double d = yv[i] - tv[i];
-          rs += d * d;
-        }
-        s += wr * rs;
+    for (int r = 0; r < rows; r++) {
+      double wr = w == null ? 1 : w[r];
+      if (wr != 0) {
+        s += wr * y.sumOfSquaredDifferences(r * f, f, t, r * f);
       }
     }
     return s;
   }
 
-  /** {@code dy += scale w_r (y - t)} over {@code rows x f}. */
+  /**
+   * {@code dy += scale w_r (y - t)} over {@code rows x f}; rows of weight 0 are skipped, so that
+   * NaN in masked-out predictions does not reach the gradient.
+   */
   private static void addSquaredErrorGradient(Storage y, Storage t, double[] w, int rows, int f,
       double scale, Storage dy) {
-    if (y instanceof Storage.F32) {
-      float[] yv = ((Storage.F32) y).a;
-      float[] tv = ((Storage.F32) t).a;
-      float[] d = ((Storage.F32) dy).a;
-      for (int r = 0; r < rows; r++) {
-        float c = (float) (scale * (w == null ? 1 : w[r]));
-        if (c == 0) {
-          continue;
-        }
-        for (int i = r * f; i < r * f + f; i++) {
-          d[i] += c * (yv[i] - tv[i]);
-        }
+    if (w == null) {
+      if (scale != 0) {
+        dy.addDifference(0, rows * f, scale, y, 0, t, 0);
       }
-    } else {
-      double[] yv = ((Storage.F64) y).a;
-      double[] tv = ((Storage.F64) t).a;
-      double[] d = ((Storage.F64) dy).a;
-      for (int r = 0; r < rows; r++) {
-        double c = scale * (w == null ? 1 : w[r]);
-        if (c == 0) {
-          continue;
-        }
-        for (int i = r * f; i < r * f + f; i++) {
-          d[i] += c * (yv[i] - tv[i]);
-        }
+      return;
+    }
+    for (int r = 0; r < rows; r++) {
+      double c = scale * w[r];
+      if (c != 0) {
+        dy.addDifference(r * f, f, c, y, r * f, t, r * f);
       }
     }
   }

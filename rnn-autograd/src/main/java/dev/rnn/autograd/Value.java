@@ -57,12 +57,12 @@ public final class Value {
 
   /** {@return a snapshot of the data} */
   public Tensor tensor() {
-    return Tensor.adopt(data.copy(), shape);
+    return Tensor.copyOf(data, shape);
   }
 
   /** {@return a snapshot of the gradient (zeros if backward did not reach it)} */
   public Tensor gradient() {
-    return grad == null ? Tensor.zeros(dtype(), shape.dims()) : Tensor.adopt(grad.copy(), shape);
+    return grad == null ? Tensor.zeros(dtype(), shape.dims()) : Tensor.copyOf(grad, shape);
   }
 
   /**

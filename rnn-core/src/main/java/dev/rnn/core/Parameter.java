@@ -61,12 +61,12 @@ public final class Parameter {
 
   /** {@return a snapshot of the value} */
   public Tensor value() {
-    return Tensor.adopt(data.copy(), shape);
+    return Tensor.copyOf(data, shape);
   }
 
   /** {@return a snapshot of the gradient} */
   public Tensor gradient() {
-    return Tensor.adopt(grad.copy(), shape);
+    return Tensor.copyOf(grad, shape);
   }
 
   /**

@@ -13,11 +13,16 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <p>A {@link Tensor} is a {@link Shape} over a storage that nobody changes once the tensor is
  * handed out; a bare storage is mutable and belongs to whoever allocated it (a scan's workspace, a
  * parameter's value or gradient). Everything above this class is dtype-free: the dtype-specific
- * code lives here, in {@link F32} and {@link F64}, kept mirrored line by line, and in the fused gate
- * kernels of the cells.
+ * code lives here, in the package-private float32 and float64 subclasses, kept mirrored line by
+ * line, and in the fused gate kernels of the cells. The arrays never leave this package: code
+ * elsewhere (autograd, optimizers, a user-written {@link Cell}) works through the methods below.
  *
  * <p>Matrices are row-major blocks given by an offset and a leading dimension (the row stride), so a
  * time slice of {@code [seq, batch, features]} or a gate block of a weight matrix is used in place.
+ *
+ * <p>Float32 kernels compute in float, with their scalar arguments first narrowed to float, each
+ * operation rounded as Java rounds it; sums ({@link #sum}, {@link #sumOfSquares}, {@link
+ * #sumOfSquaredDifferences}) accumulate in double.
  */
 public abstract class Storage {
   Storage() {}
@@ -96,22 +101,24 @@ public abstract class Storage {
   }
 
   /**
-   * Wraps {@code data} without copying: the storage and the caller share it.
+   * Wraps {@code data} without copying: the storage and the caller share it. Package-private, so
+   * that no array outside this package aliases a storage that may end up in a {@link Tensor}.
    *
    * @param data the elements, shared
    * @return a float32 storage over {@code data}
    */
-  public static Storage wrap(float[] data) {
+  static Storage wrap(float[] data) {
     return new F32(data);
   }
 
   /**
-   * Wraps {@code data} without copying: the storage and the caller share it.
+   * Wraps {@code data} without copying: the storage and the caller share it. Package-private, as
+   * {@link #wrap(float[])}.
    *
    * @param data the elements, shared
    * @return a float64 storage over {@code data}
    */
-  public static Storage wrap(double[] data) {
+  static Storage wrap(double[] data) {
     return new F64(data);
   }
 
@@ -201,6 +208,109 @@ public abstract class Storage {
    */
   public abstract void scale(int off, int n, double alpha);
 
+  // ---- elementwise ops, as torch's in-place tensor ops ------------------------------------------
+  //
+  // What optimizers, gradient clipping and losses are written on, as torch's optimizers are on
+  // torch._foreach_* ops. Each takes ranges given by offsets, so that a caller can run a sequence
+  // of them block by block over storages too large for the cache, in one pass over memory.
+
+  /**
+   * {@code this[off + i] = alpha * x[xOff + i] + beta * this[off + i]} for {@code i < n}: BLAS
+   * {@code axpby}, torch's {@code mul_(beta).add_(x, alpha=alpha)}. An exponential moving average
+   * {@code lerp_(x, w)} is {@code alpha = w, beta = 1 - w}.
+   *
+   * @param n the number of elements
+   * @param alpha the factor of {@code x}
+   * @param x the storage read, of this dtype; may be this storage
+   * @param xOff the first index of {@code x} read
+   * @param beta the factor of the old elements
+   * @param off the first index of this storage updated
+   */
+  public abstract void axpby(int n, double alpha, Storage x, int xOff, double beta, int off);
+
+  /**
+   * {@code this[off + i] = beta * this[off + i] + value * x[xOff + i] * y[yOff + i]} for {@code i <
+   * n}: torch's {@code mul_(beta).addcmul_(x, y, value=value)}.
+   *
+   * @param off the first index of this storage updated
+   * @param n the number of elements
+   * @param beta the factor of the old elements
+   * @param value the factor of the product
+   * @param x the first factor, of this dtype; may be this storage or {@code y}
+   * @param xOff the first index of {@code x} read
+   * @param y the second factor, of this dtype; may be this storage or {@code x}
+   * @param yOff the first index of {@code y} read
+   */
+  public abstract void addcmul(int off, int n, double beta, double value, Storage x, int xOff,
+      Storage y, int yOff);
+
+  /**
+   * {@code this[off + i] = beta * this[off + i] + value * x[xOff + i] / y[yOff + i]} for {@code i <
+   * n}: torch's {@code mul_(beta).addcdiv_(x, y, value=value)}.
+   *
+   * @param off the first index of this storage updated
+   * @param n the number of elements
+   * @param beta the factor of the old elements
+   * @param value the factor of the quotient
+   * @param x the dividend, of this dtype; may be this storage
+   * @param xOff the first index of {@code x} read
+   * @param y the divisor, of this dtype; may be this storage
+   * @param yOff the first index of {@code y} read
+   */
+  public abstract void addcdiv(int off, int n, double beta, double value, Storage x, int xOff,
+      Storage y, int yOff);
+
+  /**
+   * {@code this[off + i] += alpha * (x[xOff + i] - y[yOff + i])} for {@code i < n}: torch's {@code
+   * add_(x - y, alpha=alpha)} without the temporary, e.g. the gradient of a squared error.
+   *
+   * @param off the first index of this storage updated
+   * @param n the number of elements
+   * @param alpha the factor of the difference
+   * @param x the storage subtracted from, of this dtype
+   * @param xOff the first index of {@code x} read
+   * @param y the storage subtracted, of this dtype
+   * @param yOff the first index of {@code y} read
+   */
+  public abstract void addDifference(int off, int n, double alpha, Storage x, int xOff, Storage y,
+      int yOff);
+
+  /**
+   * {@code this[off + i] = max(this[off + i], x[xOff + i])} for {@code i < n}, NaN if either is:
+   * torch's {@code torch.maximum(this, x, out=this)}.
+   *
+   * @param off the first index of this storage updated
+   * @param n the number of elements
+   * @param x the storage read, of this dtype
+   * @param xOff the first index of {@code x} read
+   */
+  public abstract void maximum(int off, int n, Storage x, int xOff);
+
+  /**
+   * {@code this[off + i] = min(max(this[off + i], min), max)} for {@code i < n}; NaN stays NaN:
+   * torch's {@code clamp_(min, max)}.
+   *
+   * @param off the first index clamped
+   * @param n the number of elements
+   * @param min the lower bound
+   * @param max the upper bound, {@code >= min}
+   */
+  public abstract void clamp(int off, int n, double min, double max);
+
+  /**
+   * {@code this[off + i] = sqrt(x[xOff + i]) / divisor + addend} for {@code i < n}: torch's {@code
+   * x.sqrt().div_(divisor).add_(addend)}, the denominator {@code sqrt(v) / c + eps} of adaptive
+   * optimizers. With {@code divisor = 1} and {@code addend = 0}, the square root.
+   *
+   * @param off the first index of this storage written
+   * @param n the number of elements
+   * @param x the storage read, of this dtype; may be this storage
+   * @param xOff the first index of {@code x} read
+   * @param divisor the divisor of the root
+   * @param addend the term added last
+   */
+  public abstract void sqrt(int off, int n, Storage x, int xOff, double divisor, double addend);
+
   /**
    * Adds {@code bias[bOff..bOff+cols)} to each of {@code rows} rows of width {@code cols}.
    *
@@ -245,6 +355,18 @@ public abstract class Storage {
 
   /** {@return the sum of squares of all elements, accumulated in double} */
   public abstract double sumOfSquares();
+
+  /**
+   * {@code sum_i (this[off + i] - x[xOff + i])^2} for {@code i < n}, each difference rounded to
+   * this dtype and the squares summed in order in double: the squared error of a prediction.
+   *
+   * @param off the first index of this storage read
+   * @param n the number of elements
+   * @param x the storage subtracted, of this dtype
+   * @param xOff the first index of {@code x} read
+   * @return the sum of squared differences
+   */
+  public abstract double sumOfSquaredDifferences(int off, int n, Storage x, int xOff);
 
   /** {@return whether every element is finite (no NaN or infinity)} */
   public abstract boolean allFinite();
@@ -334,9 +456,9 @@ public abstract class Storage {
       Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff, int ldc);
 
   /** Float32 storage: the default, for speed. */
-  public static final class F32 extends Storage {
-    /** The elements; shared, not copied. */
-    public final float[] a;
+  static final class F32 extends Storage {
+    /** The elements; kernels of this package read and write them in place. */
+    final float[] a;
 
     F32(float[] a) {
       this.a = a;
@@ -401,6 +523,72 @@ public abstract class Storage {
       float al = (float) alpha;
       for (int i = off; i < off + n; i++) {
         a[i] *= al;
+      }
+    }
+
+    @Override public void axpby(int n, double alpha, Storage x, int xOff, double beta, int off) {
+      float[] xa = ((F32) x).a;
+      float al = (float) alpha;
+      float be = (float) beta;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = al * xa[xOff + i] + be * a[off + i];
+      }
+    }
+
+    @Override public void addcmul(int off, int n, double beta, double value, Storage x, int xOff,
+        Storage y, int yOff) {
+      float[] xa = ((F32) x).a;
+      float[] ya = ((F32) y).a;
+      float be = (float) beta;
+      float va = (float) value;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = be * a[off + i] + va * xa[xOff + i] * ya[yOff + i];
+      }
+    }
+
+    @Override public void addcdiv(int off, int n, double beta, double value, Storage x, int xOff,
+        Storage y, int yOff) {
+      float[] xa = ((F32) x).a;
+      float[] ya = ((F32) y).a;
+      float be = (float) beta;
+      float va = (float) value;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = be * a[off + i] + va * xa[xOff + i] / ya[yOff + i];
+      }
+    }
+
+    @Override public void addDifference(int off, int n, double alpha, Storage x, int xOff,
+        Storage y, int yOff) {
+      float[] xa = ((F32) x).a;
+      float[] ya = ((F32) y).a;
+      float al = (float) alpha;
+      for (int i = 0; i < n; i++) {
+        a[off + i] += al * (xa[xOff + i] - ya[yOff + i]);
+      }
+    }
+
+    @Override public void maximum(int off, int n, Storage x, int xOff) {
+      float[] xa = ((F32) x).a;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = Math.max(a[off + i], xa[xOff + i]);
+      }
+    }
+
+    @Override public void clamp(int off, int n, double min, double max) {
+      float lo = (float) min;
+      float hi = (float) max;
+      for (int i = off; i < off + n; i++) {
+        a[i] = Math.min(Math.max(a[i], lo), hi);
+      }
+    }
+
+    @Override public void sqrt(int off, int n, Storage x, int xOff, double divisor,
+        double addend) {
+      float[] xa = ((F32) x).a;
+      float dv = (float) divisor;
+      float ad = (float) addend;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = (float) Math.sqrt(xa[xOff + i]) / dv + ad;
       }
     }
 
@@ -486,6 +674,16 @@ public abstract class Storage {
       return (s0 + s1) + (s2 + s3);
     }
 
+    @Override public double sumOfSquaredDifferences(int off, int n, Storage x, int xOff) {
+      float[] xa = ((F32) x).a;
+      double s = 0;
+      for (int i = 0; i < n; i++) {
+        double d = a[off + i] - xa[xOff + i];
+        s += d * d;
+      }
+      return s;
+    }
+
     @Override public boolean allFinite() {
       for (float v : a) {
         if (!Float.isFinite(v)) {
@@ -497,9 +695,9 @@ public abstract class Storage {
   }
 
   /** Float64 storage: for gradient checks and exact comparisons. Mirrors {@link F32}. */
-  public static final class F64 extends Storage {
-    /** The elements; shared, not copied. */
-    public final double[] a;
+  static final class F64 extends Storage {
+    /** The elements; kernels of this package read and write them in place. */
+    final double[] a;
 
     F64(double[] a) {
       this.a = a;
@@ -564,6 +762,72 @@ public abstract class Storage {
       double al = alpha;
       for (int i = off; i < off + n; i++) {
         a[i] *= al;
+      }
+    }
+
+    @Override public void axpby(int n, double alpha, Storage x, int xOff, double beta, int off) {
+      double[] xa = ((F64) x).a;
+      double al = alpha;
+      double be = beta;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = al * xa[xOff + i] + be * a[off + i];
+      }
+    }
+
+    @Override public void addcmul(int off, int n, double beta, double value, Storage x, int xOff,
+        Storage y, int yOff) {
+      double[] xa = ((F64) x).a;
+      double[] ya = ((F64) y).a;
+      double be = beta;
+      double va = value;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = be * a[off + i] + va * xa[xOff + i] * ya[yOff + i];
+      }
+    }
+
+    @Override public void addcdiv(int off, int n, double beta, double value, Storage x, int xOff,
+        Storage y, int yOff) {
+      double[] xa = ((F64) x).a;
+      double[] ya = ((F64) y).a;
+      double be = beta;
+      double va = value;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = be * a[off + i] + va * xa[xOff + i] / ya[yOff + i];
+      }
+    }
+
+    @Override public void addDifference(int off, int n, double alpha, Storage x, int xOff,
+        Storage y, int yOff) {
+      double[] xa = ((F64) x).a;
+      double[] ya = ((F64) y).a;
+      double al = alpha;
+      for (int i = 0; i < n; i++) {
+        a[off + i] += al * (xa[xOff + i] - ya[yOff + i]);
+      }
+    }
+
+    @Override public void maximum(int off, int n, Storage x, int xOff) {
+      double[] xa = ((F64) x).a;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = Math.max(a[off + i], xa[xOff + i]);
+      }
+    }
+
+    @Override public void clamp(int off, int n, double min, double max) {
+      double lo = min;
+      double hi = max;
+      for (int i = off; i < off + n; i++) {
+        a[i] = Math.min(Math.max(a[i], lo), hi);
+      }
+    }
+
+    @Override public void sqrt(int off, int n, Storage x, int xOff, double divisor,
+        double addend) {
+      double[] xa = ((F64) x).a;
+      double dv = divisor;
+      double ad = addend;
+      for (int i = 0; i < n; i++) {
+        a[off + i] = Math.sqrt(xa[xOff + i]) / dv + ad;
       }
     }
 
@@ -647,6 +911,16 @@ public abstract class Storage {
         s0 += a[i] * a[i];
       }
       return (s0 + s1) + (s2 + s3);
+    }
+
+    @Override public double sumOfSquaredDifferences(int off, int n, Storage x, int xOff) {
+      double[] xa = ((F64) x).a;
+      double s = 0;
+      for (int i = 0; i < n; i++) {
+        double d = a[off + i] - xa[xOff + i];
+        s += d * d;
+      }
+      return s;
     }
 
     @Override public boolean allFinite() {

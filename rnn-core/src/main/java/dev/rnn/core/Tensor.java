@@ -137,19 +137,39 @@ public final class Tensor {
   }
 
   /**
+   * A tensor holding a copy of {@code storage}: a snapshot of a parameter, a gradient or a
+   * kernel's workspace, which the storage's owner may go on changing.
+   *
+   * @param storage the elements in row-major order, copied
+   * @param shape the dimensions
+   * @return a new tensor of the storage's dtype
+   * @throws IllegalArgumentException if the storage length differs from the shape's element count
+   */
+  public static Tensor copyOf(Storage storage, Shape shape) {
+    checkFits(storage, shape);
+    return new Tensor(shape, storage.copy());
+  }
+
+  /**
    * A tensor over {@code storage} without a copy. The caller hands the storage over and must not
-   * change it afterwards: this is how kernels return results without copying them.
+   * change it afterwards: this is how kernels of this package return results without copying
+   * them. Package-private, so that no code outside it keeps a storage a tensor shares; elsewhere
+   * use {@link #copyOf}.
    *
    * @param storage the elements in row-major order, not copied
    * @param shape the dimensions
    * @return a tensor that shares {@code storage}
    * @throws IllegalArgumentException if the storage length differs from the shape's element count
    */
-  public static Tensor adopt(Storage storage, Shape shape) {
+  static Tensor adopt(Storage storage, Shape shape) {
+    checkFits(storage, shape);
+    return new Tensor(shape, storage);
+  }
+
+  private static void checkFits(Storage storage, Shape shape) {
     checkArgument(storage.length() == shape.size(),
         "storage of %s elements does not fit shape %s of %s elements",
         storage.length(), shape, shape.size());
-    return new Tensor(shape, storage);
   }
 
   private static Shape checkedShape(int length, int[] dims) {

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -295,6 +296,185 @@ class StorageTest {
     void float32SumOfSquaresDoesNotOverflowWhereDoubleDoesNot() {
       Storage s = Storage.wrap(new float[] {1e30f});
       assertEquals((double) 1e30f * 1e30f, s.sumOfSquares());
+    }
+  }
+
+  @Nested
+  class ElementwiseOps {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void axpbyScalesTheRangeAndAddsAScaledRange(DType dtype) {
+      Storage x = storage(dtype, 9, 1, 2, 3);
+      Storage y = storage(dtype, 10, 20, 30, 40, 50);
+      y.axpby(3, -0.5, x, 1, 0.25, 2);
+      assertAll(
+          () -> assertArrayEquals(new double[] {10, 20, 7, 9, 11}, values(y)),
+          () -> assertArrayEquals(new double[] {9, 1, 2, 3}, values(x)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void axpbyWithWeightsSummingToOneIsAMovingAverage(DType dtype) {
+      Storage m = storage(dtype, 4, 8);
+      m.axpby(2, 0.25, storage(dtype, 8, 0), 0, 0.75, 0);
+      assertArrayEquals(new double[] {5, 6}, values(m));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void addcmulAddsAScaledProductToTheScaledRange(DType dtype) {
+      Storage x = storage(dtype, 99, 1, 2, 3);
+      Storage y = storage(dtype, 4, 5, 6, 99);
+      Storage s = storage(dtype, 7, 10, 20, 30, 7);
+      s.addcmul(1, 3, 0.5, 2, x, 1, y, 0);
+      assertAll(
+          () -> assertArrayEquals(new double[] {7, 13, 30, 51, 7}, values(s)),
+          () -> assertArrayEquals(new double[] {99, 1, 2, 3}, values(x)),
+          () -> assertArrayEquals(new double[] {4, 5, 6, 99}, values(y)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void addcmulOfAStorageWithItselfAddsSquares(DType dtype) {
+      Storage g = storage(dtype, 1, -2, 3);
+      Storage v = storage(dtype, 4, 4, 4);
+      v.addcmul(0, 3, 0.75, 0.25, g, 0, g, 0);
+      assertArrayEquals(new double[] {3.25, 4, 5.25}, values(v));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void addcdivAddsAScaledQuotientToTheScaledRange(DType dtype) {
+      Storage x = storage(dtype, 99, 1, 6, -3);
+      Storage y = storage(dtype, 2, 4, 0.5, 99);
+      Storage s = storage(dtype, 7, 10, 20, 30, 7);
+      s.addcdiv(1, 3, 1, -2, x, 1, y, 0);
+      assertArrayEquals(new double[] {7, 9, 17, 42, 7}, values(s));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void addDifferenceAddsAScaledDifference(DType dtype) {
+      Storage x = storage(dtype, 99, 5, 7, 9);
+      Storage y = storage(dtype, 1, 2, 3, 99);
+      Storage s = storage(dtype, 7, 10, 20, 30, 7);
+      s.addDifference(1, 3, -0.5, x, 1, y, 0);
+      assertAll(
+          () -> assertArrayEquals(new double[] {7, 8, 17.5, 27, 7}, values(s)),
+          () -> assertArrayEquals(new double[] {99, 5, 7, 9}, values(x)),
+          () -> assertArrayEquals(new double[] {1, 2, 3, 99}, values(y)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void maximumKeepsTheLargerOfEachPairAndPropagatesNaN(DType dtype) {
+      Storage x = storage(dtype, 99, 1, 5, Double.NaN, -1);
+      Storage s = storage(dtype, 7, 2, 3, 4, Double.NaN, 7);
+      s.maximum(1, 4, x, 1);
+      assertArrayEquals(new double[] {7, 2, 5, Double.NaN, Double.NaN, 7}, values(s));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void clampBoundsOnlyTheRangeAndKeepsNaN(DType dtype) {
+      Storage s = storage(dtype, 9, -3, -0.5, 0.25, 2, Double.NaN, -9);
+      s.clamp(1, 5, -1, 1);
+      assertArrayEquals(new double[] {9, -1, -0.5, 0.25, 1, Double.NaN, -9}, values(s));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void sqrtDividesTheRootAndAddsTheAddend(DType dtype) {
+      Storage v = storage(dtype, 99, 4, 16, 0);
+      Storage d = storage(dtype, 7, 7, 7, 7);
+      d.sqrt(0, 3, v, 1, 0.5, 0.25);
+      assertAll(
+          () -> assertArrayEquals(new double[] {4.25, 8.25, 0.25, 7}, values(d)),
+          () -> assertArrayEquals(new double[] {99, 4, 16, 0}, values(v)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void sqrtInPlaceWithDivisorOneAndNoAddendIsTheSquareRoot(DType dtype) {
+      Storage s = storage(dtype, 9, 2.25, 0, 7);
+      s.sqrt(0, 3, s, 0, 1, 0);
+      assertArrayEquals(new double[] {3, 1.5, 0, 7}, values(s));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void sumOfSquaredDifferencesCoversOnlyTheRange(DType dtype) {
+      Storage y = storage(dtype, 99, 1, -2, 3.5, 99);
+      Storage t = storage(dtype, 0, 2, 0.5, 99);
+      assertAll(
+          () -> assertEquals(1 + 16 + 9, y.sumOfSquaredDifferences(1, 3, t, 0)),
+          () -> assertEquals(0.0, y.sumOfSquaredDifferences(1, 0, t, 0)));
+    }
+
+    @Test
+    void float32SumOfSquaredDifferencesAccumulatesInDouble() {
+      // 4096^2 = 2^24; the squares of the ones would be lost in float.
+      Storage y = Storage.wrap(new float[] {4097f, 2f, 2f});
+      Storage t = Storage.wrap(new float[] {1f, 1f, 1f});
+      assertEquals(16777218.0, y.sumOfSquaredDifferences(0, 3, t, 0));
+    }
+
+    @Test
+    void float32ComputesInFloatWithScalarsNarrowedToFloat() {
+      float theta = 1.1f;
+      float x = 0.3f;
+      float y = 0.7f;
+      Storage s = Storage.wrap(new float[] {theta});
+      s.addcdiv(0, 1, 0.9, -0.1, Storage.wrap(new float[] {x}), 0, Storage.wrap(new float[] {y}),
+          0);
+      assertEquals(0.9f * theta + -0.1f * x / y, (float) s.get(0));
+    }
+
+    @Test
+    void float64KeepsScalarsInDouble() {
+      Storage s = Storage.wrap(new double[] {1.1});
+      s.addcdiv(0, 1, 0.9, -0.1, Storage.wrap(new double[] {0.3}), 0,
+          Storage.wrap(new double[] {0.7}), 0);
+      assertEquals(0.9 * 1.1 + -0.1 * 0.3 / 0.7, s.get(0));
+    }
+  }
+
+  @Nested
+  class Encapsulation {
+    @Test
+    void theArraysAndTheArrayTypesAreNotPublic() throws ReflectiveOperationException {
+      assertAll(
+          () -> assertFalse(Modifier.isPublic(Storage.F32.class.getModifiers()), "F32"),
+          () -> assertFalse(Modifier.isPublic(Storage.F64.class.getModifiers()), "F64"),
+          () -> assertFalse(Modifier.isPublic(
+              Storage.F32.class.getDeclaredField("a").getModifiers()), "F32.a"),
+          () -> assertFalse(Modifier.isPublic(
+              Storage.F64.class.getDeclaredField("a").getModifiers()), "F64.a"));
+    }
+
+    @Test
+    void wrappingAnArrayWithoutACopyIsNotPublic() throws ReflectiveOperationException {
+      assertAll(
+          () -> assertFalse(Modifier.isPublic(
+              Storage.class.getDeclaredMethod("wrap", float[].class).getModifiers()), "float[]"),
+          () -> assertFalse(Modifier.isPublic(
+              Storage.class.getDeclaredMethod("wrap", double[].class).getModifiers()),
+              "double[]"));
+    }
+
+    @Test
+    void noPublicMethodTakesOrReturnsAnArray() {
+      List<String> leaks = new ArrayList<>();
+      for (java.lang.reflect.Method m : Storage.class.getMethods()) {
+        boolean array = m.getReturnType().isArray();
+        for (Class<?> p : m.getParameterTypes()) {
+          array |= p.isArray();
+        }
+        if (array && m.getDeclaringClass() == Storage.class) {
+          leaks.add(m.toString());
+        }
+      }
+      assertEquals(List.of(), leaks);
     }
   }
 

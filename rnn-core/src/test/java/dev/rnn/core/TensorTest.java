@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -327,6 +329,36 @@ class TensorTest {
       assertEquals("storage of 7 elements does not fit shape [2, 3] of 6 elements",
           assertRejected(() -> Tensor.adopt(Storage.allocate(DType.FLOAT32, 7), Shape.of(2, 3)))
               .getMessage());
+    }
+  }
+
+  @Nested
+  class CopyOf {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void holdsACopyThatTheStorageOwnerCannotChange(DType dtype) {
+      Storage s = Storage.allocate(dtype, 6);
+      s.set(4, 2.5);
+      Tensor t = Tensor.copyOf(s, Shape.of(2, 3));
+      s.set(4, 7);
+      assertAll(
+          () -> assertNotSame(s, t.storage()),
+          () -> assertEquals(dtype, t.dtype()),
+          () -> assertEquals(Shape.of(2, 3), t.shape()),
+          () -> assertArrayEquals(new double[] {0, 0, 0, 0, 2.5, 0}, t.toDoubleArray()));
+    }
+
+    @Test
+    void rejectsAStorageOfAnotherSizeAsAdoptDoes() {
+      assertEquals("storage of 7 elements does not fit shape [2, 3] of 6 elements",
+          assertRejected(() -> Tensor.copyOf(Storage.allocate(DType.FLOAT64, 7), Shape.of(2, 3)))
+              .getMessage());
+    }
+
+    @Test
+    void adoptingWithoutACopyIsNotPublic() throws ReflectiveOperationException {
+      assertFalse(Modifier.isPublic(
+          Tensor.class.getDeclaredMethod("adopt", Storage.class, Shape.class).getModifiers()));
     }
   }
 

@@ -84,12 +84,12 @@ public final class Checkpoint {
     checkRebuildable(net, path);
     Map<String, Tensor> tensors = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
-      Storage data = e.getValue().data().copy();
+      Storage data = e.getValue().data();
       if (!data.allFinite()) {
         throw new IllegalArgumentException(path + ": parameter " + e.getKey()
             + " holds NaN or infinity; not saving");
       }
-      tensors.put(e.getKey(), Tensor.adopt(data, e.getValue().shape()));
+      tensors.put(e.getKey(), Tensor.copyOf(data, e.getValue().shape()));
     }
     Path dir = path.toAbsolutePath().getParent();
     if (dir != null && !Files.isDirectory(dir)) {

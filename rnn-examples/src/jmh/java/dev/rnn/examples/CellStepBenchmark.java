@@ -57,11 +57,11 @@ public class CellStepBenchmark {
 
   private static Storage random(int len, long seed) {
     Random r = new Random(seed);
-    float[] v = new float[len];
+    Storage v = Storage.allocate(DType.FLOAT32, len);
     for (int i = 0; i < len; i++) {
-      v[i] = (float) r.nextGaussian();
+      v.set(i, r.nextGaussian());
     }
-    return Storage.wrap(v);
+    return v;
   }
 
   /** Forward only, nothing recorded. */

@@ -57,11 +57,11 @@ public class GemmBenchmark {
 
   private static Storage random(int len, long seed) {
     Random r = new Random(seed);
-    float[] x = new float[len];
+    Storage x = Storage.allocate(DType.FLOAT32, len);
     for (int i = 0; i < len; i++) {
-      x[i] = (float) r.nextGaussian();
+      x.set(i, r.nextGaussian());
     }
-    return Storage.wrap(x);
+    return x;
   }
 
   /** {@code C = A B^T}. */

@@ -3,7 +3,6 @@ package dev.rnn.autograd.optim;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Storage;
 import java.util.List;
 
 /**
@@ -73,26 +72,7 @@ public final class GradientClipping {
   public static void clipByValue(List<Parameter> params, double clip) {
     checkArgument(clip >= 0, "clip must be >= 0 but got %s", clip);
     for (Parameter p : params) {
-      Storage g = p.grad();
-      if (g instanceof Storage.F32) {
-        clamp(((Storage.F32) g).a, (float) clip);
-      } else {
-        clamp(((Storage.F64) g).a, clip);
-      }
-    }
-  }
-
-  /** {@code grad[i] = min(max(grad[i], -clip), clip)}; mirrors the float64 loop below. */
-  private static void clamp(float[] grad, float clip) {
-    for (int i = 0; i < grad.length; i++) {
-      grad[i] = Math.min(Math.max(grad[i], -clip), clip);
-    }
-  }
-
-  /** {@code grad[i] = min(max(grad[i], -clip), clip)}; mirrors the float32 loop above. */
-  private static void clamp(double[] grad, double clip) {
-    for (int i = 0; i < grad.length; i++) {
-      grad[i] = Math.min(Math.max(grad[i], -clip), clip);
+      p.grad().clamp(0, p.size(), -clip, clip);
     }
   }
 

@@ -30,12 +30,9 @@ final class Moments {
   /** The running maximum of {@code v}; null without amsgrad. */
   private final Storage[] vMax;
   private long t;
-
-  // The scalars of the current step, set by step() before the loops read them.
-  private double l2;
-  private double decay;
-  private double stepSize;
-  private double sqrtBiasCorrection2;
+  /** Scratch blocks of {@code g} and of the denominator, per dtype. */
+  private final Storage[] gBlock = AbstractOptimizer.scratchBlocks();
+  private final Storage[] denomBlock = AbstractOptimizer.scratchBlocks();
 
   Moments(AbstractOptimizer owner, double beta1, double beta2, double eps, boolean amsgrad) {
     this.params = owner.params;
@@ -55,81 +52,41 @@ final class Moments {
 
   /**
    * Takes step {@code t + 1} with learning rate {@code lr}, L2 penalty {@code l2} added to the
-   * gradient and decoupled weight decay {@code decoupled} applied to the parameter.
+   * gradient and decoupled weight decay {@code decoupled} applied to the parameter: the formula of
+   * the class comment, one line an op, block by block (see {@link AbstractOptimizer#BLOCK}).
    */
   void step(double lr, double l2, double decoupled) {
     t++;
-    this.l2 = l2;
-    this.decay = 1 - lr * decoupled;
-    this.stepSize = lr / (1 - Math.pow(beta1, t));
-    this.sqrtBiasCorrection2 = Math.sqrt(1 - Math.pow(beta2, t));
+    double decay = 1 - lr * decoupled;
+    double stepSize = lr / (1 - Math.pow(beta1, t));
+    double sqrtBiasCorrection2 = Math.sqrt(1 - Math.pow(beta2, t));
     for (int k = 0; k < params.length; k++) {
       Parameter p = params[k];
-      if (AbstractOptimizer.isFloat32(p)) {
-        update(f32(p.data()), f32(p.grad()), f32(m[k]), f32(v[k]), amsgrad ? f32(vMax[k]) : null);
-      } else {
-        update(f64(p.data()), f64(p.grad()), f64(m[k]), f64(v[k]), amsgrad ? f64(vMax[k]) : null);
+      Storage theta = p.data();
+      Storage grad = p.grad();
+      Storage mk = m[k];
+      Storage vk = v[k];
+      Storage vHat = amsgrad ? vMax[k] : vk;
+      Storage gScratch = gBlock[p.dtype().ordinal()];
+      Storage denom = denomBlock[p.dtype().ordinal()];
+      for (int off = 0; off < p.size(); off += AbstractOptimizer.BLOCK) {
+        int n = Math.min(AbstractOptimizer.BLOCK, p.size() - off);
+        // g = grad + l2 * theta
+        Storage g = AbstractOptimizer.penalizedGradient(grad, theta, l2, gScratch, off, n);
+        int gOff = g == grad ? off : 0;
+        // m = beta1 * m + (1 - beta1) * g
+        mk.axpby(n, 1 - beta1, g, gOff, beta1, off);
+        // v = beta2 * v + (1 - beta2) * g * g
+        vk.addcmul(off, n, beta2, 1 - beta2, g, gOff, g, gOff);
+        if (amsgrad) {
+          // vMax = max(vMax, v)
+          vHat.maximum(off, n, vk, off);
+        }
+        // denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+        denom.sqrt(0, n, vHat, off, sqrtBiasCorrection2, eps);
+        // theta = theta * (1 - lr * decoupled) - lr / (1 - beta1^t) * m / denom
+        theta.addcdiv(off, n, decay, -stepSize, mk, off, denom, 0);
       }
     }
-  }
-
-  /** The update of the class comment on float32 arrays; mirrors the float64 loop below. */
-  private void update(float[] theta, float[] grad, float[] m, float[] v, float[] vMax) {
-    float l2 = (float) this.l2;
-    float decay = (float) this.decay;
-    float beta1 = (float) this.beta1;
-    float beta2 = (float) this.beta2;
-    float oneMinusBeta1 = (float) (1 - this.beta1);
-    float oneMinusBeta2 = (float) (1 - this.beta2);
-    float stepSize = (float) this.stepSize;
-    float sqrtBiasCorrection2 = (float) this.sqrtBiasCorrection2;
-    float eps = (float) this.eps;
-    for (int i = 0; i < theta.length; i++) {
-      float g = grad[i] + l2 * theta[i];
-      float mi = beta1 * m[i] + oneMinusBeta1 * g;
-      float vi = beta2 * v[i] + oneMinusBeta2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      if (vMax != null) {
-        vi = Math.max(vMax[i], vi);
-        vMax[i] = vi;
-      }
-      float denom = (float) Math.sqrt(vi) / sqrtBiasCorrection2 + eps;
-      theta[i] = theta[i] * decay - stepSize * mi / denom;
-    }
-  }
-
-  /** The update of the class comment on float64 arrays; mirrors the float32 loop above. */
-  private void update(double[] theta, double[] grad, double[] m, double[] v, double[] vMax) {
-    double l2 = this.l2;
-    double decay = this.decay;
-    double beta1 = this.beta1;
-    double beta2 = this.beta2;
-    double oneMinusBeta1 = 1 - this.beta1;
-    double oneMinusBeta2 = 1 - this.beta2;
-    double stepSize = this.stepSize;
-    double sqrtBiasCorrection2 = this.sqrtBiasCorrection2;
-    double eps = this.eps;
-    for (int i = 0; i < theta.length; i++) {
-      double g = grad[i] + l2 * theta[i];
-      double mi = beta1 * m[i] + oneMinusBeta1 * g;
-      double vi = beta2 * v[i] + oneMinusBeta2 * g * g;
-      m[i] = mi;
-      v[i] = vi;
-      if (vMax != null) {
-        vi = Math.max(vMax[i], vi);
-        vMax[i] = vi;
-      }
-      double denom = Math.sqrt(vi) / sqrtBiasCorrection2 + eps;
-      theta[i] = theta[i] * decay - stepSize * mi / denom;
-    }
-  }
-
-  private static float[] f32(Storage s) {
-    return AbstractOptimizer.f32(s);
-  }
-
-  private static double[] f64(Storage s) {
-    return AbstractOptimizer.f64(s);
   }
 }

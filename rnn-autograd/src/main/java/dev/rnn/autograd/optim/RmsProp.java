@@ -41,6 +41,9 @@ public final class RmsProp extends AbstractOptimizer {
   private final Storage[] a;
   /** The momentum buffer; null without momentum. */
   private final Storage[] buf;
+  /** Scratch blocks of {@code g} and of {@code avg}, per dtype. */
+  private final Storage[] gBlock = scratchBlocks();
+  private final Storage[] avgBlock = scratchBlocks();
 
   private RmsProp(Builder b, List<Parameter> parameters) {
     super("RmsProp", parameters, b.lr);
@@ -64,74 +67,43 @@ public final class RmsProp extends AbstractOptimizer {
   }
 
   @Override public void step() {
+    double lr = learningRate();
     for (int k = 0; k < params.length; k++) {
       Parameter p = params[k];
-      if (isFloat32(p)) {
-        update(f32(p.data()), f32(p.grad()), f32(s[k]), a == null ? null : f32(a[k]),
-            buf == null ? null : f32(buf[k]));
-      } else {
-        update(f64(p.data()), f64(p.grad()), f64(s[k]), a == null ? null : f64(a[k]),
-            buf == null ? null : f64(buf[k]));
-      }
-    }
-  }
-
-  /** The update of the class comment on float32 arrays; mirrors the float64 loop below. */
-  private void update(float[] theta, float[] grad, float[] s, float[] a, float[] buf) {
-    float lr = (float) learningRate();
-    float weightDecay = (float) this.weightDecay;
-    float alpha = (float) this.alpha;
-    float oneMinusAlpha = (float) (1 - this.alpha);
-    float eps = (float) this.eps;
-    float momentum = (float) this.momentum;
-    for (int i = 0; i < theta.length; i++) {
-      float g = grad[i] + weightDecay * theta[i];
-      float si = alpha * s[i] + oneMinusAlpha * g * g;
-      s[i] = si;
-      float avg;
-      if (a != null) {
-        float ai = alpha * a[i] + oneMinusAlpha * g;
-        a[i] = ai;
-        avg = (float) Math.sqrt(si - ai * ai) + eps;
-      } else {
-        avg = (float) Math.sqrt(si) + eps;
-      }
-      if (buf != null) {
-        float b = momentum * buf[i] + g / avg;
-        buf[i] = b;
-        theta[i] -= lr * b;
-      } else {
-        theta[i] -= lr * g / avg;
-      }
-    }
-  }
-
-  /** The update of the class comment on float64 arrays; mirrors the float32 loop above. */
-  private void update(double[] theta, double[] grad, double[] s, double[] a, double[] buf) {
-    double lr = learningRate();
-    double weightDecay = this.weightDecay;
-    double alpha = this.alpha;
-    double oneMinusAlpha = 1 - this.alpha;
-    double eps = this.eps;
-    double momentum = this.momentum;
-    for (int i = 0; i < theta.length; i++) {
-      double g = grad[i] + weightDecay * theta[i];
-      double si = alpha * s[i] + oneMinusAlpha * g * g;
-      s[i] = si;
-      double avg;
-      if (a != null) {
-        double ai = alpha * a[i] + oneMinusAlpha * g;
-        a[i] = ai;
-        avg = Math.sqrt(si - ai * ai) + eps;
-      } else {
-        avg = Math.sqrt(si) + eps;
-      }
-      if (buf != null) {
-        double b = momentum * buf[i] + g / avg;
-        buf[i] = b;
-        theta[i] -= lr * b;
-      } else {
-        theta[i] -= lr * g / avg;
+      Storage theta = p.data();
+      Storage grad = p.grad();
+      Storage sk = s[k];
+      Storage gScratch = gBlock[p.dtype().ordinal()];
+      Storage avg = avgBlock[p.dtype().ordinal()];
+      for (int off = 0; off < p.size(); off += BLOCK) {
+        int n = Math.min(BLOCK, p.size() - off);
+        // g = grad + weightDecay * theta
+        Storage g = penalizedGradient(grad, theta, weightDecay, gScratch, off, n);
+        int gOff = g == grad ? off : 0;
+        // s = alpha * s + (1 - alpha) * g * g
+        sk.addcmul(off, n, alpha, 1 - alpha, g, gOff, g, gOff);
+        if (a != null) {
+          Storage ak = a[k];
+          // a = alpha * a + (1 - alpha) * g
+          ak.axpby(n, 1 - alpha, g, gOff, alpha, off);
+          // avg = sqrt(s - a * a) + eps
+          avg.copyFrom(sk, off, 0, n);
+          avg.addcmul(0, n, 1, -1, ak, off, ak, off);
+          avg.sqrt(0, n, avg, 0, 1, eps);
+        } else {
+          // avg = sqrt(s) + eps
+          avg.sqrt(0, n, sk, off, 1, eps);
+        }
+        if (buf != null) {
+          Storage b = buf[k];
+          // buf = momentum * buf + g / avg
+          b.addcdiv(off, n, momentum, 1, g, gOff, avg, 0);
+          // theta = theta - lr * buf
+          theta.axpy(n, -lr, b, off, off);
+        } else {
+          // theta = theta - lr * g / avg
+          theta.addcdiv(off, n, 1, -lr, g, gOff, avg, 0);
+        }
       }
     }
   }

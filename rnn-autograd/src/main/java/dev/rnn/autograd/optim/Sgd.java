@@ -38,6 +38,8 @@ public final class Sgd extends AbstractOptimizer {
   /** One momentum buffer per parameter; null without momentum. */
   private final Storage[] buf;
   private boolean firstStep = true;
+  /** A scratch block of {@code g}, per dtype. */
+  private final Storage[] gBlock = scratchBlocks();
 
   private Sgd(Builder b, List<Parameter> parameters) {
     super("Sgd", parameters, b.lr);
@@ -58,49 +60,45 @@ public final class Sgd extends AbstractOptimizer {
   }
 
   @Override public void step() {
+    double lr = learningRate();
     for (int k = 0; k < params.length; k++) {
       Parameter p = params[k];
-      if (isFloat32(p)) {
-        update(f32(p.data()), f32(p.grad()), buf == null ? null : f32(buf[k]));
-      } else {
-        update(f64(p.data()), f64(p.grad()), buf == null ? null : f64(buf[k]));
+      Storage theta = p.data();
+      Storage grad = p.grad();
+      Storage gScratch = gBlock[p.dtype().ordinal()];
+      for (int off = 0; off < p.size(); off += BLOCK) {
+        int n = Math.min(BLOCK, p.size() - off);
+        // g = grad + weightDecay * theta
+        Storage g = penalizedGradient(grad, theta, weightDecay, gScratch, off, n);
+        int gOff = g == grad ? off : 0;
+        if (buf != null) {
+          Storage b = buf[k];
+          if (firstStep) {
+            // buf = g
+            b.copyFrom(g, gOff, off, n);
+          } else {
+            // buf = momentum * buf + (1 - dampening) * g
+            b.axpby(n, 1 - dampening, g, gOff, momentum, off);
+          }
+          if (nesterov) {
+            // g = g + momentum * buf, in the scratch block: grad itself is left unchanged
+            if (g == grad) {
+              gScratch.copyFrom(grad, off, 0, n);
+              g = gScratch;
+              gOff = 0;
+            }
+            g.axpy(n, momentum, b, off, gOff);
+          } else {
+            // g = buf
+            g = b;
+            gOff = off;
+          }
+        }
+        // theta = theta - lr * g
+        theta.axpy(n, -lr, g, gOff, off);
       }
     }
     firstStep = false;
-  }
-
-  /** The update of the class comment on float32 arrays; mirrors the float64 loop below. */
-  private void update(float[] theta, float[] grad, float[] buf) {
-    float lr = (float) learningRate();
-    float weightDecay = (float) this.weightDecay;
-    float momentum = (float) this.momentum;
-    float oneMinusDampening = (float) (1 - dampening);
-    for (int i = 0; i < theta.length; i++) {
-      float g = grad[i] + weightDecay * theta[i];
-      if (buf != null) {
-        float b = firstStep ? g : momentum * buf[i] + oneMinusDampening * g;
-        buf[i] = b;
-        g = nesterov ? g + momentum * b : b;
-      }
-      theta[i] -= lr * g;
-    }
-  }
-
-  /** The update of the class comment on float64 arrays; mirrors the float32 loop above. */
-  private void update(double[] theta, double[] grad, double[] buf) {
-    double lr = learningRate();
-    double weightDecay = this.weightDecay;
-    double momentum = this.momentum;
-    double oneMinusDampening = 1 - dampening;
-    for (int i = 0; i < theta.length; i++) {
-      double g = grad[i] + weightDecay * theta[i];
-      if (buf != null) {
-        double b = firstStep ? g : momentum * buf[i] + oneMinusDampening * g;
-        buf[i] = b;
-        g = nesterov ? g + momentum * b : b;
-      }
-      theta[i] -= lr * g;
-    }
   }
 
   @Override public String toString() {

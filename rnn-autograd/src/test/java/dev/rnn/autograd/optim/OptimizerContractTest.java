@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
+import dev.rnn.core.Shape;
 import java.lang.management.ManagementFactory;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -152,6 +154,43 @@ class OptimizerContractTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.rnn.autograd.optim.OptimizerContractTest#optimizers")
+    void everyBlockOfALargeParameterIsUpdatedAsASmallOne(String name,
+        Supplier<Function<List<Parameter>, Optimizer>> builder) {
+      // Updates are elementwise and run block by block: element i of a parameter of three blocks
+      // and a ragged rest, starting as element i % 9 of the quadratic and descending on the same
+      // loss, must end exactly as that element does.
+      for (DType dtype : DType.values()) {
+        List<Parameter> small = Quadratic.parameters(dtype);
+        Quadratic.descend(builder.get().apply(small), 4, null);
+        double[] expected = Quadratic.values(small);
+        double[] start = Quadratic.values(Quadratic.parameters(DType.FLOAT64));
+        double[] c = concat(Quadratic.CW, Quadratic.CB);
+        double[] target = concat(Quadratic.TW, Quadratic.TB);
+        int size = 3 * AbstractOptimizer.BLOCK + 7;
+        Parameter large = new Parameter("large", Shape.of(size), dtype);
+        for (int i = 0; i < size; i++) {
+          large.data().set(i, start[i % 9]);
+        }
+        Optimizer optimizer = builder.get().apply(List.of(large));
+        for (int step = 0; step < 4; step++) {
+          optimizer.zeroGrad();
+          for (int i = 0; i < size; i++) {
+            large.grad().set(i, c[i % 9] * (large.data().get(i) - target[i % 9]));
+          }
+          optimizer.step();
+        }
+        double[] expectedLarge = new double[size];
+        double[] actual = new double[size];
+        for (int i = 0; i < size; i++) {
+          expectedLarge[i] = expected[i % 9];
+          actual[i] = large.data().get(i);
+        }
+        assertArrayEquals(expectedLarge, actual, dtype.toString());
+      }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.rnn.autograd.optim.OptimizerContractTest#optimizers")
     void stepAllocatesNothing(String name,
         Supplier<Function<List<Parameter>, Optimizer>> builder) {
       List<Parameter> params = Quadratic.parameters(DType.FLOAT32, DType.FLOAT64);
@@ -178,6 +217,12 @@ class OptimizerContractTest {
       assertTrue(least < 1_000, "bytes allocated by 1000 steps, in the quietest of five rounds: "
           + least);
     }
+  }
+
+  private static double[] concat(double[] a, double[] b) {
+    double[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Nested
