@@ -52,6 +52,7 @@ public final class RmsProp extends AbstractOptimizer {
     this.s = zerosLike();
     this.a = centered ? zerosLike() : null;
     this.buf = momentum > 0 ? zerosLike() : null;
+    registerState(StepCount.NONE, "square_avg", s, "momentum_buffer", buf, "grad_avg", a);
   }
 
   /**

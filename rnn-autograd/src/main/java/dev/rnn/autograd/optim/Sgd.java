@@ -46,6 +46,8 @@ public final class Sgd extends AbstractOptimizer {
     this.nesterov = b.nesterov;
     this.weightDecay = b.weightDecay;
     this.buf = momentum != 0 ? zerosLike() : null;
+    registerState(new StepCount(() -> firstStep ? 0 : 1, n -> firstStep = n == 0),
+        "momentum_buffer", buf);
   }
 
   /**
