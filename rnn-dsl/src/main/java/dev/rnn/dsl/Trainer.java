@@ -428,7 +428,7 @@ public final class Trainer {
     int epochsBefore = from == null ? 0 : from.epochsDone();
     int epochCount = epochs == null ? 1 : epochs;
     int size = batchSize == null ? 32 : batchSize;
-    long step = from == null ? 0 : from.stepsDone();
+    long stepsDone = from == null ? 0 : from.stepsDone();
     long steps = 0;
     int skippedBatches = 0;
     ImmutableList<Bptt.Window> windows = bptt.windows(d.steps);
@@ -458,10 +458,10 @@ public final class Trainer {
           double norm = clip(optimizer.parameters());
           optimizer.step();
           steps++;
-          step++;
+          stepsDone++;
           lossSum += loss.item();
           lossCount++;
-          Event event = new Event(epoch, b, w.index() + 1, step, loss.item(), norm,
+          Event event = new Event(epoch, b, w.index() + 1, stepsDone, loss.item(), norm,
               g.gradientFlow());
           for (Listener l : listeners) {
             l.onStep(event);
@@ -471,7 +471,7 @@ public final class Trainer {
       epochLosses.add(lossCount == 0 ? Double.NaN : lossSum / lossCount);
     }
     return new Report(epochLosses.build(), steps, skippedBatches,
-        Duration.ofNanos(System.nanoTime() - start), epochsBefore + epochCount, step,
+        Duration.ofNanos(System.nanoTime() - start), epochsBefore + epochCount, stepsDone,
         optimizer.state());
   }
 
