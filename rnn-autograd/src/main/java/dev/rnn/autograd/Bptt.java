@@ -3,32 +3,46 @@ package dev.rnn.autograd;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
-import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.Predicate;
 
 /**
- * Backpropagation through time, full or truncated, over a {@link SequenceModel}.
+ * Backpropagation through time, full or truncated: the plan that splits a sequence into {@link
+ * Window windows}, and the forward of one window.
  *
- * <p>A model whose output is only the last step ({@code [N, F]}) trains with full BPTT only:
- * truncation needs an output per step to split the loss into chunks.
+ * <p>The backpropagation itself is the backward of the recorded forward ({@link Graph#backward}:
+ * the scan run in reverse, accumulating into shared weights); this class decides which steps each
+ * forward records, from which state, and which steps' losses it counts. A training loop is
+ *
+ * <pre>{@code
+ * List<Tensor> carried = null;                                     // the initial state (zeros)
+ * for (Bptt.Window w : bptt.windows(T)) {
+ *   Graph g = Graph.training(seed);
+ *   Bptt.WindowForward f = bptt.forward(g, model, input, w, carried);
+ *   Value loss = Loss.mse(g, f.output(), target.slice(0, w.lossFrom(), w.end()), null);
+ *   optimizer.zeroGrad();
+ *   g.backward(loss);                                              // steps w.end()-1 .. w.start()
+ *   optimizer.step();
+ *   carried = f.carried();                                         // detached: a constant
+ * }
+ * }</pre>
  *
  * <p>Truncated BPTT with the usual two lengths (Williams and Peng 1990): every {@code k1} steps
  * the loss of those {@code k1} steps is backpropagated through the last {@code k2} steps (k1 &lt;=
  * k2), from the state at step {@code e - k2}, which is carried from the previous forward and
- * detached (a constant: no gradient flows into earlier steps); the optimizer updates after each
- * chunk. Full BPTT is {@code k1 = k2 = T}: one chunk, one update.
+ * detached (a constant: no gradient flows into earlier steps). Full BPTT is {@code k1 = k2 = T}:
+ * one window over the whole sequence.
  *
  * <pre>
- *   for e = k1, 2 k1, ..., T (the last chunk may be shorter):
- *     s = max(0, e - k2)
- *     forward steps [s, e) from state_s (detached)        remembering state_{e + k1 - k2}
- *     L = loss(output[e - k1, e))  ([previous e, T) last)   every step's loss, exactly once
- *     zero gradients, backward through steps e-1 .. s, update
+ *   for e = k1, 2 k1, ..., T (the last window may be shorter):
+ *     window [s, e) with s = max(0, e - k2), from the state carried at s
+ *     counts the losses of [e - k1, e)   ([previous e, T) for the last)  every step's, once
+ *     carries the state at the next window's start, max(0, min(e + k1, T) - k2)
  * </pre>
+ *
+ * <p>A model whose output is only the last step ({@code [N, F]}) trains with full BPTT only:
+ * truncation needs an output per step to split the loss into windows.
  */
 public final class Bptt {
   private final int k1;
@@ -40,7 +54,7 @@ public final class Bptt {
   }
 
   /**
-   * Full backpropagation through time: the whole sequence is one chunk.
+   * Full backpropagation through time: the whole sequence is one window.
    *
    * @return full BPTT
    */
@@ -49,14 +63,14 @@ public final class Bptt {
   }
 
   /**
-   * Truncated BPTT: update every {@code k1} steps, backpropagating {@code k2} steps.
+   * Truncated BPTT: a window every {@code k1} steps, backpropagating {@code k2} steps.
    *
-   * @param k1 the steps between updates, the chunk length
-   * @param k2 the steps each chunk's loss backpropagates through
+   * @param k1 the steps between updates, whose losses a window counts
+   * @param k2 the steps each window's loss backpropagates through
    * @return truncated BPTT
    * @throws IllegalArgumentException unless {@code 1 <= k1 <= k2}, since with {@code k2 < k1} the
-   *     losses of the first {@code k1 - k2} steps of each chunk would reach no weight at their own
-   *     step, which would skip them silently
+   *     losses of the first {@code k1 - k2} steps of each window would reach no weight at their
+   *     own step, which would skip them silently
    */
   public static Bptt truncated(int k1, int k2) {
     checkArgument(k1 >= 1, "truncated BPTT expected k1 >= 1 but got k1 = %s", k1);
@@ -89,191 +103,136 @@ public final class Bptt {
     return k2;
   }
 
-  /** The loss of a chunk: steps {@code [from, to)} of the sequence, output given for those. */
-  @FunctionalInterface
-  public interface ChunkLoss {
+  // ---- the plan ------------------------------------------------------------------------------
+
+  /**
+   * One forward and backward pass of BPTT over steps {@code [start, end)} of a sequence.
+   *
+   * <pre>
+   *   start &lt;= lossFrom &lt; end          the forward runs [start, end) from the state at start
+   *   start &lt;= carryAt &lt;= end          the next window starts from the state at carryAt
+   * </pre>
+   *
+   * @param index the window's number in the plan, from 0
+   * @param start the first step the forward runs, from the state carried at it (the initial
+   *     state for 0)
+   * @param end one past the last step the forward runs
+   * @param lossFrom the first step whose loss the window counts: it counts {@code [lossFrom,
+   *     end)}, the steps after the previous window's end
+   * @param carryAt the step whose state the next window starts from: {@code start} (the state
+   *     this window started from), the end of a shorter first forward, or {@code end}; {@code
+   *     end} for the last window
+   */
+  public record Window(int index, int start, int end, int lossFrom, int carryAt) {
     /**
-     * The scalar loss of {@code output}, which holds steps {@code [from, to)}.
+     * Checks the order of the steps.
      *
-     * @param g the graph recording the loss
-     * @param output the chunk's output, {@code [to - from, N, F]} (or {@code [N, F]} for the last
-     *     step only)
-     * @param from the first step of the chunk in the whole sequence
-     * @param to the step after the chunk's last
-     * @return a one-element value
+     * @throws IllegalArgumentException unless {@code 0 <= start <= lossFrom < end} and {@code
+     *     start <= carryAt <= end}
      */
-    Value apply(Graph g, Value output, int from, int to);
-  }
+    public Window {
+      checkArgument(index >= 0 && 0 <= start && start <= lossFrom && lossFrom < end
+          && start <= carryAt && carryAt <= end,
+          "a BPTT window expected index >= 0, 0 <= start <= lossFrom < end and start <= carryAt"
+              + " <= end but got index %s, start %s, lossFrom %s, end %s, carryAt %s", index,
+          start, lossFrom, end, carryAt);
+    }
 
-  /**
-   * What one pass over a batch of sequences did.
-   *
-   * @param chunkLosses the loss of each chunk, in order
-   * @param flows the gradient flow of each chunk's backward pass
-   */
-  public record Pass(ImmutableList<Double> chunkLosses, ImmutableList<GradientFlow> flows) {
-    /** {@return the mean of the chunk losses} */
-    public double meanLoss() {
-      return chunkLosses.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    /** {@return the number of steps the forward runs, {@code end - start}} */
+    public int steps() {
+      return end - start;
     }
   }
 
   /**
-   * What a chunk's backward pass gave, as the hook of {@link #train(SequenceModel, Tensor, List,
-   * ChunkLoss, Optimizer, Predicate)} sees it before the update.
+   * The windows of a sequence of {@code steps} steps, in order: their counted steps {@code
+   * [lossFrom, end)} cover {@code [0, steps)} once.
    *
-   * @param index the chunk's number in the pass, from 0
-   * @param from the first step whose loss the chunk counts
-   * @param to one past the last such step
-   * @param loss the chunk's loss
-   * @param flow the gradient flow of the chunk's backward pass
+   * @param steps the sequence length T
+   * @return one window for full BPTT (or {@code k1 >= T}), else {@code ceil(T / k1)}
+   * @throws IllegalArgumentException if {@code steps < 1}
    */
-  public record Chunk(int index, int from, int to, double loss, GradientFlow flow) {}
-
-  /**
-   * Trains on one batch of sequences: zeroes the gradients, runs forward and backward and calls
-   * {@code optimizer.step()} once per chunk.
-   *
-   * @param input time-major {@code [T, N, F]}
-   * @param states initial states (null for zeros)
-   * @param model the model trained
-   * @param loss the loss of each chunk's output
-   * @param optimizer the optimizer stepped after each chunk
-   * @return the chunk losses and gradient flows
-   * @throws IllegalStateException if this is truncated BPTT over more than one chunk and the
-   *     model's output is only the last step
-   */
-  public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
-      Optimizer optimizer) {
-    return run(model, input, states, loss, optimizer, chunk -> true,
-        ThreadLocalRandom.current().nextLong());
-  }
-
-  /**
-   * As {@link #train(SequenceModel, Tensor, List, ChunkLoss, Optimizer)}, with a hook that runs
-   * after each chunk's backward pass and before its update: it sees the gradients in the
-   * parameters (and may change them, e.g. clip them) and returns whether {@code optimizer.step()}
-   * runs for this chunk; it may also throw to stop training before the update.
-   *
-   * @param model the model trained
-   * @param input time-major {@code [T, N, F]}
-   * @param states initial states (null for zeros)
-   * @param loss the loss of each chunk's output
-   * @param optimizer the optimizer stepped after each chunk
-   * @param beforeUpdate the hook; false skips this chunk's update
-   * @return the chunk losses and gradient flows
-   */
-  public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
-      Optimizer optimizer, Predicate<Chunk> beforeUpdate) {
-    return run(model, input, states, loss, optimizer, beforeUpdate,
-        ThreadLocalRandom.current().nextLong());
-  }
-
-  /**
-   * As {@link #train(SequenceModel, Tensor, List, ChunkLoss, Optimizer, Predicate)}, with the
-   * seed of the dropout masks: chunk {@code i} is recorded in {@code Graph.training(seed * φ +
-   * i)}, so equal seeds give equal masks. The overloads without a seed draw a fresh one.
-   *
-   * @param model the model trained
-   * @param input time-major {@code [T, N, F]}
-   * @param states initial states (null for zeros)
-   * @param loss the loss of each chunk's output
-   * @param optimizer the optimizer stepped after each chunk
-   * @param beforeUpdate the hook; false skips this chunk's update
-   * @param seed the seed of the stochastic ops (dropout) of this pass
-   * @return the chunk losses and gradient flows
-   */
-  public Pass train(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
-      Optimizer optimizer, Predicate<Chunk> beforeUpdate, long seed) {
-    return run(model, input, states, loss, optimizer, beforeUpdate, seed);
-  }
-
-  /**
-   * Adds the gradients of every chunk to the parameters without updating them (gradients are not
-   * zeroed first): with one chunk, the full BPTT gradient.
-   *
-   * @param model the model whose parameters' gradients grow
-   * @param input time-major {@code [T, N, F]}
-   * @param states initial states (null for zeros)
-   * @param loss the loss of each chunk's output
-   * @return the chunk losses and gradient flows
-   */
-  public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states,
-      ChunkLoss loss) {
-    return run(model, input, states, loss, null, null, 0);
-  }
-
-  private Pass run(SequenceModel model, Tensor input, List<Tensor> states, ChunkLoss loss,
-      Optimizer optimizer, Predicate<Chunk> beforeUpdate, long seed) {
-    checkArgument(input.rank() == 3 && input.dim(0) >= 1,
-        "BPTT expected a time-major input [seq, batch, features] with seq >= 1 but got %s",
-        input.shape());
-    int seq = input.dim(0);
-    int c1 = isFull() ? seq : Math.min(k1, seq);
-    int c2 = isFull() ? seq : k2;
-    List<Tensor> carried = states;
-    int carriedAt = 0;
+  public ImmutableList<Window> windows(int steps) {
+    checkArgument(steps >= 1, "%s expected a sequence of at least one step but got %s", this,
+        steps);
+    int c1 = isFull() ? steps : Math.min(k1, steps);
+    int c2 = isFull() ? steps : k2;
+    ImmutableList.Builder<Window> windows = ImmutableList.builder();
     int counted = 0;
-    ImmutableList.Builder<Double> losses = ImmutableList.builder();
-    ImmutableList.Builder<GradientFlow> flows = ImmutableList.builder();
-    int index = 0;
-    for (int e = Math.min(c1, seq); ; e = Math.min(e + c1, seq)) {
+    for (int e = c1, index = 0; ; e = Math.min(e + c1, steps), index++) {
       int s = Math.max(0, e - c2);
-      // the steps not counted yet: e - k1, except for a shorter last chunk
-      int from = counted;
-      int next = Math.min(e + c1, seq);
-      int nextStart = Math.max(0, next - c2);
-      if (s != carriedAt) {
-        throw new IllegalStateException("BPTT lost track of the carried state: at step "
-            + carriedAt + " but the chunk starts at " + s);
-      }
-      Graph g = Graph.training(seed * 0x9E3779B97F4A7C15L + index);
-      List<Value> init = constants(g, carried);
-      List<Tensor> nextStates = null;
-      Value out;
-      g.setTimeOffset(s);
-      boolean whole = from == 0 && e == seq;
-      if (nextStart > s && nextStart < e) {
-        SequenceModel.Forward a = model.forward(g,
-            g.constant(input.slice(0, s, nextStart)), init);
-        checkPerStep(a.output(), seq);
-        nextStates = tensors(a.states());
-        g.setTimeOffset(nextStart);
-        SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, nextStart, e)),
-            a.states());
-        out = Steps.concat(g, a.output(), b.output());
-      } else {
-        SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init);
-        out = a.output();
-        if (!whole) {
-          checkPerStep(out, seq);
-        }
-        if (nextStart == e) {
-          nextStates = tensors(a.states());
-        }
-      }
-      Value l = loss.apply(g, whole ? out : Steps.slice(g, out, from - s, e - s), from, e);
-      if (optimizer != null) {
-        optimizer.zeroGrad();
-      }
-      g.backward(l);
-      GradientFlow flow = g.gradientFlow();
-      if (optimizer != null && beforeUpdate.test(new Chunk(index, from, e, l.item(), flow))) {
-        optimizer.step();
-      }
-      index++;
-      losses.add(l.item());
-      flows.add(flow);
+      // the next window's start: where the state it starts from is taken
+      int nextStart = Math.max(0, Math.min(e + c1, steps) - c2);
+      windows.add(new Window(index, s, e, counted, e == steps ? e : nextStart));
       counted = e;
-      if (e == seq) {
-        break;
-      }
-      if (nextStart > s) {
-        carried = nextStates;
-        carriedAt = nextStart;
+      if (e == steps) {
+        return windows.build();
       }
     }
-    return new Pass(losses.build(), flows.build());
+  }
+
+  // ---- the forward of one window -------------------------------------------------------------
+
+  /**
+   * What the forward of one window gives the caller.
+   *
+   * @param output the output at the counted steps {@code [lossFrom, end)}, {@code [end -
+   *     lossFrom, N, F]}; for a window over the whole sequence, the model's output as it is
+   *     (which may be the last step only, {@code [N, F]})
+   * @param carried the state at the window's {@code carryAt}, detached, for the next window
+   */
+  public record WindowForward(Value output, List<Tensor> carried) {}
+
+  /**
+   * Records the forward of {@code window} in {@code g}, a fresh graph, from {@code carried}, the
+   * state at the window's start: one forward over {@code [start, end)}, or two ({@code [start,
+   * carryAt)} then {@code [carryAt, end)}) where the next window starts inside this one.
+   *
+   * @param g the graph recording the forward, fresh: its backward runs this window's steps only
+   * @param model the model
+   * @param input the whole sequence, time-major {@code [T, N, F]}
+   * @param window a window of {@link #windows(int) windows(T)}
+   * @param carried the state at {@code window.start()} ({@link WindowForward#carried()} of the
+   *     window before), or null for the model's initial state; used as constants
+   * @return the output at the counted steps and the state for the next window
+   * @throws IllegalArgumentException if {@code input} is not {@code [T, N, F]} with {@code T >=
+   *     window.end()}
+   * @throws IllegalStateException if the window does not cover the whole sequence and the model's
+   *     output is only the last step
+   */
+  public WindowForward forward(Graph g, SequenceModel model, Tensor input, Window window,
+      List<Tensor> carried) {
+    checkArgument(input.rank() == 3 && input.dim(0) >= window.end(),
+        "BPTT expected a time-major input [seq, batch, features] with seq >= %s (the end of"
+            + " window %s) but got %s", window.end(), window.index(), input.shape());
+    int seq = input.dim(0);
+    int s = window.start();
+    int e = window.end();
+    int c = window.carryAt();
+    boolean whole = window.lossFrom() == 0 && e == seq;
+    List<Value> init = constants(g, carried);
+    Value out;
+    List<Tensor> next;
+    g.setTimeOffset(s);
+    if (c > s && c < e) {
+      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, c)), init);
+      checkPerStep(a.output(), seq);
+      next = tensors(a.states());
+      g.setTimeOffset(c);
+      SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, c, e)), a.states());
+      out = Steps.concat(g, a.output(), b.output());
+    } else {
+      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init);
+      out = a.output();
+      if (!whole) {
+        checkPerStep(out, seq);
+      }
+      next = c == e ? tensors(a.states()) : carried;
+    }
+    if (!whole) {
+      out = Steps.slice(g, out, window.lossFrom() - s, e - s);
+    }
+    return new WindowForward(out, next);
   }
 
   /** Truncation splits the output by step: a last-step-only output cannot be split. */
@@ -302,6 +261,72 @@ public final class Bptt {
       t.add(v.tensor());
     }
     return t;
+  }
+
+  // ---- gradients without an optimizer --------------------------------------------------------
+
+  /** The loss of a window: steps {@code [from, to)} of the sequence, output given for those. */
+  @FunctionalInterface
+  public interface WindowLoss {
+    /**
+     * The scalar loss of {@code output}, which holds steps {@code [from, to)}.
+     *
+     * @param g the graph recording the loss
+     * @param output the window's output at its counted steps, {@code [to - from, N, F]} (or
+     *     {@code [N, F]} for the last step only)
+     * @param from the first counted step of the window in the whole sequence
+     * @param to the step after the window's last
+     * @return a one-element value
+     */
+    Value apply(Graph g, Value output, int from, int to);
+  }
+
+  /**
+   * What {@link #accumulate} did.
+   *
+   * @param windowLosses the loss of each window, in order
+   * @param flows the gradient flow of each window's backward pass
+   */
+  public record Pass(ImmutableList<Double> windowLosses, ImmutableList<GradientFlow> flows) {
+    /** {@return the mean of the window losses} */
+    public double meanLoss() {
+      return windowLosses.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+  }
+
+  /**
+   * Adds the gradients of every window to the parameters without updating them (gradients are
+   * not zeroed first): with one window, the full BPTT gradient. For gradient checks and tests;
+   * window {@code i} is recorded in {@code Graph.training(i)}.
+   *
+   * @param model the model whose parameters' gradients grow
+   * @param input time-major {@code [T, N, F]}
+   * @param states initial states (null for zeros)
+   * @param loss the loss of each window's output
+   * @return the window losses and gradient flows
+   * @throws IllegalArgumentException if {@code input} is not {@code [T, N, F]} with {@code T >=
+   *     1}
+   * @throws IllegalStateException if this is truncated BPTT over more than one window and the
+   *     model's output is only the last step
+   */
+  public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states,
+      WindowLoss loss) {
+    checkArgument(input.rank() == 3 && input.dim(0) >= 1,
+        "BPTT expected a time-major input [seq, batch, features] with seq >= 1 but got %s",
+        input.shape());
+    ImmutableList.Builder<Double> losses = ImmutableList.builder();
+    ImmutableList.Builder<GradientFlow> flows = ImmutableList.builder();
+    List<Tensor> carried = states;
+    for (Window w : windows(input.dim(0))) {
+      Graph g = Graph.training(w.index());
+      WindowForward f = forward(g, model, input, w, carried);
+      Value l = loss.apply(g, f.output(), w.lossFrom(), w.end());
+      g.backward(l);
+      losses.add(l.item());
+      flows.add(g.gradientFlow());
+      carried = f.carried();
+    }
+    return new Pass(losses.build(), flows.build());
   }
 
   @Override public String toString() {

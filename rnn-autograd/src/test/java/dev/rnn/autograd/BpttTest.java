@@ -9,6 +9,7 @@ import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.spy;
 
 import dev.rnn.autograd.optim.Adam;
+import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
 import dev.rnn.core.DType;
@@ -30,7 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /** Full and truncated backpropagation through time. */
 class BpttTest {
-  private static final Bptt.ChunkLoss MSE_TO_ZERO = (g, out, from, to) ->
+  private static final Bptt.WindowLoss MSE_TO_ZERO = (g, out, from, to) ->
       Loss.mse(g, out, Tensor.zeros(out.dtype(), out.shape().dims()), null);
 
   private static StackModel model(RecurrentStack.Mode mode, int layers) {
@@ -38,7 +39,7 @@ class BpttTest {
         .initialize(5), 2, 6);
   }
 
-  private static Bptt.ChunkLoss mseAgainst(Tensor target) {
+  private static Bptt.WindowLoss mseAgainst(Tensor target) {
     return (g, out, from, to) -> Loss.mse(g, out, target.slice(0, from, to), null);
   }
 
@@ -52,6 +53,62 @@ class BpttTest {
 
   private static void zeroGrad(SequenceModel m) {
     m.parameters().forEach(Parameter::zeroGrad);
+  }
+
+  /** {@code [start, end, lossFrom, carryAt]} of each window. */
+  private static List<List<Integer>> plan(Bptt bptt, int steps) {
+    List<List<Integer>> plan = new ArrayList<>();
+    for (Bptt.Window w : bptt.windows(steps)) {
+      assertEquals(plan.size(), w.index());
+      plan.add(List.of(w.start(), w.end(), w.lossFrom(), w.carryAt()));
+    }
+    return plan;
+  }
+
+  @Nested
+  class ThePlan {
+    @Test
+    void fullBpttIsOneWindowOverTheWholeSequence() {
+      assertAll(
+          () -> assertEquals(List.of(List.of(0, 7, 0, 7)), plan(Bptt.full(), 7)),
+          () -> assertEquals(List.of(List.of(0, 6, 0, 6)), plan(Bptt.truncated(8, 8), 6)),
+          () -> assertEquals(List.of(List.of(0, 6, 0, 6)), plan(Bptt.truncated(6, 9), 6)));
+    }
+
+    @Test
+    void equalLengthsGiveAdjacentWindowsAndAShorterLastOneReachesBackK2Steps() {
+      // k1 = k2 = 3 over 7 steps: the last window counts step 6 only but runs [4, 7), so the
+      // window before splits its forward at 4 to carry the state there.
+      assertEquals(List.of(List.of(0, 3, 0, 3), List.of(3, 6, 3, 4), List.of(4, 7, 6, 7)),
+          plan(Bptt.truncated(3, 3), 7));
+    }
+
+    @Test
+    void aLongerK2StartsEachWindowK2StepsBeforeItsEnd() {
+      assertAll(
+          () -> assertEquals(List.of(List.of(0, 2, 0, 1), List.of(1, 4, 2, 3),
+              List.of(3, 6, 4, 6)), plan(Bptt.truncated(2, 3), 6)),
+          // the first windows start at 0, the second from the same initial state as the first
+          () -> assertEquals(List.of(List.of(0, 2, 0, 0), List.of(0, 4, 2, 1),
+              List.of(1, 6, 4, 2), List.of(2, 7, 6, 7)), plan(Bptt.truncated(2, 5), 7)));
+    }
+
+    @Test
+    void aWindowOutOfOrderIsRefused() {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new Bptt.Window(0, 3, 7, 2, 7));
+      assertEquals("a BPTT window expected index >= 0, 0 <= start <= lossFrom < end and start"
+          + " <= carryAt <= end but got index 0, start 3, lossFrom 2, end 7, carryAt 7",
+          e.getMessage());
+    }
+
+    @Test
+    void anEmptySequenceHasNoPlan() {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> Bptt.truncated(2, 3).windows(0));
+      assertEquals("truncated BPTT(k1 = 2, k2 = 3) expected a sequence of at least one step but"
+          + " got 0", e.getMessage());
+    }
   }
 
   @Nested
@@ -235,10 +292,24 @@ class BpttTest {
       double before = evalLoss(m, eval);
       for (int it = 0; it < 300; it++) {
         Tensor[] b = batchOf.apply(rnd.nextLong());
-        bptt.train(m, b[0], null, mseAgainst(b[1]), adam);
+        trainOnBatch(bptt, m, b[0], b[1], adam);
       }
       double after = evalLoss(m, eval);
       assertTrue(after * 10 <= before, () -> "loss fell from " + before + " to " + after);
+    }
+
+    /** One update per window: forward, loss, zero grads, backward, step; the state carried on. */
+    private void trainOnBatch(Bptt bptt, SequenceModel m, Tensor x, Tensor y, Optimizer opt) {
+      List<Tensor> carried = null;
+      for (Bptt.Window w : bptt.windows(x.dim(0))) {
+        Graph g = Graph.training();
+        Bptt.WindowForward f = bptt.forward(g, m, x, w, carried);
+        Value loss = Loss.mse(g, f.output(), y.slice(0, w.lossFrom(), w.end()), null);
+        opt.zeroGrad();
+        g.backward(loss);
+        opt.step();
+        carried = f.carried();
+      }
     }
 
     private double evalLoss(StackModel m, Tensor[] b) {

@@ -52,7 +52,7 @@ class ReviewTest {
         expected = c[1];
       }
       assertEquals(seq, expected, "the chunks cover the sequence");
-      assertEquals(counted.size(), pass.chunkLosses().size());
+      assertEquals(counted.size(), pass.windowLosses().size());
     }
 
     @Test
@@ -63,7 +63,7 @@ class ReviewTest {
           new RecurrentStack(RecurrentStack.Mode.LSTM, 2, 3, 2, true, false, DType.FLOAT64)
               .initialize(4), 1, 5);
       Tensor x = Tensor.randn(DType.FLOAT64, 6, 7, 2, 2);
-      Bptt.ChunkLoss sum = (g, out, from, to) -> {
+      Bptt.WindowLoss sum = (g, out, from, to) -> {
         Value l = Loss.mse(g, out, Tensor.zeros(DType.FLOAT64, out.shape().dims()), null);
         return Loss.sum(g, java.util.Collections.nCopies(to - from, l));
       };
@@ -77,7 +77,7 @@ class ReviewTest {
       full.forEach((n, t) -> checks.add(() -> assertTrue(t.allClose(truncated.get(n), 1e-12,
           1e-10), n + ": " + t + " but " + truncated.get(n))));
       assertAll(checks);
-      assertEquals(3, pass.chunkLosses().size());
+      assertEquals(3, pass.windowLosses().size());
     }
   }
 

@@ -447,7 +447,7 @@ public final class NetworkBuilder {
 
   /**
    * The seed of dropout masks in training (default 0): the {@link Trainer} mixes it with the
-   * number of the fit, epoch and batch into the seed of each pass's graph, so that equal seeds give
+   * epoch, batch and BPTT window into the seed of each pass's graph, so that equal seeds give
    * equal training. The network itself keeps no random state.
    *
    * @param seed the seed

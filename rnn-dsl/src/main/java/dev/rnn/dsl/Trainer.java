@@ -13,6 +13,7 @@ import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Adam;
 import dev.rnn.autograd.optim.GradientClipping;
 import dev.rnn.autograd.optim.Optimizer;
+import dev.rnn.autograd.optim.OptimizerState;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Storage;
@@ -27,27 +28,31 @@ import java.util.function.Function;
 
 /**
  * Trains a {@link Network} in place by mini-batch gradient descent with backpropagation through
- * time: the objective, the optimizer, epochs, batches, BPTT and clipping set fluently, then {@link
- * #fit}.
+ * time: a configuration of the objective, the optimizer, epochs, batches, BPTT and clipping, set
+ * fluently, then {@link #fit}.
  *
  * <pre>{@code
- * Trainer.Report report = net.trainer()
+ * Trainer trainer = net.trainer()
  *     .loss(Trainer.Objective.MSE)
  *     .optimizer(params -> Adam.builder().lr(1e-2).build(params))
  *     .epochs(20).batchSize(16).shuffle(7)
  *     .bptt(Bptt.truncated(10, 20))
- *     .clipGradNorm(1.0)
- *     .fit(inputs, targets);
+ *     .clipGradNorm(1.0);
+ * Trainer.Report report = trainer.fit(inputs, targets);
+ * Trainer.Report more = trainer.resume(report, inputs, targets);   // 20 epochs more, 21 to 40
  * }</pre>
  *
- * <p>One epoch splits the N sequences into batches of {@code batchSize} along the batch dimension
- * (in order, or shuffled from the seed), and for each batch runs {@link Bptt#train}: for every
- * chunk (one for full BPTT)
+ * <p>A fit builds a new optimizer from the factory and runs
  *
  * <pre>
- *   zero gradients; forward; L = loss(chunk); backward
- *   if a gradient is NaN or infinite: STOP (throw) or SKIP_BATCH (no update for this batch)
- *   norm = ||grad|| (global L2, before clipping); clip; optimizer.step()
+ *   for each epoch e: the N sequences in order, or shuffled from (shuffle seed, e)
+ *     for each batch b of batchSize sequences (along the batch dimension; the last may be smaller)
+ *       for each window w of the BPTT plan (one for full BPTT), from the state the last carried:
+ *         forward (dropout masks from the network's dropout seed, e, b, w); L = loss(w's steps)
+ *         zero gradients; backward
+ *         if a gradient is NaN or infinite: STOP (throw) or SKIP_BATCH (no update for the rest
+ *                                           of this batch)
+ *         norm = ||grad|| (global L2, before clipping); clip; optimizer.step(); event
  * </pre>
  *
  * <p>Shapes (T steps, N batch, F_in input and F_out output features, C = F_out classes), all in
@@ -61,12 +66,23 @@ import java.util.function.Function;
  * </pre>
  *
  * <p>All sequences have length T; pad shorter ones and give a mask whose 0s mark the padded steps:
- * they add nothing to the loss or the gradients. A chunk of truncated BPTT whose steps are all
+ * they add nothing to the loss or the gradients. A window of truncated BPTT whose steps are all
  * masked takes no update.
  *
- * <p>A trainer is a mutable builder of training runs, used by one thread; besides the network's
- * parameter values, which it updates in place, it changes nothing the user holds. Its optimizer
- * is built at the first {@code fit} and kept by later ones, so two fits continue one training.
+ * <p>A trainer is a configuration: it keeps no optimizer and no count between calls, so two equal
+ * fits from equal weights train equally, bit for bit, and one trainer may run several fits. Every
+ * source of randomness is a function of a seed and where training is: the shuffle of an epoch of
+ * (the shuffle seed, the epoch), the dropout masks of a window of (the network's dropout seed, the
+ * epoch, the batch, the window). Continuing a run is explicit: a {@link Report} carries the
+ * optimizer's state and the epochs done, and {@link #resume} starts from them, so fitting two
+ * epochs equals fitting one and resuming for one. Besides the network's parameter values, which
+ * it updates in place, a trainer changes nothing the user holds; it is used by one thread at a
+ * time.
+ *
+ * <p>Mistakes fail at the call that makes them: a bad argument of an option or of {@code fit}
+ * throws {@link IllegalArgumentException} (a null one {@link NullPointerException}) naming it;
+ * setting an option a second time, and fitting without an objective or with a BPTT the network
+ * cannot train with, throw {@link IllegalStateException}.
  */
 public final class Trainer {
   /** What is minimised. */
@@ -91,15 +107,15 @@ public final class Trainer {
   /**
    * One optimizer step, as the listeners see it (after the update).
    *
-   * @param epoch the epoch, from 1
+   * @param epoch the epoch of the run, from 1 (continuing from the report a fit resumes)
    * @param batch the batch within the epoch, from 1
-   * @param chunk the BPTT chunk within the batch, from 1 (always 1 for full BPTT)
-   * @param step the optimizer step since the trainer's first fit, from 1
-   * @param loss the chunk's loss before the update
+   * @param window the BPTT window within the batch, from 1 (always 1 for full BPTT)
+   * @param step the optimizer step of the run, from 1 (continuing from the report a fit resumes)
+   * @param loss the window's loss before the update
    * @param gradientNorm the global L2 norm of the gradients, before clipping
-   * @param flow how the gradient flowed back through time in this chunk
+   * @param flow how the gradient flowed back through time in this window
    */
-  public record Event(int epoch, int batch, int chunk, long step, double loss,
+  public record Event(int epoch, int batch, int window, long step, double loss,
       double gradientNorm, GradientFlow flow) {}
 
   /** Receives an {@link Event} for every optimizer step. */
@@ -114,17 +130,21 @@ public final class Trainer {
   }
 
   /**
-   * What a {@link #fit} did.
+   * What a {@link #fit} or {@link #resume} did, and where the run is: what a later {@link
+   * #resume} continues from.
    *
-   * @param epochLosses per epoch, the mean of the losses of the chunks that updated the network
-   *     (NaN for an epoch without an update)
-   * @param steps the number of optimizer steps taken
+   * @param epochLosses per epoch of this fit, the mean of the losses of the windows that updated
+   *     the network (NaN for an epoch without an update)
+   * @param steps the number of optimizer steps this fit took
    * @param skippedBatches the batches left without (some of) their updates by {@link
    *     NonFinite#SKIP_BATCH}
    * @param wallTime how long the fit took
+   * @param epochsDone the epochs of the run so far: this fit's and those of the reports it resumed
+   * @param stepsDone the optimizer steps of the run so far, counted as {@code epochsDone}
+   * @param optimizerState the optimizer's state at the end of this fit
    */
   public record Report(ImmutableList<Double> epochLosses, long steps, int skippedBatches,
-      Duration wallTime) {
+      Duration wallTime, int epochsDone, long stepsDone, OptimizerState optimizerState) {
     /** {@return the mean loss of the last epoch} */
     public double finalLoss() {
       return epochLosses.get(epochLosses.size() - 1);
@@ -133,20 +153,15 @@ public final class Trainer {
 
   private final Network net;
   private Objective objective;
-  private Function<? super List<Parameter>, ? extends Optimizer> optimizerFactory =
-      params -> Adam.builder().build(params);
-  private Optimizer optimizer;
-  private int epochs = 1;
-  private int batchSize = 32;
+  private Function<? super List<Parameter>, ? extends Optimizer> optimizerFactory;
+  private Integer epochs;
+  private Integer batchSize;
   private Long shuffleSeed;
-  private Bptt bptt = Bptt.full();
+  private Bptt bptt;
   private Double clipNorm;
   private Double clipValue;
-  private NonFinite onNonFinite = NonFinite.STOP;
+  private NonFinite onNonFinite;
   private final List<Listener> listeners = new ArrayList<>();
-  private long totalSteps;
-  /** How many times {@link #fit} ran: a second fit draws other dropout masks than the first. */
-  private long fits;
 
   Trainer(Network net) {
     this.net = checkNotNull(net, "network");
@@ -159,40 +174,49 @@ public final class Trainer {
    *
    * @param objective what is minimised
    * @return this trainer
+   * @throws NullPointerException if {@code objective} is null
+   * @throws IllegalStateException if the objective was already set
    */
   @CanIgnoreReturnValue
   public Trainer loss(Objective objective) {
-    this.objective = checkNotNull(objective, "objective");
+    checkNotNull(objective, "loss expected an objective but got null");
+    checkUnset("loss", this.objective);
+    this.objective = objective;
     return this;
   }
 
   /**
    * How to build the optimizer over the network's parameters (default {@code Adam} with {@code
-   * lr = 1e-3}), e.g. {@code params -> Sgd.builder().lr(0.1).build(params)}; a fit after this
-   * builds a new one.
+   * lr = 1e-3}), e.g. {@code params -> Sgd.builder().lr(0.1).build(params)}; every fit builds a
+   * new one.
    *
    * @param factory builds the optimizer from the parameters
    * @return this trainer
+   * @throws NullPointerException if {@code factory} is null
+   * @throws IllegalStateException if the optimizer was already set
    */
   @CanIgnoreReturnValue
   public Trainer optimizer(Function<? super List<Parameter>, ? extends Optimizer> factory) {
-    this.optimizerFactory = checkNotNull(factory, "optimizer factory");
-    this.optimizer = null;
+    checkNotNull(factory, "optimizer expected a factory but got null");
+    if (optimizerFactory != null) {
+      throw new IllegalStateException("optimizer was already set");
+    }
+    this.optimizerFactory = factory;
     return this;
   }
 
   /**
-   * The number of passes over the data (default 1).
+   * The number of passes over the data a fit makes (default 1).
    *
    * @param epochs the number of epochs
    * @return this trainer
-   * @throws IllegalStateException if {@code epochs < 1}
+   * @throws IllegalArgumentException if {@code epochs < 1}
+   * @throws IllegalStateException if the epochs were already set
    */
   @CanIgnoreReturnValue
   public Trainer epochs(int epochs) {
-    if (epochs < 1) {
-      throw new IllegalStateException("epochs must be >= 1 but got " + epochs);
-    }
+    checkArgument(epochs >= 1, "epochs must be >= 1 but got %s", epochs);
+    checkUnset("epochs", this.epochs);
     this.epochs = epochs;
     return this;
   }
@@ -202,25 +226,28 @@ public final class Trainer {
    *
    * @param batchSize the sequences per batch
    * @return this trainer
-   * @throws IllegalStateException if {@code batchSize < 1}
+   * @throws IllegalArgumentException if {@code batchSize < 1}
+   * @throws IllegalStateException if the batch size was already set
    */
   @CanIgnoreReturnValue
   public Trainer batchSize(int batchSize) {
-    if (batchSize < 1) {
-      throw new IllegalStateException("batchSize must be >= 1 but got " + batchSize);
-    }
+    checkArgument(batchSize >= 1, "batchSize must be >= 1 but got %s", batchSize);
+    checkUnset("batchSize", this.batchSize);
     this.batchSize = batchSize;
     return this;
   }
 
   /**
-   * Shuffles the sequences into new batches every epoch, from {@code new Random(seed)}.
+   * Shuffles the sequences into new batches every epoch: epoch {@code e} in an order drawn from
+   * {@code seed} and {@code e} alone, so that a resumed run shuffles as an unbroken one.
    *
    * @param seed the seed of the shuffles
    * @return this trainer
+   * @throws IllegalStateException if shuffling was already set
    */
   @CanIgnoreReturnValue
   public Trainer shuffle(long seed) {
+    checkUnset("shuffle", shuffleSeed);
     this.shuffleSeed = seed;
     return this;
   }
@@ -230,10 +257,14 @@ public final class Trainer {
    *
    * @param bptt the BPTT mode
    * @return this trainer
+   * @throws NullPointerException if {@code bptt} is null
+   * @throws IllegalStateException if BPTT was already set
    */
   @CanIgnoreReturnValue
   public Trainer bptt(Bptt bptt) {
-    this.bptt = checkNotNull(bptt, "bptt");
+    checkNotNull(bptt, "bptt expected Bptt.full() or Bptt.truncated(k1, k2) but got null");
+    checkUnset("bptt", this.bptt);
+    this.bptt = bptt;
     return this;
   }
 
@@ -248,8 +279,8 @@ public final class Trainer {
    */
   @CanIgnoreReturnValue
   public Trainer clipGradNorm(double maxNorm) {
-    checkClippingUnset();
     checkArgument(maxNorm >= 0, "clipGradNorm expected maxNorm >= 0 but got %s", maxNorm);
+    checkClippingUnset();
     this.clipNorm = maxNorm;
     return this;
   }
@@ -265,8 +296,8 @@ public final class Trainer {
    */
   @CanIgnoreReturnValue
   public Trainer clipGradValue(double clip) {
-    checkClippingUnset();
     checkArgument(clip >= 0, "clipGradValue expected clip >= 0 but got %s", clip);
+    checkClippingUnset();
     this.clipValue = clip;
     return this;
   }
@@ -284,34 +315,47 @@ public final class Trainer {
    *
    * @param policy the policy
    * @return this trainer
+   * @throws NullPointerException if {@code policy} is null
+   * @throws IllegalStateException if the policy was already set
    */
   @CanIgnoreReturnValue
   public Trainer onNonFinite(NonFinite policy) {
-    this.onNonFinite = checkNotNull(policy, "policy");
+    checkNotNull(policy, "onNonFinite expected a policy but got null");
+    checkUnset("onNonFinite", onNonFinite);
+    this.onNonFinite = policy;
     return this;
   }
 
   /**
-   * Adds a listener of every optimizer step.
+   * Adds a listener of every optimizer step; there may be several, called in the order added.
    *
    * @param listener called after each step, on the training thread
    * @return this trainer
+   * @throws NullPointerException if {@code listener} is null
    */
   @CanIgnoreReturnValue
   public Trainer listener(Listener listener) {
-    listeners.add(checkNotNull(listener, "listener"));
+    listeners.add(checkNotNull(listener, "listener expected a listener but got null"));
     return this;
+  }
+
+  /** An option is set once: a second call is a mistake (the first value would vanish). */
+  private static void checkUnset(String option, Object value) {
+    if (value != null) {
+      throw new IllegalStateException(option + " was already set to " + value);
+    }
   }
 
   // ---- training ------------------------------------------------------------------------------
 
   /**
-   * Trains on {@code inputs} and {@code targets} (shapes in the class comment), updating the
-   * network's parameters in place.
+   * Trains on {@code inputs} and {@code targets} (shapes in the class comment) for {@code epochs}
+   * epochs from a new optimizer, updating the network's parameters in place.
    *
    * @param inputs {@code [T, N, F_in]}, in the network's layout
    * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
-   * @return the losses per epoch, the step count, the batches skipped and the wall time
+   * @return the losses per epoch, the step count, the batches skipped, the wall time, and where
+   *     the run is, for {@link #resume}
    * @throws IllegalStateException if no objective was set, or truncated BPTT would split the
    *     sequence of a {@code lastStep()}, {@code handOffStates()} or bidirectional network; or,
    *     under {@link NonFinite#STOP}, when a gradient is NaN or infinite (the parameters keep
@@ -329,68 +373,209 @@ public final class Trainer {
    * @param inputs {@code [T, N, F_in]}, in the network's layout
    * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
    * @param mask {@code [T, N]} of 0 and 1
-   * @return the losses per epoch, the step count, the batches skipped and the wall time
+   * @return the losses per epoch, the step count, the batches skipped, the wall time, and where
+   *     the run is, for {@link #resume}
    */
   public Report fit(Tensor inputs, Tensor targets, Tensor mask) {
+    return train("fit", null, inputs, targets, mask);
+  }
+
+  /**
+   * Continues the run that {@code from} ended: {@code epochs} more epochs, numbered on from
+   * {@code from.epochsDone()}, with an optimizer from the factory that starts from {@code
+   * from.optimizerState()}. From the weights {@code from} left, this trains exactly as an
+   * unbroken fit would have gone on.
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @return the report of these epochs, with the run's totals
+   * @throws IllegalArgumentException as {@link #fit}, or if the optimizer state does not fit the
+   *     optimizer built now (another kind or options, or another network's parameters), naming
+   *     the first difference
+   * @throws IllegalStateException as {@link #fit}
+   */
+  public Report resume(Report from, Tensor inputs, Tensor targets) {
+    return resume(from, inputs, targets, null);
+  }
+
+  /**
+   * As {@link #resume(Report, Tensor, Tensor)}, counting only the steps where {@code mask} (0 or
+   * 1) is 1.
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @param mask {@code [T, N]} of 0 and 1
+   * @return the report of these epochs, with the run's totals
+   */
+  public Report resume(Report from, Tensor inputs, Tensor targets, Tensor mask) {
+    checkNotNull(from, "resume expected the report of a fit but got null");
+    return train("resume", from, inputs, targets, mask);
+  }
+
+  /** The loop of the class comment, from the start of a run or from where {@code from} ended. */
+  private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask) {
     long start = System.nanoTime();
-    checkObjective("fit");
-    Data d = data("fit", inputs, targets, mask);
-    if (net.lastStepOnly() && !bptt.isFull() && bptt.k1() < d.steps) {
-      throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "
+    checkObjective(who);
+    Data d = data(who, inputs, targets, mask);
+    Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
+    checkBpttFits(bptt, d.steps);
+    Optimizer optimizer = newOptimizer();
+    if (from != null) {
+      optimizer.restore(from.optimizerState());
+    }
+    int epochsBefore = from == null ? 0 : from.epochsDone();
+    int epochCount = epochs == null ? 1 : epochs;
+    int size = batchSize == null ? 32 : batchSize;
+    long stepsDone = from == null ? 0 : from.stepsDone();
+    long steps = 0;
+    int skippedBatches = 0;
+    ImmutableList<Bptt.Window> windows = bptt.windows(d.steps);
+    ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
+    for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
+      List<Integer> order = order(d.batch, epoch);
+      double lossSum = 0;
+      int lossCount = 0;
+      for (int b = 1; (b - 1) * size < d.batch; b++) {
+        Data batch = d.rows(order.subList((b - 1) * size, Math.min(d.batch, b * size)));
+        List<Tensor> carried = null;
+        for (Bptt.Window w : windows) {
+          Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
+          Bptt.WindowForward f = bptt.forward(g, net, batch.x, w, carried);
+          carried = f.carried();
+          Tensor m = batch.mask(w);
+          if (m != null && m.sum() == 0) {
+            continue; // padding only: nothing to learn from this window
+          }
+          Value loss = loss(g, f.output(), batch.targets(w), m);
+          optimizer.zeroGrad();
+          g.backward(loss);
+          if (!gradientsFinite(optimizer.parameters(), epoch, b, w)) {
+            skippedBatches++;
+            break;
+          }
+          double norm = clip(optimizer.parameters());
+          optimizer.step();
+          steps++;
+          stepsDone++;
+          lossSum += loss.item();
+          lossCount++;
+          Event event = new Event(epoch, b, w.index() + 1, stepsDone, loss.item(), norm,
+              g.gradientFlow());
+          for (Listener l : listeners) {
+            l.onStep(event);
+          }
+        }
+      }
+      epochLosses.add(lossCount == 0 ? Double.NaN : lossSum / lossCount);
+    }
+    return new Report(epochLosses.build(), steps, skippedBatches,
+        Duration.ofNanos(System.nanoTime() - start), epochsBefore + epochCount, stepsDone,
+        optimizer.state());
+  }
+
+  /** Refuses a truncation that would train another function than the network computes. */
+  private void checkBpttFits(Bptt bptt, int steps) {
+    if (bptt.isFull() || bptt.k1() >= steps) {
+      return;
+    }
+    if (net.lastStepOnly()) {
+      throw new IllegalStateException(bptt + " splits the " + steps + " steps into chunks, but "
           + net.spec() + " outputs only the last step; use Bptt.full()");
     }
-    if (net.handsOffStates() && !bptt.isFull() && bptt.k1() < d.steps) {
-      // A chunk would hand off the final states of its own end (or of wherever BPTT splits it),
+    if (net.handsOffStates()) {
+      // A window would hand off the final states of its own end (or of wherever BPTT splits it),
       // not of the sequence's: training would fit another function than forward computes.
-      throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "
+      throw new IllegalStateException(bptt + " splits the " + steps + " steps into chunks, but "
           + net.spec() + " hands each recurrent layer's final state, at the end of the whole"
           + " sequence, to the next layer (handOffStates()); use Bptt.full()");
     }
-    if (!bptt.isFull() && bptt.k1() < d.steps && net.firstNotStreaming() != null) {
-      // The reverse direction of a chunk would start from the reverse state carried from the
-      // chunk before, which holds the past, not from the end of the sequence as in forward.
-      throw new IllegalStateException(bptt + " splits the " + d.steps + " steps into chunks, but "
+    if (net.firstNotStreaming() != null) {
+      // The reverse direction of a window would start from the reverse state carried from the
+      // window before, which holds the past, not from the end of the sequence as in forward.
+      throw new IllegalStateException(bptt + " splits the " + steps + " steps into chunks, but "
           + net.spec() + " has a bidirectional layer, whose reverse direction runs back from the"
           + " end of the whole sequence; use Bptt.full()");
     }
+  }
+
+  private Optimizer newOptimizer() {
+    Optimizer optimizer = optimizerFactory == null ? Adam.builder().build(net.parameters())
+        : optimizerFactory.apply(net.parameters());
     if (optimizer == null) {
-      optimizer = optimizerFactory.apply(net.parameters());
-      if (optimizer == null) {
-        throw new IllegalStateException("the optimizer factory returned null");
-      }
+      throw new IllegalStateException("the optimizer factory returned null");
     }
-    Run run = new Run();
-    fits++;
-    List<Integer> order = new ArrayList<>();
-    for (int n = 0; n < d.batch; n++) {
+    return optimizer;
+  }
+
+  /** The order of the sequences in epoch {@code epoch}: shuffled from (seed, epoch) alone. */
+  private List<Integer> order(int sequences, int epoch) {
+    List<Integer> order = new ArrayList<>(sequences);
+    for (int n = 0; n < sequences; n++) {
       order.add(n);
     }
-    Random rnd = shuffleSeed == null ? null : new Random(shuffleSeed);
-    ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
-    for (int epoch = 1; epoch <= epochs; epoch++) {
-      if (rnd != null) {
-        Collections.shuffle(order, rnd);
-      }
-      run.lossSum = 0;
-      run.lossCount = 0;
-      for (int b = 0; b * batchSize < d.batch; b++) {
-        List<Integer> rows = order.subList(b * batchSize, Math.min(d.batch, (b + 1) * batchSize));
-        run.start(epoch, b + 1);
-        Data batch = d.rows(rows);
-        // Dropout masks: one seed per (fit, epoch, batch), from the network's dropout seed, so
-        // that equal seeds give equal training and the masks differ from batch to batch.
-        long seed = ((net.dropoutSeed() * 31 + fits) * 1_000_003L + epoch) * 1_000_003L + b;
-        bptt.train(net, batch.x, null, (g, out, from, to) -> run.chunkLoss(g, out, batch, from, to),
-            optimizer, run::beforeUpdate, seed);
-        run.flush();
-        if (run.skipping) {
-          run.skippedBatches++;
-        }
-      }
-      epochLosses.add(run.lossCount == 0 ? Double.NaN : run.lossSum / run.lossCount);
+    if (shuffleSeed != null) {
+      Collections.shuffle(order, new Random(seed(shuffleSeed, epoch)));
     }
-    return new Report(epochLosses.build(), run.steps, run.skippedBatches,
-        Duration.ofNanos(System.nanoTime() - start));
+    return order;
+  }
+
+  /**
+   * Whether every gradient is finite; if not, under {@link NonFinite#STOP} throws naming the
+   * parameter, epoch, batch and counted steps.
+   */
+  private boolean gradientsFinite(List<Parameter> params, int epoch, int batch, Bptt.Window w) {
+    for (Parameter p : params) {
+      Storage grad = p.grad();
+      if (!grad.allFinite()) {
+        if (onNonFinite == NonFinite.SKIP_BATCH) {
+          return false;
+        }
+        throw new IllegalStateException(String.format("the gradient of %s is not finite (%s)"
+            + " at epoch %s, batch %s, steps [%s, %s): stopped before the update, the"
+            + " parameters keep their values; look for NaN or infinity in that batch's inputs"
+            + " and targets, lower the learning rate, or clip the gradients", p.name(),
+            firstNonFinite(grad), epoch, batch, w.lossFrom(), w.end()));
+      }
+    }
+    return true;
+  }
+
+  /** Clips as set and returns the global L2 norm of the gradients before clipping. */
+  private double clip(List<Parameter> params) {
+    if (clipNorm != null) {
+      return GradientClipping.clipByGlobalNorm(params, clipNorm);
+    }
+    double sumOfSquares = 0;
+    for (Parameter p : params) {
+      sumOfSquares += p.grad().sumOfSquares();
+    }
+    if (clipValue != null) {
+      GradientClipping.clipByValue(params, clipValue);
+    }
+    return Math.sqrt(sumOfSquares);
+  }
+
+  private static double firstNonFinite(Storage s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (!Double.isFinite(s.get(i))) {
+        return s.get(i);
+      }
+    }
+    return Double.NaN;
+  }
+
+  /** A seed mixed from {@code parts} (SplitMix64's finalizer after each), for equal parts equal. */
+  private static long seed(long... parts) {
+    long z = 0;
+    for (long p : parts) {
+      z += 0x9E3779B97F4A7C15L + p;
+      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+      z ^= z >>> 31;
+    }
+    return z;
   }
 
   /**
@@ -435,101 +620,6 @@ public final class Trainer {
         : Loss.crossEntropy(g, out, y, mask);
   }
 
-  /** The bookkeeping of one fit: where it is, the losses, and the events not yet delivered. */
-  private final class Run {
-    int epoch;
-    int batch;
-    int chunk;
-    long steps;
-    int skippedBatches;
-    double lossSum;
-    int lossCount;
-    boolean skipping;
-    boolean emptyChunk;
-    Event pending;
-
-    void start(int epoch, int batch) {
-      this.epoch = epoch;
-      this.batch = batch;
-      this.chunk = 0;
-      this.skipping = false;
-    }
-
-    /** The chunk's loss; a chunk whose steps are all masked gets a zero loss and no update. */
-    Value chunkLoss(Graph g, Value out, Data d, int from, int to) {
-      Tensor y = d.perStep ? d.y.slice(0, from, to) : d.y;
-      Tensor m = d.mask == null ? null : d.perStep ? d.mask.slice(0, from, to) : d.mask;
-      emptyChunk = m != null && m.sum() == 0;
-      if (emptyChunk) {
-        return Loss.mse(g, out, out.tensor(), null);
-      }
-      return loss(g, out, y, m);
-    }
-
-    /** After backward, before the update: the non-finite check, the norm and clipping. */
-    boolean beforeUpdate(Bptt.Chunk c) {
-      flush();
-      chunk++;
-      if (skipping || emptyChunk) {
-        return false;
-      }
-      List<Parameter> params = optimizer.parameters();
-      for (Parameter p : params) {
-        Storage grad = p.grad();
-        if (!grad.allFinite()) {
-          if (onNonFinite == NonFinite.SKIP_BATCH) {
-            skipping = true;
-            return false;
-          }
-          throw new IllegalStateException(String.format("the gradient of %s is not finite (%s)"
-              + " at epoch %s, batch %s, steps [%s, %s): stopped before the update, the"
-              + " parameters keep their values; look for NaN or infinity in that batch's inputs"
-              + " and targets, lower the learning rate, or clip the gradients", p.name(),
-              firstNonFinite(grad), epoch, batch, c.from(), c.to()));
-        }
-      }
-      double norm;
-      if (clipNorm != null) {
-        norm = GradientClipping.clipByGlobalNorm(params, clipNorm);
-      } else {
-        double sumOfSquares = 0;
-        for (Parameter p : params) {
-          sumOfSquares += p.grad().sumOfSquares();
-        }
-        norm = Math.sqrt(sumOfSquares);
-        if (clipValue != null) {
-          GradientClipping.clipByValue(params, clipValue);
-        }
-      }
-      steps++;
-      totalSteps++;
-      lossSum += c.loss();
-      lossCount++;
-      pending = new Event(epoch, batch, chunk, totalSteps, c.loss(), norm, c.flow());
-      return true;
-    }
-
-    /** Delivers the event of the last step, which has been taken by now. */
-    void flush() {
-      if (pending != null) {
-        Event e = pending;
-        pending = null;
-        for (Listener l : listeners) {
-          l.onStep(e);
-        }
-      }
-    }
-  }
-
-  private static double firstNonFinite(Storage s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (!Double.isFinite(s.get(i))) {
-        return s.get(i);
-      }
-    }
-    return Double.NaN;
-  }
-
   // ---- data ----------------------------------------------------------------------------------
 
   /**
@@ -537,6 +627,16 @@ public final class Trainer {
    * with time first where the output is per step ({@code perStep}), else batch first.
    */
   private record Data(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch) {
+    /** The targets of the steps {@code w} counts (all of them for a last-step output). */
+    Tensor targets(Bptt.Window w) {
+      return perStep ? y.slice(0, w.lossFrom(), w.end()) : y;
+    }
+
+    /** The mask of the steps {@code w} counts, or null. */
+    Tensor mask(Bptt.Window w) {
+      return mask == null ? null : perStep ? mask.slice(0, w.lossFrom(), w.end()) : mask;
+    }
+
     /** The sequences {@code rows}, in that order. */
     Data rows(List<Integer> rows) {
       return new Data(gather(x, 1, rows), gather(y, perStep ? 1 : 0, rows),
@@ -645,7 +745,8 @@ public final class Trainer {
   }
 
   @Override public String toString() {
-    return "Trainer(" + net.spec() + ", loss=" + objective + ", " + bptt + ", epochs=" + epochs
-        + ", batchSize=" + batchSize + ")";
+    return "Trainer(" + net.spec() + ", loss=" + objective + ", "
+        + (bptt == null ? Bptt.full() : bptt) + ", epochs=" + (epochs == null ? 1 : epochs)
+        + ", batchSize=" + (batchSize == null ? 32 : batchSize) + ")";
   }
 }

@@ -180,7 +180,7 @@ class ReviewTest {
           .dtype(DType.FLOAT64).seed(6).build();
       Tensor x = Tensor.randn(DType.FLOAT64, 12, 6, 4, 2);
       Tensor y = Tensor.randn(DType.FLOAT64, 13, 6, 4, 1);
-      Bptt.ChunkLoss loss = (g, out, from, to) -> Loss.mse(g, out, y.slice(0, from, to), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.mse(g, out, y.slice(0, from, to), null);
       net.parameters().forEach(Parameter::zeroGrad);
       Bptt.truncated(3, 3).accumulate(net, x, null, loss);
       Tensor truncated = net.namedParameters().get("h0_l0").gradient();
@@ -462,7 +462,7 @@ class ReviewTest {
           .dtype(DType.FLOAT64).seed(17).build();
       Tensor x = Tensor.randn(DType.FLOAT64, 31, 7, 2, 2);
       Tensor y = Tensor.randn(DType.FLOAT64, 32, 7, 2, 1);
-      Bptt.ChunkLoss loss = (g, out, from, to) -> Loss.mse(g, out, y.slice(0, from, to), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.mse(g, out, y.slice(0, from, to), null);
       net.parameters().forEach(Parameter::zeroGrad);
       Bptt.truncated(3, 3).accumulate(net, x, null, loss);
       Map<String, Tensor> truncated = gradients(net);

@@ -2,6 +2,7 @@ package dev.rnn.dsl;
 
 import static dev.rnn.dsl.Rnn.network;
 import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -73,10 +74,19 @@ class TrainerTest {
     return m;
   }
 
+  /** MSE, Adam with lr 1e-2, batches of 16, shuffled from seed 3. */
   static Trainer echoTrainer(Network net) {
+    return echoTrainer(net, 16, 3);
+  }
+
+  static Trainer echoTrainer(Network net, int batchSize) {
+    return echoTrainer(net, batchSize, 3);
+  }
+
+  static Trainer echoTrainer(Network net, int batchSize, long shuffleSeed) {
     return net.trainer().loss(Trainer.Objective.MSE)
         .optimizer(params -> Adam.builder().lr(1e-2).build(params))
-        .batchSize(16).shuffle(3);
+        .batchSize(batchSize).shuffle(shuffleSeed);
   }
 
   @Nested
@@ -172,7 +182,7 @@ class TrainerTest {
       Network a = echoNet(7);
       Network b = echoNet(7);
       List<Double> la = echoTrainer(a).epochs(2).fit(x, echo(x)).epochLosses();
-      List<Double> lb = echoTrainer(b).shuffle(4).epochs(2).fit(x, echo(x)).epochLosses();
+      List<Double> lb = echoTrainer(b, 16, 4).epochs(2).fit(x, echo(x)).epochLosses();
       assertNotEquals(la, lb);
     }
   }
@@ -199,8 +209,8 @@ class TrainerTest {
       Tensor y2 = Tensor.of(changed, 8, 24, 1);
       Network a = echoNet(5);
       Network b = echoNet(5);
-      Trainer ta = echoTrainer(a).batchSize(8).epochs(2).bptt(Bptt.truncated(3, 4));
-      Trainer tb = echoTrainer(b).batchSize(8).epochs(2).bptt(Bptt.truncated(3, 4));
+      Trainer ta = echoTrainer(a, 8).epochs(2).bptt(Bptt.truncated(3, 4));
+      Trainer tb = echoTrainer(b, 8).epochs(2).bptt(Bptt.truncated(3, 4));
       Trainer.Report ra = ta.fit(x, y, mask);
       Trainer.Report rb = tb.fit(x, y2, mask);
       assertAll(
@@ -216,12 +226,12 @@ class TrainerTest {
       float[] m = new float[8 * 12];
       java.util.Arrays.fill(m, 0, 4 * 12, 1);
       List<Trainer.Event> events = new ArrayList<>();
-      Trainer.Report r = echoTrainer(echoNet(5)).batchSize(4).bptt(Bptt.truncated(4, 4))
+      Trainer.Report r = echoTrainer(echoNet(5), 4).bptt(Bptt.truncated(4, 4))
           .listener(events::add).fit(x, echo(x), Tensor.of(m, 8, 12));
       assertAll(
           () -> assertEquals(3, r.steps(), "one step per batch: steps 4..7 are padding"),
           () -> assertEquals(3, events.size()),
-          () -> assertTrue(events.stream().allMatch(e -> e.chunk() == 1)));
+          () -> assertTrue(events.stream().allMatch(e -> e.window() == 1)));
     }
   }
 
@@ -236,17 +246,17 @@ class TrainerTest {
       return Tensor.of(a, x.shape().dims());
     }
 
-    Trainer trainer(Network net) {
-      return net.trainer().loss(Trainer.Objective.MSE).batchSize(4).epochs(3);
+    Trainer trainer(Network net, int epochs) {
+      return net.trainer().loss(Trainer.Objective.MSE).batchSize(4).epochs(epochs);
     }
 
     @Test
     void stopThrowsBeforeTheUpdateNamingEpochBatchAndParameter() {
       Network net = echoNet(6);
       Network firstBatchOnly = echoNet(6);
-      trainer(firstBatchOnly).epochs(1).fit(x.slice(1, 0, 4), echo(x).slice(1, 0, 4));
+      trainer(firstBatchOnly, 1).fit(x.slice(1, 0, 4), echo(x).slice(1, 0, 4));
       IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> trainer(net).fit(x, echo(x)));
+          () -> trainer(net, 3).fit(x, echo(x)));
       assertAll(
           () -> assertEquals("the gradient of weight_ih_l0 is not finite (NaN) at epoch 1,"
               + " batch 2, steps [0, 6): stopped before the update, the parameters keep their"
@@ -259,8 +269,8 @@ class TrainerTest {
     void skipBatchLeavesOutTheBatchAndGoesOn() {
       Network net = echoNet(6);
       Network cleanOnly = echoNet(6);
-      trainer(cleanOnly).fit(x.slice(1, 0, 4), echo(x).slice(1, 0, 4));
-      Trainer.Report r = trainer(net).onNonFinite(Trainer.NonFinite.SKIP_BATCH)
+      trainer(cleanOnly, 3).fit(x.slice(1, 0, 4), echo(x).slice(1, 0, 4));
+      Trainer.Report r = trainer(net, 3).onNonFinite(Trainer.NonFinite.SKIP_BATCH)
           .fit(x, echo(x));
       assertAll(
           () -> assertEquals(3, r.skippedBatches()),
@@ -276,7 +286,7 @@ class TrainerTest {
     void receiveOneEventPerOptimizerStep() {
       Tensor x = inputs(60, 10, 10);
       List<Trainer.Event> events = new ArrayList<>();
-      Trainer.Report r = echoTrainer(echoNet(8)).batchSize(4).epochs(2)
+      Trainer.Report r = echoTrainer(echoNet(8), 4).epochs(2)
           .bptt(Bptt.truncated(3, 5)).listener(events::add).fit(x, echo(x));
       // 3 batches (4, 4, 2) of 4 chunks (steps [0, 3), [3, 6), [6, 9), [9, 10)) per epoch.
       Trainer.Event first = events.get(0);
@@ -285,9 +295,9 @@ class TrainerTest {
           () -> assertEquals(24, events.size()),
           () -> assertEquals(24, r.steps()),
           () -> assertEquals(List.of(1, 1, 1, 1), List.of(first.epoch(), first.batch(),
-              first.chunk(), (int) first.step())),
+              first.window(), (int) first.step())),
           () -> assertEquals(List.of(2, 3, 4, 24), List.of(last.epoch(), last.batch(),
-              last.chunk(), (int) last.step())),
+              last.window(), (int) last.step())),
           () -> assertTrue(events.stream().allMatch(e -> e.gradientNorm() > 0
               && Double.isFinite(e.loss()))),
           () -> assertNotNull(first.flow()),
@@ -300,7 +310,7 @@ class TrainerTest {
       Network net = echoNet(9);
       Tensor x = inputs(61, 7, 12);
       List<Trainer.Event> events = new ArrayList<>();
-      Trainer t = echoTrainer(net).batchSize(12).listener(events::add);
+      Trainer t = echoTrainer(net, 12).listener(events::add);
       double before = t.evaluate(x, echo(x));
       t.fit(x, echo(x));
       assertEquals(before, events.get(0).loss());
@@ -353,7 +363,7 @@ class TrainerTest {
     void bpttItselfRefusesToSliceALastStepOutput() {
       Network net = signNet(1);
       Tensor x = inputs(80, 6, 4);
-      Bptt.ChunkLoss loss = (g, out, from, to) -> Loss.crossEntropy(g, out, signOfSum(x), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.crossEntropy(g, out, signOfSum(x), null);
       IllegalStateException e = assertThrows(IllegalStateException.class,
           () -> Bptt.truncated(2, 2).accumulate(net, x, null, loss));
       assertEquals("truncated BPTT(k1 = 2, k2 = 2) over 6 steps needs an output per step"
@@ -365,11 +375,11 @@ class TrainerTest {
     void fullBpttAndATruncationLongerThanTheSequenceTrainIt() {
       Network net = signNet(1);
       Tensor x = inputs(80, 6, 4);
-      Bptt.ChunkLoss loss = (g, out, from, to) -> Loss.crossEntropy(g, out, signOfSum(x), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.crossEntropy(g, out, signOfSum(x), null);
       assertAll(
-          () -> assertEquals(1, Bptt.full().accumulate(net, x, null, loss).chunkLosses().size()),
+          () -> assertEquals(1, Bptt.full().accumulate(net, x, null, loss).windowLosses().size()),
           () -> assertEquals(1,
-              Bptt.truncated(6, 6).accumulate(net, x, null, loss).chunkLosses().size()),
+              Bptt.truncated(6, 6).accumulate(net, x, null, loss).windowLosses().size()),
           () -> assertEquals(1, net.trainer().loss(Trainer.Objective.CROSS_ENTROPY)
               .bptt(Bptt.truncated(8, 8)).fit(x, signOfSum(x)).steps()));
     }
@@ -467,6 +477,16 @@ class TrainerTest {
       assertEquals(expected, e.getMessage());
     }
 
+    void assertArgument(String expected, Executable call) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+      assertEquals(expected, e.getMessage());
+    }
+
+    void assertNull(String expected, Executable call) {
+      NullPointerException e = assertThrows(NullPointerException.class, call);
+      assertEquals(expected, e.getMessage());
+    }
+
     @Test
     void everyMessageSaysWhatToDo() {
       assertAll(
@@ -475,9 +495,6 @@ class TrainerTest {
           () -> assertState("evaluate needs an objective: call loss(Trainer.Objective.MSE) or"
               + " loss(Trainer.Objective.CROSS_ENTROPY) first",
               () -> net.trainer().evaluate(x, y)),
-          () -> assertState("epochs must be >= 1 but got 0", () -> net.trainer().epochs(0)),
-          () -> assertState("batchSize must be >= 1 but got 0",
-              () -> net.trainer().batchSize(0)),
           () -> assertState("gradient clipping was already set to clipGradNorm(1.0)",
               () -> net.trainer().clipGradNorm(1).clipGradValue(0.5)),
           () -> assertState("gradient clipping was already set to clipGradValue(0.5)",
@@ -485,11 +502,186 @@ class TrainerTest {
     }
 
     @Test
-    void negativeClippingIsABadArgument() {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> net.trainer().clipGradNorm(-1));
-      assertEquals("clipGradNorm expected maxNorm >= 0 but got -1.0", e.getMessage());
+    void everyOptionIsSetOnce() {
+      assertAll(
+          () -> assertState("loss was already set to MSE",
+              () -> net.trainer().loss(Trainer.Objective.MSE)
+                  .loss(Trainer.Objective.CROSS_ENTROPY)),
+          () -> assertState("optimizer was already set", () -> net.trainer()
+              .optimizer(ps -> Sgd.builder().build(ps)).optimizer(ps -> Adam.builder().build(ps))),
+          () -> assertState("epochs was already set to 2",
+              () -> net.trainer().epochs(2).epochs(3)),
+          () -> assertState("batchSize was already set to 4",
+              () -> net.trainer().batchSize(4).batchSize(4)),
+          () -> assertState("shuffle was already set to 3",
+              () -> net.trainer().shuffle(3).shuffle(7)),
+          () -> assertState("bptt was already set to full BPTT",
+              () -> net.trainer().bptt(Bptt.full()).bptt(Bptt.truncated(2, 3))),
+          () -> assertState("onNonFinite was already set to STOP",
+              () -> net.trainer().onNonFinite(Trainer.NonFinite.STOP)
+                  .onNonFinite(Trainer.NonFinite.SKIP_BATCH)));
     }
+
+    @Test
+    void aBadArgumentFailsAtItsCallNamingIt() {
+      assertAll(
+          () -> assertArgument("epochs must be >= 1 but got 0", () -> net.trainer().epochs(0)),
+          () -> assertArgument("batchSize must be >= 1 but got 0",
+              () -> net.trainer().batchSize(0)),
+          () -> assertArgument("clipGradNorm expected maxNorm >= 0 but got -1.0",
+              () -> net.trainer().clipGradNorm(-1)),
+          () -> assertArgument("clipGradValue expected clip >= 0 but got NaN",
+              () -> net.trainer().clipGradValue(Double.NaN)),
+          () -> assertNull("loss expected an objective but got null",
+              () -> net.trainer().loss(null)),
+          () -> assertNull("optimizer expected a factory but got null",
+              () -> net.trainer().optimizer(null)),
+          () -> assertNull("bptt expected Bptt.full() or Bptt.truncated(k1, k2) but got null",
+              () -> net.trainer().bptt(null)),
+          () -> assertNull("onNonFinite expected a policy but got null",
+              () -> net.trainer().onNonFinite(null)),
+          () -> assertNull("listener expected a listener but got null",
+              () -> net.trainer().listener(null)),
+          () -> assertNull("resume expected the report of a fit but got null",
+              () -> net.trainer().loss(Trainer.Objective.MSE).resume(null, x, y)));
+    }
+
+    @Test
+    void aBadArgumentLeavesTheOptionUnset() {
+      Trainer t = net.trainer();
+      assertThrows(IllegalArgumentException.class, () -> t.epochs(0));
+      assertDoesNotThrow(() -> t.epochs(3));
+    }
+  }
+
+  @Nested
+  class ATrainerIsAConfiguration {
+    @Test
+    void twoFitsFromTheSameWeightsGiveTheSameWeightsBitForBit() {
+      Network net = network().lstm(1, 8).dropout(0.3).dense(8, 1).seed(12).dropoutSeed(13)
+          .build();
+      Tensor x = inputs(91, 9, 40);
+      Trainer trainer = echoTrainer(net).epochs(2).bptt(Bptt.truncated(3, 5));
+      Map<String, Tensor> start = snapshot(net);
+      Trainer.Report first = trainer.fit(x, echo(x));
+      Map<String, Tensor> afterFirst = snapshot(net);
+      load(net, start);
+      Trainer.Report second = trainer.fit(x, echo(x));
+      Map<String, Tensor> afterSecond = snapshot(net);
+      List<Executable> checks = new ArrayList<>();
+      afterFirst.forEach((name, t) -> checks.add(() -> assertTrue(bitwiseEqual(t,
+          afterSecond.get(name)), name + " differs between the two fits")));
+      checks.add(() -> assertNotEquals(start, afterFirst, "the fit trained"));
+      checks.add(() -> assertEquals(first.epochLosses(), second.epochLosses()));
+      checks.add(() -> assertEquals(first.optimizerState(), second.optimizerState()));
+      checks.add(() -> assertEquals(List.of(2, 2), List.of(first.epochsDone(),
+          second.epochsDone()), "each fit starts a run"));
+      assertAll(checks);
+    }
+
+    @Test
+    void dropoutActsAndAnotherDropoutSeedTrainsOtherwise() {
+      Tensor x = inputs(91, 9, 40);
+      List<Map<String, Tensor>> weights = new ArrayList<>();
+      for (long dropoutSeed : new long[] {13, 14}) {
+        Network net = network().lstm(1, 8).dropout(0.3).dense(8, 1).seed(12)
+            .dropoutSeed(dropoutSeed).build();
+        echoTrainer(net).epochs(2).fit(x, echo(x));
+        weights.add(snapshot(net));
+      }
+      assertNotEquals(weights.get(0), weights.get(1));
+    }
+  }
+
+  @Nested
+  class ResumingARun {
+    Network net(int hidden) {
+      return network().lstm(1, hidden).dropout(0.3).dense(hidden, 1).seed(14).dropoutSeed(15)
+          .build();
+    }
+
+    Trainer trainer(Network net, int epochs, List<Trainer.Event> events) {
+      return net.trainer().loss(Trainer.Objective.MSE)
+          .optimizer(params -> Adam.builder().lr(1e-2).build(params))
+          .batchSize(16).shuffle(16).bptt(Bptt.truncated(3, 5)).epochs(epochs)
+          .listener(events::add);
+    }
+
+    @Test
+    void twoEpochsEqualOneEpochAndOneMoreResumedBitForBit() {
+      Tensor x = inputs(92, 9, 40);
+      Network unbroken = net(8);
+      Network resumed = net(8);
+      List<Trainer.Event> all = new ArrayList<>();
+      List<Trainer.Event> first = new ArrayList<>();
+      List<Trainer.Event> more = new ArrayList<>();
+      Trainer.Report two = trainer(unbroken, 2, all).fit(x, echo(x));
+      Trainer.Report one = trainer(resumed, 1, first).fit(x, echo(x));
+      Trainer.Report rest = trainer(resumed, 1, more).resume(one, x, echo(x));
+      Map<String, Tensor> a = snapshot(unbroken);
+      Map<String, Tensor> b = snapshot(resumed);
+      List<Executable> checks = new ArrayList<>();
+      a.forEach((name, t) -> checks.add(() -> assertTrue(bitwiseEqual(t, b.get(name)),
+          name + " differs between the unbroken and the resumed run")));
+      checks.add(() -> assertEquals(two.epochLosses(), List.of(one.finalLoss(),
+          rest.finalLoss())));
+      checks.add(() -> assertEquals(two.optimizerState(), rest.optimizerState()));
+      checks.add(() -> assertEquals(List.of(2, 2), List.of(rest.epochsDone(), two.epochsDone())));
+      checks.add(() -> assertEquals(List.of(two.stepsDone(), two.steps() / 2),
+          List.of(rest.stepsDone(), rest.steps())));
+      checks.add(() -> assertEquals(all.subList(first.size(), all.size()).stream()
+          .map(e -> List.of(e.epoch(), e.batch(), e.window(), e.step(), e.loss())).toList(),
+          more.stream().map(e -> List.of(e.epoch(), e.batch(), e.window(), e.step(), e.loss()))
+              .toList(), "the events of the resumed epoch continue the numbering"));
+      checks.add(() -> assertEquals(2, more.get(0).epoch()));
+      assertAll(checks);
+    }
+
+    @Test
+    void aStateFromAnotherNetworkIsRefusedBeforeAnyUpdate() {
+      Tensor x = inputs(93, 9, 16);
+      Trainer.Report small = trainer(net(8), 1, new ArrayList<>()).fit(x, echo(x));
+      Network big = net(16);
+      Map<String, Tensor> before = snapshot(big);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> trainer(big, 1, new ArrayList<>()).resume(small, x, echo(x)));
+      assertAll(
+          () -> assertEquals("Adam.restore expected the state of weight_ih_l0 of shape [64, 1]"
+              + " but got [32, 1]", e.getMessage()),
+          () -> assertEquals(before, snapshot(big)));
+    }
+
+    @Test
+    void aStateOfAnotherOptimizerIsRefused() {
+      Tensor x = inputs(93, 9, 16);
+      Network net = net(8);
+      Trainer.Report adam = trainer(net, 1, new ArrayList<>()).fit(x, echo(x));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> net.trainer().loss(Trainer.Objective.MSE)
+              .optimizer(ps -> Sgd.builder().lr(0.1).momentum(0.9).build(ps))
+              .resume(adam, x, echo(x)));
+      assertEquals("Sgd.restore expected the state of Sgd but got the state of Adam",
+          e.getMessage());
+    }
+  }
+
+  /** Equal to the bit: every element's IEEE 754 representation (so NaN equals NaN, 0 not -0). */
+  static boolean bitwiseEqual(Tensor a, Tensor b) {
+    if (!a.shape().equals(b.shape()) || a.dtype() != b.dtype()) {
+      return false;
+    }
+    double[] x = a.toDoubleArray();
+    double[] y = b.toDoubleArray();
+    for (int i = 0; i < x.length; i++) {
+      if (Double.doubleToRawLongBits(x[i]) != Double.doubleToRawLongBits(y[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static void load(Network net, Map<String, Tensor> weights) {
+    weights.forEach((name, t) -> net.namedParameters().get(name).set(t));
   }
 
   @Test

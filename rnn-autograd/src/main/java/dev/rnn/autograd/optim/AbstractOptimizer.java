@@ -1,24 +1,38 @@
 package dev.rnn.autograd.optim;
 
 import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+import static com.google.common.base.Preconditions.checkState;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.Sets;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Storage;
+import dev.rnn.core.Tensor;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 
 /**
- * The parameter list and learning rate every optimizer has, and the range checks of the builders.
+ * The parameter list and learning rate every optimizer has, its state as a value ({@link
+ * #state()}, {@link #restore}) from the buffers it registers, and the range checks of the
+ * builders.
  */
 abstract class AbstractOptimizer implements Optimizer {
   /** The parameters as an array, so that the step loops allocate no iterator. */
   final Parameter[] params;
 
+  private final String kind;
   private final ImmutableList<Parameter> parameterList;
   private double lr;
+  /** The state buffers by torch's names, one per parameter each; set by {@link #registerState}. */
+  private ImmutableMap<String, Storage[]> stateBuffers;
+  private StepCount stepCount;
 
   /**
    * An optimizer named {@code name} (for messages) over a copy of {@code parameters}.
@@ -36,6 +50,7 @@ abstract class AbstractOptimizer implements Optimizer {
           name, p.name());
     }
     this.params = parameterList.toArray(new Parameter[0]);
+    this.kind = name;
     this.lr = lr;
   }
 
@@ -56,6 +71,109 @@ abstract class AbstractOptimizer implements Optimizer {
       p.zeroGrad();
     }
   }
+
+  // ---- state as a value ------------------------------------------------------------------------
+
+  /**
+   * How an optimizer keeps its step count, read by {@link #state()} and set by {@link #restore}.
+   *
+   * @param get reads the count
+   * @param set sets the count
+   */
+  record StepCount(LongSupplier get, LongConsumer set) {}
+
+  /**
+   * Names this optimizer's state: its step count and its per-parameter buffers (each an array of
+   * one buffer per parameter, or null where the options leave that state out). Every optimizer
+   * calls one of these overloads once, from its constructor, after allocating its buffers.
+   */
+  final void registerState(StepCount steps, String name, Storage[] buffers) {
+    registerState(steps, new String[] {name}, new Storage[][] {buffers});
+  }
+
+  /** As {@link #registerState(StepCount, String, Storage[])} with two named buffers. */
+  final void registerState(StepCount steps, String name1, Storage[] buffers1, String name2,
+      Storage[] buffers2) {
+    registerState(steps, new String[] {name1, name2}, new Storage[][] {buffers1, buffers2});
+  }
+
+  /** As {@link #registerState(StepCount, String, Storage[])} with three named buffers. */
+  final void registerState(StepCount steps, String name1, Storage[] buffers1, String name2,
+      Storage[] buffers2, String name3, Storage[] buffers3) {
+    registerState(steps, new String[] {name1, name2, name3},
+        new Storage[][] {buffers1, buffers2, buffers3});
+  }
+
+  private void registerState(StepCount steps, String[] names, Storage[][] buffers) {
+    checkState(stateBuffers == null, "%s registered its state twice", kind);
+    Map<String, Storage[]> used = new LinkedHashMap<>();
+    for (int i = 0; i < names.length; i++) {
+      if (buffers[i] != null) {
+        checkArgument(buffers[i].length == params.length,
+            "%s registered %s buffers of %s for %s parameters", kind, buffers[i].length,
+            names[i], params.length);
+        used.put(names[i], buffers[i]);
+      }
+    }
+    this.stateBuffers = ImmutableMap.copyOf(used);
+    this.stepCount = steps;
+  }
+
+  @Override public final OptimizerState state() {
+    checkState(stateBuffers != null, "%s registered no state", kind);
+    ImmutableList.Builder<OptimizerState.ParameterState> states = ImmutableList.builder();
+    for (int k = 0; k < params.length; k++) {
+      Parameter p = params[k];
+      ImmutableMap.Builder<String, Tensor> tensors = ImmutableMap.builder();
+      for (Map.Entry<String, Storage[]> e : stateBuffers.entrySet()) {
+        tensors.put(e.getKey(), Tensor.copyOf(e.getValue()[k], p.shape()));
+      }
+      states.add(new OptimizerState.ParameterState(p.name(), p.shape(), p.dtype(),
+          tensors.build()));
+    }
+    return new OptimizerState(kind, stepCount.get().getAsLong(), states.build());
+  }
+
+  @Override public final void restore(OptimizerState state) {
+    checkNotNull(state, "%s.restore expected a state but got null", kind);
+    checkState(stateBuffers != null, "%s registered no state", kind);
+    checkArgument(state.optimizer().equals(kind),
+        "%s.restore expected the state of %s but got the state of %s", kind, kind,
+        state.optimizer());
+    List<OptimizerState.ParameterState> given = state.parameters();
+    checkArgument(given.size() == params.length,
+        "%s.restore expected the state of %s parameters %s but got %s parameters %s", kind,
+        params.length, names(parameterList), given.size(), OptimizerState.names(given));
+    for (int k = 0; k < params.length; k++) {
+      Parameter p = params[k];
+      OptimizerState.ParameterState s = given.get(k);
+      checkArgument(s.name().equals(p.name()),
+          "%s.restore expected the state of parameter %s to be of %s but got %s", kind, k,
+          p.name(), s.name());
+      checkArgument(s.shape().equals(p.shape()),
+          "%s.restore expected the state of %s of shape %s but got %s", kind, p.name(),
+          p.shape(), s.shape());
+      checkArgument(s.dtype() == p.dtype(),
+          "%s.restore expected the state of %s of dtype %s but got %s", kind, p.name(),
+          p.dtype().torchName(), s.dtype().torchName());
+      checkArgument(s.tensors().keySet().equals(stateBuffers.keySet()),
+          "%s.restore expected the state tensors %s of %s but got %s; build the optimizer with"
+              + " the options of the one whose state this is", kind, stateBuffers.keySet(),
+          p.name(), s.tensors().keySet());
+    }
+    for (int k = 0; k < params.length; k++) {
+      for (Map.Entry<String, Tensor> e : given.get(k).tensors().entrySet()) {
+        e.getValue().copyInto(stateBuffers.get(e.getKey())[k], 0);
+      }
+    }
+    stepCount.set().accept(state.steps());
+  }
+
+  private static List<String> names(List<Parameter> parameters) {
+    return parameters.stream().map(Parameter::name).toList();
+  }
+
+  // ---- helpers of the optimizers ---------------------------------------------------------------
 
   /** One zero-filled state buffer per parameter, of its dtype and size. */
   final Storage[] zerosLike() {

@@ -43,6 +43,8 @@ final class Moments {
     this.m = owner.zerosLike();
     this.v = owner.zerosLike();
     this.vMax = amsgrad ? owner.zerosLike() : null;
+    owner.registerState(new AbstractOptimizer.StepCount(() -> t, n -> t = n),
+        "exp_avg", m, "exp_avg_sq", v, "max_exp_avg_sq", vMax);
   }
 
   /** The number of steps taken. */

@@ -18,6 +18,9 @@ import java.util.List;
  * optimizer.step();                                                // theta = update(theta, grad)
  * }</pre>
  *
+ * <p>The state is a value that comes out ({@link #state()}) and goes into a new optimizer over the
+ * same parameters ({@link #restore}), so that a run can stop and continue exactly.
+ *
  * <p>The implementations follow {@code torch.optim} formula for formula, with torch's defaults:
  * {@link Sgd}, {@link Adam}, {@link AdamW}, {@link RmsProp}.
  */
@@ -46,4 +49,25 @@ public interface Optimizer {
    * @throws IllegalArgumentException if {@code lr} is negative or NaN
    */
   void setLearningRate(double lr);
+
+  /**
+   * A copy of this optimizer's state: its kind, step count and per-parameter state tensors (see
+   * {@link OptimizerState} for their names). Later steps do not change it.
+   *
+   * @return the state now
+   */
+  OptimizerState state();
+
+  /**
+   * Replaces this optimizer's state with a copy of {@code state}, as exported by {@link #state()}
+   * from an optimizer of the same kind and options over parameters of the same names, shapes and
+   * dtypes: the next {@link #step()} then updates as that optimizer's would have. The learning
+   * rate is an option, not state, and is kept.
+   *
+   * @param state the state to continue from
+   * @throws IllegalArgumentException if the kind, the parameters' names, shapes or dtypes, or the
+   *     names of the state tensors (which follow the options, e.g. amsgrad) differ, naming the
+   *     first difference; this optimizer is then unchanged
+   */
+  void restore(OptimizerState state);
 }

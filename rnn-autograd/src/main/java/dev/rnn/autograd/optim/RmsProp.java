@@ -41,6 +41,8 @@ public final class RmsProp extends AbstractOptimizer {
   private final Storage[] a;
   /** The momentum buffer; null without momentum. */
   private final Storage[] buf;
+  /** The steps taken, for {@link #state()}. */
+  private long steps;
   /** Scratch blocks of {@code g} and of {@code avg}, per dtype. */
   private final Storage[] gBlock = scratchBlocks();
   private final Storage[] avgBlock = scratchBlocks();
@@ -55,6 +57,8 @@ public final class RmsProp extends AbstractOptimizer {
     this.s = zerosLike();
     this.a = centered ? zerosLike() : null;
     this.buf = momentum > 0 ? zerosLike() : null;
+    registerState(new StepCount(() -> steps, n -> steps = n), "square_avg", s,
+        "momentum_buffer", buf, "grad_avg", a);
   }
 
   /**
@@ -106,6 +110,7 @@ public final class RmsProp extends AbstractOptimizer {
         }
       }
     }
+    steps++;
   }
 
   @Override public String toString() {

@@ -37,7 +37,8 @@ public final class Sgd extends AbstractOptimizer {
   private final double weightDecay;
   /** One momentum buffer per parameter; null without momentum. */
   private final Storage[] buf;
-  private boolean firstStep = true;
+  /** The steps taken; the first step sets the momentum buffer to the gradient, as torch. */
+  private long steps;
   /** A scratch block of {@code g}, per dtype. */
   private final Storage[] gBlock = scratchBlocks();
 
@@ -48,6 +49,8 @@ public final class Sgd extends AbstractOptimizer {
     this.nesterov = b.nesterov;
     this.weightDecay = b.weightDecay;
     this.buf = momentum != 0 ? zerosLike() : null;
+    registerState(new StepCount(() -> steps, n -> steps = n),
+        "momentum_buffer", buf);
   }
 
   /**
@@ -73,7 +76,7 @@ public final class Sgd extends AbstractOptimizer {
         int gOff = g == grad ? off : 0;
         if (buf != null) {
           Storage b = buf[k];
-          if (firstStep) {
+          if (steps == 0) {
             // buf = g
             b.copyFrom(g, gOff, off, n);
           } else {
@@ -98,7 +101,7 @@ public final class Sgd extends AbstractOptimizer {
         theta.axpy(n, -lr, g, gOff, off);
       }
     }
-    firstStep = false;
+    steps++;
   }
 
   @Override public String toString() {

@@ -6,14 +6,15 @@ import dev.rnn.autograd.Bptt;
 import dev.rnn.core.Tensor;
 import dev.rnn.dsl.Trainer;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Trains a network epoch by epoch: after every epoch the loss on held-out data goes into a {@link
  * LossLog}, while a progress bar counts the optimizer steps.
  *
- * <p>Each epoch is one {@link Trainer#fit} with its own shuffle seed ({@code seed * 1000 +
- * epoch}), so the batches differ from epoch to epoch while the optimizer's state carries on.
+ * <p>Each epoch is one {@link Trainer#fit} of one epoch, the first from scratch and each later one
+ * {@link Trainer#resume resumed} from the report of the one before: the optimizer's state carries
+ * on, and the shuffle of each epoch is drawn from the seed and the epoch's number, so the run
+ * trains exactly as one fit of all the epochs would.
  */
 final class TrainingRun {
   /** Inputs and targets in the network's layout, as {@link Trainer#fit} takes them. */
@@ -69,30 +70,29 @@ final class TrainingRun {
   private TrainingRun() {}
 
   /**
-   * Trains with {@code trainer} (loss, optimizer and clipping set; batch size and BPTT set here)
-   * for {@code epochs} epochs on {@code train}, logging the run as {@code name}. The trainer
-   * should serve this run only: the progress bar's listener stays on it.
+   * Trains with {@code trainer} (loss, optimizer and clipping set; batch size, BPTT, epochs and
+   * shuffle set here) for {@code epochs} epochs on {@code train}, logging the run as {@code name}.
+   * The trainer should serve this run only: the progress bar's listener stays on it.
    */
   static Curve run(String name, Trainer trainer, int batchSize, Bptt bptt, Data train,
       Data heldOut, int epochs, long seed, Progress progress, LossLog log) {
     checkArgument(epochs >= 1, "epochs expected >= 1 but got %s", epochs);
-    trainer.batchSize(batchSize).bptt(bptt);
+    trainer.batchSize(batchSize).bptt(bptt).epochs(1).shuffle(seed);
     long batches = (train.sequences() + batchSize - 1) / batchSize;
-    long chunks = bptt.isFull() ? 1 : (train.steps() + bptt.k1() - 1) / bptt.k1();
+    long windows = bptt.windows(train.steps()).size();
     double before = trainer.evaluate(heldOut.inputs(), heldOut.targets());
     log.add(new LossLog.Row(name, 0, 0, 0, Double.NaN, before));
     double[] trainLoss = new double[epochs];
     double[] heldOutLoss = new double[epochs];
     double seconds = 0;
     long steps = 0;
-    try (Progress.Bar bar = progress.start(name, epochs * batches * chunks)) {
-      AtomicInteger current = new AtomicInteger();
+    try (Progress.Bar bar = progress.start(name, epochs * batches * windows)) {
       trainer.listener(e -> bar.step(String.format(Locale.ROOT, "epoch %d/%d loss %.4f",
-          current.get(), epochs, e.loss())));
+          e.epoch(), epochs, e.loss())));
+      Trainer.Report r = null;
       for (int epoch = 1; epoch <= epochs; epoch++) {
-        current.set(epoch);
-        Trainer.Report r = trainer.shuffle(seed * 1000 + epoch)
-            .fit(train.inputs(), train.targets());
+        r = r == null ? trainer.fit(train.inputs(), train.targets())
+            : trainer.resume(r, train.inputs(), train.targets());
         seconds += r.wallTime().toNanos() / 1e9;
         steps += r.steps();
         trainLoss[epoch - 1] = r.finalLoss();
