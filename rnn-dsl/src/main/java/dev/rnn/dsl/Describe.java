@@ -3,7 +3,7 @@ package dev.rnn.dsl;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,8 +42,8 @@ final class Describe {
                   + (s.layerNumber + 1) + ")");
         }
         sb.append('\n');
-        for (Recurrence rec : r.directions) {
-          String suffix = "_l" + r.index + (rec.reverse() ? "_reverse" : "");
+        for (Scan rec : r.directions) {
+          String suffix = Scan.suffix(r.index, rec.reverse());
           String hv = h + (bi ? (rec.reverse() ? "←" : "→") : "");
           String prev = rec.reverse() ? "_{t+1}" : "_{t-1}";
           for (String eq : equations(r, rec.cell(), suffix, in, hv, prev)) {

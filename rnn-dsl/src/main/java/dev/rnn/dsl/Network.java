@@ -9,7 +9,7 @@ import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,8 +68,8 @@ public final class Network implements SequenceModel {
         ps.put(p.name(), p);
       }
       if (s instanceof Stage.RecurrentStage r) {
-        for (Recurrence rec : r.directions) {
-          String suffix = "_l" + r.index + (rec.reverse() ? "_reverse" : "");
+        for (Scan rec : r.directions) {
+          String suffix = Scan.suffix(r.index, rec.reverse());
           names.add("h" + suffix);
           if (rec.cell().stateCount() > 1) {
             names.add("c" + suffix);
@@ -89,7 +89,7 @@ public final class Network implements SequenceModel {
     Random rnd = init.isRandom() ? new Random(init.seed()) : null;
     for (Stage s : stages) {
       if (s instanceof Stage.RecurrentStage r) {
-        for (Recurrence rec : r.directions) {
+        for (Scan rec : r.directions) {
           if (rnd != null) {
             rec.initialize(rnd);
           } else {
@@ -100,11 +100,8 @@ public final class Network implements SequenceModel {
         }
       } else if (s instanceof Stage.DenseStage d) {
         if (rnd != null) {
-          double k = 1 / Math.sqrt(d.spec.in());
           for (Parameter p : d.parameters()) {
-            for (int i = 0; i < p.size(); i++) {
-              p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
-            }
+            p.fillUniform(rnd, 1 / Math.sqrt(d.spec.in()));
           }
         } else {
           fill(d.weight, init.weight());
@@ -440,7 +437,7 @@ public final class Network implements SequenceModel {
     int i = 0;
     for (Stage st : stages) {
       if (st instanceof Stage.RecurrentStage r) {
-        for (Recurrence rec : r.directions) {
+        for (Scan rec : r.directions) {
           for (int k = 0; k < rec.cell().stateCount(); k++) {
             String name = stateNames.get(i++);
             Tensor given = s.get(name);

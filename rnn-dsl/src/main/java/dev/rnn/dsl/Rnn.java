@@ -1,7 +1,7 @@
 package dev.rnn.dsl;
 
 import dev.rnn.core.DType;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.TorchCase;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -60,7 +60,7 @@ public final class Rnn {
    * @param dtype the module's dtype
    * @return a new builder
    */
-  public static NetworkBuilder fromTorch(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
+  public static NetworkBuilder fromTorch(Stack.Mode mode, int inputSize, int hiddenSize,
       int numLayers, boolean bias, boolean bidirectional, boolean batchFirst, DType dtype) {
     return TorchImport.builder(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
         batchFirst, dtype);
@@ -84,7 +84,7 @@ public final class Rnn {
    * @throws dev.rnn.core.SafetensorsException if its tensors are not exactly the module's
    *     parameters, naming the first that differs
    */
-  public static Network loadTorch(Path safetensors, RecurrentStack.Mode mode, int inputSize,
+  public static Network loadTorch(Path safetensors, Stack.Mode mode, int inputSize,
       int hiddenSize, int numLayers, boolean bias, boolean bidirectional, boolean batchFirst,
       DType dtype) throws IOException {
     return TorchImport.load(safetensors, mode, inputSize, hiddenSize, numLayers, bias,

@@ -7,12 +7,12 @@ import dev.rnn.autograd.Concat;
 import dev.rnn.autograd.Dropout;
 import dev.rnn.autograd.Graph;
 import dev.rnn.autograd.Linear;
-import dev.rnn.autograd.Recur;
+import dev.rnn.autograd.ScanOp;
 import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -62,14 +62,14 @@ abstract class Stage {
     final Layer.Recurrent spec;
     final int index;
     final Activation inside;
-    final ImmutableList<Recurrence> directions;
+    final ImmutableList<Scan> directions;
     /** Learnable initial states per direction and state, or null. */
     final Parameter[][] initial;
     final boolean handOffIn;
     final String label;
 
     RecurrentStage(int layerNumber, Layer.Recurrent spec, int index, Activation inside,
-        List<Recurrence> directions, Parameter[][] initial, boolean handOffIn) {
+        List<Scan> directions, Parameter[][] initial, boolean handOffIn) {
       super(layerNumber);
       this.spec = spec;
       this.index = index;
@@ -103,7 +103,7 @@ abstract class Stage {
           }
           init.add(v);
         }
-        Recur.Result res = Recur.apply(g, directions.get(r), label, x, init);
+        ScanOp.Result res = ScanOp.apply(g, directions.get(r), label, x, init);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }
@@ -114,7 +114,7 @@ abstract class Stage {
 
     @Override List<Parameter> parameters() {
       List<Parameter> ps = new ArrayList<>();
-      for (Recurrence r : directions) {
+      for (Scan r : directions) {
         ps.addAll(r.parameters());
       }
       if (initial != null) {

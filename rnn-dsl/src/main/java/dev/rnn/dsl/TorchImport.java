@@ -6,7 +6,7 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
 import java.io.IOException;
@@ -44,7 +44,7 @@ public final class TorchImport {
    * @return a new builder
    * @throws IllegalArgumentException if a size or the layer count is below 1
    */
-  public static NetworkBuilder builder(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
+  public static NetworkBuilder builder(Stack.Mode mode, int inputSize, int hiddenSize,
       int numLayers, boolean bias, boolean bidirectional, boolean batchFirst, DType dtype) {
     checkNotNull(mode, "mode");
     checkNotNull(dtype, "dtype");
@@ -101,7 +101,7 @@ public final class TorchImport {
    *     exactly the module's parameters with their shapes; the message names the file and the
    *     first parameter that differs
    */
-  public static Network load(Path safetensors, RecurrentStack.Mode mode, int inputSize,
+  public static Network load(Path safetensors, Stack.Mode mode, int inputSize,
       int hiddenSize, int numLayers, boolean bias, boolean bidirectional, boolean batchFirst,
       DType dtype) throws IOException {
     Network net = builder(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
@@ -118,7 +118,7 @@ public final class TorchImport {
    * @return a new network
    */
   public static Network fromCase(TorchCase c) {
-    RecurrentStack s = c.stack();
+    Stack s = c.stack();
     Network net = builder(s.mode(), s.inputSize(), s.hiddenSize(), s.numLayers(), s.bias(),
         s.bidirectional(), c.batchFirst(), s.dtype()).build();
     Map<String, Tensor> values = new LinkedHashMap<>();

@@ -8,7 +8,7 @@ import dev.rnn.core.GruCell;
 import dev.rnn.core.LstmCell;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.PeepholeLstmCell;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,13 +68,13 @@ final class Wiring {
   private static Stage.RecurrentStage recurrentStage(int number, Layer.Recurrent r, int index,
       Activation inside, boolean handOffIn, DType dtype) {
     int dirs = r.bidirectional() ? 2 : 1;
-    List<Recurrence> recs = new ArrayList<>();
+    List<Scan> recs = new ArrayList<>();
     Parameter[][] initial = r.learnableInit() ? new Parameter[dirs][] : null;
     for (int d = 0; d < dirs; d++) {
-      String suffix = "_l" + index + (d == 1 ? "_reverse" : "");
+      String suffix = Scan.suffix(index, d == 1);
       Cell cell = cell(r, inside);
       boolean linear = r.kind() == Layer.Kind.LINEAR;
-      recs.add(new Recurrence(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear));
+      recs.add(new Scan(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear));
       if (initial != null) {
         initial[d] = new Parameter[cell.stateCount()];
         String[] names = {"h0", "c0"};

@@ -11,10 +11,10 @@ import com.google.common.collect.ImmutableMap;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
 import dev.rnn.core.ElmanCell;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.SafetensorsFile;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -72,7 +72,7 @@ class CheckpointTest {
           arch("gru without bias, dropout, dense and last step",
               () -> network().gru(3, 4).noBias().dropout(0.25).dense(4, 2).lastStep()),
           arch("torch's two-layer bidirectional lstm",
-              () -> Rnn.fromTorch(RecurrentStack.Mode.LSTM, 3, 4, 2, true, true, true,
+              () -> Rnn.fromTorch(Stack.Mode.LSTM, 3, 4, 2, true, true, true,
                   DType.FLOAT32)));
     }
 

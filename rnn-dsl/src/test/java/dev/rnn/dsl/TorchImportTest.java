@@ -9,10 +9,10 @@ import com.google.common.collect.ImmutableMap;
 import dev.rnn.autograd.TorchCases;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.Shape;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
 import java.io.IOException;
@@ -78,7 +78,7 @@ class TorchImportTest {
     void theNetworksOwnForwardGivesTorchsOutputAndFinalStates(Path file) throws IOException {
       TorchCase c = TorchCase.read(file);
       Network net = Rnn.fromTorchCase(c);
-      RecurrentStack s = c.stack();
+      Stack s = c.stack();
       int slots = s.numLayers() * s.directions();
       int k = s.stateCount();
       Map<String, Tensor> initial = new LinkedHashMap<>();
@@ -114,7 +114,7 @@ class TorchImportTest {
   class FromTorch {
     static Stream<Arguments> modules() {
       List<Arguments> all = new ArrayList<>();
-      for (RecurrentStack.Mode mode : RecurrentStack.Mode.values()) {
+      for (Stack.Mode mode : Stack.Mode.values()) {
         for (boolean bias : new boolean[] {true, false}) {
           for (boolean bi : new boolean[] {false, true}) {
             all.add(Arguments.of(mode, bias, bi));
@@ -126,11 +126,11 @@ class TorchImportTest {
 
     @ParameterizedTest(name = "{0} bias={1} bidirectional={2}")
     @MethodSource("modules")
-    void hasExactlyTorchsParameterNamesShapesAndOrder(RecurrentStack.Mode mode, boolean bias,
+    void hasExactlyTorchsParameterNamesShapesAndOrder(Stack.Mode mode, boolean bias,
         boolean bidirectional) {
       Network net = Rnn.fromTorch(mode, 5, 3, 3, bias, bidirectional, false, DType.FLOAT64)
           .build();
-      RecurrentStack torch = new RecurrentStack(mode, 5, 3, 3, bias, bidirectional,
+      Stack torch = new Stack(mode, 5, 3, 3, bias, bidirectional,
           DType.FLOAT64);
       assertEquals(shapes(torch.parameters()), shapes(net.namedParameters()));
     }
@@ -139,20 +139,20 @@ class TorchImportTest {
     void writesTheLayersTorchWouldHave() {
       assertAll(
           () -> assertEquals("elman(5, 3, tanh).elman(3, 3, tanh)",
-              Rnn.fromTorch(RecurrentStack.Mode.RNN_TANH, 5, 3, 2, true, false, false,
+              Rnn.fromTorch(Stack.Mode.RNN_TANH, 5, 3, 2, true, false, false,
                   DType.FLOAT32).build().spec()),
           () -> assertEquals("lstm(5, 3).bidirectional().noBias().lstm(6, 3).bidirectional()"
                   + ".noBias()",
-              Rnn.fromTorch(RecurrentStack.Mode.LSTM, 5, 3, 2, false, true, false,
+              Rnn.fromTorch(Stack.Mode.LSTM, 5, 3, 2, false, true, false,
                   DType.FLOAT32).build().spec()),
           () -> assertEquals("elman(2, 4, relu)",
-              Rnn.fromTorch(RecurrentStack.Mode.RNN_RELU, 2, 4, 1, true, false, false,
+              Rnn.fromTorch(Stack.Mode.RNN_RELU, 2, 4, 1, true, false, false,
                   DType.FLOAT32).build().spec()));
     }
 
     @Test
     void setsBatchFirstAndDtype() {
-      Network net = Rnn.fromTorch(RecurrentStack.Mode.GRU, 2, 4, 1, true, false, true,
+      Network net = Rnn.fromTorch(Stack.Mode.GRU, 2, 4, 1, true, false, true,
           DType.FLOAT64).build();
       assertAll(
           () -> assertTrue(net.batchFirst()),
@@ -162,7 +162,7 @@ class TorchImportTest {
     @Test
     void aLayerCountBelowOneIsNamed() {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> Rnn.fromTorch(RecurrentStack.Mode.GRU, 2, 4, 0, true, false, false,
+          () -> Rnn.fromTorch(Stack.Mode.GRU, 2, 4, 0, true, false, false,
               DType.FLOAT32));
       assertEquals("num_layers must be >= 1 but got 0", e.getMessage());
     }
@@ -190,7 +190,7 @@ class TorchImportTest {
     @Test
     void loadsAStateDictByNameAndRunsAsTorch() throws IOException {
       TorchCase c = TorchCase.read(CASE);
-      RecurrentStack s = c.stack();
+      Stack s = c.stack();
       Network net = Rnn.loadTorch(stateDict(c), s.mode(), s.inputSize(), s.hiddenSize(),
           s.numLayers(), s.bias(), s.bidirectional(), c.batchFirst(), s.dtype());
       assertEquals(TorchCaseRun.run(Rnn.fromTorchCase(c), c).get("output"),
@@ -200,10 +200,10 @@ class TorchImportTest {
     @Test
     void aStateDictOfAnotherModuleIsRefusedNamingTheFirstMismatch() throws IOException {
       TorchCase c = TorchCase.read(CASE);
-      RecurrentStack s = c.stack();
+      Stack s = c.stack();
       Path p = stateDict(c);
       SafetensorsException e = assertThrows(SafetensorsException.class,
-          () -> Rnn.loadTorch(p, RecurrentStack.Mode.GRU, s.inputSize(), s.hiddenSize(),
+          () -> Rnn.loadTorch(p, Stack.Mode.GRU, s.inputSize(), s.hiddenSize(),
               s.numLayers(), s.bias(), s.bidirectional(), c.batchFirst(), s.dtype()));
       int h = s.hiddenSize();
       assertEquals(p + ": parameter weight_ih_l0 expected shape [" + 3 * h + ", "
