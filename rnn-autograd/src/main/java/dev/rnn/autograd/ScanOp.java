@@ -14,10 +14,10 @@ import java.util.List;
  * recorded as one node per time step between the two ends of its backward protocol.
  *
  * <pre>
- *   recorded, in forward order:   Finish | Step p=0 | Step p=1 | ... | Step p=T-1 | Begin
- *   backward runs them reversed:  Begin     run.backward(dL/dh_T, dL/dc_T)      the final states
- *                                 Step p    backward.step(p, dL/doutput)        p = T-1 .. 0
- *                                 Finish    backward.finish(dX, dh_0, dc_0)     dW, db with one gemm each
+ *   recorded, in forward order:  Finish | Step p=0 | Step p=1 | ... | Step p=T-1 | Begin
+ *   backward runs them reversed: Begin    run.backward(dL/dh_T, dL/dc_T)     the final states
+ *                                Step p   backward.step(p, dL/doutput)       p = T-1 .. 0
+ *                                Finish   backward.finish(dX, dh_0, dc_0)    dW, db: one gemm each
  * </pre>
  *
  * <p>The reversed order is what makes this right: every consumer of the output and of the final

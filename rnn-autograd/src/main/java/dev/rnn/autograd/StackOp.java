@@ -14,7 +14,7 @@ import java.util.List;
  * <pre>
  *   y_0 = x
  *   for l in 0..L-1:
- *     y_{l+1} = [ScanOp(layer l, forward)(y_l), ScanOp(layer l, reverse)(y_l)]  (or the first alone)
+ *     y_{l+1} = [ScanOp(layer l, forward)(y_l), ScanOp(layer l, reverse)(y_l)]   (or the first)
  *   output = y_L
  * </pre>
  *

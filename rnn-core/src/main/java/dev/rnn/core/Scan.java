@@ -27,12 +27,12 @@ import java.util.Random;
  * shared weights:
  *
  * <pre>
- *   begin:   dh, dc = dL/dh_T, dL/dc_T                  the final-state gradients
- *   step p = T-1 .. 0:
+ *   begin:  dh, dc = dL/dh_T, dL/dc_T                   the final-state gradients
+ *   for p in T-1..0:                                    step(p), one call each
  *     dh += dOut[t]
- *     (dXP[t], dHP[t], dh, dc) = cell.backward(dh, dc);   dh += dHP[t] W_hh
- *   finish:  dW_ih += dXP^T X;  dW_hh += dHP^T H_prev;  db_ih += colsum(dXP);  db_hh += colsum(dHP)
- *            dX += dXP W_ih;  dL/dh_0, dL/dc_0 = dh, dc            one gemm each
+ *     (dXP[t], dHP[t], dh, dc) = cell.backward(dh, dc);  dh += dHP[t] W_hh
+ *   finish: dW_ih += dXP^T X;  dW_hh += dHP^T H_prev;  dX += dXP W_ih     one gemm each
+ *           db_ih += colsum(dXP);  db_hh += colsum(dHP);  dL/dh_0, dL/dc_0 = dh, dc
  * </pre>
  *
  * ({@code H_prev [T*N, H]} is the state each step started from.) Truncated BPTT is a window on
@@ -46,7 +46,11 @@ import java.util.Random;
  * of the plain loop up to the rounding of one sum. The buffers of a run come from a pool and go
  * back to it when the run is done.
  *
- * <p>Parameters (G = {@link Cell#gateSize()}, H hidden, H_in input): {@code weight_ih [G, H_in]},
+ * <p>Shapes (T steps, N batch, H hidden, H_in input, G = {@link Cell#gateSize()}): input {@code
+ * [T, N, H_in]}, output {@code [T, N, H]}, each initial and final state {@code [N, H]}; all
+ * time-major, flat, row-major.
+ *
+ * <p>Parameters: {@code weight_ih [G, H_in]},
  * {@code weight_hh [G, H]}, optional {@code bias_ih [G]} and {@code bias_hh [G]}, then the cell's
  * {@linkplain Cell#extraParameters() extra parameters}; each name ends with the suffix given,
  * e.g. {@code _l0_reverse} ({@link #suffix}). Immutable apart from the parameters' values; one
@@ -202,13 +206,13 @@ public final class Scan {
         cell.inputSize(), x.length());
     checkArgument(x.dtype() == dtype(), "%s expected input of dtype %s but got %s",
         cell.describe(), dtype(), x.dtype());
-    Run run = new Run(x, seq, batch, init, record, timeOffset);
-    project(x, 0, seq * batch, run.step);
+    Run run = new Run(x, seq, batch, init, record, timeOffset); // its buffers, h_0 in place
+    project(x, 0, seq * batch, run.step);                       // XP = X W_ih^T + b_ih
     for (int p = 0; p < seq; p++) {
-      run.aim(p);
-      step(run.step);
+      run.aim(p);                                               // at XP[t], h_{t-1}, h_t, saved
+      step(run.step);                                           // hp = h W_hh^T + b_hh; the cell
     }
-    run.endForward();
+    run.endForward();                                           // XP back to the pool
     return run;
   }
 
@@ -219,7 +223,7 @@ public final class Scan {
   private void project(Storage x, int xOff, int rows, Step s) {
     int g = cell.gateSize();
     int in = cell.inputSize();
-    Storage bias = summed ? foldedBias(s) : biasIh == null ? null : biasIh.data();
+    Storage bias = projectionBias(s);
     if (bias != null) {
       s.xp.setRows(0, rows, g, bias, 0);
     }
@@ -236,15 +240,20 @@ public final class Scan {
     if (summed) {
       sumProjections(s);
     } else {
-      int g = cell.gateSize();
-      int hidden = cell.hiddenSize();
-      if (biasHh != null) {
-        s.hp.setRows(s.hpOff, s.batch, g, biasHh.data(), 0);
-      }
-      s.hp.gemm(false, true, s.batch, g, hidden, 1, s.prev[0], s.prevOff[0], hidden,
-          weightHh.data(), 0, hidden, biasHh == null ? 0 : 1, s.hpOff, g);
+      projectHidden(s);
     }
     cell.forward(s);
+  }
+
+  /** {@code hp = h_{t-1} W_hh^T + b_hh}: one gemm. */
+  private void projectHidden(Step s) {
+    int g = cell.gateSize();
+    int hidden = cell.hiddenSize();
+    if (biasHh != null) {
+      s.hp.setRows(s.hpOff, s.batch, g, biasHh.data(), 0);
+    }
+    s.hp.gemm(false, true, s.batch, g, hidden, 1, s.prev[0], s.prevOff[0], hidden,
+        weightHh.data(), 0, hidden, biasHh == null ? 0 : 1, s.hpOff, g);
   }
 
   /**
@@ -262,12 +271,12 @@ public final class Scan {
   // ---- the fast path of summed projections -------------------------------------------------
 
   /**
-   * {@code b_ih + b_hh}, folded once into the bias of {@code XP} (in {@code s}'s scratch) when the
-   * cell sums its projections; {@code b_ih} or {@code b_hh} alone if the other is absent; null
+   * The bias of {@code XP}: {@code b_ih}; for summed projections {@code b_hh} is folded in once
+   * for all steps ({@code b_ih + b_hh} in {@code s}'s scratch, or the one that exists). Null
    * without biases.
    */
-  private Storage foldedBias(Step s) {
-    if (biasHh == null) {
+  private Storage projectionBias(Step s) {
+    if (!summed || biasHh == null) {
       return biasIh == null ? null : biasIh.data();
     }
     if (biasIh == null) {
