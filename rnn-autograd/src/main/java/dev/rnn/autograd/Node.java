@@ -6,7 +6,8 @@ package dev.rnn.autograd;
  * outputs.
  *
  * <p>A recurrent layer records one node per (layer, direction, time step) cell application,
- * between a node for its input projection and one for its final states.
+ * between a node for its input projection and one for its final states: the steps and the two
+ * ends of a scan's backward (see {@link ScanOp}).
  */
 public abstract class Node {
   private final String label;

@@ -3,15 +3,15 @@ package dev.rnn.autograd;
 import com.google.common.collect.ImmutableList;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.Shape;
+import dev.rnn.core.Stack;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
 /**
- * A torch-style recurrent stack with an optional dense head on every time step: {@code y_t = W
- * h_t + b} on the top layer's output, as the shared benchmark and many sequence tasks use.
+ * A torch-style recurrent {@link Stack} with an optional dense head on every time step: {@code
+ * y_t = W h_t + b} on the top layer's output, as the shared benchmark and many sequence tasks use.
  *
  * <p>Shapes (T steps, N batch, D = 2 if bidirectional else 1, H hidden, H_in input, F_out the
  * head's output): input {@code [T, N, H_in]}; output {@code [T, N, F_out]}, or {@code [T, N, D *
@@ -19,7 +19,7 @@ import java.util.Random;
  * (LSTM) {@code c}, each {@code [N, H]}.
  */
 public final class StackModel implements SequenceModel {
-  private final RecurrentStack stack;
+  private final Stack stack;
   private final Parameter headWeight;
   private final Parameter headBias;
   private final ImmutableList<Parameter> parameters;
@@ -28,11 +28,11 @@ public final class StackModel implements SequenceModel {
    * The stack with a dense head to {@code outputSize} features, or none if {@code outputSize} is
    * 0; the head is initialised as torch's {@code nn.Linear}, uniform in {@code ±1/sqrt(fan_in)}.
    *
-   * @param stack the recurrent stack, whose parameters are shared
+   * @param stack the stack, whose parameters are shared
    * @param outputSize the features of the head's output, or 0 for no head
    * @param seed the seed of the head's initialisation
    */
-  public StackModel(RecurrentStack stack, int outputSize, long seed) {
+  public StackModel(Stack stack, int outputSize, long seed) {
     this.stack = stack;
     List<Parameter> ps = new ArrayList<>(stack.parameters().values());
     if (outputSize > 0) {
@@ -41,12 +41,8 @@ public final class StackModel implements SequenceModel {
       headWeight = new Parameter("head.weight", Shape.of(outputSize, in), dt);
       headBias = new Parameter("head.bias", Shape.of(outputSize), dt);
       Random rnd = new Random(seed);
-      double k = 1 / Math.sqrt(in);
-      for (Parameter p : List.of(headWeight, headBias)) {
-        for (int i = 0; i < p.size(); i++) {
-          p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
-        }
-      }
+      headWeight.fillUniform(rnd, 1 / Math.sqrt(in));
+      headBias.fillUniform(rnd, 1 / Math.sqrt(in));
       ps.add(headWeight);
       ps.add(headBias);
     } else {
@@ -56,8 +52,8 @@ public final class StackModel implements SequenceModel {
     this.parameters = ImmutableList.copyOf(ps);
   }
 
-  /** {@return the recurrent stack} */
-  public RecurrentStack stack() {
+  /** {@return the stack} */
+  public Stack stack() {
     return stack;
   }
 

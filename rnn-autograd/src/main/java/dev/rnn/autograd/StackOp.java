@@ -1,20 +1,20 @@
 package dev.rnn.autograd;
 
 import com.google.common.collect.ImmutableList;
-import dev.rnn.core.RecurrentStack;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
+import dev.rnn.core.Stack;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link RecurrentStack} (torch's multi-layer, bidirectional RNN/LSTM/GRU) in the graph: each
- * layer's directions are {@link Recur} ops over the previous layer's output, joined by {@link
- * Concat} when bidirectional.
+ * A {@link Stack} (torch's multi-layer, bidirectional RNN/LSTM/GRU) in the graph: each layer's
+ * directions are {@link ScanOp}s over the previous layer's output, joined by {@link Concat} when
+ * bidirectional.
  *
  * <pre>
  *   y_0 = x
  *   for l in 0..L-1:
- *     y_{l+1} = [Recur(layer l, forward)(y_l), Recur(layer l, reverse)(y_l)]   (or the first alone)
+ *     y_{l+1} = [ScanOp(layer l, forward)(y_l), ScanOp(layer l, reverse)(y_l)]   (or the first)
  *   output = y_L
  * </pre>
  *
@@ -44,7 +44,7 @@ public final class StackOp {
    * @param init the initial states by slot {@code l * D + d}, or null for zeros
    * @return the output and the final states
    */
-  public static Result apply(Graph g, RecurrentStack stack, Value x, List<List<Value>> init) {
+  public static Result apply(Graph g, Stack stack, Value x, List<List<Value>> init) {
     Value in = x;
     ImmutableList.Builder<ImmutableList<Value>> finals = ImmutableList.builder();
     int d = stack.directions();
@@ -52,8 +52,8 @@ public final class StackOp {
       List<Value> outs = new ArrayList<>();
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
-        Recurrence rec = stack.layer(l).get(r);
-        Recur.Result res = Recur.apply(g, rec, "layer " + l + " " + rec.cell().describe(), in,
+        Scan scan = stack.layer(l).get(r);
+        ScanOp.Result res = ScanOp.apply(g, scan, "layer " + l + " " + scan.cell().describe(), in,
             init == null ? null : init.get(slot));
         outs.add(res.output());
         finals.add(res.finalStates());

@@ -3,7 +3,7 @@ package dev.rnn.autograd;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
 import java.util.ArrayList;
@@ -31,7 +31,7 @@ public final class TorchCases {
    * @return the results by name, in the order listed
    */
   public static ImmutableMap<String, Tensor> run(TorchCase c) {
-    RecurrentStack stack = c.stack();
+    Stack stack = c.stack();
     boolean train = c.find("grad_output").isPresent();
     for (Parameter p : stack.parameters().values()) {
       p.zeroGrad();

@@ -15,8 +15,8 @@ import dev.rnn.core.Cell;
 import dev.rnn.core.DType;
 import dev.rnn.core.ElmanCell;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Step;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
@@ -34,8 +34,8 @@ class BpttTest {
   private static final Bptt.WindowLoss MSE_TO_ZERO = (g, out, from, to) ->
       Loss.mse(g, out, Tensor.zeros(out.dtype(), out.shape().dims()), null);
 
-  private static StackModel model(RecurrentStack.Mode mode, int layers) {
-    return new StackModel(new RecurrentStack(mode, 3, 4, layers, true, false, DType.FLOAT64)
+  private static StackModel model(Stack.Mode mode, int layers) {
+    return new StackModel(new Stack(mode, 3, 4, layers, true, false, DType.FLOAT64)
         .initialize(5), 2, 6);
   }
 
@@ -115,7 +115,7 @@ class BpttTest {
   class WhenTruncationCoversTheWholeSequence {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"RNN_TANH", "LSTM", "GRU"})
-    void truncatedGivesTheFullGradientsExactly(RecurrentStack.Mode mode) {
+    void truncatedGivesTheFullGradientsExactly(Stack.Mode mode) {
       StackModel m = model(mode, 2);
       Tensor x = Tensor.randn(DType.FLOAT64, 1, 7, 2, 3);
       Tensor target = Tensor.randn(DType.FLOAT64, 2, 7, 2, 2);
@@ -137,7 +137,7 @@ class BpttTest {
     @ParameterizedTest(name = "k1 = {0}, k2 = {1}")
     @CsvSource({"2, 2", "3, 3", "2, 3", "2, 5", "3, 4", "1, 2", "4, 7"})
     void gradientsAreThoseOfEachChunkFromItsDetachedState(int k1, int k2) {
-      StackModel m = model(RecurrentStack.Mode.LSTM, 2);
+      StackModel m = model(Stack.Mode.LSTM, 2);
       int seq = 7;
       Tensor x = Tensor.randn(DType.FLOAT64, 1, seq, 2, 3);
       Tensor target = Tensor.randn(DType.FLOAT64, 2, seq, 2, 2);
@@ -198,15 +198,15 @@ class BpttTest {
         visits.add("f" + ((Step) inv.getArgument(0)).time());
         return inv.callRealMethod();
       }).when(cell).forward(any());
-      Recurrence rec = new Recurrence(cell, false, "_l0", DType.FLOAT64, true, true);
-      rec.initialize(new Random(3));
+      Scan scan = new Scan(cell, false, "_l0", DType.FLOAT64, true, true);
+      scan.initialize(new Random(3));
       SequenceModel m = new SequenceModel() {
         @Override public List<Parameter> parameters() {
-          return rec.parameters();
+          return scan.parameters();
         }
 
         @Override public Forward forward(Graph g, Value input, List<Value> states) {
-          Recur.Result r = Recur.apply(g, rec, "layer 0", input, states);
+          ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", input, states);
           return new Forward(r.output(), r.finalStates());
         }
       };
@@ -244,7 +244,7 @@ class BpttTest {
   class GradientFlowThroughTime {
     @Test
     void everyLayerAndStepHasANormAndTruncationShowsAsMissingSteps() {
-      StackModel m = model(RecurrentStack.Mode.RNN_TANH, 2);
+      StackModel m = model(Stack.Mode.RNN_TANH, 2);
       Tensor x = Tensor.randn(DType.FLOAT64, 1, 6, 2, 3);
       Bptt.Pass full = Bptt.full().accumulate(m, x, null, MSE_TO_ZERO);
       GradientFlow flow = full.flows().get(0);
@@ -269,12 +269,12 @@ class BpttTest {
   class Training {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"LSTM, full", "GRU, full", "LSTM, truncated"})
-    void learnsToEchoTheInputDelayedByThreeSteps(RecurrentStack.Mode mode, String how) {
+    void learnsToEchoTheInputDelayedByThreeSteps(Stack.Mode mode, String how) {
       int seq = 12;
       int batch = 16;
       int delay = 3;
       StackModel m = new StackModel(
-          new RecurrentStack(mode, 1, 24, 1, true, false, DType.FLOAT32).initialize(1), 1, 2);
+          new Stack(mode, 1, 24, 1, true, false, DType.FLOAT32).initialize(1), 1, 2);
       Adam adam = Adam.builder().lr(0.01).build(m.parameters());
       Bptt bptt = how.equals("full") ? Bptt.full() : Bptt.truncated(4, 8);
       Random rnd = new Random(42);

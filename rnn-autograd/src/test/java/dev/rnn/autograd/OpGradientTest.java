@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.Shape;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -126,11 +126,11 @@ class OpGradientTest {
   }
 
   @Nested
-  class RecurrentStacks {
+  class Stacks {
     @ParameterizedTest
-    @EnumSource(RecurrentStack.Mode.class)
-    void twoLayersBidirectionalWithInitialStatesAndAHead(RecurrentStack.Mode mode) {
-      RecurrentStack stack = new RecurrentStack(mode, 3, 4, 2, true, true, DType.FLOAT64)
+    @EnumSource(Stack.Mode.class)
+    void twoLayersBidirectionalWithInitialStatesAndAHead(Stack.Mode mode) {
+      Stack stack = new Stack(mode, 3, 4, 2, true, true, DType.FLOAT64)
           .initialize(21);
       StackModel model = new StackModel(stack, 2, 22);
       Parameter x = param("input", 23, 5, 2, 3);

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,7 +36,7 @@ class ReviewTest {
     void countsTheLossOfEveryStepExactlyOnceAndAShorterLastChunkOnlyOnce(int seq, int k1,
         int k2) {
       StackModel m = new StackModel(
-          new RecurrentStack(RecurrentStack.Mode.GRU, 2, 3, 1, true, false, DType.FLOAT64)
+          new Stack(Stack.Mode.GRU, 2, 3, 1, true, false, DType.FLOAT64)
               .initialize(1), 1, 2);
       Tensor x = Tensor.randn(DType.FLOAT64, 3, seq, 2, 2);
       List<int[]> counted = new ArrayList<>();
@@ -60,7 +60,7 @@ class ReviewTest {
       // With a loss that sums squared outputs, and k2 = T so that nothing is cut, truncated BPTT
       // adds exactly the full gradient: a step counted twice would add its share twice.
       StackModel m = new StackModel(
-          new RecurrentStack(RecurrentStack.Mode.LSTM, 2, 3, 2, true, false, DType.FLOAT64)
+          new Stack(Stack.Mode.LSTM, 2, 3, 2, true, false, DType.FLOAT64)
               .initialize(4), 1, 5);
       Tensor x = Tensor.randn(DType.FLOAT64, 6, 7, 2, 2);
       Bptt.WindowLoss sum = (g, out, from, to) -> {
@@ -85,11 +85,11 @@ class ReviewTest {
   class TheScanBufferPool {
     /** Sizes at which every scan buffer (2^15 elements and more) comes from the pool. */
     StackModel big(boolean bidirectional) {
-      return big(RecurrentStack.Mode.LSTM, bidirectional);
+      return big(Stack.Mode.LSTM, bidirectional);
     }
 
-    StackModel big(RecurrentStack.Mode mode, boolean bidirectional) {
-      return new StackModel(new RecurrentStack(mode, 8, 64, 2, true, bidirectional,
+    StackModel big(Stack.Mode mode, boolean bidirectional) {
+      return new StackModel(new Stack(mode, 8, 64, 2, true, bidirectional,
           DType.FLOAT32).initialize(7), 1, 8);
     }
 
@@ -101,7 +101,7 @@ class ReviewTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource({"LSTM", "GRU", "RNN_TANH", "RNN_RELU"})
     void interleavedGraphsDroppedGraphsAndInferenceDoNotDisturbARecordedGraph(
-        RecurrentStack.Mode mode) {
+        Stack.Mode mode) {
       for (boolean bi : new boolean[] {false, true}) {
         StackModel m = big(mode, bi);
         Tensor x = Tensor.randn(DType.FLOAT32, 9, 10, 16, 8);
@@ -128,7 +128,7 @@ class ReviewTest {
     }
 
     @Test
-    void oneGraphScanningTheSameRecurrencesTwiceGivesTheGradientsOfOneScan() {
+    void oneGraphScanningTheSameScansTwiceGivesTheGradientsOfOneScan() {
       StackModel m = big(false);
       Tensor x = Tensor.randn(DType.FLOAT32, 11, 20, 16, 8);
       m.parameters().forEach(Parameter::zeroGrad);

@@ -6,13 +6,14 @@ import java.util.List;
  * One time step of a recurrent cell for a whole batch: its forward and, beside it, its backward
  * (vector-Jacobian product).
  *
- * <p>A cell sees its inputs already projected. The scan computes, for all steps at once, the input
- * side {@code xp_t = x_t W_ih^T + b_ih} ({@code [batch, gates]}) and, step by step, the hidden
- * side {@code hp_t = h_{t-1} W_hh^T + b_hh}; the cell turns {@code xp_t}, {@code hp_t} and the
- * previous state into the next state with its pointwise equations. Its backward takes the gradient
- * of the next state and returns the gradients of {@code xp_t}, {@code hp_t} and of the previous
- * state (the part that does not pass through {@code W_hh}); the scan does every matrix product and
- * accumulates the weight gradients over the steps. The reference loop the scan is equivalent to:
+ * <p>A cell sees its inputs already projected. The {@link Scan} computes, for all steps at once,
+ * the input side {@code xp_t = x_t W_ih^T + b_ih} ({@code [batch, gates]}) and, step by step, the
+ * hidden side {@code hp_t = h_{t-1} W_hh^T + b_hh}; the cell turns {@code xp_t}, {@code hp_t} and
+ * the previous state into the next state with its pointwise equations. Its backward takes the
+ * gradient of the next state and returns the gradients of {@code xp_t}, {@code hp_t} and of the
+ * previous state (the part that does not pass through {@code W_hh}); the scan does every matrix
+ * product and accumulates the weight gradients over the steps. The reference loop the scan is
+ * equivalent to:
  *
  * <pre>{@code
  * for t in 0..T-1:
@@ -21,13 +22,19 @@ import java.util.List;
  *   out[t] = h
  * }</pre>
  *
+ * <p>A cell that reads {@code xp} and {@code hp} only through their sum declares {@link
+ * Projections#SUMMED} in {@link #projections()}, and the scan then hands it the sum (see {@link
+ * Step#summed()}); the vocabulary is cell (one step) -&gt; scan (a cell over time, one direction)
+ * -&gt; layer (one or two directions; a {@link Stack} is layers of them) -&gt; network.
+ *
  * <p>Shapes (N batch, H hidden size, G {@link #gateSize()}, S {@link #savedSize()}): {@code xp}
  * and {@code hp} are {@code [N, G]}; each state is {@code [N, H]}; state 0 is {@code h}, the
  * output. Buffers are row-major and contiguous; a {@link Step} gives each as a storage and an
  * offset. Implementations must be stateless between calls (a cell is shared by threads) and must
  * support both dtypes, or reject the one they do not support at construction.
  *
- * <p>User-written cells implement this interface and are trained like the built-in ones.
+ * <p>User-written cells implement this interface and are trained like the built-in ones,
+ * including the fast path of {@link Projections#SUMMED}.
  */
 public interface Cell {
   /**
@@ -83,8 +90,40 @@ public interface Cell {
   }
 
   /**
-   * One step forward: reads {@code xp}, {@code hp}, the previous states and the extra
-   * parameters; writes the next states and {@code saved}. May overwrite {@code hp} (a workspace).
+   * How a cell reads the two projections {@code xp} and {@code hp}, which decides the scan's fast
+   * path. The results are the same either way, up to the rounding of one sum.
+   */
+  enum Projections {
+    /**
+     * The cell reads {@code xp} and {@code hp} each on its own (GRU: {@code n = tanh(xn + r *
+     * hn)}): the scan hands over both, and two gradient buffers {@code dxp} and {@code dhp}.
+     */
+    SEPARATE,
+    /**
+     * The cell reads {@code xp} and {@code hp} only through their sum {@code z = xp + hp} (Elman,
+     * LSTM): the scan folds {@code b_hh} into the input projection once for all steps,
+     * accumulates {@code h W_hh^T} onto a copy of {@code xp} in the step's gemm so that {@link
+     * Step#hp()} holds {@code z} (and {@link Step#xp()} is not available), and makes {@code dxp}
+     * and {@code dhp} one buffer; {@link Step#summed()} is then true.
+     */
+    SUMMED
+  }
+
+  /**
+   * How the cell reads {@code xp} and {@code hp}; a cell that reads only their sum returns {@link
+   * Projections#SUMMED} to take the scan's fast path, and then reads {@code z = xp + hp} from
+   * {@link Step#hp()} whenever {@link Step#summed()} is true.
+   *
+   * @return {@link Projections#SEPARATE} by default
+   */
+  default Projections projections() {
+    return Projections.SEPARATE;
+  }
+
+  /**
+   * One step forward: reads {@code xp}, {@code hp} (or their sum, when {@link Step#summed()}),
+   * the previous states and the extra parameters; writes the next states and {@code saved}. May
+   * overwrite {@code hp} (a workspace).
    *
    * @param s the step's buffers
    */
@@ -92,9 +131,10 @@ public interface Cell {
 
   /**
    * One step backward: reads the gradients of the next states, {@code saved}, the previous and
-   * next states and the extra parameters; overwrites {@code dxp}, {@code dhp} and the gradients of
-   * the previous states (only the part that does not pass through {@code W_hh}: the scan adds
-   * {@code dhp W_hh}); adds the gradients of the extra parameters.
+   * next states and the extra parameters; overwrites {@code dxp}, {@code dhp} (one buffer when
+   * {@link Step#summed()}: then written once) and the gradients of the previous states (only the
+   * part that does not pass through {@code W_hh}: the scan adds {@code dhp W_hh}); adds the
+   * gradients of the extra parameters.
    *
    * @param s the step's buffers, as forward left them, and the gradients
    */

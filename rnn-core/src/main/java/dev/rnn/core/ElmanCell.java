@@ -16,6 +16,10 @@ import static dev.rnn.core.LstmCell.f64;
  *   dxp = dhp = dz,   dh (direct) = 0
  * </pre>
  *
+ * <p>It reads {@code xp} and {@code hp} only through {@code z}, so it declares {@link
+ * Projections#SUMMED}: the scan hands it {@code z} in {@code hp} and one buffer for {@code dxp =
+ * dhp}.
+ *
  * <p>Shapes: x {@code [N, H_in]}, h {@code [N, H]}, G = H, nothing saved (backward reads h').
  */
 public final class ElmanCell implements Cell {
@@ -68,22 +72,15 @@ public final class ElmanCell implements Cell {
     return 0;
   }
 
-  /**
-   * {@inheritDoc}
-   *
-   * <p>An empty {@code xp} means that {@code hp} already holds {@code xp + hp}: the scan sums them
-   * in its gemm for this cell (see {@link Recurrence}).
-   */
+  /** {@return {@link Projections#SUMMED}: the cell reads only {@code z = xp + hp}} */
+  @Override public Projections projections() {
+    return Projections.SUMMED;
+  }
+
   @Override public void forward(Step s) {
-    boolean summed = s.xp().length() == 0;
     int n = s.batch() * hiddenSize;
-    if (summed) {
-      s.next(0).copyFrom(s.hp(), s.hpOff(), s.nextOff(0), n);
-    } else if (s.dtype() == DType.FLOAT32) {
-      add(n, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(), f32(s.next(0)), s.nextOff(0));
-    } else {
-      add(n, f64(s.xp()), s.xpOff(), f64(s.hp()), s.hpOff(), f64(s.next(0)), s.nextOff(0));
-    }
+    sumIntoHp(s, n);
+    s.next(0).copyFrom(s.hp(), s.hpOff(), s.nextOff(0), n);
     activation.applyInPlace(s.next(0), s.nextOff(0), n);
   }
 
@@ -101,11 +98,27 @@ public final class ElmanCell implements Cell {
   }
 
   /**
-   * {@code dhp = dxp}, unless the scan made them one buffer (as it does for cells whose gates
-   * read {@code xp + hp} only): then there is nothing to copy.
+   * Leaves {@code z = xp + hp} in {@code hp} (a workspace of forward), {@code n} elements: the
+   * scan has done so when the projections are {@linkplain Step#summed() summed}, else it is one
+   * add here.
+   */
+  static void sumIntoHp(Step s, int n) {
+    if (s.summed()) {
+      return;
+    }
+    if (s.dtype() == DType.FLOAT32) {
+      add(n, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(), f32(s.hp()), s.hpOff());
+    } else {
+      add(n, f64(s.xp()), s.xpOff(), f64(s.hp()), s.hpOff(), f64(s.hp()), s.hpOff());
+    }
+  }
+
+  /**
+   * {@code dhp = dxp} for a cell whose gates read {@code xp + hp} only, unless the scan made them
+   * one buffer ({@link Step#summed()}): then there is nothing to copy.
    */
   static void copyGateGradient(Step s, int n) {
-    if (s.dhp() != s.dxp() || s.dhpOff() != s.dxpOff()) {
+    if (!s.summed()) {
       s.dhp().copyFrom(s.dxp(), s.dxpOff(), s.dhpOff(), n);
     }
   }

@@ -18,6 +18,10 @@ import static dev.rnn.core.LstmCell.f64;
  *   dxp = [dr dz dn],  dhp = [dr dz dn * r],  dh (direct) = dh' * z
  * </pre>
  *
+ * <p>The candidate {@code n} reads {@code xn} and {@code hn} apart ({@code r} scales only {@code
+ * hn}), so the cell keeps the default {@link Projections#SEPARATE}: the scan hands it {@code xp}
+ * and {@code hp} each, and two gradient buffers.
+ *
  * <p>Shapes: x {@code [N, H_in]}, h {@code [N, H]}, G = 3H, S = 4H: the saved block of a step
  * holds {@code [r z]} {@code [N, 2H]}, then n {@code [N, H]}, then hn {@code [N, H]}, so that each
  * activation runs over the whole batch in one loop the JIT vectorizes (see {@link Activation}).

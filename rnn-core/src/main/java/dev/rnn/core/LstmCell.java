@@ -17,6 +17,10 @@ import static com.google.common.base.Preconditions.checkArgument;
  *   dxp = dhp = [di df dg do],  dc (to c) = dc * f,  dh (direct) = 0
  * </pre>
  *
+ * <p>It reads {@code xp} and {@code hp} only through their sum, so it declares {@link
+ * Projections#SUMMED}: the scan hands it {@code xp + hp} in {@code hp} and one buffer for {@code
+ * dxp = dhp}.
+ *
  * <p>Shapes: x {@code [N, H_in]}, h and c {@code [N, H]}, G = 4H, S = 5H: the saved block of a
  * step holds the activated gates {@code [N, 4H]} (i, f, g, o per row), then {@code tanh(c')}
  * {@code [N, H]}.
@@ -67,24 +71,21 @@ public final class LstmCell implements Cell {
     return 5 * hiddenSize;
   }
 
-  /**
-   * {@inheritDoc}
-   *
-   * <p>An empty {@code xp} means that {@code hp} already holds {@code xp + hp}: the scan sums them
-   * in its gemm for this cell (see {@link Recurrence}).
-   */
+  /** {@return {@link Projections#SUMMED}: the gates read only {@code xp + hp}} */
+  @Override public Projections projections() {
+    return Projections.SUMMED;
+  }
+
   @Override public void forward(Step s) {
-    boolean summed = s.xp().length() == 0;
+    ElmanCell.sumIntoHp(s, s.batch() * gateSize());
     if (s.dtype() == DType.FLOAT32) {
-      forward32(summed, s.batch(), hiddenSize, summed ? null : f32(s.xp()), s.xpOff(),
-          f32(s.hp()), s.hpOff(),
-          f32(s.prev(1)), s.prevOff(1), f32(s.next(0)), s.nextOff(0), f32(s.next(1)),
-          s.nextOff(1), f32(s.saved()), s.savedOff());
+      forward32(s.batch(), hiddenSize, f32(s.hp()), s.hpOff(), f32(s.prev(1)), s.prevOff(1),
+          f32(s.next(0)), s.nextOff(0), f32(s.next(1)), s.nextOff(1), f32(s.saved()),
+          s.savedOff());
     } else {
-      forward64(summed, s.batch(), hiddenSize, summed ? null : f64(s.xp()), s.xpOff(),
-          f64(s.hp()), s.hpOff(),
-          f64(s.prev(1)), s.prevOff(1), f64(s.next(0)), s.nextOff(0), f64(s.next(1)),
-          s.nextOff(1), f64(s.saved()), s.savedOff());
+      forward64(s.batch(), hiddenSize, f64(s.hp()), s.hpOff(), f64(s.prev(1)), s.prevOff(1),
+          f64(s.next(0)), s.nextOff(0), f64(s.next(1)), s.nextOff(1), f64(s.saved()),
+          s.savedOff());
     }
   }
 
@@ -102,20 +103,15 @@ public final class LstmCell implements Cell {
     s.dPrev(0).fill(s.dPrevOff(0), s.batch() * hiddenSize, 0);
   }
 
-  // Forward: z = xp + hp for the whole batch into the saved gate block (a copy when the scan has
-  // summed them: a loop over two arrays at two offsets stays scalar), one sigmoid loop over it,
-  // then per row g from its sigmoid, c' and h'; tanh(c') for the whole batch in one loop.
+  // Forward: z = xp + hp (in hp, as the scan sums them) for the whole batch copied into the saved
+  // gate block, one sigmoid loop over it, then per row g from its sigmoid, c' and h'; tanh(c') for
+  // the whole batch in one loop.
 
-  private static void forward32(boolean summed, int batch, int hh, float[] xp, int xo,
-      float[] hp, int hpo,
-      float[] c, int co, float[] h2, int h2o, float[] c2, int c2o, float[] sv, int so) {
+  private static void forward32(int batch, int hh, float[] z, int zo, float[] c, int co,
+      float[] h2, int h2o, float[] c2, int c2o, float[] sv, int so) {
     int g4 = 4 * hh;
     int tc = so + batch * g4;
-    if (summed) {
-      System.arraycopy(hp, hpo, sv, so, batch * g4);
-    } else {
-      ElmanCell.add(batch * g4, xp, xo, hp, hpo, sv, so);
-    }
+    System.arraycopy(z, zo, sv, so, batch * g4);
     Activation.sigmoidInPlace(sv, so, batch * g4);
     for (int r = 0; r < batch; r++) {
       int v = so + r * g4;
@@ -140,16 +136,11 @@ public final class LstmCell implements Cell {
     }
   }
 
-  private static void forward64(boolean summed, int batch, int hh, double[] xp, int xo,
-      double[] hp, int hpo,
-      double[] c, int co, double[] h2, int h2o, double[] c2, int c2o, double[] sv, int so) {
+  private static void forward64(int batch, int hh, double[] z, int zo, double[] c, int co,
+      double[] h2, int h2o, double[] c2, int c2o, double[] sv, int so) {
     int g4 = 4 * hh;
     int tc = so + batch * g4;
-    if (summed) {
-      System.arraycopy(hp, hpo, sv, so, batch * g4);
-    } else {
-      ElmanCell.add(batch * g4, xp, xo, hp, hpo, sv, so);
-    }
+    System.arraycopy(z, zo, sv, so, batch * g4);
     Activation.sigmoidInPlace(sv, so, batch * g4);
     for (int r = 0; r < batch; r++) {
       int v = so + r * g4;

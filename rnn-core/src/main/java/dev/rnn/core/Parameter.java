@@ -2,6 +2,8 @@ package dev.rnn.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import java.util.Random;
+
 /**
  * A named, trainable array with its gradient: the one mutable value of a model, changed only by
  * loading, by optimizers and by backward passes (which add to {@link #grad()}).
@@ -79,6 +81,23 @@ public final class Parameter {
     checkArgument(t.shape().equals(shape), "parameter %s expected shape %s but got %s", name,
         shape, t.shape());
     t.to(dtype()).copyInto(data, 0);
+  }
+
+  /**
+   * Fills the value with samples uniform in {@code [-bound, bound)}, drawn in element order as
+   * {@code (2 * rnd.nextDouble() - 1) * bound}: torch's default initialisation of recurrent and
+   * linear layers, with {@code bound = 1/sqrt(H)} or {@code 1/sqrt(fan_in)}.
+   *
+   * @param rnd the source of the samples, one {@code nextDouble()} per element
+   * @param bound the half-width of the interval, {@code > 0}
+   * @throws IllegalArgumentException if {@code bound} is not positive and finite
+   */
+  public void fillUniform(Random rnd, double bound) {
+    checkArgument(bound > 0 && Double.isFinite(bound),
+        "parameter %s expected a positive finite bound but got %s", name, bound);
+    for (int i = 0; i < data.length(); i++) {
+      data.set(i, (2 * rnd.nextDouble() - 1) * bound);
+    }
   }
 
   /** Sets the gradient to zero. */

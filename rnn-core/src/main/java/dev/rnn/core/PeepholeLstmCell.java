@@ -13,12 +13,12 @@ import java.util.List;
  * diagonal weight; gates in torch's order i, f, g, o.
  *
  * <pre>
- *   [xi xf xg xo] = xp,  [hi hf hg ho] = hp   (xp = x W_ih^T + b_ih, hp = h W_hh^T + b_hh)
- *   i  = sigmoid(xi + hi + w_ci * c)
- *   f  = sigmoid(xf + hf + w_cf * c)
- *   g  = tanh(xg + hg)
+ *   [zi zf zg zo] = xp + hp          (xp = x W_ih^T + b_ih, hp = h W_hh^T + b_hh)
+ *   i  = sigmoid(zi + w_ci * c)
+ *   f  = sigmoid(zf + w_cf * c)
+ *   g  = tanh(zg)
  *   c' = f * c + i * g
- *   o  = sigmoid(xo + ho + w_co * c')
+ *   o  = sigmoid(zo + w_co * c')
  *   h' = o * tanh(c')
  * backward (dh', dc' given; dzX is the gradient of gate X before its nonlinearity):
  *   dzo = dh' * tanh(c') * o (1 - o)
@@ -28,6 +28,10 @@ import java.util.List;
  *   dc (to c) = dc * f + dzi * w_ci + dzf * w_cf,  dh (direct) = 0
  *   dw_ci += sum_n dzi * c,  dw_cf += sum_n dzf * c,  dw_co += sum_n dzo * c'
  * </pre>
+ *
+ * <p>Each gate reads {@code xp} and {@code hp} only through their sum {@code z = xp + hp}, so the
+ * cell declares {@link Projections#SUMMED}: the scan hands it {@code z} in {@code hp} and one
+ * buffer for {@code dxp = dhp}.
  *
  * <p>Shapes: x {@code [N, H_in]}, h and c {@code [N, H]}, G = 4H; extra parameters {@code
  * weight_ci}, {@code weight_cf}, {@code weight_co}, {@code [H]} each (the diagonals of Graves's
@@ -91,7 +95,13 @@ public final class PeepholeLstmCell implements Cell {
     return extras;
   }
 
+  /** {@return {@link Projections#SUMMED}: the gates read only {@code xp + hp}} */
+  @Override public Projections projections() {
+    return Projections.SUMMED;
+  }
+
   @Override public void forward(Step s) {
+    ElmanCell.sumIntoHp(s, s.batch() * gateSize());
     if (s.dtype() == DType.FLOAT32) {
       forward32(s, hiddenSize);
     } else {
@@ -105,14 +115,12 @@ public final class PeepholeLstmCell implements Cell {
     } else {
       backward64(s, hiddenSize);
     }
-    int n = s.batch() * gateSize();
-    s.dhp().copyFrom(s.dxp(), s.dxpOff(), s.dhpOff(), n);
+    ElmanCell.copyGateGradient(s, s.batch() * gateSize());
     s.dPrev(0).fill(s.dPrevOff(0), s.batch() * hiddenSize, 0);
   }
 
   private static void forward32(Step s, int hh) {
-    float[] xp = f32(s.xp());
-    float[] hp = f32(s.hp());
+    float[] z = f32(s.hp());
     float[] c = f32(s.prev(1));
     float[] h2 = f32(s.next(0));
     float[] c2 = f32(s.next(1));
@@ -122,19 +130,18 @@ public final class PeepholeLstmCell implements Cell {
     float[] wCo = f32(s.param(CO));
     int g4 = 4 * hh;
     for (int r = 0; r < s.batch(); r++) {
-      int x = s.xpOff() + r * g4;
-      int p = s.hpOff() + r * g4;
+      int zr = s.hpOff() + r * g4;
       int v = s.savedOff() + r * 5 * hh;
       int co = s.prevOff(1) + r * hh;
       int h2o = s.nextOff(0) + r * hh;
       int c2o = s.nextOff(1) + r * hh;
       for (int j = 0; j < hh; j++) {
         float cp = c[co + j];
-        float i = Activation.sigmoid(xp[x + j] + hp[p + j] + wCi[j] * cp);
-        float f = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j] + wCf[j] * cp);
-        float g = (float) Math.tanh(xp[x + 2 * hh + j] + hp[p + 2 * hh + j]);
+        float i = Activation.sigmoid(z[zr + j] + wCi[j] * cp);
+        float f = Activation.sigmoid(z[zr + hh + j] + wCf[j] * cp);
+        float g = (float) Math.tanh(z[zr + 2 * hh + j]);
         float cn = f * cp + i * g;
-        float o = Activation.sigmoid(xp[x + 3 * hh + j] + hp[p + 3 * hh + j] + wCo[j] * cn);
+        float o = Activation.sigmoid(z[zr + 3 * hh + j] + wCo[j] * cn);
         float tc = (float) Math.tanh(cn);
         c2[c2o + j] = cn;
         h2[h2o + j] = o * tc;
@@ -148,8 +155,7 @@ public final class PeepholeLstmCell implements Cell {
   }
 
   private static void forward64(Step s, int hh) {
-    double[] xp = f64(s.xp());
-    double[] hp = f64(s.hp());
+    double[] z = f64(s.hp());
     double[] c = f64(s.prev(1));
     double[] h2 = f64(s.next(0));
     double[] c2 = f64(s.next(1));
@@ -159,19 +165,18 @@ public final class PeepholeLstmCell implements Cell {
     double[] wCo = f64(s.param(CO));
     int g4 = 4 * hh;
     for (int r = 0; r < s.batch(); r++) {
-      int x = s.xpOff() + r * g4;
-      int p = s.hpOff() + r * g4;
+      int zr = s.hpOff() + r * g4;
       int v = s.savedOff() + r * 5 * hh;
       int co = s.prevOff(1) + r * hh;
       int h2o = s.nextOff(0) + r * hh;
       int c2o = s.nextOff(1) + r * hh;
       for (int j = 0; j < hh; j++) {
         double cp = c[co + j];
-        double i = Activation.sigmoid(xp[x + j] + hp[p + j] + wCi[j] * cp);
-        double f = Activation.sigmoid(xp[x + hh + j] + hp[p + hh + j] + wCf[j] * cp);
-        double g = Math.tanh(xp[x + 2 * hh + j] + hp[p + 2 * hh + j]);
+        double i = Activation.sigmoid(z[zr + j] + wCi[j] * cp);
+        double f = Activation.sigmoid(z[zr + hh + j] + wCf[j] * cp);
+        double g = Math.tanh(z[zr + 2 * hh + j]);
         double cn = f * cp + i * g;
-        double o = Activation.sigmoid(xp[x + 3 * hh + j] + hp[p + 3 * hh + j] + wCo[j] * cn);
+        double o = Activation.sigmoid(z[zr + 3 * hh + j] + wCo[j] * cn);
         double tc = Math.tanh(cn);
         c2[c2o + j] = cn;
         h2[h2o + j] = o * tc;

@@ -8,9 +8,15 @@ package dev.rnn.core;
  * dhp}: {@code [N, G]}; states and their gradients: {@code [N, H]}; {@code saved}: {@code [N, S]}.
  * The scan reuses one step object for every time step of a sequence and moves the offsets, so a
  * cell must not keep it beyond a call.
+ *
+ * <p>When the cell declares {@link Cell.Projections#SUMMED}, {@link #summed()} is true: {@link
+ * #hp()} holds {@code z = xp + hp}, {@link #xp()} is not available, and {@link #dxp()} and {@link
+ * #dhp()} are one block.
  */
 public final class Step {
   final int stateCount;
+  private final DType dtype;
+  private final boolean summed;
   int batch;
   int time;
   Storage xp;
@@ -33,9 +39,13 @@ public final class Step {
   final int[] dPrevOff;
   Storage[] params;
   Storage[] paramGrads;
+  /** The scan's scratch for {@code b_ih + b_hh} when it folds them ({@code [G]}), or null. */
+  Storage foldedBias;
 
-  Step(int stateCount) {
+  Step(int stateCount, DType dtype, boolean summed) {
     this.stateCount = stateCount;
+    this.dtype = dtype;
+    this.summed = summed;
     prev = new Storage[stateCount];
     prevOff = new int[stateCount];
     next = new Storage[stateCount];
@@ -66,15 +76,34 @@ public final class Step {
 
   /** {@return the dtype of every buffer} */
   public DType dtype() {
-    return xp.dtype();
+    return dtype;
   }
 
   /**
-   * Input side {@code xp = x_t W_ih^T + b_ih}, {@code [N, G]}.
+   * Whether the scan has summed the projections, as it does for a cell that declares {@link
+   * Cell.Projections#SUMMED}: then {@link #hp()} holds {@code z = xp + hp} ({@code b_ih} and {@code
+   * b_hh} included), {@link #xp()} is not available, and {@link #dxp()} and {@link #dhp()} are one
+   * block, so backward writes the gradient of {@code z} once.
+   *
+   * @return true when {@code hp()} holds {@code xp + hp}
+   */
+  public boolean summed() {
+    return summed;
+  }
+
+  /**
+   * Input side {@code xp = x_t W_ih^T + b_ih}, {@code [N, G]}; forward only.
    *
    * @return the storage holding {@code xp}
+   * @throws IllegalStateException if the projections are {@linkplain #summed() summed} (read
+   *     {@link #hp()}), or in backward (read what forward saved)
    */
   public Storage xp() {
+    if (summed || xp == null) {
+      throw new IllegalStateException(summed
+          ? "xp is not available: the scan summed the projections, hp() holds xp + hp"
+          : "xp is not available in backward: read what forward saved");
+    }
     return xp;
   }
 
@@ -88,11 +117,16 @@ public final class Step {
   }
 
   /**
-   * Hidden side {@code hp = h_{t-1} W_hh^T + b_hh}, {@code [N, G]}; forward only, scratch.
+   * Hidden side {@code hp = h_{t-1} W_hh^T + b_hh}, or {@code z = xp + hp} when {@linkplain
+   * #summed() summed}, {@code [N, G]}; forward only, a workspace the cell may overwrite.
    *
    * @return the storage holding {@code hp}
+   * @throws IllegalStateException in backward (read what forward saved)
    */
   public Storage hp() {
+    if (hp == null) {
+      throw new IllegalStateException("hp is not available in backward: read what forward saved");
+    }
     return hp;
   }
 
@@ -164,7 +198,8 @@ public final class Step {
   }
 
   /**
-   * Gradient of the input side, {@code [N, G]}: written by backward.
+   * Gradient of the input side, {@code [N, G]}: written by backward; the same block as {@link
+   * #dhp()} when {@linkplain #summed() summed}.
    *
    * @return the storage holding {@code dxp}
    */
@@ -182,7 +217,8 @@ public final class Step {
   }
 
   /**
-   * Gradient of the hidden side, {@code [N, G]}: written by backward.
+   * Gradient of the hidden side, {@code [N, G]}: written by backward; the same block as {@link
+   * #dxp()} when {@linkplain #summed() summed}.
    *
    * @return the storage holding {@code dhp}
    */

@@ -50,7 +50,7 @@ public final class TorchCase {
       + " bias, batch_first and bidirectional";
 
   private final SafetensorsFile file;
-  private final RecurrentStack stack;
+  private final Stack stack;
   private final boolean batchFirst;
 
   /**
@@ -67,7 +67,7 @@ public final class TorchCase {
     if (!FORMAT.equals(format)) {
       throw fail("metadata 'format' expected '" + FORMAT + "' but got " + quote(format));
     }
-    RecurrentStack.Mode mode = mode();
+    Stack.Mode mode = mode();
     String dt = meta("dtype", "float32 or float64");
     if (!dt.equals("float32") && !dt.equals("float64")) {
       throw fail("metadata 'dtype' expected float32 or float64 but got " + quote(dt));
@@ -83,7 +83,7 @@ public final class TorchCase {
         + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
         + (bidirectional ? ", bidirectional" : "") + ")";
     checkParameters(mode, inputSize, hiddenSize, numLayers, bias, bidirectional, dtype, arch);
-    this.stack = new RecurrentStack(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
+    this.stack = new Stack(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
         dtype);
     for (Map.Entry<String, Parameter> e : stack.parameters().entrySet()) {
       e.getValue().set(file.tensor(e.getKey())); // Checked above, dtype and shape.
@@ -98,7 +98,7 @@ public final class TorchCase {
    * bias {@code bias_ih_l<l>}, {@code bias_hh_l<l>} {@code [G]}, where {@code G} is the cell's gate
    * size. Only then can the stack be allocated: its parameters are no larger than the file.
    */
-  private void checkParameters(RecurrentStack.Mode mode, int inputSize, int hiddenSize,
+  private void checkParameters(Stack.Mode mode, int inputSize, int hiddenSize,
       int numLayers, boolean bias, boolean bidirectional, DType dtype, String arch) {
     int d = bidirectional ? 2 : 1;
     int g = mode.cell(inputSize, hiddenSize).gateSize();
@@ -106,7 +106,7 @@ public final class TorchCase {
     for (int l = 0; l < numLayers; l++) {
       int in = l == 0 ? inputSize : d * hiddenSize;
       for (int r = 0; r < d; r++) {
-        String suffix = "_l" + l + (r == 1 ? "_reverse" : "");
+        String suffix = Scan.suffix(l, r == 1);
         names.add(checkParameter("weight_ih" + suffix, dtype, arch, g, in));
         names.add(checkParameter("weight_hh" + suffix, dtype, arch, g, hiddenSize));
         if (bias) {
@@ -215,7 +215,7 @@ public final class TorchCase {
   }
 
   /** {@return the stack with torch's parameters loaded} */
-  public RecurrentStack stack() {
+  public Stack stack() {
     return stack;
   }
 
@@ -292,7 +292,7 @@ public final class TorchCase {
    *
    * @return the output and final states
    */
-  public RecurrentStack.Result forward() {
+  public Stack.Result forward() {
     return stack.forward(input(), batchFirst, find("h0").orElse(null), find("c0").orElse(null));
   }
 
@@ -306,10 +306,10 @@ public final class TorchCase {
     return v;
   }
 
-  private RecurrentStack.Mode mode() {
+  private Stack.Mode mode() {
     String expected = "one of rnn_tanh, rnn_relu, lstm, gru";
     String v = meta("mode", expected);
-    for (RecurrentStack.Mode m : RecurrentStack.Mode.values()) {
+    for (Stack.Mode m : Stack.Mode.values()) {
       if (m.torchName().equals(v)) {
         return m;
       }

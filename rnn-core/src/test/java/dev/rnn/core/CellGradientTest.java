@@ -45,8 +45,8 @@ class CellGradientTest {
       boolean reverse) {
     Cell cell = factory.get();
     int batch = 2;
-    Recurrence rec = new Recurrence(cell, reverse, "", DType.FLOAT64, true, true);
-    rec.initialize(new Random(7));
+    Scan scan = new Scan(cell, reverse, "", DType.FLOAT64, true, true);
+    scan.initialize(new Random(7));
     Random rnd = new Random(11);
     Storage x = random(rnd, seq * batch * cell.inputSize());
     Storage[] init = new Storage[cell.stateCount()];
@@ -57,41 +57,42 @@ class CellGradientTest {
     }
     Storage gOut = random(rnd, seq * batch * cell.hiddenSize());
 
-    Recurrence.Trace tr = rec.forward(x, seq, batch, init, true);
-    tr.beginBackward();
-    for (int k = 0; k < init.length; k++) {
-      tr.addFinalStateGradient(k, gState[k], 0);
-    }
+    Scan.Backward back = scan.forward(x, seq, batch, init, true).backward(gState);
     for (int p = seq - 1; p >= 0; p--) {
-      tr.backwardStep(p, gOut, 0, cell.hiddenSize());
+      back.step(p, gOut, 0, cell.hiddenSize());
     }
     Storage dx = Storage.allocate(DType.FLOAT64, x.length());
-    tr.finishBackward(dx);
+    Storage[] dInit = new Storage[init.length];
+    for (int k = 0; k < init.length; k++) {
+      dInit[k] = Storage.allocate(DType.FLOAT64, init[k].length());
+    }
+    back.finish(dx, dInit);
 
-    Supplier<Double> loss = () -> loss(rec, x, seq, batch, init, gOut, gState);
+    Supplier<Double> loss = () -> loss(scan, x, seq, batch, init, gOut, gState);
     List<Executable> checks = new ArrayList<>();
-    for (Parameter p : rec.parameters()) {
+    for (Parameter p : scan.parameters()) {
       checks.add(compare(p.name(), p.data(), p.grad(), loss));
     }
     checks.add(compare("input", x, dx, loss));
     for (int k = 0; k < init.length; k++) {
-      checks.add(compare("initial state " + k, init[k], tr.stateGradient(k), loss));
+      checks.add(compare("initial state " + k, init[k], dInit[k], loss));
     }
     assertAll(checks);
   }
 
-  private static double loss(Recurrence rec, Storage x, int seq, int batch, Storage[] init,
+  private static double loss(Scan scan, Storage x, int seq, int batch, Storage[] init,
       Storage gOut, Storage[] gState) {
-    Recurrence.Trace tr = rec.forward(x, seq, batch, init, false);
-    int h = rec.cell().hiddenSize();
+    Scan.Run run = scan.forward(x, seq, batch, init, false);
+    int h = scan.cell().hiddenSize();
     Storage out = Storage.allocate(DType.FLOAT64, seq * batch * h);
-    tr.copyOutput(out, 0, h);
+    run.copyOutput(out, 0, h);
     double l = dot(out, gOut);
     for (int k = 0; k < init.length; k++) {
       Storage s = Storage.allocate(DType.FLOAT64, batch * h);
-      tr.copyFinalState(k, s, 0);
+      run.copyFinalState(k, s, 0);
       l += dot(s, gState[k]);
     }
+    run.release();
     return l;
   }
 

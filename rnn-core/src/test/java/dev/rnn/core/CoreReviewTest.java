@@ -166,9 +166,9 @@ class CoreReviewTest {
   /** Outputs, final states and every gradient of one forward and backward run, by name. */
   private static Map<String, Storage> run(Cell cell, DType dtype, boolean reverse, int seq,
       int batch, long seed) {
-    Recurrence rec = new Recurrence(cell, reverse, "", dtype, true, true);
+    Scan scan = new Scan(cell, reverse, "", dtype, true, true);
     Random rnd = new Random(seed);
-    for (Parameter p : rec.parameters()) {
+    for (Parameter p : scan.parameters()) {
       p.data().copyFrom(gaussian(rnd, p.size(), 0.5).to(dtype), 0, 0, p.size());
     }
     int h = cell.hiddenSize();
@@ -180,28 +180,31 @@ class CoreReviewTest {
     Storage gOut = gaussian(rnd, seq * batch * h, 1).to(dtype);
     Storage gState = gaussian(rnd, batch * h, 1).to(dtype);
 
-    Recurrence.Trace tr = rec.forward(x, seq, batch, init, true);
+    Scan.Run run = scan.forward(x, seq, batch, init, true);
     Map<String, Storage> r = new LinkedHashMap<>();
     Storage out = Storage.allocate(dtype, seq * batch * h);
-    tr.copyOutput(out, 0, h);
+    run.copyOutput(out, 0, h);
     r.put("output", out);
     for (int k = 0; k < init.length; k++) {
       Storage s = Storage.allocate(dtype, batch * h);
-      tr.copyFinalState(k, s, 0);
+      run.copyFinalState(k, s, 0);
       r.put("final state " + k, s);
     }
-    tr.beginBackward();
-    tr.addFinalStateGradient(0, gState, 0);
+    Scan.Backward back = run.backward(new Storage[] {gState});
     for (int p = seq - 1; p >= 0; p--) {
-      tr.backwardStep(p, gOut, 0, h);
-    }
-    for (int k = 0; k < init.length; k++) {
-      r.put("d initial state " + k, tr.stateGradient(k).copy());
+      back.step(p, gOut, 0, h);
     }
     Storage dx = Storage.allocate(dtype, x.length());
-    tr.finishBackward(dx);
+    Storage[] dInit = new Storage[init.length];
+    for (int k = 0; k < init.length; k++) {
+      dInit[k] = Storage.allocate(dtype, batch * h);
+    }
+    back.finish(dx, dInit);
+    for (int k = 0; k < init.length; k++) {
+      r.put("d initial state " + k, dInit[k]);
+    }
     r.put("d input", dx);
-    for (Parameter p : rec.parameters()) {
+    for (Parameter p : scan.parameters()) {
       r.put("d " + p.name(), p.grad());
     }
     return r;
@@ -250,43 +253,44 @@ class CoreReviewTest {
   }
 
   @Nested
-  class RecurrenceOfOneStepOneSampleOneUnit {
+  class ScanOfOneStepOneSampleOneUnit {
     @Test
     void elmanIsTheEquationByHand() {
-      Recurrence rec = new Recurrence(new ElmanCell(1, 1, Activation.TANH), false, "",
-          DType.FLOAT64, true, true);
+      Scan scan = new Scan(new ElmanCell(1, 1, Activation.TANH), false, "", DType.FLOAT64, true,
+          true);
       double[] w = {0.3, -0.7, 0.11, -0.05}; // w_ih, w_hh, b_ih, b_hh
       for (int i = 0; i < 4; i++) {
-        rec.parameters().get(i).data().set(0, w[i]);
+        scan.parameters().get(i).data().set(0, w[i]);
       }
       Storage x = Storage.wrap(new double[] {1.5});
       Storage h0 = Storage.wrap(new double[] {-0.4});
-      Recurrence.Trace tr = rec.forward(x, 1, 1, new Storage[] {h0}, true);
+      Scan.Run run = scan.forward(x, 1, 1, new Storage[] {h0}, true);
       Storage out = Storage.allocate(DType.FLOAT64, 1);
-      tr.copyOutput(out, 0, 1);
+      run.copyOutput(out, 0, 1);
       double h = Math.tanh(0.3 * 1.5 + 0.11 + -0.7 * -0.4 - 0.05);
-      tr.beginBackward();
-      tr.backwardStep(0, Storage.wrap(new double[] {1}), 0, 1);
+      Scan.Backward back = run.backward(null);
+      back.step(0, Storage.wrap(new double[] {1}), 0, 1);
       double dz = 1 - h * h;
-      double dh0 = tr.stateGradient(0).get(0);
       Storage dx = Storage.allocate(DType.FLOAT64, 1);
-      tr.finishBackward(dx);
+      Storage dInit = Storage.allocate(DType.FLOAT64, 1);
+      back.finish(dx, new Storage[] {dInit});
+      double dh0 = dInit.get(0);
       assertAll(
           () -> assertEquals(h, out.get(0), 1e-15),
           () -> assertEquals(dz * -0.7, dh0, 1e-15),
           () -> assertEquals(dz * 0.3, dx.get(0), 1e-15),
-          () -> assertEquals(dz * 1.5, rec.parameters().get(0).grad().get(0), 1e-15),
-          () -> assertEquals(dz * -0.4, rec.parameters().get(1).grad().get(0), 1e-15),
-          () -> assertEquals(dz, rec.parameters().get(2).grad().get(0), 1e-15),
-          () -> assertEquals(dz, rec.parameters().get(3).grad().get(0), 1e-15));
+          () -> assertEquals(dz * 1.5, scan.parameters().get(0).grad().get(0), 1e-15),
+          () -> assertEquals(dz * -0.4, scan.parameters().get(1).grad().get(0), 1e-15),
+          () -> assertEquals(dz, scan.parameters().get(2).grad().get(0), 1e-15),
+          () -> assertEquals(dz, scan.parameters().get(3).grad().get(0), 1e-15));
     }
   }
 
-  // ---- RecurrentStack.step ----------------------------------------------------------------
+  // ---- Stack.step ----------------------------------------------------------------
 
   static Stream<Arguments> stackCases() {
     List<Arguments> cases = new ArrayList<>();
-    for (RecurrentStack.Mode mode : RecurrentStack.Mode.values()) {
+    for (Stack.Mode mode : Stack.Mode.values()) {
       for (int layers : new int[] {1, 3}) {
         for (DType dtype : DType.values()) {
           for (boolean bias : new boolean[] {true, false}) {
@@ -300,28 +304,28 @@ class CoreReviewTest {
 
   @ParameterizedTest(name = "{0}, {1} layers, {2}, bias {3}")
   @MethodSource("stackCases")
-  void stepEqualsForwardOverOneStepAndChainsToForwardOverASequence(RecurrentStack.Mode mode,
+  void stepEqualsForwardOverOneStepAndChainsToForwardOverASequence(Stack.Mode mode,
       int layers, DType dtype, boolean bias) {
     int in = 3;
     int hidden = 4;
     int batch = 2;
     int seq = 5;
-    RecurrentStack stack = new RecurrentStack(mode, in, hidden, layers, bias, false, dtype)
+    Stack stack = new Stack(mode, in, hidden, layers, bias, false, dtype)
         .initialize(17);
     Tensor x = Tensor.randn(dtype, 1, seq, batch, in);
     Tensor h0 = Tensor.randn(dtype, 2, layers, batch, hidden);
-    Tensor c0 = mode == RecurrentStack.Mode.LSTM ? Tensor.randn(dtype, 3, layers, batch, hidden)
+    Tensor c0 = mode == Stack.Mode.LSTM ? Tensor.randn(dtype, 3, layers, batch, hidden)
         : null;
 
-    RecurrentStack.Result one = stack.forward(x.slice(0, 0, 1), false, h0, c0);
-    RecurrentStack.Result step = stack.step(x.select(0, 0), h0, c0);
+    Stack.Result one = stack.forward(x.slice(0, 0, 1), false, h0, c0);
+    Stack.Result step = stack.step(x.select(0, 0), h0, c0);
 
-    RecurrentStack.Result all = stack.forward(x, false, h0, c0);
+    Stack.Result all = stack.forward(x, false, h0, c0);
     List<Tensor> outs = new ArrayList<>();
     Tensor h = h0;
     Tensor c = c0;
     for (int t = 0; t < seq; t++) {
-      RecurrentStack.Result r = stack.step(x.select(0, t), h, c);
+      Stack.Result r = stack.step(x.select(0, t), h, c);
       outs.add(r.output().reshape(1, batch, hidden));
       h = r.hN();
       c = r.cN();
@@ -341,13 +345,13 @@ class CoreReviewTest {
   }
 
   @ParameterizedTest
-  @EnumSource(RecurrentStack.Mode.class)
-  void stepFromZeroStatesEqualsForwardFromZeroStates(RecurrentStack.Mode mode) {
-    RecurrentStack stack = new RecurrentStack(mode, 3, 4, 2, true, false, DType.FLOAT64)
+  @EnumSource(Stack.Mode.class)
+  void stepFromZeroStatesEqualsForwardFromZeroStates(Stack.Mode mode) {
+    Stack stack = new Stack(mode, 3, 4, 2, true, false, DType.FLOAT64)
         .initialize(5);
     Tensor x = Tensor.randn(DType.FLOAT64, 9, 1, 3, 3);
-    RecurrentStack.Result f = stack.forward(x, false);
-    RecurrentStack.Result s = stack.step(x.select(0, 0), null, null);
+    Stack.Result f = stack.forward(x, false);
+    Stack.Result s = stack.step(x.select(0, 0), null, null);
     assertAll(
         () -> assertTrue(s.output().allClose(f.output().select(0, 0), 1e-14, 0)),
         () -> assertTrue(s.hN().allClose(f.hN(), 1e-14, 0)));
@@ -355,7 +359,7 @@ class CoreReviewTest {
 
   @Test
   void stepOfABidirectionalStackIsRefusedNamingTheStack() {
-    RecurrentStack stack = new RecurrentStack(RecurrentStack.Mode.GRU, 3, 4, 2, true, true,
+    Stack stack = new Stack(Stack.Mode.GRU, 3, 4, 2, true, true,
         DType.FLOAT32);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> stack.step(Tensor.zeros(DType.FLOAT32, 2, 3), null, null));
@@ -424,7 +428,7 @@ class CoreReviewTest {
     void aThousandRunsReuseTheirBuffersAndKeepAtMostSixIdleOfASize() {
       // A run of this size borrows an xp buffer of 16 * 8 * 256 = 32768 elements and gives it
       // back holding projections (not zero); a new buffer is zero-filled.
-      RecurrentStack stack = new RecurrentStack(RecurrentStack.Mode.LSTM, 4, 64, 1, true, false,
+      Stack stack = new Stack(Stack.Mode.LSTM, 4, 64, 1, true, false,
           DType.FLOAT32).initialize(1);
       Tensor x = Tensor.randn(DType.FLOAT32, 2, 16, 8, 4);
       Tensor first = stack.forward(x, false).output();
@@ -449,10 +453,10 @@ class CoreReviewTest {
 
     @Test
     void eightThreadsSharingThePoolComputeWhatOneThreadDoes() throws Exception {
-      RecurrentStack stack = new RecurrentStack(RecurrentStack.Mode.LSTM, 4, 64, 2, true, true,
+      Stack stack = new Stack(Stack.Mode.LSTM, 4, 64, 2, true, true,
           DType.FLOAT32).initialize(3);
       List<Tensor> inputs = new ArrayList<>();
-      List<RecurrentStack.Result> expected = new ArrayList<>();
+      List<Stack.Result> expected = new ArrayList<>();
       for (int i = 0; i < 8; i++) {
         // Different sequence lengths: buffers of several sizes go round at once.
         Tensor x = Tensor.randn(DType.FLOAT32, 100 + i, 16 + i % 3, 8, 4);
@@ -468,7 +472,7 @@ class CoreReviewTest {
             int bad = 0;
             for (int it = 0; it < 40; it++) {
               int i = (start + it) % 8;
-              RecurrentStack.Result r = stack.forward(inputs.get(i), false);
+              Stack.Result r = stack.forward(inputs.get(i), false);
               if (!r.output().equals(expected.get(i).output())
                   || !r.hN().equals(expected.get(i).hN())
                   || !r.cN().equals(expected.get(i).cN())) {

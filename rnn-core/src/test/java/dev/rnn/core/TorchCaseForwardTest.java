@@ -34,7 +34,7 @@ class TorchCaseForwardTest {
   @MethodSource("cases")
   void forwardMatchesTorch(Path file) throws IOException {
     TorchCase c = TorchCase.read(file);
-    RecurrentStack.Result r = c.forward();
+    Stack.Result r = c.forward();
     List<Executable> checks = new ArrayList<>();
     checks.add(check(c, "output", r.output()));
     checks.add(check(c, "h_n", r.hN()));

@@ -13,7 +13,6 @@ import dev.rnn.core.Parameter;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /**

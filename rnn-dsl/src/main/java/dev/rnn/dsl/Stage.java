@@ -7,13 +7,13 @@ import dev.rnn.autograd.Concat;
 import dev.rnn.autograd.Dropout;
 import dev.rnn.autograd.Graph;
 import dev.rnn.autograd.Linear;
-import dev.rnn.autograd.Recur;
+import dev.rnn.autograd.ScanOp;
 import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -131,7 +131,7 @@ sealed interface Stage
    * @param states the state slots of this direction: {@code h} (and {@code c}, ...)
    * @param learned the learned initial states, one per slot, or empty
    */
-  record Direction(Recurrence scan, String suffix, ImmutableList<StateSlot> states,
+  record Direction(Scan scan, String suffix, ImmutableList<StateSlot> states,
       ImmutableList<Parameter> learned) {
     /** {@return whether this direction runs from the last step to the first} */
     boolean reverse() {
@@ -245,7 +245,7 @@ sealed interface Stage
           }
           init.add(v);
         }
-        Recur.Result res = Recur.apply(g, d.scan(), label, x, init);
+        ScanOp.Result res = ScanOp.apply(g, d.scan(), label, x, init);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }
@@ -408,12 +408,9 @@ sealed interface Stage
 
     @Override public void initialize(Initializer init, Random rnd) {
       if (rnd != null) {
-        double k = 1 / Math.sqrt(spec.in());
-        for (Parameter p : parameters()) {
-          for (int i = 0; i < p.size(); i++) {
-            p.data().set(i, (2 * rnd.nextDouble() - 1) * k);
-          }
-        }
+        // torch's nn.Linear: uniform in ±1/sqrt(fan_in)
+        weight.fillUniform(rnd, 1 / Math.sqrt(spec.in()));
+        bias.fillUniform(rnd, 1 / Math.sqrt(spec.in()));
       } else {
         weight.data().fill(0, weight.size(), init.weight());
         bias.data().fill(0, bias.size(), init.bias());

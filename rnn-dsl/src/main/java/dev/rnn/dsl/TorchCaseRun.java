@@ -19,7 +19,7 @@ import java.util.function.Function;
 /**
  * Runs a torch reference case forward and backward through a network the DSL built: the results
  * a case's {@code expected.*} tensors hold, as {@link dev.rnn.autograd.TorchCases#run} gives them
- * for the case's {@link dev.rnn.core.RecurrentStack}.
+ * for the case's {@link dev.rnn.core.Stack}.
  *
  * <p>The network is {@link Rnn#fromTorchCase}'s. The backward pass is of {@code L = sum(output *
  * grad_output) + sum(h_n * grad_h_n) [+ sum(c_n * grad_c_n)]}: the upstream gradients are seeded

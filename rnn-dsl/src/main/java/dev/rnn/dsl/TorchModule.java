@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.rnn.core.DType;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.TorchCase;
 import java.util.Objects;
 
@@ -26,7 +26,7 @@ import java.util.Objects;
  * naming torch's argument, e.g. {@code num_layers must be >= 1 but got 0}).
  */
 public final class TorchModule {
-  private final RecurrentStack.Mode mode;
+  private final Stack.Mode mode;
   private final int inputSize;
   private final int hiddenSize;
   private final int numLayers;
@@ -35,7 +35,7 @@ public final class TorchModule {
   private final boolean bidirectional;
   private final DType dtype;
 
-  private TorchModule(RecurrentStack.Mode mode, int inputSize, int hiddenSize, int numLayers,
+  private TorchModule(Stack.Mode mode, int inputSize, int hiddenSize, int numLayers,
       boolean bias, boolean batchFirst, boolean bidirectional, DType dtype) {
     this.mode = mode;
     this.inputSize = inputSize;
@@ -56,7 +56,7 @@ public final class TorchModule {
    * @return the module
    * @throws IllegalArgumentException if a size is below 1
    */
-  public static TorchModule of(RecurrentStack.Mode mode, int inputSize, int hiddenSize) {
+  public static TorchModule of(Stack.Mode mode, int inputSize, int hiddenSize) {
     checkNotNull(mode, "mode");
     checkArgument(inputSize >= 1, "input_size must be >= 1 but got %s", inputSize);
     checkArgument(hiddenSize >= 1, "hidden_size must be >= 1 but got %s", hiddenSize);
@@ -71,7 +71,7 @@ public final class TorchModule {
    * @return the module
    */
   public static TorchModule rnn(int inputSize, int hiddenSize) {
-    return of(RecurrentStack.Mode.RNN_TANH, inputSize, hiddenSize);
+    return of(Stack.Mode.RNN_TANH, inputSize, hiddenSize);
   }
 
   /**
@@ -82,7 +82,7 @@ public final class TorchModule {
    * @return the module
    */
   public static TorchModule rnnRelu(int inputSize, int hiddenSize) {
-    return of(RecurrentStack.Mode.RNN_RELU, inputSize, hiddenSize);
+    return of(Stack.Mode.RNN_RELU, inputSize, hiddenSize);
   }
 
   /**
@@ -93,7 +93,7 @@ public final class TorchModule {
    * @return the module
    */
   public static TorchModule lstm(int inputSize, int hiddenSize) {
-    return of(RecurrentStack.Mode.LSTM, inputSize, hiddenSize);
+    return of(Stack.Mode.LSTM, inputSize, hiddenSize);
   }
 
   /**
@@ -104,7 +104,7 @@ public final class TorchModule {
    * @return the module
    */
   public static TorchModule gru(int inputSize, int hiddenSize) {
-    return of(RecurrentStack.Mode.GRU, inputSize, hiddenSize);
+    return of(Stack.Mode.GRU, inputSize, hiddenSize);
   }
 
   /**
@@ -115,7 +115,7 @@ public final class TorchModule {
    * @return the module
    */
   public static TorchModule of(TorchCase c) {
-    RecurrentStack s = c.stack();
+    Stack s = c.stack();
     return of(s.mode(), s.inputSize(), s.hiddenSize()).numLayers(s.numLayers()).bias(s.bias())
         .batchFirst(c.batchFirst()).bidirectional(s.bidirectional()).dtype(s.dtype());
   }
@@ -179,7 +179,7 @@ public final class TorchModule {
   }
 
   /** {@return the torch module} */
-  public RecurrentStack.Mode mode() {
+  public Stack.Mode mode() {
     return mode;
   }
 
@@ -238,7 +238,7 @@ public final class TorchModule {
     };
     StringBuilder sb = new StringBuilder("torch.nn.").append(name).append('(').append(inputSize)
         .append(", ").append(hiddenSize);
-    if (mode == RecurrentStack.Mode.RNN_RELU) {
+    if (mode == Stack.Mode.RNN_RELU) {
       sb.append(", nonlinearity='relu'");
     }
     if (numLayers != 1) {

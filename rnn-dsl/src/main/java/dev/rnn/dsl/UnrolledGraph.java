@@ -3,7 +3,6 @@ package dev.rnn.dsl;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
-import dev.rnn.core.Activation;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;

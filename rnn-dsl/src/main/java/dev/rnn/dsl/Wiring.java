@@ -9,7 +9,7 @@ import dev.rnn.core.GruCell;
 import dev.rnn.core.LstmCell;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.PeepholeLstmCell;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,10 +90,10 @@ final class Wiring {
       Activation inside, DType dtype) {
     ImmutableList.Builder<Stage.Direction> dirs = ImmutableList.builder();
     for (int d = 0; d < (r.bidirectional() ? 2 : 1); d++) {
-      String suffix = "_l" + index + (d == 1 ? "_reverse" : "");
+      String suffix = Scan.suffix(index, d == 1);
       Cell cell = cell(r, inside);
       boolean linear = r.kind() == Layer.Kind.LINEAR;
-      Recurrence scan = new Recurrence(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear);
+      Scan scan = new Scan(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear);
       List<Stage.StateSlot> slots = new ArrayList<>();
       List<Parameter> learned = new ArrayList<>();
       for (int k = 0; k < cell.stateCount(); k++) {

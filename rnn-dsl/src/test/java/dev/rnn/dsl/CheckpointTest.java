@@ -11,7 +11,6 @@ import com.google.common.collect.ImmutableMap;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
 import dev.rnn.core.ElmanCell;
-import dev.rnn.core.RecurrentStack;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.SafetensorsFile;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.rnn.core.DType;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -139,7 +139,7 @@ class FailFastTest {
               () -> TorchModule.lstm(0, 3)),
           () -> assertMessage(IllegalArgumentException.class,
               "hidden_size must be >= 1 but got -2", () -> TorchModule.of(
-                  RecurrentStack.Mode.RNN_TANH, 3, -2)));
+                  Stack.Mode.RNN_TANH, 3, -2)));
     }
 
     @Test

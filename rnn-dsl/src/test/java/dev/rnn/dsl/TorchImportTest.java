@@ -9,7 +9,7 @@ import com.google.common.collect.ImmutableMap;
 import dev.rnn.autograd.TorchCases;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.Shape;
@@ -78,7 +78,7 @@ class TorchImportTest {
     void theNetworksOwnForwardGivesTorchsOutputAndFinalStates(Path file) throws IOException {
       TorchCase c = TorchCase.read(file);
       Network net = Rnn.fromTorchCase(c);
-      RecurrentStack s = c.stack();
+      Stack s = c.stack();
       int slots = s.numLayers() * s.directions();
       int k = s.stateCount();
       Map<String, Tensor> initial = new LinkedHashMap<>();
@@ -114,7 +114,7 @@ class TorchImportTest {
   class FromTorch {
     static Stream<Arguments> modules() {
       List<Arguments> all = new ArrayList<>();
-      for (RecurrentStack.Mode mode : RecurrentStack.Mode.values()) {
+      for (Stack.Mode mode : Stack.Mode.values()) {
         for (boolean bias : new boolean[] {true, false}) {
           for (boolean bi : new boolean[] {false, true}) {
             all.add(Arguments.of(mode, bias, bi));
@@ -126,11 +126,11 @@ class TorchImportTest {
 
     @ParameterizedTest(name = "{0} bias={1} bidirectional={2}")
     @MethodSource("modules")
-    void hasExactlyTorchsParameterNamesShapesAndOrder(RecurrentStack.Mode mode, boolean bias,
+    void hasExactlyTorchsParameterNamesShapesAndOrder(Stack.Mode mode, boolean bias,
         boolean bidirectional) {
       Network net = Rnn.fromTorch(TorchModule.of(mode, 5, 3).numLayers(3).bias(bias)
           .bidirectional(bidirectional).dtype(DType.FLOAT64)).build();
-      RecurrentStack torch = new RecurrentStack(mode, 5, 3, 3, bias, bidirectional,
+      Stack torch = new Stack(mode, 5, 3, 3, bias, bidirectional,
           DType.FLOAT64);
       assertEquals(shapes(torch.parameters()), shapes(net.namedParameters()));
     }
@@ -195,10 +195,10 @@ class TorchImportTest {
     @Test
     void aStateDictOfAnotherModuleIsRefusedNamingTheFirstMismatch() throws IOException {
       TorchCase c = TorchCase.read(CASE);
-      RecurrentStack s = c.stack();
+      Stack s = c.stack();
       Path p = stateDict(c);
       SafetensorsException e = assertThrows(SafetensorsException.class,
-          () -> Rnn.loadTorch(p, TorchModule.of(RecurrentStack.Mode.GRU, s.inputSize(),
+          () -> Rnn.loadTorch(p, TorchModule.of(Stack.Mode.GRU, s.inputSize(),
               s.hiddenSize()).numLayers(s.numLayers()).bias(s.bias())
               .bidirectional(s.bidirectional()).batchFirst(c.batchFirst()).dtype(s.dtype())));
       int h = s.hiddenSize();

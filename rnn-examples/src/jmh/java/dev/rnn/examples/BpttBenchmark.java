@@ -6,7 +6,7 @@ import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.DType;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -43,7 +43,7 @@ public class BpttBenchmark {
   @Setup
   public void setUp() {
     BenchCommand.Config c = BenchCommand.CONFIGS.get(config);
-    RecurrentStack stack = new RecurrentStack(c.mode(), c.input(), c.hidden(), c.layers(), true,
+    Stack stack = new Stack(c.mode(), c.input(), c.hidden(), c.layers(), true,
         false, DType.FLOAT32).initialize(0);
     model = new StackModel(stack, c.input(), 1);
     sgd = Sgd.builder().lr(0.01).build(model.parameters());

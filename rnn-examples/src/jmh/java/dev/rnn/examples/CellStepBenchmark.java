@@ -2,7 +2,7 @@ package dev.rnn.examples;
 
 import dev.rnn.core.DType;
 import dev.rnn.core.LstmCell;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Storage;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -19,8 +19,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One LSTM cell step, float32, forward and forward + backward, through the scan of a {@link
- * Recurrence} over a sequence of length 1: the projections ({@code x W_ih^T}, {@code h W_hh^T}),
+ * One LSTM cell step, float32, forward and forward + backward, through a {@link Scan} over a
+ * sequence of length 1: the projections ({@code x W_ih^T}, {@code h W_hh^T}),
  * the fused gate kernel, and in backward the gate kernel, {@code dh W_hh} and the weight
  * gradients. Sizes are lstm-m's and lstm-l's layer (batch 64).
  */
@@ -36,7 +36,7 @@ public class CellStepBenchmark {
   public String size;
 
   private static final int BATCH = 64;
-  private Recurrence rec;
+  private Scan rec;
   private Storage x;
   private Storage[] init;
   private Storage dOut;
@@ -47,7 +47,7 @@ public class CellStepBenchmark {
     String[] d = size.split("x");
     int in = Integer.parseInt(d[0]);
     int hidden = Integer.parseInt(d[1]);
-    rec = new Recurrence(new LstmCell(in, hidden), false, "_l0", DType.FLOAT32, true, true);
+    rec = new Scan(new LstmCell(in, hidden), false, "_l0", DType.FLOAT32, true, true);
     rec.initialize(new Random(1));
     x = random(BATCH * in, 2);
     init = new Storage[] {random(BATCH * hidden, 3), random(BATCH * hidden, 4)};
@@ -66,17 +66,17 @@ public class CellStepBenchmark {
 
   /** Forward only, nothing recorded. */
   @Benchmark
-  public Recurrence.Trace forward() {
+  public Scan.Run forward() {
     return rec.forward(x, 1, BATCH, init, false);
   }
 
   /** Forward recorded, then the backward of the step and the weight gradients. */
   @Benchmark
-  public Recurrence.Trace forwardBackward() {
-    Recurrence.Trace tr = rec.forward(x, 1, BATCH, init, true);
-    tr.beginBackward();
-    tr.backwardStep(0, dOut, 0, rec.cell().hiddenSize());
-    tr.finishBackward(dx);
+  public Scan.Run forwardBackward() {
+    Scan.Run tr = rec.forward(x, 1, BATCH, init, true);
+    Scan.Backward b = tr.backward(null);
+    b.step(0, dOut, 0, rec.cell().hiddenSize());
+    b.finish(dx, null);
     return tr;
   }
 }

@@ -12,7 +12,7 @@ import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.Blas;
 import dev.rnn.core.DType;
-import dev.rnn.core.RecurrentStack;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,7 +52,7 @@ import picocli.CommandLine.Spec;
  *       backpropagation through time, SGD step (lr 0.01);
  *   <li>{@code inference_ms}: the same forward, recording nothing ({@link Graph#inference()});
  *   <li>{@code stream_step_us}: one time step of the stack alone, batch 1, carrying the state
- *       ({@link RecurrentStack#step}, no graph).
+ *       ({@link Stack#step}, no graph).
  * </ul>
  *
  * <p>Each figure is the median of at least 5 runs and at least 1 s of runs (at most 200), after
@@ -88,11 +88,11 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
   /** The configurations of the shared protocol, in its order. */
   static final ImmutableMap<String, Config> CONFIGS = ImmutableMap.of(
-      "seed", new Config("seed", RecurrentStack.Mode.RNN_RELU, 2, 2, 2, 1, 3),
-      "elman-s", new Config("elman-s", RecurrentStack.Mode.RNN_TANH, 32, 128, 2, 32, 64),
-      "lstm-m", new Config("lstm-m", RecurrentStack.Mode.LSTM, 64, 256, 1, 64, 100),
-      "gru-m", new Config("gru-m", RecurrentStack.Mode.GRU, 64, 256, 1, 64, 100),
-      "lstm-l", new Config("lstm-l", RecurrentStack.Mode.LSTM, 256, 512, 2, 64, 50));
+      "seed", new Config("seed", Stack.Mode.RNN_RELU, 2, 2, 2, 1, 3),
+      "elman-s", new Config("elman-s", Stack.Mode.RNN_TANH, 32, 128, 2, 32, 64),
+      "lstm-m", new Config("lstm-m", Stack.Mode.LSTM, 64, 256, 1, 64, 100),
+      "gru-m", new Config("gru-m", Stack.Mode.GRU, 64, 256, 1, 64, 100),
+      "lstm-l", new Config("lstm-l", Stack.Mode.LSTM, 256, 512, 2, 64, 50));
 
   /** Set in the environment of the JVM the command starts, so that it does not start another. */
   static final String CHILD_VARIABLE = "RNN_BENCH_CHILD";
@@ -131,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
    * @param name its name, e.g. {@code lstm-m}
    * @param mode the torch module
    */
-  record Config(String name, RecurrentStack.Mode mode, int input, int hidden, int layers,
+  record Config(String name, Stack.Mode mode, int input, int hidden, int layers,
       int batch, int seq) {
     /** The cell name as torch_bench.py writes it: {@code rnn_relu}, {@code lstm}, ... */
     String cell() {
@@ -349,7 +349,7 @@ final class BenchCommand implements Callable<Integer> {
   static Result run(Config c, int threads, boolean cpuClock) {
     LongSupplier clock = cpuClock ? ManagementFactory.getThreadMXBean()::getCurrentThreadCpuTime
         : System::nanoTime;
-    RecurrentStack stack = new RecurrentStack(c.mode(), c.input(), c.hidden(), c.layers(), true,
+    Stack stack = new Stack(c.mode(), c.input(), c.hidden(), c.layers(), true,
         false, DType.FLOAT32).initialize(0);
     StackModel model = new StackModel(stack, c.input(), 1);
     Optimizer sgd = Sgd.builder().lr(0.01).build(model.parameters());
@@ -360,7 +360,7 @@ final class BenchCommand implements Callable<Integer> {
     Tensor x1 = Tensor.randn(DType.FLOAT32, 4, 1, c.input());
     Tensor[] state = new Tensor[2];
     double stream = median(clock, () -> {
-      RecurrentStack.Result r = stack.step(x1, state[0], state[1]);
+      Stack.Result r = stack.step(x1, state[0], state[1]);
       state[0] = r.hN();
       state[1] = r.cN();
     }, 200, 0.5);

@@ -50,7 +50,7 @@ import java.util.List;
  * normalisation. Layer norm removes only their mean over the row; the rest shifts the row before
  * it is normalised, so they are neither cancelled nor the same as {@code beta} (the gradients are
  * exact either way). The paper has no bias inside the norm, {@code beta_x + beta_h} being the gate
- * bias: build the {@link dev.rnn.core.Recurrence} with {@code biasIh = biasHh = false} for that
+ * bias: build the {@link dev.rnn.core.Scan} with {@code biasIh = biasHh = false} for that
  * model. Mind that layer norm also removes the scale of each row: with one input feature and no
  * {@code bias_ih}, {@code LN(x W_ih^T) ≈ sign(x) (w - mean w) / std w} and the cell sees only the
  * sign of x; {@code bias_ih} keeps its magnitude.

@@ -10,13 +10,13 @@ import dev.rnn.autograd.GradientCheck;
 import dev.rnn.autograd.Graph;
 import dev.rnn.autograd.Linear;
 import dev.rnn.autograd.Loss;
-import dev.rnn.autograd.Recur;
+import dev.rnn.autograd.ScanOp;
 import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Adam;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Recurrence;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
@@ -42,20 +42,20 @@ class LayerNormLstmCellTest {
   private static final int HIDDEN = 4;
 
   /**
-   * A recurrence over the cell, initialised as torch initialises an LSTM, with the layer-norm
+   * A scan of the cell, initialised as torch initialises an LSTM, with the layer-norm
    * gains and biases moved away from ones and zeros so that every term of backward shows.
    */
-  private static Recurrence recurrence(boolean reverse, DType dtype) {
-    Recurrence rec = new Recurrence(new LayerNormLstmCell(IN, HIDDEN), reverse, "_l0", dtype,
+  private static Scan scan(boolean reverse, DType dtype) {
+    Scan scan = new Scan(new LayerNormLstmCell(IN, HIDDEN), reverse, "_l0", dtype,
         true, true);
-    rec.initialize(new Random(5));
+    scan.initialize(new Random(5));
     Random rnd = new Random(6);
-    for (Parameter p : rec.parameters().subList(4, rec.parameters().size())) {
+    for (Parameter p : scan.parameters().subList(4, scan.parameters().size())) {
       for (int i = 0; i < p.size(); i++) {
         p.data().set(i, p.data().get(i) + 0.5 * rnd.nextGaussian());
       }
     }
-    return rec;
+    return scan;
   }
 
   private static Parameter param(String name, long seed, int... shape) {
@@ -65,8 +65,8 @@ class LayerNormLstmCellTest {
   }
 
   /** {@code L = mse(output) + mse(h_T) + mse(c_T)}, each against a fixed random target. */
-  private static Value loss(Graph g, Recurrence rec, Value x, Value h0, Value c0) {
-    Recur.Result r = Recur.apply(g, rec, "layer 0", x, List.of(h0, c0));
+  private static Value loss(Graph g, Scan scan, Value x, Value h0, Value c0) {
+    ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", x, List.of(h0, c0));
     return Loss.sum(g, List.of(
         Loss.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
         Loss.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN), null),
@@ -79,21 +79,21 @@ class LayerNormLstmCellTest {
     @ParameterizedTest(name = "reverse = {0}")
     @ValueSource(booleans = {false, true})
     void matchCentralDifferencesForEveryParameterTheInputAndTheInitialStates(boolean reverse) {
-      Recurrence rec = recurrence(reverse, DType.FLOAT64);
+      Scan scan = scan(reverse, DType.FLOAT64);
       Parameter x = param("input", 11, SEQ, BATCH, IN);
       Parameter h0 = param("h0", 12, BATCH, HIDDEN);
       Parameter c0 = param("c0", 13, BATCH, HIDDEN);
-      List<Parameter> all = new ArrayList<>(rec.parameters());
+      List<Parameter> all = new ArrayList<>(scan.parameters());
       all.addAll(List.of(x, h0, c0));
       Function<Graph, Value> loss =
-          g -> loss(g, rec, g.parameter(x), g.parameter(h0), g.parameter(c0));
+          g -> loss(g, scan, g.parameter(x), g.parameter(h0), g.parameter(c0));
       GradientCheck.Report r = GradientCheck.defaults().check(all,
           () -> loss.apply(Graph.inference()).item(),
           () -> {
             Graph g = Graph.training();
             g.backward(loss.apply(g));
           });
-      List<String> names = rec.parameters().stream().map(Parameter::name).toList();
+      List<String> names = scan.parameters().stream().map(Parameter::name).toList();
       assertAll(
           () -> assertEquals(List.of("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
               "gamma_x_l0", "beta_x_l0", "gamma_h_l0", "beta_h_l0", "gamma_c_l0", "beta_c_l0"),
@@ -106,8 +106,8 @@ class LayerNormLstmCellTest {
   class InFloat32 {
     @Test
     void outputAndGradientsAgreeWithFloat64() {
-      Recurrence r64 = recurrence(false, DType.FLOAT64);
-      Recurrence r32 = new Recurrence(r64.cell(), false, "_l0", DType.FLOAT32, true, true);
+      Scan r64 = scan(false, DType.FLOAT64);
+      Scan r32 = new Scan(r64.cell(), false, "_l0", DType.FLOAT32, true, true);
       for (int k = 0; k < r64.parameters().size(); k++) {
         r32.parameters().get(k).set(r64.parameters().get(k).value());
       }
@@ -128,9 +128,9 @@ class LayerNormLstmCellTest {
     }
 
     /** The output of one forward; the gradients of an mse loss are left in the parameters. */
-    private Tensor trainStep(Recurrence rec, Tensor x, Tensor target) {
+    private Tensor trainStep(Scan scan, Tensor x, Tensor target) {
       Graph g = Graph.training();
-      Recur.Result r = Recur.apply(g, rec, "layer 0", g.constant(x), null);
+      ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", g.constant(x), null);
       g.backward(Loss.mse(g, r.output(), target, null));
       return r.output().tensor();
     }
@@ -204,20 +204,20 @@ class LayerNormLstmCellTest {
    * constant row and the cell could not echo the magnitude of x.
    */
   private static final class EchoModel implements SequenceModel {
-    private final Recurrence rec;
+    private final Scan scan;
     private final Parameter headWeight;
     private final Parameter headBias;
     private final List<Parameter> parameters;
 
     EchoModel(int hidden) {
-      rec = new Recurrence(new LayerNormLstmCell(1, hidden), false, "_l0", DType.FLOAT32, true,
+      scan = new Scan(new LayerNormLstmCell(1, hidden), false, "_l0", DType.FLOAT32, true,
           true);
-      rec.initialize(new Random(1));
+      scan.initialize(new Random(1));
       double k = 1 / Math.sqrt(hidden);
       headWeight = new Parameter("head.weight", Shape.of(1, hidden), DType.FLOAT32);
       headWeight.set(Tensor.uniform(DType.FLOAT32, 2, -k, k, 1, hidden));
       headBias = new Parameter("head.bias", Shape.of(1), DType.FLOAT32);
-      parameters = new ArrayList<>(rec.parameters());
+      parameters = new ArrayList<>(scan.parameters());
       parameters.add(headWeight);
       parameters.add(headBias);
     }
@@ -227,7 +227,7 @@ class LayerNormLstmCellTest {
     }
 
     @Override public Forward forward(Graph g, Value input, List<Value> states) {
-      Recur.Result r = Recur.apply(g, rec, "layer 0", input, states);
+      ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", input, states);
       Value y = Linear.apply(g, r.output(), g.parameter(headWeight), g.parameter(headBias));
       return new Forward(y, r.finalStates());
     }

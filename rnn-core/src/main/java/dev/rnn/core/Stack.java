@@ -11,8 +11,8 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * A multi-layer, optionally bidirectional recurrent stack as {@code torch.nn.RNN}, {@code LSTM}
- * and {@code GRU} build it: same parameters, names, gate order and shapes.
+ * Torch's multi-layer, optionally bidirectional {@code torch.nn.RNN}, {@code LSTM} and {@code
+ * GRU} module: layers of {@link Scan}s, with torch's parameters, names, gate order and shapes.
  *
  * <p>Layer {@code l} scans its cell over the output sequence of layer {@code l-1} (the input for
  * {@code l = 0}); a bidirectional layer runs a second, reverse direction and concatenates the two
@@ -38,7 +38,7 @@ import java.util.Random;
  *
  * <p>Immutable apart from parameter values; safe for concurrent {@link #forward} calls.
  */
-public final class RecurrentStack {
+public final class Stack {
   /** Which torch module: the cell and its nonlinearity. */
   public enum Mode {
     /** {@code torch.nn.RNN(nonlinearity='tanh')}. */
@@ -75,7 +75,7 @@ public final class RecurrentStack {
     }
 
     /**
-     * A new cell of this mode.
+     * A new cell of this mode: the one place that maps a torch mode to its cell.
      *
      * @param inputSize {@code H_in}
      * @param hiddenSize {@code H}
@@ -111,7 +111,7 @@ public final class RecurrentStack {
   private final boolean bias;
   private final boolean bidirectional;
   private final DType dtype;
-  private final ImmutableList<ImmutableList<Recurrence>> layers;
+  private final ImmutableList<ImmutableList<Scan>> layers;
   private final ImmutableMap<String, Parameter> parameters;
 
   /**
@@ -126,7 +126,7 @@ public final class RecurrentStack {
    * @param dtype the dtype of parameters, inputs and outputs
    * @throws IllegalArgumentException if a size or the layer count is below 1
    */
-  public RecurrentStack(Mode mode, int inputSize, int hiddenSize, int numLayers, boolean bias,
+  public Stack(Mode mode, int inputSize, int hiddenSize, int numLayers, boolean bias,
       boolean bidirectional, DType dtype) {
     this.mode = checkNotNull(mode, "mode");
     checkArgument(inputSize >= 1, "input_size must be >= 1 but got %s", inputSize);
@@ -138,17 +138,17 @@ public final class RecurrentStack {
     this.bias = bias;
     this.bidirectional = bidirectional;
     this.dtype = checkNotNull(dtype, "dtype");
-    ImmutableList.Builder<ImmutableList<Recurrence>> ls = ImmutableList.builder();
+    ImmutableList.Builder<ImmutableList<Scan>> ls = ImmutableList.builder();
     ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
     int d = bidirectional ? 2 : 1;
     for (int l = 0; l < numLayers; l++) {
       int in = l == 0 ? inputSize : d * hiddenSize;
-      List<Recurrence> dirs = new ArrayList<>();
+      List<Scan> dirs = new ArrayList<>();
       for (int r = 0; r < d; r++) {
-        Recurrence rec = new Recurrence(mode.cell(in, hiddenSize), r == 1,
-            "_l" + l + (r == 1 ? "_reverse" : ""), dtype, bias, bias);
-        dirs.add(rec);
-        for (Parameter p : rec.parameters()) {
+        Scan scan = new Scan(mode.cell(in, hiddenSize), r == 1, Scan.suffix(l, r == 1), dtype,
+            bias, bias);
+        dirs.add(scan);
+        for (Parameter p : scan.parameters()) {
           ps.put(p.name(), p);
         }
       }
@@ -164,11 +164,11 @@ public final class RecurrentStack {
    * @param seed the seed of the {@link java.util.Random}
    * @return this stack
    */
-  public RecurrentStack initialize(long seed) {
+  public Stack initialize(long seed) {
     Random rnd = new Random(seed);
-    for (List<Recurrence> dirs : layers) {
-      for (Recurrence r : dirs) {
-        r.initialize(rnd);
+    for (List<Scan> dirs : layers) {
+      for (Scan scan : dirs) {
+        scan.initialize(rnd);
       }
     }
     return this;
@@ -180,12 +180,12 @@ public final class RecurrentStack {
   }
 
   /**
-   * The recurrences of layer {@code l}: one, or two (forward, reverse).
+   * The scans of layer {@code l}: one, or two (forward, reverse).
    *
    * @param l the layer, from 0
-   * @return the recurrences, forward first
+   * @return the scans, forward first
    */
-  public ImmutableList<Recurrence> layer(int l) {
+  public ImmutableList<Scan> layer(int l) {
     return layers.get(l);
   }
 
@@ -297,13 +297,13 @@ public final class RecurrentStack {
       Storage out = Storage.allocate(dtype, seq * batch * width);
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
-        Recurrence.Trace tr = layers.get(l).get(r).forward(layerIn, seq, batch, init[slot], false);
-        tr.copyOutput(out, r * hiddenSize, width);
-        tr.copyFinalState(0, hn, slot * batch * hiddenSize);
+        Scan.Run run = layers.get(l).get(r).forward(layerIn, seq, batch, init[slot], false);
+        run.copyOutput(out, r * hiddenSize, width);
+        run.copyFinalState(0, hn, slot * batch * hiddenSize);
         if (cn != null) {
-          tr.copyFinalState(1, cn, slot * batch * hiddenSize);
+          run.copyFinalState(1, cn, slot * batch * hiddenSize);
         }
-        tr.release();
+        run.release();
       }
       layerIn = out;
     }
@@ -322,7 +322,7 @@ public final class RecurrentStack {
    * <pre>{@code
    * x = input
    * for l in 0..num_layers-1:
-   *   (h_n[l], c_n[l]) = cell_l.step(x, (h0[l], c0[l]));  x = h_n[l]
+   *   (h_n[l], c_n[l]) = scan_l.step(x, (h0[l], c0[l]));  x = h_n[l]    the step of the scan's loop
    * output = x
    * }</pre>
    *
@@ -376,7 +376,7 @@ public final class RecurrentStack {
         s.next[k] = next[k];
         s.nextOff[k] = l * n;
       }
-      layers.get(l).get(0).step(s, in, inOff);
+      layers.get(l).get(0).stream(s, in, inOff);
       in = hn;
       inOff = l * n;
     }
@@ -393,18 +393,11 @@ public final class RecurrentStack {
     final Step[] steps;
     final Storage zeros;
 
-    StreamBuffers(RecurrentStack stack, int batch) {
+    StreamBuffers(Stack stack, int batch) {
       this.batch = batch;
       this.steps = new Step[stack.numLayers];
       for (int l = 0; l < stack.numLayers; l++) {
-        Recurrence rec = stack.layers.get(l).get(0);
-        Cell cell = rec.cell();
-        Step s = rec.newStep();
-        s.batch = batch;
-        s.xp = Storage.allocate(stack.dtype, batch * cell.gateSize());
-        s.hp = Storage.allocate(stack.dtype, batch * cell.gateSize());
-        s.saved = Storage.allocate(stack.dtype, batch * cell.savedSize());
-        steps[l] = s;
+        steps[l] = stack.layers.get(l).get(0).streamStep(batch);
       }
       this.zeros = Storage.allocate(stack.dtype, batch * stack.hiddenSize);
     }

@@ -1,0 +1,198 @@
+package dev.rnn.autograd;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
+import com.google.common.collect.ImmutableList;
+import dev.rnn.core.Scan;
+import dev.rnn.core.Shape;
+import dev.rnn.core.Storage;
+import java.util.List;
+
+/**
+ * A {@link Scan} in the graph: one direction of a recurrent layer over a time-major sequence,
+ * recorded as one node per time step between the two ends of its backward protocol.
+ *
+ * <pre>
+ *   recorded, in forward order:  Finish | Step p=0 | Step p=1 | ... | Step p=T-1 | Begin
+ *   backward runs them reversed: Begin    run.backward(dL/dh_T, dL/dc_T)     the final states
+ *                                Step p   backward.step(p, dL/doutput)       p = T-1 .. 0
+ *                                Finish   backward.finish(dX, dh_0, dc_0)    dW, db: one gemm each
+ * </pre>
+ *
+ * <p>The reversed order is what makes this right: every consumer of the output and of the final
+ * states is recorded after {@code Begin}, so their gradients are complete before it runs, and the
+ * producers of the input and of the initial states are recorded before {@code Finish}, so they
+ * run after it has added to their gradients. {@link Scan.Backward} checks the order of the steps
+ * ({@code T-1} down to 0), and each node checks that the one before it in the protocol ran.
+ *
+ * <p>Shapes: x {@code [T, N, H_in]}, initial and final states {@code [N, H]} each, output {@code
+ * [T, N, H]}.
+ */
+public final class ScanOp {
+  private ScanOp() {}
+
+  /**
+   * The output sequence and final states of one scan.
+   *
+   * @param output every step's {@code h_t}, {@code [T, N, H]}
+   * @param finalStates {@code h_T} (and {@code c_T}), {@code [N, H]} each
+   */
+  public record Result(Value output, ImmutableList<Value> finalStates) {}
+
+  /**
+   * Scans {@code scan} over {@code x} from {@code init} (null, or null entries, for zeros), and
+   * records its backward in {@code g} if {@code g} records.
+   *
+   * @param g the graph recording the op
+   * @param scan the scan, whose parameters receive the gradients
+   * @param label names the layer in graphs and in the gradient-flow report
+   * @param x the input, time-major {@code [T, N, H_in]}
+   * @param init the initial states, {@code [N, H]} each
+   * @return the output sequence and the final states
+   * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
+   */
+  public static Result apply(Graph g, Scan scan, String label, Value x, List<Value> init) {
+    int hidden = scan.cell().hiddenSize();
+    checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
+        "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
+        x.shape());
+    int seq = x.dim(0);
+    int batch = x.dim(1);
+    int states = scan.cell().stateCount();
+    Value[] initial = new Value[states];
+    Storage[] init0 = new Storage[states];
+    for (int k = 0; k < states; k++) {
+      Value v = init == null || k >= init.size() ? null : init.get(k);
+      if (v != null) {
+        checkArgument(v.shape().equals(Shape.of(batch, hidden)),
+            "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch, hidden,
+            v.shape());
+        initial[k] = v;
+        init0[k] = v.data();
+      }
+    }
+    boolean record = g.recording();
+    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, g.timeOffset());
+    Storage out = Storage.allocate(x.dtype(), seq * batch * hidden);
+    run.copyOutput(out, 0, hidden);
+    Value output = new Value(Shape.of(seq, batch, hidden), out, record);
+    Value[] finals = new Value[states];
+    for (int k = 0; k < states; k++) {
+      Storage s = Storage.allocate(x.dtype(), batch * hidden);
+      run.copyFinalState(k, s, 0);
+      finals[k] = new Value(Shape.of(batch, hidden), s, record);
+    }
+    if (record) {
+      Recording r = new Recording(scan, label, run, x, initial, output, finals);
+      g.record(new Finish(r));
+      for (int p = 0; p < seq; p++) {
+        g.record(new Step(r, g, p, g.timeOffset() + run.time(p)));
+      }
+      g.record(new Begin(r));
+    } else {
+      run.release();
+    }
+    return new Result(output, ImmutableList.copyOf(finals));
+  }
+
+  /** What the three kinds of node of one scan share: the run and, once begun, its backward. */
+  private static final class Recording {
+    final Scan scan;
+    final String label;
+    final Scan.Run run;
+    final Value x;
+    final Value[] initial;
+    final Value output;
+    final Value[] finals;
+    Scan.Backward backward;
+
+    Recording(Scan scan, String label, Scan.Run run, Value x, Value[] initial, Value output,
+        Value[] finals) {
+      this.scan = scan;
+      this.label = label;
+      this.run = run;
+      this.x = x;
+      this.initial = initial;
+      this.output = output;
+      this.finals = finals;
+    }
+
+    /** The backward pass, checking that {@code what} runs after {@link Begin}. */
+    Scan.Backward backward(String what) {
+      checkState(backward != null, "%s: %s ran before the final states node; a scan's nodes"
+          + " must run in reverse recording order", label, what);
+      return backward;
+    }
+  }
+
+  /**
+   * Recorded last, so run first: begins the scan's backward with the gradients of the final
+   * states ({@code dL/dh_T}, {@code dL/dc_T}, zero where nothing flowed into them).
+   */
+  private static final class Begin extends Node {
+    private final Recording r;
+
+    Begin(Recording r) {
+      super(r.label + " final states");
+      this.r = r;
+    }
+
+    @Override protected void backward() {
+      checkState(r.backward == null, "%s: the final states node ran twice", r.label);
+      Storage[] dFinal = new Storage[r.finals.length];
+      for (int k = 0; k < dFinal.length; k++) {
+        dFinal[k] = r.finals[k].gradOrNull();
+      }
+      r.backward = r.run.backward(dFinal);
+    }
+  }
+
+  /**
+   * Processing step {@code p} (time {@code t}): adds {@code dL/dh_t} from the output, runs the
+   * cell's backward, carries the state gradient to the step before, and reports {@code
+   * ||dL/dh_t||} to the gradient flow.
+   */
+  private static final class Step extends Node {
+    private final Recording r;
+    private final Graph g;
+    private final int p;
+    private final int t;
+
+    Step(Recording r, Graph g, int p, int t) {
+      super(r.label + (r.scan.reverse() ? " reverse" : "") + " step " + t);
+      this.r = r;
+      this.g = g;
+      this.p = p;
+      this.t = t;
+    }
+
+    @Override protected void backward() {
+      int hidden = r.scan.cell().hiddenSize();
+      double norm = r.backward("step " + t).step(p, r.output.gradOrNull(), 0, hidden);
+      g.recordFlow(new GradientFlow.Entry(r.label, r.scan.reverse(), t, norm));
+    }
+  }
+
+  /**
+   * Recorded first, so run last: adds the weight and bias gradients (one gemm each), the input
+   * gradient and the gradients of the initial states.
+   */
+  private static final class Finish extends Node {
+    private final Recording r;
+
+    Finish(Recording r) {
+      super(r.label + " input projection");
+      this.r = r;
+    }
+
+    @Override protected void backward() {
+      Storage[] dInit = new Storage[r.initial.length];
+      for (int k = 0; k < dInit.length; k++) {
+        Value v = r.initial[k];
+        dInit[k] = v != null && v.requiresGrad() ? v.grad() : null;
+      }
+      r.backward("the input projection").finish(r.x.requiresGrad() ? r.x.grad() : null, dInit);
+    }
+  }
+}
