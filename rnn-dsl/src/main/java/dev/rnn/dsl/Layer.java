@@ -1,7 +1,11 @@
 package dev.rnn.dsl;
 
+import com.google.common.collect.ImmutableSet;
+import com.google.common.collect.Sets;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
+import java.util.EnumSet;
+import java.util.List;
 
 /** One entry of the builder's layer list, as the user wrote it; the wiring reads these. */
 sealed interface Layer {
@@ -19,9 +23,41 @@ sealed interface Layer {
     LINEAR, ELMAN, LSTM, GRU, CUSTOM
   }
 
-  /** A recurrent layer. */
-  record Recurrent(Kind kind, int in, int out, Activation activation, boolean bidirectional,
-      boolean peepholes, boolean learnableInit, boolean bias, Cell custom) implements Layer {
+  /** What a modifier of the builder sets on the recurrent layer it follows. */
+  enum Modifier {
+    /** {@code bidirectional()}: a second, reverse direction, outputs concatenated. */
+    BIDIRECTIONAL(".bidirectional()"),
+    /** {@code peepholes()} (lstm only): the cell state feeds the gates. */
+    PEEPHOLES(".peepholes()"),
+    /** {@code noBias()}: no {@code bias_ih}, {@code bias_hh}. */
+    NO_BIAS(".noBias()"),
+    /** {@code learnableInitialState()}: {@code h0} (and {@code c0}) are parameters. */
+    LEARNABLE_INITIAL_STATE(".learnableInitialState()");
+
+    final String written;
+
+    Modifier(String written) {
+      this.written = written;
+    }
+  }
+
+  /**
+   * A recurrent layer as written.
+   *
+   * @param kind which cell
+   * @param in the input features
+   * @param out the hidden features
+   * @param activation the activation of {@code elman(in, out, activation)}; null for other kinds
+   * @param custom the user's cell of {@code cell(c)}; null for other kinds
+   * @param modifiers the modifiers written after it
+   */
+  record Recurrent(Kind kind, int in, int out, Activation activation, Cell custom,
+      ImmutableSet<Modifier> modifiers) implements Layer {
+    /** A layer of {@code kind} without modifiers. */
+    Recurrent(Kind kind, int in, int out, Activation activation, Cell custom) {
+      this(kind, in, out, activation, custom, Sets.immutableEnumSet(EnumSet.noneOf(Modifier.class)));
+    }
+
     @Override public String describe() {
       String base;
       switch (kind) {
@@ -32,7 +68,7 @@ sealed interface Layer {
           base = "elman(" + in + ", " + out + ", " + activation.label() + ")";
           break;
         case LSTM:
-          base = "lstm(" + in + ", " + out + ")" + (peepholes ? ".peepholes()" : "");
+          base = "lstm(" + in + ", " + out + ")";
           break;
         case GRU:
           base = "gru(" + in + ", " + out + ")";
@@ -40,8 +76,15 @@ sealed interface Layer {
         default:
           base = "cell(" + custom.describe() + ")";
       }
-      return base + (bidirectional ? ".bidirectional()" : "") + (bias ? "" : ".noBias()")
-          + (learnableInit ? ".learnableInitialState()" : "");
+      // in the spec language's order: peepholes, bidirectional, noBias, learnableInitialState
+      StringBuilder sb = new StringBuilder(base);
+      for (Modifier m : List.of(Modifier.PEEPHOLES, Modifier.BIDIRECTIONAL, Modifier.NO_BIAS,
+          Modifier.LEARNABLE_INITIAL_STATE)) {
+        if (modifiers.contains(m)) {
+          sb.append(m.written);
+        }
+      }
+      return sb.toString();
     }
 
     @Override public int inputSize() {
@@ -49,31 +92,30 @@ sealed interface Layer {
     }
 
     @Override public int outputSize(int inputSize) {
-      return bidirectional ? 2 * out : out;
+      return bidirectional() ? 2 * out : out;
     }
 
-    Recurrent withBidirectional() {
-      return new Recurrent(kind, in, out, activation, true, peepholes, learnableInit, bias,
-          custom);
+    /** {@return this layer with {@code m} added} */
+    Recurrent with(Modifier m) {
+      EnumSet<Modifier> ms = EnumSet.of(m);
+      ms.addAll(modifiers);
+      return new Recurrent(kind, in, out, activation, custom, Sets.immutableEnumSet(ms));
     }
 
-    Recurrent withPeepholes() {
-      return new Recurrent(kind, in, out, activation, bidirectional, true, learnableInit, bias,
-          custom);
+    boolean bidirectional() {
+      return modifiers.contains(Modifier.BIDIRECTIONAL);
     }
 
-    Recurrent withLearnableInit() {
-      return new Recurrent(kind, in, out, activation, bidirectional, peepholes, true, bias,
-          custom);
+    boolean peepholes() {
+      return modifiers.contains(Modifier.PEEPHOLES);
     }
 
-    Recurrent withoutBias() {
-      return new Recurrent(kind, in, out, activation, bidirectional, peepholes, learnableInit,
-          false, custom);
+    boolean learnableInit() {
+      return modifiers.contains(Modifier.LEARNABLE_INITIAL_STATE);
     }
 
-    int stateCount() {
-      return kind == Kind.LSTM ? 2 : kind == Kind.CUSTOM ? custom.stateCount() : 1;
+    boolean bias() {
+      return !modifiers.contains(Modifier.NO_BIAS);
     }
   }
 

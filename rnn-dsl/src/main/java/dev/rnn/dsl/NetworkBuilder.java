@@ -131,7 +131,7 @@ public final class NetworkBuilder {
   private NetworkBuilder recurrentLayer(Layer.Kind kind, String name, int in, int out,
       Activation act, Cell custom) {
     checkArgument(in >= 1 && out >= 1, "%s(%s, %s) expected sizes >= 1", name, in, out);
-    return add(new Layer.Recurrent(kind, in, out, act, false, false, false, true, custom));
+    return add(new Layer.Recurrent(kind, in, out, act, custom));
   }
 
   /**
@@ -187,7 +187,7 @@ public final class NetworkBuilder {
     if (r.bidirectional()) {
       throw new IllegalStateException("bidirectional() was already called on " + r.describe());
     }
-    return replaceLast(r.withBidirectional());
+    return replaceLast(r.with(Layer.Modifier.BIDIRECTIONAL));
   }
 
   /**
@@ -207,7 +207,7 @@ public final class NetworkBuilder {
     if (r.peepholes()) {
       throw new IllegalStateException("peepholes() was already called on " + r.describe());
     }
-    return replaceLast(r.withPeepholes());
+    return replaceLast(r.with(Layer.Modifier.PEEPHOLES));
   }
 
   /**
@@ -222,7 +222,7 @@ public final class NetworkBuilder {
     if (!r.bias()) {
       throw new IllegalStateException("noBias() was already called on " + r.describe());
     }
-    return replaceLast(r.withoutBias());
+    return replaceLast(r.with(Layer.Modifier.NO_BIAS));
   }
 
   /**
@@ -239,7 +239,7 @@ public final class NetworkBuilder {
       throw new IllegalStateException("learnableInitialState() was already called on "
           + r.describe());
     }
-    return replaceLast(r.withLearnableInit());
+    return replaceLast(r.with(Layer.Modifier.LEARNABLE_INITIAL_STATE));
   }
 
   private Layer.Recurrent lastRecurrent(String what) {
