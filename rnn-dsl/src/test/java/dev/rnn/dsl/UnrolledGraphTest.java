@@ -342,7 +342,7 @@ class UnrolledGraphTest {
 
   @Test
   void xmlEscapesMarkupAndDropsControlCharacters() {
-    assertEquals("a&lt;b&gt;&amp;&quot;&apos;c", UnrolledGraph.xml("a<b>&\"'\u0001c"));
+    assertEquals("a&lt;b&gt;&amp;&quot;&apos;c", SvgWriter.xml("a<b>&\"'\u0001c"));
   }
 
   @Nested
