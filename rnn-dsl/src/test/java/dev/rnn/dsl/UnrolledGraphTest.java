@@ -54,7 +54,7 @@ class UnrolledGraphTest {
   static Map<String, List<Element>> byClass(Document d, String tag, String first) {
     Map<String, List<Element>> m = new TreeMap<>();
     NodeList all = d.getElementsByTagNameNS(SVG_NS, tag);
-    for (int i = 0; i < all.getLength(); i++) {
+    for (int i = 0, n = all.getLength(); i < n; i++) {
       Element e = (Element) all.item(i);
       String[] classes = e.getAttribute("class").split(" ");
       if (classes.length == 2 && classes[0].equals(first)) {
@@ -105,7 +105,7 @@ class UnrolledGraphTest {
   static String nodeText(Document d, String id) {
     Element g = null;
     NodeList all = d.getElementsByTagNameNS(SVG_NS, "g");
-    for (int i = 0; i < all.getLength(); i++) {
+    for (int i = 0, n = all.getLength(); i < n; i++) {
       Element e = (Element) all.item(i);
       if (e.getAttribute("id").equals("node-" + id)) {
         g = e;
@@ -115,10 +115,10 @@ class UnrolledGraphTest {
     // each text element, its parts (symbol, subscripted step) joined by a space
     NodeList texts = g.getElementsByTagNameNS(SVG_NS, "text");
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < texts.getLength(); i++) {
+    for (int i = 0, n = texts.getLength(); i < n; i++) {
       sb.append(i > 0 ? " | " : "");
       NodeList parts = texts.item(i).getChildNodes();
-      for (int k = 0; k < parts.getLength(); k++) {
+      for (int k = 0, m = parts.getLength(); k < m; k++) {
         sb.append(k > 0 ? " " : "").append(parts.item(k).getTextContent());
       }
     }
@@ -305,7 +305,7 @@ class UnrolledGraphTest {
       Document d = parse(NetworkTest.seed(Stacking.OUTPUTS).graphSvg(3));
       Map<String, int[]> at = new LinkedHashMap<>();
       NodeList rects = d.getElementsByTagNameNS(SVG_NS, "rect");
-      for (int i = 0; i < rects.getLength(); i++) {
+      for (int i = 0, n = rects.getLength(); i < n; i++) {
         Element r = (Element) rects.item(i);
         String id = ((Element) r.getParentNode()).getAttribute("id");
         at.put(id.replace("node-", ""), new int[] {Integer.parseInt(r.getAttribute("x")),
@@ -340,9 +340,112 @@ class UnrolledGraphTest {
     }
   }
 
+  @Nested
+  class TheModel {
+    final UnrolledGraph g = UnrolledGraph.of(
+        network().lstm(2, 3).bidirectional().dense(6, 1).build(), 3, "graph(steps)");
+
+    static List<String> ids(List<UnrolledGraph.Node> nodes) {
+      return nodes.stream().map(UnrolledGraph.Node::id).toList();
+    }
+
+    @Test
+    void indexesItsNodesByRowAndByColumn() {
+      assertAll(
+          () -> assertEquals(List.of("x_1", "x_2", "x_3"), ids(g.row(0))),
+          () -> assertEquals(List.of("l1_0", "l1_1", "l1_2", "l1_3"), ids(g.row(1))),
+          () -> assertEquals(List.of("l1r_1", "l1r_2", "l1r_3", "l1r_0"), ids(g.row(2))),
+          () -> assertEquals(List.of("l1_0"), ids(g.column(0))),
+          () -> assertEquals(List.of("x_2", "l1_2", "l1r_2", "l2_2"), ids(g.column(2))),
+          () -> assertEquals(List.of("l1r_0"), ids(g.column(4))),
+          () -> assertEquals("l1r_2", g.node("l1r_2").id()),
+          () -> assertEquals(List.of(false, false, true, false),
+              g.rows().stream().map(UnrolledGraph.Row::reverse).toList()));
+    }
+
+    @Test
+    void knowsWhichCellsLieBetweenTwoRows() {
+      assertAll(
+          // x_1 -> l1r_1 passes l1_1; l1_1 -> l2_1 passes l1r_1
+          () -> assertTrue(g.occupiedBetween(1, 0, 2)),
+          () -> assertTrue(g.occupiedBetween(1, 1, 3)),
+          () -> assertFalse(g.occupiedBetween(1, 0, 1)),
+          () -> assertFalse(g.occupiedBetween(1, 2, 3)),
+          () -> assertTrue(g.occupiedBetween(0, 0, 3)),
+          () -> assertFalse(g.occupiedBetween(0, 1, 3)),
+          () -> assertFalse(g.occupiedBetween(4, 0, 2)));
+    }
+
+    @Test
+    void keepsTheTitleAndNotesForBothDrawings() {
+      UnrolledGraph h = UnrolledGraph.of(WhenStatesAreHandedOff.net(true), 1, "graph(steps)");
+      assertAll(
+          () -> assertEquals("network().recurrent(2, 2).relu().recurrent(2, 2)", h.title()),
+          () -> assertTrue(h.subtitle().startsWith("stacking: OUTPUTS"), h.subtitle()),
+          () -> assertTrue(h.subtitle().contains("unrolled over 1 step;"), h.subtitle()),
+          () -> assertTrue(h.handsOffStates()),
+          () -> assertEquals(2, h.notes().size()),
+          () -> assertEquals(1, h.steps()));
+    }
+  }
+
+  @Nested
+  class WhenTheNetworkIsDeep {
+    static Network chain(int layers) {
+      NetworkBuilder b = network();
+      for (int i = 0; i < layers; i++) {
+        b.recurrent(1, 1);
+      }
+      return b.build();
+    }
+
+    /** The nanoseconds {@code graph(1)} and {@code graphSvg(1)} take together, the best of n. */
+    static long render(Network net, int n) {
+      long best = Long.MAX_VALUE;
+      for (int i = 0; i < n; i++) {
+        long t0 = System.nanoTime();
+        String dot = net.graph(1);
+        String svg = net.graphSvg(1);
+        best = Math.min(best, System.nanoTime() - t0);
+        assertTrue(dot.endsWith("}\n") && svg.endsWith("</svg>\n"));
+      }
+      return best;
+    }
+
+    @Test
+    void twentyThousandLayersDrawInLinearTime() {
+      Network small = chain(2_000);
+      Network large = chain(20_000);
+      render(small, 2); // warm up
+      long s = render(small, 3);
+      long l = render(large, 2);
+      // ten times the layers: about ten times the work if linear, a hundred if quadratic
+      assertTrue(l < 40 * s, () -> String.format(
+          "2,000 layers took %.0f ms and 20,000 layers %.0f ms: %.0f times as long", s / 1e6,
+          l / 1e6, (double) l / s));
+    }
+
+    @Test
+    void twentyThousandLayersDrawEveryLayer() throws Exception {
+      Network net = chain(20_000);
+      String dot = net.graph(1);
+      String svg = net.graphSvg(1);
+      Document d = parse(svg);
+      // both drawings mark nodes and edges with class="node kind" and class="edge kind"
+      assertAll(
+          () -> assertEquals(map("initial", 20_000, "input", 1, "recurrent", 20_000),
+              dotCounts(dot, "node")),
+          () -> assertEquals(map("initial", 20_000, "layer", 20_000), dotCounts(dot, "edge")),
+          () -> assertEquals(map("initial", 20_000, "input", 1, "recurrent", 20_000),
+              dotCounts(svg, "node")),
+          () -> assertEquals(map("initial", 20_000, "layer", 20_000), dotCounts(svg, "edge")),
+          () -> assertEquals("s20000 1 | linear", nodeText(d, "l20000_1")));
+    }
+  }
+
   @Test
   void xmlEscapesMarkupAndDropsControlCharacters() {
-    assertEquals("a&lt;b&gt;&amp;&quot;&apos;c", UnrolledGraph.xml("a<b>&\"'\u0001c"));
+    assertEquals("a&lt;b&gt;&amp;&quot;&apos;c", SvgWriter.xml("a<b>&\"'\u0001c"));
   }
 
   @Nested
