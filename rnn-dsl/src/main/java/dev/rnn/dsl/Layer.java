@@ -18,11 +18,6 @@ sealed interface Layer {
   /** The feature size this layer produces, given its input size. */
   int outputSize(int inputSize);
 
-  /** The kinds of recurrent layer. */
-  enum Kind {
-    LINEAR, ELMAN, LSTM, GRU, CUSTOM
-  }
-
   /** What a modifier of the builder sets on the recurrent layer it follows. */
   enum Modifier {
     /** {@code bidirectional()}: a second, reverse direction, outputs concatenated. */
@@ -51,33 +46,16 @@ sealed interface Layer {
    * @param custom the user's cell of {@code cell(c)}; null for other kinds
    * @param modifiers the modifiers written after it
    */
-  record Recurrent(Kind kind, int in, int out, Activation activation, Cell custom,
+  record Recurrent(RecurrentKind kind, int in, int out, Activation activation, Cell custom,
       ImmutableSet<Modifier> modifiers) implements Layer {
     /** A layer of {@code kind} without modifiers. */
-    Recurrent(Kind kind, int in, int out, Activation activation, Cell custom) {
+    Recurrent(RecurrentKind kind, int in, int out, Activation activation, Cell custom) {
       this(kind, in, out, activation, custom, Sets.immutableEnumSet(EnumSet.noneOf(Modifier.class)));
     }
 
     @Override public String describe() {
-      String base;
-      switch (kind) {
-        case LINEAR:
-          base = "recurrent(" + in + ", " + out + ")";
-          break;
-        case ELMAN:
-          base = "elman(" + in + ", " + out + ", " + activation.label() + ")";
-          break;
-        case LSTM:
-          base = "lstm(" + in + ", " + out + ")";
-          break;
-        case GRU:
-          base = "gru(" + in + ", " + out + ")";
-          break;
-        default:
-          base = "cell(" + custom.describe() + ")";
-      }
+      StringBuilder sb = new StringBuilder(kind.written(this));
       // in the spec language's order: peepholes, bidirectional, noBias, learnableInitialState
-      StringBuilder sb = new StringBuilder(base);
       for (Modifier m : List.of(Modifier.PEEPHOLES, Modifier.BIDIRECTIONAL, Modifier.NO_BIAS,
           Modifier.LEARNABLE_INITIAL_STATE)) {
         if (modifiers.contains(m)) {

@@ -63,7 +63,7 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder recurrent(int in, int out) {
-    return recurrentLayer(Layer.Kind.LINEAR, "recurrent", in, out, null, null);
+    return recurrentLayer(RecurrentKind.LINEAR, "recurrent", in, out, null, null);
   }
 
   /**
@@ -80,7 +80,7 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder elman(int in, int out, Activation activation) {
     checkNotNull(activation, "activation");
-    return recurrentLayer(Layer.Kind.ELMAN, "elman", in, out, activation, null);
+    return recurrentLayer(RecurrentKind.ELMAN, "elman", in, out, activation, null);
   }
 
   /**
@@ -94,7 +94,7 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder lstm(int in, int out) {
-    return recurrentLayer(Layer.Kind.LSTM, "lstm", in, out, null, null);
+    return recurrentLayer(RecurrentKind.LSTM, "lstm", in, out, null, null);
   }
 
   /**
@@ -108,7 +108,7 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder gru(int in, int out) {
-    return recurrentLayer(Layer.Kind.GRU, "gru", in, out, null, null);
+    return recurrentLayer(RecurrentKind.GRU, "gru", in, out, null, null);
   }
 
   /**
@@ -124,11 +124,11 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder cell(Cell cell) {
     checkNotNull(cell, "cell");
-    return recurrentLayer(Layer.Kind.CUSTOM, "cell", cell.inputSize(), cell.hiddenSize(), null,
+    return recurrentLayer(RecurrentKind.CUSTOM, "cell", cell.inputSize(), cell.hiddenSize(), null,
         cell);
   }
 
-  private NetworkBuilder recurrentLayer(Layer.Kind kind, String name, int in, int out,
+  private NetworkBuilder recurrentLayer(RecurrentKind kind, String name, int in, int out,
       Activation act, Cell custom) {
     checkArgument(in >= 1 && out >= 1, "%s(%s, %s) expected sizes >= 1", name, in, out);
     return add(new Layer.Recurrent(kind, in, out, act, custom));
@@ -200,7 +200,7 @@ public final class NetworkBuilder {
   @CanIgnoreReturnValue
   public NetworkBuilder peepholes() {
     Layer.Recurrent r = lastRecurrent("peepholes()");
-    if (r.kind() != Layer.Kind.LSTM) {
+    if (!r.kind().takesPeepholes()) {
       throw new IllegalStateException("peepholes() must follow lstm(in, out) but follows "
           + r.describe());
     }

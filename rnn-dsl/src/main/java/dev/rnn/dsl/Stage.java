@@ -170,7 +170,7 @@ sealed interface Stage
     }
 
     @Override public boolean rebuildable() {
-      return spec.kind() != Layer.Kind.CUSTOM;
+      return spec.kind().rebuildable();
     }
 
     /** {@return the state tensors of one direction: 1 ({@code h}) or 2 ({@code h, c})} */
@@ -258,82 +258,24 @@ sealed interface Stage
       return v.recurrent(this);
     }
 
-    // ---- the words and equations of this layer: the one place the cell kind is read ---------
+    // ---- the words and equations of this layer, from its kind --------------------------------
 
     /**
      * The equations of one direction, with {@code in} its input symbol, {@code h} its state
      * symbol (with the direction's arrow) and {@code prev} the previous step's subscript.
      */
     List<String> equations(Direction d, String in, String h, String prev) {
-      String sfx = d.suffix();
-      String wih = "W_ih" + sfx;
-      String whh = "W_hh" + sfx;
-      boolean twoBiases = spec.kind() != Layer.Kind.LINEAR;
-      String bias = !spec.bias() ? "" : twoBiases ? " + b_ih" + sfx + " + b_hh" + sfx
-          : " + b" + sfx;
-      String bih = spec.bias() ? " + b_ih" + sfx : "";
-      String bhh = spec.bias() ? " + b_hh" + sfx : "";
-      switch (spec.kind()) {
-        case LINEAR:
-        case ELMAN: {
-          String z = wih + " · " + in + " + " + whh + " · " + h + prev + bias;
-          return List.of(h + "_t = " + (inside == Activation.IDENTITY ? z : inside.label() + "("
-              + z + ")"));
-        }
-        case LSTM: {
-          String c = "c" + h.substring(1);
-          String pre = wih + " · " + in + bih + " + " + whh + " · " + h + prev + bhh;
-          List<String> eq = new ArrayList<>();
-          eq.add("[i f g o]_t = " + pre + "   (blocks of " + spec.out() + ")");
-          if (spec.peepholes()) {
-            eq.add("i_t = σ(i_t + w_ci" + sfx + " ⊙ " + c + prev + "),  f_t = σ(f_t + w_cf" + sfx
-                + " ⊙ " + c + prev + "),  g_t = tanh(g_t)");
-            eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
-            eq.add("o_t = σ(o_t + w_co" + sfx + " ⊙ " + c + "_t)");
-          } else {
-            eq.add("i_t = σ(i_t),  f_t = σ(f_t),  g_t = tanh(g_t),  o_t = σ(o_t)");
-            eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
-          }
-          eq.add(h + "_t = o_t ⊙ tanh(" + c + "_t)");
-          return eq;
-        }
-        case GRU:
-          return List.of(
-              "[r z n]_x = " + wih + " · " + in + bih + ",  [r z n]_h = " + whh
-                  + " · " + h + prev + bhh,
-              "r_t = σ(r_x + r_h),  z_t = σ(z_x + z_h),  n_t = tanh(n_x + r_t ⊙ n_h)",
-              h + "_t = (1 - z_t) ⊙ n_t + z_t ⊙ " + h + prev);
-        default:
-          return List.of("xp_t = " + wih + " · " + in + bih + ",  hp_t = " + whh
-                  + " · " + h + prev + bhh,
-              h + "_t = " + d.scan().cell().describe() + "(xp_t, hp_t, state" + prev
-                  + ")   (a user-written cell)");
-      }
+      return spec.kind().equations(new RecurrentKind.Symbols(this, d.suffix(), in, h, prev));
     }
 
     /** {@return where the activation sits, for {@code describe()}; empty for gated cells} */
     String activationNote() {
-      if (spec.kind() != Layer.Kind.LINEAR) {
-        return "";
-      }
-      return inside == Activation.IDENTITY ? ", linear (identity inside the recurrence)"
-          : ", with " + inside.label() + " inside the recurrence (layer " + (layer + 1) + ")";
+      return spec.kind().activationNote(this);
     }
 
     /** {@return what a node of this layer computes, for the unrolled graph} */
     String graphDetail() {
-      switch (spec.kind()) {
-        case LINEAR:
-          return inside == Activation.IDENTITY ? "linear" : inside.label() + " inside";
-        case ELMAN:
-          return inside.label() + " inside";
-        case LSTM:
-          return spec.peepholes() ? "lstm, peepholes" : "lstm, with c" + layer;
-        case GRU:
-          return "gru";
-        default:
-          return spec.custom().describe();
-      }
+      return spec.kind().graphDetail(this);
     }
 
     /**
@@ -341,25 +283,7 @@ sealed interface Stage
      * after this one, or null, and {@code stacking} is named in the text.
      */
     String carries(Stage next, Stacking stacking) {
-      String who = "layer " + layer + ": the recurrent edges carry " + symbol;
-      switch (spec.kind()) {
-        case LINEAR:
-          if (absorbed) {
-            return who + ", after " + inside.label() + " (inside the recurrence: " + stacking
-                + ")";
-          }
-          if (next instanceof Pointwise a) {
-            return who + ", before " + a.activation().label() + " (layer " + a.layer()
-                + " acts on the output sequence only: " + stacking + ")";
-          }
-          return who + " (linear: identity inside the recurrence)";
-        case ELMAN:
-          return who + ", after " + inside.label() + " (inside the recurrence)";
-        case LSTM:
-          return who + " and c" + layer + " (the cell state)";
-        default:
-          return who;
-      }
+      return spec.kind().carries(this, next, stacking);
     }
   }
 

@@ -4,11 +4,7 @@ import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
 import dev.rnn.core.DType;
-import dev.rnn.core.ElmanCell;
-import dev.rnn.core.GruCell;
-import dev.rnn.core.LstmCell;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.PeepholeLstmCell;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Shape;
 import java.util.ArrayList;
@@ -52,15 +48,14 @@ final class Wiring {
       Layer l = layers.get(i);
       int number = i + 1;
       if (l instanceof Layer.Recurrent r) {
-        Activation inside = r.kind() == Layer.Kind.ELMAN ? r.activation()
-            : r.kind() == Layer.Kind.LINEAR ? Activation.IDENTITY : null;
-        boolean absorbed = r.kind() == Layer.Kind.LINEAR && stacking == Stacking.STATES
+        Activation inside = r.kind().inside(r);
+        boolean absorbed = r.kind().linear() && stacking == Stacking.STATES
             && i + 1 < layers.size() && layers.get(i + 1) instanceof Layer.Act;
         if (absorbed) {
           inside = ((Layer.Act) layers.get(i + 1)).activation();
           i++;
         }
-        boolean carriesS = r.kind() == Layer.Kind.LINEAR && inside == Activation.IDENTITY
+        boolean carriesS = r.kind().linear() && inside == Activation.IDENTITY
             && stacking == Stacking.OUTPUTS;
         Stage.InitialState initial = handOff && recurrentIndex > 0 ? Stage.InitialState.HANDED_OFF
             : r.learnableInit() ? Stage.InitialState.LEARNED : Stage.InitialState.ZEROS;
@@ -91,9 +86,8 @@ final class Wiring {
     ImmutableList.Builder<Stage.Direction> dirs = ImmutableList.builder();
     for (int d = 0; d < (r.bidirectional() ? 2 : 1); d++) {
       String suffix = Scan.suffix(index, d == 1);
-      Cell cell = cell(r, inside);
-      boolean linear = r.kind() == Layer.Kind.LINEAR;
-      Scan scan = new Scan(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !linear);
+      Cell cell = r.kind().cell(r, inside);
+      Scan scan = new Scan(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !r.kind().linear());
       List<Stage.StateSlot> slots = new ArrayList<>();
       List<Parameter> learned = new ArrayList<>();
       for (int k = 0; k < cell.stateCount(); k++) {
@@ -108,19 +102,5 @@ final class Wiring {
           ImmutableList.copyOf(learned)));
     }
     return dirs.build();
-  }
-
-  private static Cell cell(Layer.Recurrent r, Activation inside) {
-    switch (r.kind()) {
-      case LINEAR:
-      case ELMAN:
-        return new ElmanCell(r.in(), r.out(), inside);
-      case LSTM:
-        return r.peepholes() ? new PeepholeLstmCell(r.in(), r.out()) : new LstmCell(r.in(), r.out());
-      case GRU:
-        return new GruCell(r.in(), r.out());
-      default:
-        return r.custom();
-    }
   }
 }
