@@ -24,7 +24,6 @@ public final class Graph {
   private final List<Node> nodes = new ArrayList<>();
   private final List<GradientFlow.Entry> flow = new ArrayList<>();
   private boolean backwardDone;
-  private int timeOffset;
   private final long seed;
   private Random random;
 
@@ -82,22 +81,17 @@ public final class Graph {
   }
 
   /**
-   * The index in the whole sequence of the first step of the sequences now being recorded: 0,
-   * or the start of a chunk of truncated BPTT. Step labels and the gradient flow use it.
+   * What the recorded nodes compute, in forward order, e.g. {@code dense(3, 5)}, {@code layer 1
+   * lstm(3, 5) step 4}: the graph as backward will walk it, last first.
    *
-   * @return the offset, 0 unless a chunk of truncated BPTT is recorded
+   * @return the labels of the recorded nodes; empty for a graph that records nothing
    */
-  public int timeOffset() {
-    return timeOffset;
+  public ImmutableList<String> nodes() {
+    return nodes.stream().map(Node::label).collect(ImmutableList.toImmutableList());
   }
 
-  /** Sets {@link #timeOffset()} for the ops recorded next. */
-  void setTimeOffset(int offset) {
-    this.timeOffset = offset;
-  }
-
-  /** {@return the recorded nodes, in forward order} */
-  public ImmutableList<Node> nodes() {
+  /** {@return the recorded nodes themselves, in forward order} */
+  ImmutableList<Node> recorded() {
     return ImmutableList.copyOf(nodes);
   }
 

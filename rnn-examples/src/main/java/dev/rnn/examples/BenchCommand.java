@@ -3,10 +3,8 @@ package dev.rnn.examples;
 import com.google.common.collect.ImmutableMap;
 import com.google.gson.GsonBuilder;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Loss;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
-import dev.rnn.autograd.StackModel;
-import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;
@@ -371,16 +369,16 @@ final class BenchCommand implements Callable<Integer> {
   static void trainStep(SequenceModel model, Optimizer sgd, Tensor x, Tensor y) {
     sgd.zeroGrad();
     Graph g = Graph.training();
-    Value loss = Loss.mse(g, forward(model, g, x), y, null);
+    Value loss = Ops.mse(g, forward(model, g, x), y, null);
     g.backward(loss);
     sgd.step();
   }
 
   /** The protocol's forward: batch-first in, stack and head time-major, batch-first out. */
   static Value forward(SequenceModel model, Graph g, Tensor x) {
-    Value in = Steps.swapBatchAndTime(g, g.constant(x));
-    Value out = model.forward(g, in, null).output();
-    return Steps.swapBatchAndTime(g, out);
+    Value in = Ops.swapBatchAndTime(g, g.constant(x));
+    Value out = model.forward(g, in, null, 0).output();
+    return Ops.swapBatchAndTime(g, out);
   }
 
   /**
