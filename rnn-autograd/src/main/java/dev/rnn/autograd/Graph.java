@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The record of one forward computation, unrolled in time: every op appends a {@link Node} in the
- * order it runs, which is a topological order; {@link #backward} walks the nodes in reverse.
+ * The record of one forward computation, unrolled in time: every op of {@link Ops} appends a node
+ * in the order it runs, which is a topological order; {@link #backward} walks the nodes in
+ * reverse.
  *
  * <p>A graph made by {@link #inference()} records nothing: ops compute their results only. A
  * graph is used by one thread, for one forward and at most one backward.

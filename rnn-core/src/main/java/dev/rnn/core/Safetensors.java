@@ -521,10 +521,10 @@ public final class Safetensors {
   /** Puts elements {@code [from, from + count)} of {@code t} into {@code dst}, advancing it. */
   private static void put(Tensor t, int from, int count, ByteBuffer dst) {
     Storage s = t.storage();
-    if (s instanceof Storage.F32 f) {
+    if (s instanceof Float32Storage f) {
       dst.asFloatBuffer().put(f.a, from, count);
     } else {
-      dst.asDoubleBuffer().put(((Storage.F64) s).a, from, count);
+      dst.asDoubleBuffer().put(((Float64Storage) s).a, from, count);
     }
     dst.position(dst.position() + count * t.dtype().byteSize());
   }

@@ -8,7 +8,6 @@ import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;
-import dev.rnn.core.Blas;
 import dev.rnn.core.DType;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
@@ -168,7 +167,7 @@ final class BenchCommand implements Callable<Integer> {
           "--threads expected a count >= 1 but got " + wanted);
     }
     String core = wantedCore();
-    boolean nativeBlas = Blas.implementation().equals("JNIBLAS");
+    boolean nativeBlas = Tensor.blasImplementation().equals("JNIBLAS");
     PrintWriter err = spec.commandLine().getErr();
     if (nativeBlas && System.getenv(CHILD_VARIABLE) == null
         && (wanted != current || !core.equals(envOr("OPENBLAS_CORETYPE", "")))) {
@@ -178,11 +177,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!nativeBlas && threads != null) {
       err.printf("bench: warning: --threads %d has no effect on %s (pure Java BLAS, one thread)%n",
-          threads, Blas.implementation());
+          threads, Tensor.blasImplementation());
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s%n",
-        Blas.implementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
+        Tensor.blasImplementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
         envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"));
     out.printf("%-8s %7s %14s %13s %15s%n", "config", "threads", "train_step_ms", "inference_ms",
         "stream_step_us");
