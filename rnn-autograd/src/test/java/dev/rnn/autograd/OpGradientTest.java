@@ -80,6 +80,12 @@ class OpGradientTest {
       assertGradients(List.of(a, b), g -> reduce(g,
           Ops.concat(g, List.of(g.parameter(a), g.parameter(b)))));
     }
+
+    @Test
+    void broadcastRows() {
+      Parameter v = param("v", 11, 5);
+      assertGradients(List.of(v), g -> reduce(g, Ops.broadcastRows(g, g.parameter(v), 7)));
+    }
   }
 
   @Nested

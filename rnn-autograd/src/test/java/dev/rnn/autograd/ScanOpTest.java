@@ -45,6 +45,13 @@ class ScanOpTest {
     }
 
     @Test
+    void theGraphListsItsNodesByLabel() {
+      Graph g = Graph.training();
+      List<Node> nodes = record(g, false);
+      assertEquals(labels(nodes), g.nodes());
+    }
+
+    @Test
     void anInferenceGraphRecordsNothing() {
       assertEquals(List.of(), record(Graph.inference(), false));
     }
