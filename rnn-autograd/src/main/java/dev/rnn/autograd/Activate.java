@@ -8,6 +8,8 @@ import dev.rnn.core.Storage;
  * {@code f'} computed from {@code y} (see {@link Activation}).
  *
  * <p>Shapes: {@code x} and {@code y} have one shape, any shape.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#activate}.
  */
 final class Activate {
   private Activate() {}

@@ -11,6 +11,8 @@ import dev.rnn.core.Storage;
  * {@code dv += sum_n dy[n]}.
  *
  * <p>Shapes (N rows, F features): {@code v [F]}, {@code y [N, F]}.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#broadcastRows}.
  */
 final class Broadcast {
   private Broadcast() {}

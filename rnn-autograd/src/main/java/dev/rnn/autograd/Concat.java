@@ -11,6 +11,8 @@ import java.util.List;
  * {@code y = [a, b]}; backward hands each part its columns of {@code dy}.
  *
  * <p>Shapes: parts {@code [..., F_i]}, equal in every other dimension; {@code y [..., sum_i F_i]}.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#concat}.
  */
 final class Concat {
   private Concat() {}

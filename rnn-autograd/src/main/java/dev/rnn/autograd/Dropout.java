@@ -14,6 +14,8 @@ import java.util.Random;
  * </pre>
  *
  * <p>Shapes: {@code x}, {@code m} and {@code y} have one shape, any shape.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#dropout}.
  */
 final class Dropout {
   private Dropout() {}

@@ -14,6 +14,8 @@ import dev.rnn.core.Storage;
  * </pre>
  *
  * <p>Shapes: {@code x [..., in]}, {@code W [out, in]}, {@code b [out]}, {@code y [..., out]}.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#linear}.
  */
 final class Linear {
   private Linear() {}

@@ -13,6 +13,9 @@ import java.util.List;
  *
  * <p>Shapes: predictions {@code [T, N, F]} (or {@code [N, F]} for one step per sequence); mask
  * {@code [T, N]} of 0/1 (or {@code [N]}), null for all ones.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#mse}, {@link
+ * Ops#crossEntropy} and {@link Ops#sum}.
  */
 final class Loss {
   private Loss() {}

@@ -9,6 +9,9 @@ import dev.rnn.core.Storage;
  * Ops on the time axis of time-major sequences {@code [T, N, F]}: the last step, a slice of steps,
  * two sequences joined in time, and the batch-first/time-first swap; each method gives its
  * forward, its backward and its shapes.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#lastStep}, {@link Ops#slice},
+ * {@link Ops#concatTime} and {@link Ops#swapBatchAndTime}.
  */
 final class Steps {
   private Steps() {}
