@@ -8,8 +8,10 @@ import dev.rnn.core.Storage;
  * {@code f'} computed from {@code y} (see {@link Activation}).
  *
  * <p>Shapes: {@code x} and {@code y} have one shape, any shape.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#activate}.
  */
-public final class Activate {
+final class Activate {
   private Activate() {}
 
   /**
@@ -20,13 +22,13 @@ public final class Activate {
    * @param x the input, any shape
    * @return {@code y = f(x)}, of the shape of {@code x}
    */
-  public static Value apply(Graph g, Activation f, Value x) {
+  static Value apply(Graph g, Activation f, Value x) {
     int n = x.shape().size();
     Storage y = x.data().copy();
     f.applyInPlace(y, 0, n);
     Value result = g.result(x.shape(), y, x);
     g.record(new Node(f.label()) {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null || !x.requiresGrad()) {
           return;

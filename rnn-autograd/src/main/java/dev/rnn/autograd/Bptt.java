@@ -20,7 +20,7 @@ import java.util.List;
  * for (Bptt.Window w : bptt.windows(T)) {
  *   Graph g = Graph.training(seed);
  *   Bptt.WindowForward f = bptt.forward(g, model, input, w, carried);
- *   Value loss = Loss.mse(g, f.output(), target.slice(0, w.lossFrom(), w.end()), null);
+ *   Value loss = Ops.mse(g, f.output(), target.slice(0, w.lossFrom(), w.end()), null);
  *   optimizer.zeroGrad();
  *   g.backward(loss);                                              // steps w.end()-1 .. w.start()
  *   optimizer.step();
@@ -213,16 +213,14 @@ public final class Bptt {
     List<Value> init = constants(g, carried);
     Value out;
     List<Tensor> next;
-    g.setTimeOffset(s);
     if (c > s && c < e) {
-      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, c)), init);
+      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, c)), init, s);
       checkPerStep(a.output(), seq);
       next = tensors(a.states());
-      g.setTimeOffset(c);
-      SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, c, e)), a.states());
+      SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, c, e)), a.states(), c);
       out = Steps.concat(g, a.output(), b.output());
     } else {
-      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init);
+      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init, s);
       out = a.output();
       if (!whole) {
         checkPerStep(out, seq);

@@ -11,8 +11,10 @@ import dev.rnn.core.Storage;
  * {@code dv += sum_n dy[n]}.
  *
  * <p>Shapes (N rows, F features): {@code v [F]}, {@code y [N, F]}.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#broadcastRows}.
  */
-public final class Broadcast {
+final class Broadcast {
   private Broadcast() {}
 
   /**
@@ -23,7 +25,7 @@ public final class Broadcast {
    * @param n {@code N}, the number of rows
    * @return {@code v} repeated, {@code [N, F]}; backward sums the rows' gradients
    */
-  public static Value rows(Graph g, Value v, int n) {
+  static Value rows(Graph g, Value v, int n) {
     checkArgument(v.shape().rank() == 1, "broadcast expected a vector but got %s", v.shape());
     checkArgument(n >= 1, "broadcast expected at least one row but got %s", n);
     int f = v.dim(0);
@@ -31,7 +33,7 @@ public final class Broadcast {
     y.setRows(0, n, f, v.data(), 0);
     Value result = g.result(Shape.of(n, f), y, v);
     g.record(new Node("broadcast") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && v.requiresGrad()) {
           v.grad().addColumnSums(dy, 0, n, f, 0);

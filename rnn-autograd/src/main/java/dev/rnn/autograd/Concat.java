@@ -11,8 +11,10 @@ import java.util.List;
  * {@code y = [a, b]}; backward hands each part its columns of {@code dy}.
  *
  * <p>Shapes: parts {@code [..., F_i]}, equal in every other dimension; {@code y [..., sum_i F_i]}.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#concat}.
  */
-public final class Concat {
+final class Concat {
   private Concat() {}
 
   /**
@@ -23,7 +25,7 @@ public final class Concat {
    * @return the joined value, whose last dimension is the sum of theirs
    * @throws IllegalArgumentException if they do not, naming the shapes
    */
-  public static Value apply(Graph g, List<Value> parts) {
+  static Value apply(Graph g, List<Value> parts) {
     checkArgument(!parts.isEmpty(), "concat expected at least one value");
     Value first = parts.get(0);
     int rows = first.shape().size() / first.dim(-1);
@@ -45,7 +47,7 @@ public final class Concat {
     final int w = width;
     Value result = g.result(Shape.of(dims), y, parts.toArray(new Value[0]));
     g.record(new Node("concat") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null) {
           return;

@@ -14,8 +14,10 @@ import java.util.Random;
  * </pre>
  *
  * <p>Shapes: {@code x}, {@code m} and {@code y} have one shape, any shape.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#dropout}.
  */
-public final class Dropout {
+final class Dropout {
   private Dropout() {}
 
   /**
@@ -29,7 +31,7 @@ public final class Dropout {
    * @return {@code y}, of the shape of {@code x} ({@code x} itself when dropout is the identity)
    * @throws IllegalArgumentException if {@code p} is not in {@code [0, 1)}
    */
-  public static Value apply(Graph g, double p, Random rnd, Value x) {
+  static Value apply(Graph g, double p, Random rnd, Value x) {
     checkArgument(p >= 0 && p < 1, "dropout(p) expected 0 <= p < 1 but got %s", p);
     if (!g.recording() || p == 0) {
       return x;
@@ -46,7 +48,7 @@ public final class Dropout {
     }
     Value result = g.result(x.shape(), y, x);
     g.record(new Node("dropout(" + p + ")") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null || !x.requiresGrad()) {
           return;

@@ -13,8 +13,9 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The record of one forward computation, unrolled in time: every op appends a {@link Node} in the
- * order it runs, which is a topological order; {@link #backward} walks the nodes in reverse.
+ * The record of one forward computation, unrolled in time: every op of {@link Ops} appends a node
+ * in the order it runs, which is a topological order; {@link #backward} walks the nodes in
+ * reverse.
  *
  * <p>A graph made by {@link #inference()} records nothing: ops compute their results only. A
  * graph is used by one thread, for one forward and at most one backward.
@@ -24,7 +25,6 @@ public final class Graph {
   private final List<Node> nodes = new ArrayList<>();
   private final List<GradientFlow.Entry> flow = new ArrayList<>();
   private boolean backwardDone;
-  private int timeOffset;
   private final long seed;
   private Random random;
 
@@ -82,22 +82,17 @@ public final class Graph {
   }
 
   /**
-   * The index in the whole sequence of the first step of the sequences now being recorded: 0,
-   * or the start of a chunk of truncated BPTT. Step labels and the gradient flow use it.
+   * What the recorded nodes compute, in forward order, e.g. {@code dense(3, 5)}, {@code layer 1
+   * lstm(3, 5) step 4}: the graph as backward will walk it, last first.
    *
-   * @return the offset, 0 unless a chunk of truncated BPTT is recorded
+   * @return the labels of the recorded nodes; empty for a graph that records nothing
    */
-  public int timeOffset() {
-    return timeOffset;
+  public ImmutableList<String> nodes() {
+    return nodes.stream().map(Node::label).collect(ImmutableList.toImmutableList());
   }
 
-  /** Sets {@link #timeOffset()} for the ops recorded next. */
-  void setTimeOffset(int offset) {
-    this.timeOffset = offset;
-  }
-
-  /** {@return the recorded nodes, in forward order} */
-  public ImmutableList<Node> nodes() {
+  /** {@return the recorded nodes themselves, in forward order} */
+  ImmutableList<Node> recorded() {
     return ImmutableList.copyOf(nodes);
   }
 

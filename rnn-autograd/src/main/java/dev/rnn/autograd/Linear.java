@@ -14,8 +14,10 @@ import dev.rnn.core.Storage;
  * </pre>
  *
  * <p>Shapes: {@code x [..., in]}, {@code W [out, in]}, {@code b [out]}, {@code y [..., out]}.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#linear}.
  */
-public final class Linear {
+final class Linear {
   private Linear() {}
 
   /**
@@ -29,7 +31,7 @@ public final class Linear {
    * @throws IllegalArgumentException if {@code x}'s last dimension differs from {@code W}'s
    *     columns, naming both shapes
    */
-  public static Value apply(Graph g, Value x, Value w, Value b) {
+  static Value apply(Graph g, Value x, Value w, Value b) {
     int in = w.dim(1);
     int out = w.dim(0);
     checkArgument(x.dim(-1) == in, "dense(%s, %s) expected input with last dimension %s but got %s",
@@ -45,7 +47,7 @@ public final class Linear {
         out);
     Value result = g.result(Shape.of(dims), y, x, w, b);
     g.record(new Node("dense(" + in + ", " + out + ")") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null) {
           return;

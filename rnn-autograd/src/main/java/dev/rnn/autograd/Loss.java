@@ -13,8 +13,11 @@ import java.util.List;
  *
  * <p>Shapes: predictions {@code [T, N, F]} (or {@code [N, F]} for one step per sequence); mask
  * {@code [T, N]} of 0/1 (or {@code [N]}), null for all ones.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#mse}, {@link
+ * Ops#crossEntropy} and {@link Ops#sum}.
  */
-public final class Loss {
+final class Loss {
   private Loss() {}
 
   /**
@@ -29,7 +32,7 @@ public final class Loss {
    * @return {@code L}, one element
    * @throws IllegalArgumentException if shapes do not fit, or the mask selects nothing
    */
-  public static Value mse(Graph g, Value y, Tensor target, Tensor mask) {
+  static Value mse(Graph g, Value y, Tensor target, Tensor mask) {
     checkArgument(target.shape().equals(y.shape()),
         "mse expected a target of shape %s but got %s", y.shape(), target.shape());
     int f = y.dim(-1);
@@ -45,7 +48,7 @@ public final class Loss {
     out.set(0, squaredError(yd, t, w, rows, f) / denom);
     Value loss = g.result(Shape.of(), out, y);
     g.record(new Node("mse") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dl = loss.gradOrNull();
         if (dl == null || !y.requiresGrad()) {
           return;
@@ -114,7 +117,7 @@ public final class Loss {
    * @throws IllegalArgumentException if shapes do not fit, a target is not a class index, or the
    *     mask selects nothing
    */
-  public static Value crossEntropy(Graph g, Value z, Tensor targets, Tensor mask) {
+  static Value crossEntropy(Graph g, Value z, Tensor targets, Tensor mask) {
     int c = z.dim(-1);
     int rows = z.shape().size() / c;
     checkArgument(targets.size() == rows && targets.rank() == z.shape().rank() - 1,
@@ -153,7 +156,7 @@ public final class Loss {
     out.set(0, s / count);
     Value loss = g.result(Shape.of(), out, z);
     g.record(new Node("crossEntropy") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dl = loss.gradOrNull();
         if (dl == null || !z.requiresGrad()) {
           return;
@@ -185,7 +188,7 @@ public final class Loss {
    * @return {@code L}, one element
    * @throws IllegalArgumentException if a term has more than one element, or there is none
    */
-  public static Value sum(Graph g, List<Value> terms) {
+  static Value sum(Graph g, List<Value> terms) {
     checkArgument(!terms.isEmpty(), "sum expected at least one loss term");
     double s = 0;
     for (Value v : terms) {
@@ -197,7 +200,7 @@ public final class Loss {
     out.set(0, s);
     Value loss = g.result(Shape.of(), out, terms.toArray(new Value[0]));
     g.record(new Node("sum") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dl = loss.gradOrNull();
         if (dl == null) {
           return;

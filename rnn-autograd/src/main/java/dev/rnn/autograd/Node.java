@@ -9,7 +9,7 @@ package dev.rnn.autograd;
  * between a node for its input projection and one for its final states: the steps and the two
  * ends of a scan's backward (see {@link ScanOp}).
  */
-public abstract class Node {
+abstract class Node {
   private final String label;
 
   /**
@@ -17,17 +17,17 @@ public abstract class Node {
    *
    * @param label what the node computes
    */
-  protected Node(String label) {
+  Node(String label) {
     this.label = label;
   }
 
   /** {@return what the node computes, for {@code describe()} and graphs} */
-  public String label() {
+  String label() {
     return label;
   }
 
   /** Adds the gradients of the inputs, from the gradients of the outputs. */
-  protected abstract void backward();
+  abstract void backward();
 
   @Override public String toString() {
     return label;

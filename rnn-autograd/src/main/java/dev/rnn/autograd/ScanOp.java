@@ -10,8 +10,9 @@ import dev.rnn.core.Storage;
 import java.util.List;
 
 /**
- * A {@link Scan} in the graph: one direction of a recurrent layer over a time-major sequence,
- * recorded as one node per time step between the two ends of its backward protocol.
+ * A {@link Scan} in the graph ({@link Ops#scan}): one direction of a recurrent layer over a
+ * time-major sequence, recorded as one node per time step between the two ends of its backward
+ * protocol.
  *
  * <pre>
  *   recorded, in forward order:  Finish | Step p=0 | Step p=1 | ... | Step p=T-1 | Begin
@@ -29,16 +30,8 @@ import java.util.List;
  * <p>Shapes: x {@code [T, N, H_in]}, initial and final states {@code [N, H]} each, output {@code
  * [T, N, H]}.
  */
-public final class ScanOp {
+final class ScanOp {
   private ScanOp() {}
-
-  /**
-   * The output sequence and final states of one scan.
-   *
-   * @param output every step's {@code h_t}, {@code [T, N, H]}
-   * @param finalStates {@code h_T} (and {@code c_T}), {@code [N, H]} each
-   */
-  public record Result(Value output, ImmutableList<Value> finalStates) {}
 
   /**
    * Scans {@code scan} over {@code x} from {@code init} (null, or null entries, for zeros), and
@@ -49,10 +42,14 @@ public final class ScanOp {
    * @param label names the layer in graphs and in the gradient-flow report
    * @param x the input, time-major {@code [T, N, H_in]}
    * @param init the initial states, {@code [N, H]} each
+   * @param firstStep the index of {@code x}'s first step in the whole sequence (the start of a
+   *     window of truncated BPTT, else 0): {@link dev.rnn.core.Step#time()}, the step nodes'
+   *     labels and the gradient-flow times count from it
    * @return the output sequence and the final states
    * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
    */
-  public static Result apply(Graph g, Scan scan, String label, Value x, List<Value> init) {
+  static Ops.ScanResult apply(Graph g, Scan scan, String label, Value x, List<Value> init,
+      int firstStep) {
     int hidden = scan.cell().hiddenSize();
     checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
         "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
@@ -73,7 +70,7 @@ public final class ScanOp {
       }
     }
     boolean record = g.recording();
-    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, g.timeOffset());
+    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, firstStep);
     Storage out = Storage.allocate(x.dtype(), seq * batch * hidden);
     run.copyOutput(out, 0, hidden);
     Value output = new Value(Shape.of(seq, batch, hidden), out, record);
@@ -87,13 +84,13 @@ public final class ScanOp {
       Recording r = new Recording(scan, label, run, x, initial, output, finals);
       g.record(new Finish(r));
       for (int p = 0; p < seq; p++) {
-        g.record(new Step(r, g, p, g.timeOffset() + run.time(p)));
+        g.record(new Step(r, g, p, firstStep + run.time(p)));
       }
       g.record(new Begin(r));
     } else {
       run.release();
     }
-    return new Result(output, ImmutableList.copyOf(finals));
+    return new Ops.ScanResult(output, ImmutableList.copyOf(finals));
   }
 
   /** What the three kinds of node of one scan share: the run and, once begun, its backward. */
@@ -138,7 +135,7 @@ public final class ScanOp {
       this.r = r;
     }
 
-    @Override protected void backward() {
+    @Override void backward() {
       checkState(r.backward == null, "%s: the final states node ran twice", r.label);
       Storage[] dFinal = new Storage[r.finals.length];
       for (int k = 0; k < dFinal.length; k++) {
@@ -167,7 +164,7 @@ public final class ScanOp {
       this.t = t;
     }
 
-    @Override protected void backward() {
+    @Override void backward() {
       int hidden = r.scan.cell().hiddenSize();
       double norm = r.backward("step " + t).step(p, r.output.gradOrNull(), 0, hidden);
       g.recordFlow(new GradientFlow.Entry(r.label, r.scan.reverse(), t, norm));
@@ -186,7 +183,7 @@ public final class ScanOp {
       this.r = r;
     }
 
-    @Override protected void backward() {
+    @Override void backward() {
       Storage[] dInit = new Storage[r.initial.length];
       for (int k = 0; k < dInit.length; k++) {
         Value v = r.initial[k];

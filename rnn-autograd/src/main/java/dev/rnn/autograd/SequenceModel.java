@@ -19,12 +19,19 @@ public interface SequenceModel {
    * Records the forward pass over {@code input} from {@code states} (null for the model's
    * default, zeros), returning the output sequence and the final states.
    *
+   * <p>{@code input} may be a window of a longer sequence (truncated BPTT runs one forward per
+   * window): {@code firstStep} says where it starts, so that the steps the model records are
+   * named by their time in the whole sequence ({@code layer 0 step 7}, the times of {@link
+   * GradientFlow}); pass it on to {@link Ops#scan} or {@link Ops#stack}.
+   *
    * @param g the graph recording the pass
    * @param input the input, time-major {@code [T, N, F]}
    * @param states the initial states, or null
+   * @param firstStep the index of {@code input}'s first step in the whole sequence: 0 for a
+   *     whole sequence, the window's start for a window of one
    * @return the output and the final states
    */
-  Forward forward(Graph g, Value input, List<Value> states);
+  Forward forward(Graph g, Value input, List<Value> states, int firstStep);
 
   /**
    * The result of a forward pass.

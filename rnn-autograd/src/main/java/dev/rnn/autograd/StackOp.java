@@ -1,5 +1,7 @@
 package dev.rnn.autograd;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
@@ -7,9 +9,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A {@link Stack} (torch's multi-layer, bidirectional RNN/LSTM/GRU) in the graph: each layer's
- * directions are {@link ScanOp}s over the previous layer's output, joined by {@link Concat} when
- * bidirectional.
+ * A {@link Stack} (torch's multi-layer, bidirectional RNN/LSTM/GRU) in the graph ({@link
+ * Ops#stack}): each layer's directions are {@link ScanOp}s over the previous layer's output,
+ * joined by {@link Concat} when bidirectional. Its backward is theirs.
  *
  * <pre>
  *   y_0 = x
@@ -18,48 +20,46 @@ import java.util.List;
  *   output = y_L
  * </pre>
  *
- * <p>Shapes (T steps, N batch, L layers, D = 2 if bidirectional else 1, H hidden, H_in input):
- * {@code x [T, N, H_in]}; initial and final states {@code [N, H]} each, per slot {@code l * D +
- * d}; output {@code [T, N, D * H]}.
+ * <p>Shapes (T steps, N batch, L layers, D = 2 if bidirectional else 1, H hidden, H_in input, K
+ * states per slot: 2 for LSTM, else 1): {@code x [T, N, H_in]}; initial and final states {@code
+ * [N, H]} each, flat, state {@code k} of slot {@code l * D + d} at {@code (l * D + d) * K + k};
+ * output {@code [T, N, D * H]}.
  */
-public final class StackOp {
+final class StackOp {
   private StackOp() {}
 
   /**
-   * The output and final states of the stack.
-   *
-   * @param output {@code [T, N, D * H]}
-   * @param finalStates per (layer, direction) slot {@code l * D + d}, the final {@code h} (and
-   *     {@code c}), {@code [N, H]} each
-   */
-  public record Result(Value output, ImmutableList<ImmutableList<Value>> finalStates) {}
-
-  /**
-   * Runs the stack over the time-major {@code x} ({@code [T, N, H_in]}) from {@code init}: per slot
-   * the initial {@code h} (and {@code c}) values, or null for zeros.
+   * Runs the stack over the time-major {@code x} from {@code init}, flat by slot: the initial
+   * {@code h} (and {@code c}) of each slot, or null for zeros.
    *
    * @param g the graph recording the ops
    * @param stack the stack, whose parameters receive the gradients
    * @param x the input, {@code [T, N, H_in]}
-   * @param init the initial states by slot {@code l * D + d}, or null for zeros
-   * @return the output and the final states
+   * @param init the initial states, {@code L * D * K} of them, or null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence, for the scans
+   * @return the output and the final states, flat as {@code init}
+   * @throws IllegalArgumentException if {@code init} has another number of states
    */
-  public static Result apply(Graph g, Stack stack, Value x, List<List<Value>> init) {
-    Value in = x;
-    ImmutableList.Builder<ImmutableList<Value>> finals = ImmutableList.builder();
+  static Ops.ScanResult apply(Graph g, Stack stack, Value x, List<Value> init, int firstStep) {
     int d = stack.directions();
+    int k = stack.stateCount();
+    checkArgument(init == null || init.size() == stack.numLayers() * d * k,
+        "%s expected %s initial states (%s per layer and direction) but got %s",
+        stack.describe(), stack.numLayers() * d * k, k, init == null ? 0 : init.size());
+    Value in = x;
+    ImmutableList.Builder<Value> finals = ImmutableList.builder();
     for (int l = 0; l < stack.numLayers(); l++) {
       List<Value> outs = new ArrayList<>();
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
         Scan scan = stack.layer(l).get(r);
-        ScanOp.Result res = ScanOp.apply(g, scan, "layer " + l + " " + scan.cell().describe(), in,
-            init == null ? null : init.get(slot));
+        Ops.ScanResult res = ScanOp.apply(g, scan, "layer " + l + " " + scan.cell().describe(), in,
+            init == null ? null : init.subList(slot * k, slot * k + k), firstStep);
         outs.add(res.output());
-        finals.add(res.finalStates());
+        finals.addAll(res.finalStates());
       }
       in = d == 1 ? outs.get(0) : Concat.apply(g, outs);
     }
-    return new Result(in, finals.build());
+    return new Ops.ScanResult(in, finals.build());
   }
 }

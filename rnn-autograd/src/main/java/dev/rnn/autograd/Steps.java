@@ -9,8 +9,11 @@ import dev.rnn.core.Storage;
  * Ops on the time axis of time-major sequences {@code [T, N, F]}: the last step, a slice of steps,
  * two sequences joined in time, and the batch-first/time-first swap; each method gives its
  * forward, its backward and its shapes.
+ *
+ * <p>Package-private: callers outside this package use {@link Ops#lastStep}, {@link Ops#slice},
+ * {@link Ops#concatTime} and {@link Ops#swapBatchAndTime}.
  */
-public final class Steps {
+final class Steps {
   private Steps() {}
 
   /**
@@ -21,7 +24,7 @@ public final class Steps {
    * @param x the sequence, {@code [T, N, F]}
    * @return step {@code T-1}, {@code [N, F]}
    */
-  public static Value last(Graph g, Value x) {
+  static Value last(Graph g, Value x) {
     checkArgument(x.shape().rank() == 3, "lastStep expected [seq, batch, features] but got %s",
         x.shape());
     int t = x.dim(0);
@@ -30,7 +33,7 @@ public final class Steps {
     y.copyFrom(x.data(), (t - 1) * n, 0, n);
     Value result = g.result(Shape.of(x.dim(1), x.dim(2)), y, x);
     g.record(new Node("lastStep") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && x.requiresGrad()) {
           x.grad().axpy(n, 1, dy, 0, (t - 1) * n);
@@ -47,7 +50,7 @@ public final class Steps {
    * @param x the sequence, {@code [A, B, F]}
    * @return the sequence, {@code [B, A, F]}
    */
-  public static Value swapBatchAndTime(Graph g, Value x) {
+  static Value swapBatchAndTime(Graph g, Value x) {
     checkArgument(x.shape().rank() == 3, "expected a sequence of rank 3 but got %s", x.shape());
     int a = x.dim(0);
     int b = x.dim(1);
@@ -56,7 +59,7 @@ public final class Steps {
     swap(x.data(), y, a, b, f);
     Value result = g.result(Shape.of(b, a, f), y, x);
     g.record(new Node("transpose(0, 1)") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && x.requiresGrad()) {
           Storage dx = x.grad();
@@ -89,7 +92,7 @@ public final class Steps {
    * @param to the step after the last one kept
    * @return the steps, {@code [to - from, N, F]}
    */
-  public static Value slice(Graph g, Value x, int from, int to) {
+  static Value slice(Graph g, Value x, int from, int to) {
     checkArgument(x.shape().rank() == 3, "slice expected [seq, batch, features] but got %s",
         x.shape());
     checkArgument(0 <= from && from < to && to <= x.dim(0),
@@ -102,7 +105,7 @@ public final class Steps {
     y.copyFrom(x.data(), from * n, 0, (to - from) * n);
     Value result = g.result(Shape.of(to - from, x.dim(1), x.dim(2)), y, x);
     g.record(new Node("steps [" + from + ", " + to + ")") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && x.requiresGrad()) {
           x.grad().axpy((to - from) * n, 1, dy, 0, from * n);
@@ -123,7 +126,7 @@ public final class Steps {
    * @throws IllegalArgumentException if either is not of rank 3, or their batch or feature sizes
    *     differ
    */
-  public static Value concat(Graph g, Value a, Value b) {
+  static Value concat(Graph g, Value a, Value b) {
     checkArgument(a.shape().rank() == 3 && b.shape().rank() == 3 && a.dim(1) == b.dim(1)
             && a.dim(2) == b.dim(2),
         "concat along time expected [seq, batch, features] with equal batch and features but got"
@@ -135,7 +138,7 @@ public final class Steps {
     y.copyFrom(b.data(), 0, na, nb);
     Value result = g.result(Shape.of(a.dim(0) + b.dim(0), a.dim(1), a.dim(2)), y, a, b);
     g.record(new Node("concat time") {
-      @Override protected void backward() {
+      @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null) {
           return;

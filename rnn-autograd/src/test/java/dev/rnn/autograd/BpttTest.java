@@ -168,7 +168,7 @@ class BpttTest {
               init.add(g.constant(t));
             }
           }
-          Value out = m.forward(g, g.constant(x.slice(0, ch[0], ch[2])), init).output();
+          Value out = m.forward(g, g.constant(x.slice(0, ch[0], ch[2])), init, ch[0]).output();
           Value part = Steps.slice(g, out, ch[1] - ch[0], ch[2] - ch[0]);
           total += Loss.mse(g, part, target.slice(0, ch[1], ch[2]), null).item();
         }
@@ -180,7 +180,7 @@ class BpttTest {
     private List<Tensor> statesAfter(StackModel m, Tensor x, int s) {
       Graph g = Graph.inference();
       List<Tensor> out = new ArrayList<>();
-      for (Value v : m.forward(g, g.constant(x.slice(0, 0, s)), null).states()) {
+      for (Value v : m.forward(g, g.constant(x.slice(0, 0, s)), null, 0).states()) {
         out.add(v.tensor());
       }
       return out;
@@ -205,8 +205,9 @@ class BpttTest {
           return scan.parameters();
         }
 
-        @Override public Forward forward(Graph g, Value input, List<Value> states) {
-          ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", input, states);
+        @Override public Forward forward(Graph g, Value input, List<Value> states,
+            int firstStep) {
+          Ops.ScanResult r = ScanOp.apply(g, scan, "layer 0", input, states, firstStep);
           return new Forward(r.output(), r.finalStates());
         }
       };
@@ -314,7 +315,7 @@ class BpttTest {
 
     private double evalLoss(StackModel m, Tensor[] b) {
       Graph g = Graph.inference();
-      Value out = m.forward(g, g.constant(b[0]), null).output();
+      Value out = m.forward(g, g.constant(b[0]), null, 0).output();
       return Loss.mse(g, out, b[1], null).item();
     }
   }

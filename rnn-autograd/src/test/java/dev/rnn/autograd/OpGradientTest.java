@@ -27,7 +27,7 @@ class OpGradientTest {
 
   /** Reduces any value to a scalar with nontrivial gradients: mse against a random target. */
   private static Value reduce(Graph g, Value v) {
-    return Loss.mse(g, v, Tensor.randn(DType.FLOAT64, 99, v.shape().dims()), null);
+    return Ops.mse(g, v, Tensor.randn(DType.FLOAT64, 99, v.shape().dims()), null);
   }
 
   private static void assertGradients(List<Parameter> ps, Function<Graph, Value> loss) {
@@ -48,7 +48,7 @@ class OpGradientTest {
       Parameter w = param("w", 2, 5, 4);
       Parameter b = param("b", 3, 5);
       assertGradients(List.of(x, w, b), g -> reduce(g,
-          Linear.apply(g, g.parameter(x), g.parameter(w), g.parameter(b))));
+          Ops.linear(g, g.parameter(x), g.parameter(w), g.parameter(b))));
     }
 
     @Test
@@ -56,21 +56,21 @@ class OpGradientTest {
       Parameter x = param("x", 1, 6, 4);
       Parameter w = param("w", 2, 3, 4);
       assertGradients(List.of(x, w), g -> reduce(g,
-          Linear.apply(g, g.parameter(x), g.parameter(w), null)));
+          Ops.linear(g, g.parameter(x), g.parameter(w), null)));
     }
 
     @ParameterizedTest
     @EnumSource(Activation.class)
     void activation(Activation f) {
       Parameter x = param("x", 4, 3, 2, 5);
-      assertGradients(List.of(x), g -> reduce(g, Activate.apply(g, f, g.parameter(x))));
+      assertGradients(List.of(x), g -> reduce(g, Ops.activate(g, f, g.parameter(x))));
     }
 
     @Test
     void dropoutWithAFixedMask() {
       Parameter x = param("x", 5, 3, 2, 5);
       assertGradients(List.of(x), g -> reduce(g,
-          Dropout.apply(g, 0.3, new Random(17), g.parameter(x))));
+          Ops.dropout(g, 0.3, new Random(17), g.parameter(x))));
     }
 
     @Test
@@ -78,7 +78,13 @@ class OpGradientTest {
       Parameter a = param("a", 6, 3, 2, 2);
       Parameter b = param("b", 7, 3, 2, 5);
       assertGradients(List.of(a, b), g -> reduce(g,
-          Concat.apply(g, List.of(g.parameter(a), g.parameter(b)))));
+          Ops.concat(g, List.of(g.parameter(a), g.parameter(b)))));
+    }
+
+    @Test
+    void broadcastRows() {
+      Parameter v = param("v", 11, 5);
+      assertGradients(List.of(v), g -> reduce(g, Ops.broadcastRows(g, g.parameter(v), 7)));
     }
   }
 
@@ -87,13 +93,13 @@ class OpGradientTest {
     @Test
     void lastStep() {
       Parameter x = param("x", 8, 4, 2, 3);
-      assertGradients(List.of(x), g -> reduce(g, Steps.last(g, g.parameter(x))));
+      assertGradients(List.of(x), g -> reduce(g, Ops.lastStep(g, g.parameter(x))));
     }
 
     @Test
     void swapBatchAndTime() {
       Parameter x = param("x", 9, 4, 2, 3);
-      assertGradients(List.of(x), g -> reduce(g, Steps.swapBatchAndTime(g, g.parameter(x))));
+      assertGradients(List.of(x), g -> reduce(g, Ops.swapBatchAndTime(g, g.parameter(x))));
     }
 
     @Test
@@ -101,7 +107,7 @@ class OpGradientTest {
       Parameter x = param("x", 10, 5, 2, 3);
       assertGradients(List.of(x), g -> {
         Value v = g.parameter(x);
-        return reduce(g, Steps.concat(g, Steps.slice(g, v, 3, 5), Steps.slice(g, v, 0, 2)));
+        return reduce(g, Ops.concatTime(g, Ops.slice(g, v, 3, 5), Ops.slice(g, v, 0, 2)));
       });
     }
   }
@@ -113,7 +119,7 @@ class OpGradientTest {
       Parameter y = param("y", 11, 4, 3, 2);
       Tensor target = Tensor.randn(DType.FLOAT64, 12, 4, 3, 2);
       Tensor mask = Tensor.of(new double[] {1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0}, 4, 3);
-      assertGradients(List.of(y), g -> Loss.mse(g, g.parameter(y), target, mask));
+      assertGradients(List.of(y), g -> Ops.mse(g, g.parameter(y), target, mask));
     }
 
     @Test
@@ -121,7 +127,7 @@ class OpGradientTest {
       Parameter z = param("z", 13, 4, 3, 5);
       Tensor targets = Tensor.of(new double[] {0, 4, 2, 1, 3, 3, 0, 2, 1, 4, 4, 0}, 4, 3);
       Tensor mask = Tensor.of(new double[] {1, 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1}, 4, 3);
-      assertGradients(List.of(z), g -> Loss.crossEntropy(g, g.parameter(z), targets, mask));
+      assertGradients(List.of(z), g -> Ops.crossEntropy(g, g.parameter(z), targets, mask));
     }
   }
 
@@ -146,13 +152,13 @@ class OpGradientTest {
         for (Parameter p : init) {
           states.add(g.parameter(p));
         }
-        SequenceModel.Forward f = model.forward(g, g.parameter(x), states);
+        SequenceModel.Forward f = model.forward(g, g.parameter(x), states, 0);
         List<Value> terms = new ArrayList<>();
         terms.add(reduce(g, f.output()));
         for (Value s : f.states()) {
           terms.add(reduce(g, s));
         }
-        return Loss.sum(g, terms);
+        return Ops.sum(g, terms);
       });
     }
   }

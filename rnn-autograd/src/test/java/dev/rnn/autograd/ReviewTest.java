@@ -94,7 +94,7 @@ class ReviewTest {
     }
 
     Value loss(Graph g, StackModel m, Tensor x) {
-      Value out = m.forward(g, g.constant(x), null).output();
+      Value out = m.forward(g, g.constant(x), null, 0).output();
       return Loss.mse(g, out, Tensor.zeros(DType.FLOAT32, out.shape().dims()), null);
     }
 
@@ -138,8 +138,8 @@ class ReviewTest {
 
       m.parameters().forEach(Parameter::zeroGrad);
       Graph g = Graph.training();
-      SequenceModel.Forward a = m.forward(g, g.constant(x.slice(0, 0, 10)), null);
-      SequenceModel.Forward b = m.forward(g, g.constant(x.slice(0, 10, 20)), a.states());
+      SequenceModel.Forward a = m.forward(g, g.constant(x.slice(0, 0, 10)), null, 0);
+      SequenceModel.Forward b = m.forward(g, g.constant(x.slice(0, 10, 20)), a.states(), 10);
       Value out = Steps.concat(g, a.output(), b.output());
       g.backward(Loss.mse(g, out, Tensor.zeros(DType.FLOAT32, out.shape().dims()), null));
       Map<String, Tensor> twice = gradients(m);

@@ -21,8 +21,8 @@ class ScanOpTest {
   private static List<Node> record(Graph g, boolean reverse) {
     Scan scan = new Scan(new LstmCell(2, 3), reverse, "_l0", DType.FLOAT64, true, true);
     scan.initialize(new Random(1));
-    ScanOp.apply(g, scan, "layer 0", g.constant(Tensor.randn(DType.FLOAT64, 1, 3, 2, 2)), null);
-    return g.nodes();
+    ScanOp.apply(g, scan, "layer 0", g.constant(Tensor.randn(DType.FLOAT64, 1, 3, 2, 2)), null, 0);
+    return g.recorded();
   }
 
   private static List<String> labels(List<Node> nodes) {
@@ -42,6 +42,13 @@ class ScanOpTest {
       assertEquals(List.of("layer 0 input projection", "layer 0 reverse step 2",
           "layer 0 reverse step 1", "layer 0 reverse step 0", "layer 0 final states"),
           labels(record(Graph.training(), true)));
+    }
+
+    @Test
+    void theGraphListsItsNodesByLabel() {
+      Graph g = Graph.training();
+      List<Node> nodes = record(g, false);
+      assertEquals(labels(nodes), g.nodes());
     }
 
     @Test

@@ -76,10 +76,10 @@ public enum Activation {
    * @param n the number of elements
    */
   public void applyInPlace(Storage s, int off, int n) {
-    if (s instanceof Storage.F32) {
-      applyInPlace(((Storage.F32) s).a, off, n);
+    if (s instanceof Float32Storage) {
+      applyInPlace(((Float32Storage) s).a, off, n);
     } else {
-      applyInPlace(((Storage.F64) s).a, off, n);
+      applyInPlace(((Float64Storage) s).a, off, n);
     }
   }
 
@@ -127,10 +127,10 @@ public enum Activation {
    * @param n the number of elements, from index 0
    */
   public void addGradient(Storage y, Storage dy, Storage dx, int n) {
-    if (dx instanceof Storage.F32) {
-      float[] yv = ((Storage.F32) y).a;
-      float[] g = ((Storage.F32) dy).a;
-      float[] d = ((Storage.F32) dx).a;
+    if (dx instanceof Float32Storage) {
+      float[] yv = ((Float32Storage) y).a;
+      float[] g = ((Float32Storage) dy).a;
+      float[] d = ((Float32Storage) dx).a;
       switch (this) {
         case TANH:
           for (int i = 0; i < n; i++) {
@@ -153,9 +153,9 @@ public enum Activation {
           }
       }
     } else {
-      double[] yv = ((Storage.F64) y).a;
-      double[] g = ((Storage.F64) dy).a;
-      double[] d = ((Storage.F64) dx).a;
+      double[] yv = ((Float64Storage) y).a;
+      double[] g = ((Float64Storage) dy).a;
+      double[] d = ((Float64Storage) dx).a;
       switch (this) {
         case TANH:
           for (int i = 0; i < n; i++) {

@@ -9,8 +9,9 @@ import java.util.logging.Logger;
  * when {@code libopenblas0-pthread} is installed) and a pure-Java implementation otherwise.
  *
  * <p>Column-major, as BLAS is; {@link Storage#gemm} turns row-major products into these calls.
+ * Package-private: applications ask which BLAS is in use with {@link Tensor#blasImplementation()}.
  */
-public final class Blas {
+final class Blas {
   private static final BLAS BLAS_INSTANCE = load();
 
   private Blas() {}
@@ -30,9 +31,9 @@ public final class Blas {
 
   /**
    * {@return the name of the implementation in use, e.g. {@code JNIBLAS} (native) or {@code
-   * VectorBLAS}}
+   * VectorBLAS}; public as {@link Tensor#blasImplementation()}}
    */
-  public static String implementation() {
+  static String implementation() {
     return BLAS_INSTANCE.getClass().getSimpleName();
   }
 
@@ -42,12 +43,12 @@ public final class Blas {
       Storage c, int cOff, int ldc) {
     String ta = transA ? "T" : "N";
     String tb = transB ? "T" : "N";
-    if (c instanceof Storage.F32) {
-      BLAS_INSTANCE.sgemm(ta, tb, m, n, k, (float) alpha, ((Storage.F32) a).a, aOff, lda,
-          ((Storage.F32) b).a, bOff, ldb, (float) beta, ((Storage.F32) c).a, cOff, ldc);
+    if (c instanceof Float32Storage) {
+      BLAS_INSTANCE.sgemm(ta, tb, m, n, k, (float) alpha, ((Float32Storage) a).a, aOff, lda,
+          ((Float32Storage) b).a, bOff, ldb, (float) beta, ((Float32Storage) c).a, cOff, ldc);
     } else {
-      BLAS_INSTANCE.dgemm(ta, tb, m, n, k, alpha, ((Storage.F64) a).a, aOff, lda,
-          ((Storage.F64) b).a, bOff, ldb, beta, ((Storage.F64) c).a, cOff, ldc);
+      BLAS_INSTANCE.dgemm(ta, tb, m, n, k, alpha, ((Float64Storage) a).a, aOff, lda,
+          ((Float64Storage) b).a, bOff, ldb, beta, ((Float64Storage) c).a, cOff, ldc);
     }
   }
 
@@ -58,12 +59,12 @@ public final class Blas {
   static void gemv(boolean transA, int m, int n, double alpha, Storage a, int aOff, int lda,
       Storage x, int xOff, int incX, double beta, Storage y, int yOff, int incY) {
     String ta = transA ? "T" : "N";
-    if (y instanceof Storage.F32) {
-      BLAS_INSTANCE.sgemv(ta, m, n, (float) alpha, ((Storage.F32) a).a, aOff, lda,
-          ((Storage.F32) x).a, xOff, incX, (float) beta, ((Storage.F32) y).a, yOff, incY);
+    if (y instanceof Float32Storage) {
+      BLAS_INSTANCE.sgemv(ta, m, n, (float) alpha, ((Float32Storage) a).a, aOff, lda,
+          ((Float32Storage) x).a, xOff, incX, (float) beta, ((Float32Storage) y).a, yOff, incY);
     } else {
-      BLAS_INSTANCE.dgemv(ta, m, n, alpha, ((Storage.F64) a).a, aOff, lda,
-          ((Storage.F64) x).a, xOff, incX, beta, ((Storage.F64) y).a, yOff, incY);
+      BLAS_INSTANCE.dgemv(ta, m, n, alpha, ((Float64Storage) a).a, aOff, lda,
+          ((Float64Storage) x).a, xOff, incX, beta, ((Float64Storage) y).a, yOff, incY);
     }
   }
 }

@@ -217,11 +217,11 @@ public final class LstmCell implements Cell {
   }
 
   static float[] f32(Storage s) {
-    return ((Storage.F32) s).a;
+    return ((Float32Storage) s).a;
   }
 
   static double[] f64(Storage s) {
-    return ((Storage.F64) s).a;
+    return ((Float64Storage) s).a;
   }
 
   @Override public String toString() {

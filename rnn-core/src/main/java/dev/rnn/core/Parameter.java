@@ -8,6 +8,10 @@ import java.util.Random;
  * A named, trainable array with its gradient: the one mutable value of a model, changed only by
  * loading, by optimizers and by backward passes (which add to {@link #grad()}).
  *
+ * <p>Two views: an application reads snapshots, {@link #value()} and {@link #gradient()}, and
+ * changes the value with {@link #set(Tensor)} or an optimizer; kernels (the graph's ops, the
+ * scan, optimizers) work in place on the live storages, {@link #data()} and {@link #grad()}.
+ *
  * <p>Names are torch's ({@code weight_ih_l0}, {@code bias_hh_l1_reverse}, ...), so that weights
  * move between this library and torch by name.
  */
@@ -51,22 +55,37 @@ public final class Parameter {
     return shape.size();
   }
 
-  /** {@return the live value, for kernels and optimizers} */
+  /**
+   * The live value, for kernels: the graph's ops and the scan read it in place, optimizers update
+   * it in place. Public only because those kernels live in other packages; an application reads
+   * {@link #value()} and changes the value through {@link #set(Tensor)} or an optimizer. Writes to
+   * it are seen at once by every model sharing the parameter, without a check of shape, dtype or
+   * finiteness.
+   *
+   * @return the storage of the value, shared
+   */
   public Storage data() {
     return data;
   }
 
-  /** {@return the live gradient, which backward passes add to} */
+  /**
+   * The live gradient, for kernels: backward passes add to it in place, optimizers and gradient
+   * clipping read and scale it. Public only because those kernels live in other packages; an
+   * application reads {@link #gradient()} and clears it with {@link #zeroGrad()} (or an
+   * optimizer's {@code zeroGrad()}).
+   *
+   * @return the storage of the gradient, shared
+   */
   public Storage grad() {
     return grad;
   }
 
-  /** {@return a snapshot of the value} */
+  /** {@return a snapshot of the value: a tensor that later updates do not change} */
   public Tensor value() {
     return Tensor.copyOf(data, shape);
   }
 
-  /** {@return a snapshot of the gradient} */
+  /** {@return a snapshot of the gradient: a tensor that later backward passes do not change} */
   public Tensor gradient() {
     return Tensor.copyOf(grad, shape);
   }

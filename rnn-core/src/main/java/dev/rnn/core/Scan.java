@@ -184,7 +184,7 @@ public final class Scan {
 
   /**
    * As {@link #forward(Storage, int, int, Storage[], boolean)}, for a sequence whose first step is
-   * step {@code timeOffset} of a longer one (a chunk of truncated BPTT): {@link Step#time()}
+   * step {@code firstStep} of a longer one (a window of truncated BPTT): {@link Step#time()}
    * counts from there.
    *
    * @param x the input, time-major {@code [T, N, H_in]}, flat
@@ -193,12 +193,12 @@ public final class Scan {
    * @param init the initial states ({@code [N, H]} each); null, or missing or null entries, for
    *     zeros
    * @param record whether to keep what {@link Run#backward} needs
-   * @param timeOffset the time index of the first step in the longer sequence
+   * @param firstStep the index of {@code x}'s first step in the longer sequence
    * @return the run: the states of every step and, with {@code record}, what backward reads
    * @throws IllegalArgumentException if a size, a storage length or the dtype does not fit
    */
   public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
-      int timeOffset) {
+      int firstStep) {
     checkArgument(seq >= 1 && batch >= 1, "%s expected seq >= 1 and batch >= 1 but got %s and %s",
         cell.describe(), seq, batch);
     checkArgument(x.length() == seq * batch * cell.inputSize(),
@@ -206,7 +206,7 @@ public final class Scan {
         cell.inputSize(), x.length());
     checkArgument(x.dtype() == dtype(), "%s expected input of dtype %s but got %s",
         cell.describe(), dtype(), x.dtype());
-    Run run = new Run(x, seq, batch, init, record, timeOffset); // its buffers, h_0 in place
+    Run run = new Run(x, seq, batch, init, record, firstStep);  // its buffers, h_0 in place
     project(x, 0, seq * batch, run.step);                       // XP = X W_ih^T + b_ih
     for (int p = 0; p < seq; p++) {
       run.aim(p);                                               // at XP[t], h_{t-1}, h_t, saved
@@ -348,18 +348,18 @@ public final class Scan {
     private final int seq;
     private final int batch;
     private final boolean record;
-    private final int timeOffset;
+    private final int firstStep;
     private final Step step;
     private final Storage[] states;
     private boolean backwardBegun;
     private boolean released;
 
-    private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int timeOffset) {
+    private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int firstStep) {
       this.x = x;
       this.seq = seq;
       this.batch = batch;
       this.record = record;
-      this.timeOffset = timeOffset;
+      this.firstStep = firstStep;
       DType dt = x.dtype();
       int g = cell.gateSize();
       int n = batch * cell.hiddenSize();
@@ -392,7 +392,7 @@ public final class Scan {
     private void aim(int p) {
       int t = time(p);
       int n = batch * cell.hiddenSize();
-      step.time = timeOffset + t;
+      step.time = firstStep + t;
       step.xpOff = t * batch * cell.gateSize();
       step.hpOff = 0;
       step.savedOff = record ? p * batch * cell.savedSize() : 0;

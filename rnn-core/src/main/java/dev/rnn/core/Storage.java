@@ -3,9 +3,9 @@ package dev.rnn.core;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.lang.ref.SoftReference;
-import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A flat, mutable, row-major array of one {@link DType}: the working memory of kernels.
@@ -13,9 +13,11 @@ import java.util.concurrent.ConcurrentLinkedDeque;
  * <p>A {@link Tensor} is a {@link Shape} over a storage that nobody changes once the tensor is
  * handed out; a bare storage is mutable and belongs to whoever allocated it (a scan's workspace, a
  * parameter's value or gradient). Everything above this class is dtype-free: the dtype-specific
- * code lives here, in the package-private float32 and float64 subclasses, kept mirrored line by
- * line, and in the fused gate kernels of the cells. The arrays never leave this package: code
- * elsewhere (autograd, optimizers, a user-written {@link Cell}) works through the methods below.
+ * code lives in its two package-private subclasses, {@code Float32Storage} and {@code
+ * Float64Storage}, kept mirrored line by line, and in the fused gate kernels of the cells; this
+ * class is the API, the factory and the dispatch to BLAS. The arrays never leave this package:
+ * code elsewhere (autograd, optimizers, a user-written {@link Cell}) works through the methods
+ * below.
  *
  * <p>Matrices are row-major blocks given by an offset and a leading dimension (the row stride), so a
  * time slice of {@code [seq, batch, features]} or a gate block of a weight matrix is used in place.
@@ -37,7 +39,8 @@ public abstract class Storage {
    */
   public static Storage allocate(DType dtype, int length) {
     checkArgument(length >= 0, "storage length must be >= 0 but got %s", length);
-    return dtype == DType.FLOAT32 ? new F32(new float[length]) : new F64(new double[length]);
+    return dtype == DType.FLOAT32 ? new Float32Storage(new float[length])
+        : new Float64Storage(new double[length]);
   }
 
   // ---- reuse of large scratch storages -------------------------------------------------------
@@ -46,27 +49,33 @@ public abstract class Storage {
   // states, gate gradients); allocating them anew costs the zeroing and a garbage collection
   // every few calls. A run borrows them here and gives them back when it is done; the pool holds
   // them softly, so that they go when memory is short.
+  //
+  // The pool is per thread (DESIGN: buffers reused for speed are per call or per thread): threads
+  // share no buffer through it and take no lock. A storage given back on another thread than the
+  // one that borrowed it (a graph built on one thread and differentiated on another) joins the
+  // pool of the thread that gives it back.
 
   /** Storages of fewer elements are allocated, not pooled. */
   static final int POOL_MIN_LENGTH = 1 << 15;
 
-  /** At most this many idle storages of one dtype and length are kept. */
+  /** At most this many idle storages of one dtype and length are kept, per thread. */
   private static final int POOL_PER_SIZE = 6;
 
-  private static final ConcurrentHashMap<Long, ConcurrentLinkedDeque<SoftReference<Storage>>>
-      POOL = new ConcurrentHashMap<>();
+  /** This thread's idle storages by {@link #poolKey}, the last given back first. */
+  private static final ThreadLocal<Map<Long, ArrayDeque<SoftReference<Storage>>>> POOL =
+      ThreadLocal.withInitial(HashMap::new);
 
   private static long poolKey(DType dtype, int length) {
     return ((long) length << 1) | dtype.ordinal();
   }
 
   /**
-   * A storage of {@code length} elements whose contents are undefined (a reused one, or a new
-   * zero-filled one): the caller writes every element before reading it.
+   * A storage of {@code length} elements whose contents are undefined (one this thread gave back,
+   * or a new zero-filled one): the caller writes every element before reading it.
    */
   static Storage borrow(DType dtype, int length) {
     if (length >= POOL_MIN_LENGTH) {
-      ConcurrentLinkedDeque<SoftReference<Storage>> q = POOL.get(poolKey(dtype, length));
+      ArrayDeque<SoftReference<Storage>> q = POOL.get().get(poolKey(dtype, length));
       if (q != null) {
         for (SoftReference<Storage> r; (r = q.pollFirst()) != null; ) {
           Storage st = r.get();
@@ -80,16 +89,16 @@ public abstract class Storage {
   }
 
   /**
-   * Gives back a storage from {@link #borrow}; the caller must not use it afterwards. A storage
-   * that is already idle in the pool is not added again: given back twice, it would be lent to
-   * two borrowers at once.
+   * Gives back a storage from {@link #borrow} to this thread's pool; the caller must not use it
+   * afterwards. A storage that is already idle in the pool is not added again: given back twice,
+   * it would be lent to two borrowers at once.
    */
   static void giveBack(Storage s) {
     if (s == null || s.length() < POOL_MIN_LENGTH) {
       return;
     }
-    ConcurrentLinkedDeque<SoftReference<Storage>> q =
-        POOL.computeIfAbsent(poolKey(s.dtype(), s.length()), k -> new ConcurrentLinkedDeque<>());
+    ArrayDeque<SoftReference<Storage>> q =
+        POOL.get().computeIfAbsent(poolKey(s.dtype(), s.length()), k -> new ArrayDeque<>());
     for (SoftReference<Storage> r : q) {
       if (r.get() == s) {
         return;
@@ -108,7 +117,7 @@ public abstract class Storage {
    * @return a float32 storage over {@code data}
    */
   static Storage wrap(float[] data) {
-    return new F32(data);
+    return new Float32Storage(data);
   }
 
   /**
@@ -119,7 +128,7 @@ public abstract class Storage {
    * @return a float64 storage over {@code data}
    */
   static Storage wrap(double[] data) {
-    return new F64(data);
+    return new Float64Storage(data);
   }
 
   /** {@return the element type} */
@@ -454,482 +463,4 @@ public abstract class Storage {
   /** {@link #gemm} in plain Java, for tiny products; row-major, same arguments. */
   abstract void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
       Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff, int ldc);
-
-  /** Float32 storage: the default, for speed. */
-  static final class F32 extends Storage {
-    /** The elements; kernels of this package read and write them in place. */
-    final float[] a;
-
-    F32(float[] a) {
-      this.a = a;
-    }
-
-    @Override public DType dtype() {
-      return DType.FLOAT32;
-    }
-
-    @Override public int length() {
-      return a.length;
-    }
-
-    @Override public double get(int i) {
-      return a[i];
-    }
-
-    @Override public void set(int i, double v) {
-      a[i] = (float) v;
-    }
-
-    @Override public Storage copy() {
-      return new F32(a.clone());
-    }
-
-    @Override public Storage to(DType dtype) {
-      if (dtype == DType.FLOAT32) {
-        return copy();
-      }
-      double[] d = new double[a.length];
-      for (int i = 0; i < a.length; i++) {
-        d[i] = a[i];
-      }
-      return new F64(d);
-    }
-
-    @Override public void fill(int off, int n, double v) {
-      Arrays.fill(a, off, off + n, (float) v);
-    }
-
-    @Override public void copyFrom(Storage src, int srcOff, int off, int n) {
-      System.arraycopy(((F32) src).a, srcOff, a, off, n);
-    }
-
-    @Override public void copyBlock(
-        Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols) {
-      float[] s = ((F32) src).a;
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(s, srcOff + r * srcLd, a, off + r * ld, cols);
-      }
-    }
-
-    @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
-      float[] xa = ((F32) x).a;
-      float al = (float) alpha;
-      for (int i = 0; i < n; i++) {
-        a[off + i] += al * xa[xOff + i];
-      }
-    }
-
-    @Override public void scale(int off, int n, double alpha) {
-      float al = (float) alpha;
-      for (int i = off; i < off + n; i++) {
-        a[i] *= al;
-      }
-    }
-
-    @Override public void axpby(int n, double alpha, Storage x, int xOff, double beta, int off) {
-      float[] xa = ((F32) x).a;
-      float al = (float) alpha;
-      float be = (float) beta;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = al * xa[xOff + i] + be * a[off + i];
-      }
-    }
-
-    @Override public void addcmul(int off, int n, double beta, double value, Storage x, int xOff,
-        Storage y, int yOff) {
-      float[] xa = ((F32) x).a;
-      float[] ya = ((F32) y).a;
-      float be = (float) beta;
-      float va = (float) value;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = be * a[off + i] + va * xa[xOff + i] * ya[yOff + i];
-      }
-    }
-
-    @Override public void addcdiv(int off, int n, double beta, double value, Storage x, int xOff,
-        Storage y, int yOff) {
-      float[] xa = ((F32) x).a;
-      float[] ya = ((F32) y).a;
-      float be = (float) beta;
-      float va = (float) value;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = be * a[off + i] + va * xa[xOff + i] / ya[yOff + i];
-      }
-    }
-
-    @Override public void addDifference(int off, int n, double alpha, Storage x, int xOff,
-        Storage y, int yOff) {
-      float[] xa = ((F32) x).a;
-      float[] ya = ((F32) y).a;
-      float al = (float) alpha;
-      for (int i = 0; i < n; i++) {
-        a[off + i] += al * (xa[xOff + i] - ya[yOff + i]);
-      }
-    }
-
-    @Override public void maximum(int off, int n, Storage x, int xOff) {
-      float[] xa = ((F32) x).a;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = Math.max(a[off + i], xa[xOff + i]);
-      }
-    }
-
-    @Override public void clamp(int off, int n, double min, double max) {
-      float lo = (float) min;
-      float hi = (float) max;
-      for (int i = off; i < off + n; i++) {
-        a[i] = Math.min(Math.max(a[i], lo), hi);
-      }
-    }
-
-    @Override public void sqrt(int off, int n, Storage x, int xOff, double divisor,
-        double addend) {
-      float[] xa = ((F32) x).a;
-      float dv = (float) divisor;
-      float ad = (float) addend;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = (float) Math.sqrt(xa[xOff + i]) / dv + ad;
-      }
-    }
-
-    @Override public void addRowVector(int off, int rows, int cols, Storage bias, int bOff) {
-      float[] b = ((F32) bias).a;
-      for (int r = 0; r < rows; r++) {
-        int o = off + r * cols;
-        for (int c = 0; c < cols; c++) {
-          a[o + c] += b[bOff + c];
-        }
-      }
-    }
-
-    @Override public void setRows(int off, int rows, int cols, Storage bias, int bOff) {
-      float[] b = ((F32) bias).a;
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(b, bOff, a, off + r * cols, cols);
-      }
-    }
-
-    @Override public void addColumnSums(Storage m, int mOff, int rows, int cols, int off) {
-      float[] x = ((F32) m).a;
-      for (int r = 0; r < rows; r++) {
-        int o = mOff + r * cols;
-        for (int c = 0; c < cols; c++) {
-          a[off + c] += x[o + c];
-        }
-      }
-    }
-
-    @Override void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
-        Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff,
-        int ldc) {
-      float[] x = ((F32) a).a;
-      float[] cc = this.a;
-      float[] y = ((F32) b).a;
-      float al = (float) alpha;
-      float be = (float) beta;
-      for (int i = 0; i < m; i++) {
-        int c = cOff + i * ldc;
-        for (int j = 0; j < n; j++) {
-          cc[c + j] = be == 0 ? 0 : be * cc[c + j];
-        }
-        for (int p = 0; p < k; p++) {
-          float aip = al * (transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p]);
-          if (transB) {
-            for (int j = 0; j < n; j++) {
-              cc[c + j] += aip * y[bOff + j * ldb + p];
-            }
-          } else {
-            for (int j = 0; j < n; j++) {
-              cc[c + j] += aip * y[bOff + p * ldb + j];
-            }
-          }
-        }
-      }
-    }
-
-    @Override public double sum(int off, int n) {
-      double s = 0;
-      for (int i = off; i < off + n; i++) {
-        s += a[i];
-      }
-      return s;
-    }
-
-    @Override public double sumOfSquares() {
-      // Four partial sums: one chain of dependent additions would wait on each other.
-      double s0 = 0;
-      double s1 = 0;
-      double s2 = 0;
-      double s3 = 0;
-      int n = a.length & ~3;
-      for (int i = 0; i < n; i += 4) {
-        s0 += (double) a[i] * a[i];
-        s1 += (double) a[i + 1] * a[i + 1];
-        s2 += (double) a[i + 2] * a[i + 2];
-        s3 += (double) a[i + 3] * a[i + 3];
-      }
-      for (int i = n; i < a.length; i++) {
-        s0 += (double) a[i] * a[i];
-      }
-      return (s0 + s1) + (s2 + s3);
-    }
-
-    @Override public double sumOfSquaredDifferences(int off, int n, Storage x, int xOff) {
-      float[] xa = ((F32) x).a;
-      double s = 0;
-      for (int i = 0; i < n; i++) {
-        double d = a[off + i] - xa[xOff + i];
-        s += d * d;
-      }
-      return s;
-    }
-
-    @Override public boolean allFinite() {
-      for (float v : a) {
-        if (!Float.isFinite(v)) {
-          return false;
-        }
-      }
-      return true;
-    }
-  }
-
-  /** Float64 storage: for gradient checks and exact comparisons. Mirrors {@link F32}. */
-  static final class F64 extends Storage {
-    /** The elements; kernels of this package read and write them in place. */
-    final double[] a;
-
-    F64(double[] a) {
-      this.a = a;
-    }
-
-    @Override public DType dtype() {
-      return DType.FLOAT64;
-    }
-
-    @Override public int length() {
-      return a.length;
-    }
-
-    @Override public double get(int i) {
-      return a[i];
-    }
-
-    @Override public void set(int i, double v) {
-      a[i] = v;
-    }
-
-    @Override public Storage copy() {
-      return new F64(a.clone());
-    }
-
-    @Override public Storage to(DType dtype) {
-      if (dtype == DType.FLOAT64) {
-        return copy();
-      }
-      float[] f = new float[a.length];
-      for (int i = 0; i < a.length; i++) {
-        f[i] = (float) a[i];
-      }
-      return new F32(f);
-    }
-
-    @Override public void fill(int off, int n, double v) {
-      Arrays.fill(a, off, off + n, v);
-    }
-
-    @Override public void copyFrom(Storage src, int srcOff, int off, int n) {
-      System.arraycopy(((F64) src).a, srcOff, a, off, n);
-    }
-
-    @Override public void copyBlock(
-        Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols) {
-      double[] s = ((F64) src).a;
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(s, srcOff + r * srcLd, a, off + r * ld, cols);
-      }
-    }
-
-    @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
-      double[] xa = ((F64) x).a;
-      double al = alpha;
-      for (int i = 0; i < n; i++) {
-        a[off + i] += al * xa[xOff + i];
-      }
-    }
-
-    @Override public void scale(int off, int n, double alpha) {
-      double al = alpha;
-      for (int i = off; i < off + n; i++) {
-        a[i] *= al;
-      }
-    }
-
-    @Override public void axpby(int n, double alpha, Storage x, int xOff, double beta, int off) {
-      double[] xa = ((F64) x).a;
-      double al = alpha;
-      double be = beta;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = al * xa[xOff + i] + be * a[off + i];
-      }
-    }
-
-    @Override public void addcmul(int off, int n, double beta, double value, Storage x, int xOff,
-        Storage y, int yOff) {
-      double[] xa = ((F64) x).a;
-      double[] ya = ((F64) y).a;
-      double be = beta;
-      double va = value;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = be * a[off + i] + va * xa[xOff + i] * ya[yOff + i];
-      }
-    }
-
-    @Override public void addcdiv(int off, int n, double beta, double value, Storage x, int xOff,
-        Storage y, int yOff) {
-      double[] xa = ((F64) x).a;
-      double[] ya = ((F64) y).a;
-      double be = beta;
-      double va = value;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = be * a[off + i] + va * xa[xOff + i] / ya[yOff + i];
-      }
-    }
-
-    @Override public void addDifference(int off, int n, double alpha, Storage x, int xOff,
-        Storage y, int yOff) {
-      double[] xa = ((F64) x).a;
-      double[] ya = ((F64) y).a;
-      double al = alpha;
-      for (int i = 0; i < n; i++) {
-        a[off + i] += al * (xa[xOff + i] - ya[yOff + i]);
-      }
-    }
-
-    @Override public void maximum(int off, int n, Storage x, int xOff) {
-      double[] xa = ((F64) x).a;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = Math.max(a[off + i], xa[xOff + i]);
-      }
-    }
-
-    @Override public void clamp(int off, int n, double min, double max) {
-      double lo = min;
-      double hi = max;
-      for (int i = off; i < off + n; i++) {
-        a[i] = Math.min(Math.max(a[i], lo), hi);
-      }
-    }
-
-    @Override public void sqrt(int off, int n, Storage x, int xOff, double divisor,
-        double addend) {
-      double[] xa = ((F64) x).a;
-      double dv = divisor;
-      double ad = addend;
-      for (int i = 0; i < n; i++) {
-        a[off + i] = Math.sqrt(xa[xOff + i]) / dv + ad;
-      }
-    }
-
-    @Override public void addRowVector(int off, int rows, int cols, Storage bias, int bOff) {
-      double[] b = ((F64) bias).a;
-      for (int r = 0; r < rows; r++) {
-        int o = off + r * cols;
-        for (int c = 0; c < cols; c++) {
-          a[o + c] += b[bOff + c];
-        }
-      }
-    }
-
-    @Override public void setRows(int off, int rows, int cols, Storage bias, int bOff) {
-      double[] b = ((F64) bias).a;
-      for (int r = 0; r < rows; r++) {
-        System.arraycopy(b, bOff, a, off + r * cols, cols);
-      }
-    }
-
-    @Override public void addColumnSums(Storage m, int mOff, int rows, int cols, int off) {
-      double[] x = ((F64) m).a;
-      for (int r = 0; r < rows; r++) {
-        int o = mOff + r * cols;
-        for (int c = 0; c < cols; c++) {
-          a[off + c] += x[o + c];
-        }
-      }
-    }
-
-    @Override void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
-        Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff,
-        int ldc) {
-      double[] x = ((F64) a).a;
-      double[] cc = this.a;
-      double[] y = ((F64) b).a;
-      double al = alpha;
-      double be = beta;
-      for (int i = 0; i < m; i++) {
-        int c = cOff + i * ldc;
-        for (int j = 0; j < n; j++) {
-          cc[c + j] = be == 0 ? 0 : be * cc[c + j];
-        }
-        for (int p = 0; p < k; p++) {
-          double aip = al * (transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p]);
-          if (transB) {
-            for (int j = 0; j < n; j++) {
-              cc[c + j] += aip * y[bOff + j * ldb + p];
-            }
-          } else {
-            for (int j = 0; j < n; j++) {
-              cc[c + j] += aip * y[bOff + p * ldb + j];
-            }
-          }
-        }
-      }
-    }
-
-    @Override public double sum(int off, int n) {
-      double s = 0;
-      for (int i = off; i < off + n; i++) {
-        s += a[i];
-      }
-      return s;
-    }
-
-    @Override public double sumOfSquares() {
-      // Four partial sums: one chain of dependent additions would wait on each other.
-      double s0 = 0;
-      double s1 = 0;
-      double s2 = 0;
-      double s3 = 0;
-      int n = a.length & ~3;
-      for (int i = 0; i < n; i += 4) {
-        s0 += a[i] * a[i];
-        s1 += a[i + 1] * a[i + 1];
-        s2 += a[i + 2] * a[i + 2];
-        s3 += a[i + 3] * a[i + 3];
-      }
-      for (int i = n; i < a.length; i++) {
-        s0 += a[i] * a[i];
-      }
-      return (s0 + s1) + (s2 + s3);
-    }
-
-    @Override public double sumOfSquaredDifferences(int off, int n, Storage x, int xOff) {
-      double[] xa = ((F64) x).a;
-      double s = 0;
-      for (int i = 0; i < n; i++) {
-        double d = a[off + i] - xa[xOff + i];
-        s += d * d;
-      }
-      return s;
-    }
-
-    @Override public boolean allFinite() {
-      for (double v : a) {
-        if (!Double.isFinite(v)) {
-          return false;
-        }
-      }
-      return true;
-    }
-  }
 }

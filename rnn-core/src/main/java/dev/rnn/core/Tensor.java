@@ -244,12 +244,12 @@ public final class Tensor {
 
   /** {@return a copy of the elements in row-major order, as floats} */
   public float[] toFloatArray() {
-    return ((Storage.F32) storage.to(DType.FLOAT32)).a;
+    return ((Float32Storage) storage.to(DType.FLOAT32)).a;
   }
 
   /** {@return a copy of the elements in row-major order, as doubles} */
   public double[] toDoubleArray() {
-    return ((Storage.F64) storage.to(DType.FLOAT64)).a;
+    return ((Float64Storage) storage.to(DType.FLOAT64)).a;
   }
 
   /** {@return a copy of the storage, for kernels that write into their own memory} */
@@ -617,6 +617,17 @@ public final class Tensor {
   }
 
   /**
+   * The BLAS that {@link #matmul} and every matrix product of the cells and ops call, as logs and
+   * benchmarks name it: {@code JNIBLAS} (the machine's native BLAS, OpenBLAS when {@code
+   * libopenblas0-pthread} is installed) or a pure-Java one ({@code VectorBLAS}, {@code JavaBLAS}).
+   *
+   * @return the simple class name of the {@code dev.ludovic.netlib} implementation in use
+   */
+  public static String blasImplementation() {
+    return Blas.implementation();
+  }
+
+  /**
    * The largest {@code |this - other|} over all elements, in double.
    *
    * @param other a tensor of this shape
@@ -680,15 +691,15 @@ public final class Tensor {
       return false;
     }
     return dtype() == DType.FLOAT32
-        ? Arrays.equals(((Storage.F32) storage).a, ((Storage.F32) t.storage).a)
-        : Arrays.equals(((Storage.F64) storage).a, ((Storage.F64) t.storage).a);
+        ? Arrays.equals(((Float32Storage) storage).a, ((Float32Storage) t.storage).a)
+        : Arrays.equals(((Float64Storage) storage).a, ((Float64Storage) t.storage).a);
   }
 
   @Override
   public int hashCode() {
     return 31 * shape.hashCode() + (dtype() == DType.FLOAT32
-        ? Arrays.hashCode(((Storage.F32) storage).a)
-        : Arrays.hashCode(((Storage.F64) storage).a));
+        ? Arrays.hashCode(((Float32Storage) storage).a)
+        : Arrays.hashCode(((Float64Storage) storage).a));
   }
 
   /** E.g. {@code Tensor(float32 [2, 3]: [1.0, 2.0, ...])}, at most 8 elements shown. */

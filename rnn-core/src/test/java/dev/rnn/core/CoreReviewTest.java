@@ -372,7 +372,7 @@ class CoreReviewTest {
 
   @Nested
   class BufferPool {
-    // Lengths no kernel of the other tests uses, so that the shared pool holds only ours.
+    // Lengths no kernel of the other tests uses, so that this thread's pool holds only ours.
     private static final int LEN = Storage.POOL_MIN_LENGTH + 7919;
 
     @Test
@@ -452,7 +452,23 @@ class CoreReviewTest {
     }
 
     @Test
-    void eightThreadsSharingThePoolComputeWhatOneThreadDoes() throws Exception {
+    void aBufferGivenBackOnOneThreadIsNotLentToAnother() throws Exception {
+      int len = LEN + 3;
+      Storage s = Storage.allocate(DType.FLOAT32, len);
+      Storage.giveBack(s);
+      ExecutorService other = Executors.newSingleThreadExecutor();
+      try {
+        Storage there = other.submit(() -> Storage.borrow(DType.FLOAT32, len)).get();
+        assertAll(
+            () -> assertNotSame(s, there, "the pool is per thread"),
+            () -> assertSame(s, Storage.borrow(DType.FLOAT32, len), "this thread's pool"));
+      } finally {
+        other.shutdownNow();
+      }
+    }
+
+    @Test
+    void eightThreadsEachWithItsOwnPoolComputeWhatOneThreadDoes() throws Exception {
       Stack stack = new Stack(Stack.Mode.LSTM, 4, 64, 2, true, true,
           DType.FLOAT32).initialize(3);
       List<Tensor> inputs = new ArrayList<>();

@@ -69,8 +69,8 @@ class StorageTest {
     @Test
     void float32IsF32AndFloat64IsF64() {
       assertAll(
-          () -> assertInstanceOf(Storage.F32.class, Storage.allocate(DType.FLOAT32, 1)),
-          () -> assertInstanceOf(Storage.F64.class, Storage.allocate(DType.FLOAT64, 1)));
+          () -> assertInstanceOf(Float32Storage.class, Storage.allocate(DType.FLOAT32, 1)),
+          () -> assertInstanceOf(Float64Storage.class, Storage.allocate(DType.FLOAT64, 1)));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -111,7 +111,7 @@ class StorageTest {
           () -> assertEquals(DType.FLOAT32, s.dtype()),
           () -> assertEquals(7.0, s.get(1)),
           () -> assertEquals(9f, data[2]),
-          () -> assertSame(data, ((Storage.F32) s).a));
+          () -> assertSame(data, ((Float32Storage) s).a));
     }
 
     @Test
@@ -124,7 +124,7 @@ class StorageTest {
           () -> assertEquals(DType.FLOAT64, s.dtype()),
           () -> assertEquals(7.0, s.get(1)),
           () -> assertEquals(9.0, data[2]),
-          () -> assertSame(data, ((Storage.F64) s).a));
+          () -> assertSame(data, ((Float64Storage) s).a));
     }
   }
 
@@ -162,7 +162,7 @@ class StorageTest {
       assertAll(
           () -> assertEquals(DType.FLOAT64, d.dtype()),
           () -> assertArrayEquals(new double[] {0.1f, -2.5f, Float.MAX_VALUE},
-              ((Storage.F64) d).a));
+              ((Float64Storage) d).a));
     }
 
     @Test
@@ -172,7 +172,7 @@ class StorageTest {
       assertAll(
           () -> assertEquals(DType.FLOAT32, f.dtype()),
           () -> assertArrayEquals(new float[] {0.1f, -2.5f, Float.POSITIVE_INFINITY},
-              ((Storage.F32) f).a));
+              ((Float32Storage) f).a));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -444,12 +444,12 @@ class StorageTest {
     @Test
     void theArraysAndTheArrayTypesAreNotPublic() throws ReflectiveOperationException {
       assertAll(
-          () -> assertFalse(Modifier.isPublic(Storage.F32.class.getModifiers()), "F32"),
-          () -> assertFalse(Modifier.isPublic(Storage.F64.class.getModifiers()), "F64"),
+          () -> assertFalse(Modifier.isPublic(Float32Storage.class.getModifiers()), "F32"),
+          () -> assertFalse(Modifier.isPublic(Float64Storage.class.getModifiers()), "F64"),
           () -> assertFalse(Modifier.isPublic(
-              Storage.F32.class.getDeclaredField("a").getModifiers()), "F32.a"),
+              Float32Storage.class.getDeclaredField("a").getModifiers()), "F32.a"),
           () -> assertFalse(Modifier.isPublic(
-              Storage.F64.class.getDeclaredField("a").getModifiers()), "F64.a"));
+              Float64Storage.class.getDeclaredField("a").getModifiers()), "F64.a"));
     }
 
     @Test
@@ -707,8 +707,10 @@ class StorageTest {
     }
 
     @Test
-    void blasImplementationIsNamed() {
-      assertFalse(Blas.implementation().isEmpty());
+    void blasImplementationIsNamedByTensor() {
+      assertAll(
+          () -> assertFalse(Blas.implementation().isEmpty()),
+          () -> assertEquals(Blas.implementation(), Tensor.blasImplementation()));
     }
 
     @Test

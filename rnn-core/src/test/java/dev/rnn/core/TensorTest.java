@@ -450,7 +450,7 @@ class TensorTest {
       Storage s = x().copyStorage();
       assertAll(
           () -> assertEquals(DType.FLOAT64, s.dtype()),
-          () -> assertArrayEquals(x().toDoubleArray(), ((Storage.F64) s).a));
+          () -> assertArrayEquals(x().toDoubleArray(), ((Float64Storage) s).a));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -44,10 +44,13 @@ import java.util.Map;
  * net.save(Path.of("net.safetensors"));
  * Network same = Rnn.load(Path.of("net.safetensors"));
  * }</pre>
+ *
+ * <p>Package-private: applications reach it through {@link Network#save} and {@link Rnn#load}
+ * (and {@link Rnn#loadTorch} for a torch {@code state_dict}).
  */
-public final class Checkpoint {
+final class Checkpoint {
   /** The value of metadata {@code format} of a network checkpoint. */
-  public static final String FORMAT = "rnn-network/1";
+  static final String FORMAT = "rnn-network/1";
 
   private Checkpoint() {}
 
@@ -73,7 +76,7 @@ public final class Checkpoint {
    * @throws IOException if the file cannot be written; a file already at {@code path} is left as
    *     it was
    */
-  public static void save(Network net, Path path) throws IOException {
+  static void save(Network net, Path path) throws IOException {
     save(net, path, Safetensors::write);
   }
 
@@ -135,7 +138,7 @@ public final class Checkpoint {
    *     parameters with their shapes and dtype; the message names the file and the first
    *     difference
    */
-  public static Network load(Path path) throws IOException {
+  static Network load(Path path) throws IOException {
     SafetensorsFile f = read(path);
     String src = f.source();
     String format = f.metadata().get("format");
@@ -196,7 +199,7 @@ public final class Checkpoint {
    *     one that {@code net} lacks, or one of another shape; the message names the file, the
    *     first such parameter, what was expected and what was found
    */
-  public static void loadInto(Network net, Path path) throws IOException {
+  static void loadInto(Network net, Path path) throws IOException {
     checkNotNull(net, "net");
     loadInto(net, read(path));
   }

@@ -40,7 +40,7 @@ import java.util.Random;
  * silently poison every later step and every output after it. {@code step} checks {@code x_t}
  * in its own terms ({@code x_t holds NaN at [2, 1]}).
  */
-public final class Network implements SequenceModel {
+public final class Network {
   private final ImmutableList<Layer> layers;
   private final Stacking stacking;
   private final boolean handOffStates;
@@ -51,6 +51,7 @@ public final class Network implements SequenceModel {
   private final int inputSize;
   private final ImmutableMap<String, Parameter> parameters;
   private final ImmutableList<String> stateNames;
+  private final SequenceModel model = new Model();
 
   Network(List<Layer> layers, Stacking stacking, boolean handOffStates, boolean batchFirst,
       DType dtype, Initializer initializer, long dropoutSeed) {
@@ -159,8 +160,13 @@ public final class Network implements SequenceModel {
     return sb.toString();
   }
 
-  /** The parameters by name, torch-style: {@code weight_ih_l0}, {@code dense0.weight}, ... */
-  @Override public ImmutableList<Parameter> parameters() {
+  /**
+   * The parameters in name order, torch-style: {@code weight_ih_l0}, {@code dense0.weight}, ...:
+   * what an optimizer updates.
+   *
+   * @return the parameters
+   */
+  public ImmutableList<Parameter> parameters() {
     return parameters.values().asList();
   }
 
@@ -244,7 +250,7 @@ public final class Network implements SequenceModel {
     }
     Graph g = Graph.inference();
     List<Value> states = stateValues(g, initial, x.dim(1), unbatched);
-    Forward f = forward(g, g.constant(x), states);
+    SequenceModel.Forward f = forward(g, g.constant(x), states, 0);
     Tensor out = f.output().tensor();
     if (unbatched) {
       out = lastStepOnly() ? out.reshape(out.dim(1)) : out.reshape(out.dim(0), out.dim(2));
@@ -358,24 +364,44 @@ public final class Network implements SequenceModel {
   }
 
   /**
+   * The network as a {@link SequenceModel}, as {@link dev.rnn.autograd.Bptt} trains it: its
+   * {@code forward} is {@link #forward(Graph, Value, List, int)}. For the {@link Trainer} and the
+   * torch-case run; not public, so that the graph-level forward is no part of the DSL's API.
+   */
+  SequenceModel model() {
+    return model;
+  }
+
+  /** {@link #model()}: the parameters and the graph-level forward of this network. */
+  private final class Model implements SequenceModel {
+    @Override public List<Parameter> parameters() {
+      return Network.this.parameters();
+    }
+
+    @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
+      return Network.this.forward(g, input, states, firstStep);
+    }
+  }
+
+  /**
    * The forward pass recorded in {@code g} over a time-major input {@code [T, N, F_in]}, from
    * {@code states} (flat in {@link #stateNames()} order; null, or null entries, for the initial
-   * state): what training and truncated BPTT use.
+   * state), whose first step is step {@code firstStep} of the whole sequence (0, or the start of
+   * a window of truncated BPTT): what training and truncated BPTT use.
    */
-  @Override public Forward forward(Graph g, Value input, List<Value> states) {
+  SequenceModel.Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
     checkArgument(input.shape().rank() == 3 && input.dim(2) == inputSize(),
         "%s expected input of shape [seq, batch, %s] but got %s", firstLayer(), inputSize(),
         input.shape());
     checkArgument(states == null || states.size() == stateNames.size(),
         "network expected %s state tensors %s but got %s", stateNames.size(), stateNames,
         states == null ? 0 : states.size());
-    Stage.Run run = new Stage.Run(states,
-        g.random());
+    Stage.Run run = new Stage.Run(states, firstStep, g.random());
     Value x = input;
     for (Stage s : stages) {
       x = s.forward(g, x, run);
     }
-    return new Forward(x, run.finals);
+    return new SequenceModel.Forward(x, run.finals);
   }
 
   /**

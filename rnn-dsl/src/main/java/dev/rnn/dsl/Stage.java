@@ -1,14 +1,8 @@
 package dev.rnn.dsl;
 
 import com.google.common.collect.ImmutableList;
-import dev.rnn.autograd.Activate;
-import dev.rnn.autograd.Broadcast;
-import dev.rnn.autograd.Concat;
-import dev.rnn.autograd.Dropout;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Linear;
-import dev.rnn.autograd.ScanOp;
-import dev.rnn.autograd.Steps;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
@@ -206,7 +200,7 @@ sealed interface Stage
       for (Direction d : directions) {
         for (int k = 0; k < d.states().size(); k++) {
           ts.add(!d.learned().isEmpty()
-              ? Broadcast.rows(g, g.parameter(d.learned().get(k)), batch).tensor()
+              ? Ops.broadcastRows(g, g.parameter(d.learned().get(k)), batch).tensor()
               : Tensor.zeros(dtype, batch, d.states().get(k).size()));
         }
       }
@@ -241,17 +235,17 @@ sealed interface Stage
             v = s < prevK ? run.previousFinals.get(r * prevK + s) : null;
           }
           if (v == null && !d.learned().isEmpty()) {
-            v = Broadcast.rows(g, g.parameter(d.learned().get(s)), batch);
+            v = Ops.broadcastRows(g, g.parameter(d.learned().get(s)), batch);
           }
           init.add(v);
         }
-        ScanOp.Result res = ScanOp.apply(g, d.scan(), label, x, init);
+        Ops.ScanResult res = Ops.scan(g, d.scan(), label, x, init, run.firstStep);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }
       run.finals.addAll(finals);
       run.previousFinals = finals;
-      return outs.size() == 1 ? outs.get(0) : Concat.apply(g, outs);
+      return outs.size() == 1 ? outs.get(0) : Ops.concat(g, outs);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -300,7 +294,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Activate.apply(g, activation, x);
+      return Ops.activate(g, activation, x);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -342,7 +336,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Linear.apply(g, x, g.parameter(weight), g.parameter(bias));
+      return Ops.linear(g, x, g.parameter(weight), g.parameter(bias));
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -363,7 +357,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return dev.rnn.autograd.Dropout.apply(g, p, run.random, x);
+      return Ops.dropout(g, p, run.random, x);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -387,7 +381,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Steps.last(g, x);
+      return Ops.lastStep(g, x);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -399,6 +393,11 @@ sealed interface Stage
   final class Run {
     /** Initial states given by the caller, flat in network order, or null. */
     final List<Value> states;
+    /**
+     * The index of the input's first step in the whole sequence: 0, or the start of a window of
+     * truncated BPTT; recurrent stages name their steps from it.
+     */
+    final int firstStep;
     /** Where the next recurrent stage reads its initial states in {@link #states}. */
     int position;
     /** Final states, flat in network order. */
@@ -408,8 +407,9 @@ sealed interface Stage
     /** Dropout masks. */
     final Random random;
 
-    Run(List<Value> states, Random random) {
+    Run(List<Value> states, int firstStep, Random random) {
       this.states = states;
+      this.firstStep = firstStep;
       this.random = random;
     }
   }

@@ -4,8 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.autograd.Graph;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
-import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Tensor;
@@ -18,8 +18,8 @@ import java.util.function.Function;
 
 /**
  * Runs a torch reference case forward and backward through a network the DSL built: the results
- * a case's {@code expected.*} tensors hold, as {@link dev.rnn.autograd.TorchCases#run} gives them
- * for the case's {@link dev.rnn.core.Stack}.
+ * a case's {@code expected.*} tensors hold, named as they are there. What the {@code torch-case}
+ * command reports.
  *
  * <p>The network is {@link Rnn#fromTorchCase}'s. The backward pass is of {@code L = sum(output *
  * grad_output) + sum(h_n * grad_h_n) [+ sum(c_n * grad_c_n)]}: the upstream gradients are seeded
@@ -60,7 +60,7 @@ public final class TorchCaseRun {
     }
     Graph g = train ? Graph.training() : Graph.inference();
     Value x = g.variable(c.input());
-    Value xt = c.batchFirst() ? Steps.swapBatchAndTime(g, x) : x;
+    Value xt = c.batchFirst() ? Ops.swapBatchAndTime(g, x) : x;
     int batch = xt.dim(1);
     int hidden = c.stack().hiddenSize();
     int slots = c.stack().numLayers() * c.stack().directions();
@@ -83,8 +83,8 @@ public final class TorchCaseRun {
             : Tensor.zeros(c.dtype(), batch, hidden)));
       }
     }
-    SequenceModel.Forward f = net.forward(g, xt, init);
-    Value out = c.batchFirst() ? Steps.swapBatchAndTime(g, f.output()) : f.output();
+    SequenceModel.Forward f = net.model().forward(g, xt, init, 0);
+    Value out = c.batchFirst() ? Ops.swapBatchAndTime(g, f.output()) : f.output();
 
     ImmutableMap.Builder<String, Tensor> results = ImmutableMap.builder();
     results.put("output", out.tensor());

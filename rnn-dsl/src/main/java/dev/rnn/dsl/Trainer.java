@@ -8,7 +8,7 @@ import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.GradientFlow;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Loss;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Adam;
 import dev.rnn.autograd.optim.GradientClipping;
@@ -442,7 +442,7 @@ public final class Trainer {
         List<Tensor> carried = null;
         for (Bptt.Window w : windows) {
           Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
-          Bptt.WindowForward f = bptt.forward(g, net, batch.x, w, carried);
+          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x, w, carried);
           carried = f.carried();
           Tensor m = batch.mask(w);
           if (m != null && m.sum() == 0) {
@@ -604,7 +604,7 @@ public final class Trainer {
     checkObjective("evaluate");
     Data d = data("evaluate", inputs, targets, mask);
     Graph g = Graph.inference();
-    Value out = net.forward(g, g.constant(d.x), null).output();
+    Value out = net.model().forward(g, g.constant(d.x), null, 0).output();
     return loss(g, out, d.y, d.mask).item();
   }
 
@@ -616,8 +616,8 @@ public final class Trainer {
   }
 
   private Value loss(Graph g, Value out, Tensor y, Tensor mask) {
-    return objective == Objective.MSE ? Loss.mse(g, out, y, mask)
-        : Loss.crossEntropy(g, out, y, mask);
+    return objective == Objective.MSE ? Ops.mse(g, out, y, mask)
+        : Ops.crossEntropy(g, out, y, mask);
   }
 
   // ---- data ----------------------------------------------------------------------------------

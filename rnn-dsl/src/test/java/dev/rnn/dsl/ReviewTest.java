@@ -13,9 +13,8 @@ import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.GradientCheck;
 import dev.rnn.autograd.GradientFlow;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Loss;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
-import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.Activation;
@@ -46,8 +45,8 @@ class ReviewTest {
 
   /** The MSE of the network's output against {@code target}, recorded in {@code g}. */
   private static Value mse(Graph g, Network net, Tensor x, Tensor target) {
-    Value out = net.forward(g, g.constant(x), null).output();
-    return Loss.mse(g, out, target, null);
+    Value out = net.forward(g, g.constant(x), null, 0).output();
+    return Ops.mse(g, out, target, null);
   }
 
   private static GradientCheck.Report gradientCheck(Network net, Tensor x, Tensor target) {
@@ -180,14 +179,14 @@ class ReviewTest {
           .dtype(DType.FLOAT64).seed(6).build();
       Tensor x = Tensor.randn(DType.FLOAT64, 12, 6, 4, 2);
       Tensor y = Tensor.randn(DType.FLOAT64, 13, 6, 4, 1);
-      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.mse(g, out, y.slice(0, from, to), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Ops.mse(g, out, y.slice(0, from, to), null);
       net.parameters().forEach(Parameter::zeroGrad);
-      Bptt.truncated(3, 3).accumulate(net, x, null, loss);
+      Bptt.truncated(3, 3).accumulate(net.model(), x, null, loss);
       Tensor truncated = net.namedParameters().get("h0_l0").gradient();
       net.parameters().forEach(Parameter::zeroGrad);
       Graph g = Graph.training();
-      Value out = net.forward(g, g.constant(x.slice(0, 0, 3)), null).output();
-      g.backward(Loss.mse(g, out, y.slice(0, 0, 3), null));
+      Value out = net.forward(g, g.constant(x.slice(0, 0, 3)), null, 0).output();
+      g.backward(Ops.mse(g, out, y.slice(0, 0, 3), null));
       Tensor firstChunk = net.namedParameters().get("h0_l0").gradient();
       assertAll(
           () -> assertTrue(firstChunk.maxAbsDiff(Tensor.zeros(DType.FLOAT64, 3)) > 0),
@@ -206,7 +205,7 @@ class ReviewTest {
       Network.Result s1 = with.step(x.select(0, 0), null);
       Network.Result w1 = without.step(x.select(0, 0), null);
       Graph g = Graph.training();
-      Tensor trained = with.forward(g, g.constant(x), null).output().tensor();
+      Tensor trained = with.forward(g, g.constant(x), null, 0).output().tensor();
       assertAll(
           () -> assertEquals(expected, with.forward(x)),
           () -> assertEquals(expected, with.forward(x)),
@@ -462,9 +461,9 @@ class ReviewTest {
           .dtype(DType.FLOAT64).seed(17).build();
       Tensor x = Tensor.randn(DType.FLOAT64, 31, 7, 2, 2);
       Tensor y = Tensor.randn(DType.FLOAT64, 32, 7, 2, 1);
-      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.mse(g, out, y.slice(0, from, to), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Ops.mse(g, out, y.slice(0, from, to), null);
       net.parameters().forEach(Parameter::zeroGrad);
-      Bptt.truncated(3, 3).accumulate(net, x, null, loss);
+      Bptt.truncated(3, 3).accumulate(net.model(), x, null, loss);
       Map<String, Tensor> truncated = gradients(net);
 
       // by hand: chunks (start, first counted step, end) of k1 = k2 = 3 over 7 steps, each from
@@ -477,14 +476,14 @@ class ReviewTest {
         if (c[0] > 0) {
           Graph before = Graph.inference();
           init = new ArrayList<>();
-          for (Value v : net.forward(before, before.constant(x.slice(0, 0, c[0])), null)
+          for (Value v : net.forward(before, before.constant(x.slice(0, 0, c[0])), null, 0)
               .states()) {
             init.add(g.constant(v.tensor()));
           }
         }
-        SequenceModel.Forward f = net.forward(g, g.constant(x.slice(0, c[0], c[2])), init);
-        Value counted = Steps.slice(g, f.output(), c[1] - c[0], c[2] - c[0]);
-        g.backward(Loss.mse(g, counted, y.slice(0, c[1], c[2]), null));
+        SequenceModel.Forward f = net.forward(g, g.constant(x.slice(0, c[0], c[2])), init, c[0]);
+        Value counted = Ops.slice(g, f.output(), c[1] - c[0], c[2] - c[0]);
+        g.backward(Ops.mse(g, counted, y.slice(0, c[1], c[2]), null));
       }
       Map<String, Tensor> byHand = gradients(net);
       List<Executable> checks = new ArrayList<>();
@@ -623,12 +622,12 @@ class ReviewTest {
 
       net.parameters().forEach(Parameter::zeroGrad);
       Graph g = Graph.training();
-      SequenceModel.Forward a = net.forward(g, g.constant(x.slice(0, 0, 10)), null);
-      SequenceModel.Forward b = net.forward(g, g.constant(x.slice(0, 10, 20)), a.states());
-      Value out = Steps.concat(g, a.output(), b.output());
+      SequenceModel.Forward a = net.forward(g, g.constant(x.slice(0, 0, 10)), null, 0);
+      SequenceModel.Forward b = net.forward(g, g.constant(x.slice(0, 10, 20)), a.states(), 10);
+      Value out = Ops.concatTime(g, a.output(), b.output());
       // an inference forward in between borrows and returns buffers of the same sizes
       net.forward(x.slice(0, 0, 10));
-      g.backward(Loss.mse(g, out, y, null));
+      g.backward(Ops.mse(g, out, y, null));
       Map<String, Tensor> twice = gradients(net);
       List<Executable> checks = new ArrayList<>();
       once.forEach((n, t) -> checks.add(() -> assertClose(t, twice.get(n), 1e-10, n)));

@@ -18,7 +18,7 @@ class StatelessDropoutTest {
 
   private static Tensor trainingForward(long seed) {
     Graph g = Graph.training(seed);
-    return NET.forward(g, g.constant(X), null).output().tensor();
+    return NET.forward(g, g.constant(X), null, 0).output().tensor();
   }
 
   @Test

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnn.autograd.Bptt;
-import dev.rnn.autograd.Loss;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.optim.Adam;
 import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.DType;
@@ -363,9 +363,9 @@ class TrainerTest {
     void bpttItselfRefusesToSliceALastStepOutput() {
       Network net = signNet(1);
       Tensor x = inputs(80, 6, 4);
-      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.crossEntropy(g, out, signOfSum(x), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Ops.crossEntropy(g, out, signOfSum(x), null);
       IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> Bptt.truncated(2, 2).accumulate(net, x, null, loss));
+          () -> Bptt.truncated(2, 2).accumulate(net.model(), x, null, loss));
       assertEquals("truncated BPTT(k1 = 2, k2 = 2) over 6 steps needs an output per step"
           + " [seq, batch, features] but the model gives [4, 2] (only the last step?); train it"
           + " with Bptt.full(), or keep every step's output", e.getMessage());
@@ -375,11 +375,11 @@ class TrainerTest {
     void fullBpttAndATruncationLongerThanTheSequenceTrainIt() {
       Network net = signNet(1);
       Tensor x = inputs(80, 6, 4);
-      Bptt.WindowLoss loss = (g, out, from, to) -> Loss.crossEntropy(g, out, signOfSum(x), null);
+      Bptt.WindowLoss loss = (g, out, from, to) -> Ops.crossEntropy(g, out, signOfSum(x), null);
       assertAll(
-          () -> assertEquals(1, Bptt.full().accumulate(net, x, null, loss).windowLosses().size()),
+          () -> assertEquals(1, Bptt.full().accumulate(net.model(), x, null, loss).windowLosses().size()),
           () -> assertEquals(1,
-              Bptt.truncated(6, 6).accumulate(net, x, null, loss).windowLosses().size()),
+              Bptt.truncated(6, 6).accumulate(net.model(), x, null, loss).windowLosses().size()),
           () -> assertEquals(1, net.trainer().loss(Trainer.Objective.CROSS_ENTROPY)
               .bptt(Bptt.truncated(8, 8)).fit(x, signOfSum(x)).steps()));
     }

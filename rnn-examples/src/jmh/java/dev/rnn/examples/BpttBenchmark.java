@@ -1,7 +1,6 @@
 package dev.rnn.examples;
 
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.StackModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;

@@ -1,8 +1,8 @@
 package dev.rnn.examples;
 
-import dev.rnn.core.Blas;
 import dev.rnn.core.DType;
 import dev.rnn.core.Storage;
+import dev.rnn.core.Tensor;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -52,7 +52,7 @@ public class GemmBenchmark {
     a = random(m * k, 1);
     b = random(n * k, 2);
     c = Storage.allocate(DType.FLOAT32, m * n);
-    System.out.println("\nblas: " + Blas.implementation());
+    System.out.println("\nblas: " + Tensor.blasImplementation());
   }
 
   private static Storage random(int len, long seed) {

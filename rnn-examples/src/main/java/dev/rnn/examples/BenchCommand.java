@@ -3,14 +3,11 @@ package dev.rnn.examples;
 import com.google.common.collect.ImmutableMap;
 import com.google.gson.GsonBuilder;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Loss;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
-import dev.rnn.autograd.StackModel;
-import dev.rnn.autograd.Steps;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;
-import dev.rnn.core.Blas;
 import dev.rnn.core.DType;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
@@ -170,7 +167,7 @@ final class BenchCommand implements Callable<Integer> {
           "--threads expected a count >= 1 but got " + wanted);
     }
     String core = wantedCore();
-    boolean nativeBlas = Blas.implementation().equals("JNIBLAS");
+    boolean nativeBlas = Tensor.blasImplementation().equals("JNIBLAS");
     PrintWriter err = spec.commandLine().getErr();
     if (nativeBlas && System.getenv(CHILD_VARIABLE) == null
         && (wanted != current || !core.equals(envOr("OPENBLAS_CORETYPE", "")))) {
@@ -180,11 +177,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (!nativeBlas && threads != null) {
       err.printf("bench: warning: --threads %d has no effect on %s (pure Java BLAS, one thread)%n",
-          threads, Blas.implementation());
+          threads, Tensor.blasImplementation());
     }
     PrintWriter out = spec.commandLine().getOut();
     out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s%n",
-        Blas.implementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
+        Tensor.blasImplementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
         envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"));
     out.printf("%-8s %7s %14s %13s %15s%n", "config", "threads", "train_step_ms", "inference_ms",
         "stream_step_us");
@@ -371,16 +368,16 @@ final class BenchCommand implements Callable<Integer> {
   static void trainStep(SequenceModel model, Optimizer sgd, Tensor x, Tensor y) {
     sgd.zeroGrad();
     Graph g = Graph.training();
-    Value loss = Loss.mse(g, forward(model, g, x), y, null);
+    Value loss = Ops.mse(g, forward(model, g, x), y, null);
     g.backward(loss);
     sgd.step();
   }
 
   /** The protocol's forward: batch-first in, stack and head time-major, batch-first out. */
   static Value forward(SequenceModel model, Graph g, Tensor x) {
-    Value in = Steps.swapBatchAndTime(g, g.constant(x));
-    Value out = model.forward(g, in, null).output();
-    return Steps.swapBatchAndTime(g, out);
+    Value in = Ops.swapBatchAndTime(g, g.constant(x));
+    Value out = model.forward(g, in, null, 0).output();
+    return Ops.swapBatchAndTime(g, out);
   }
 
   /**

@@ -1,6 +1,6 @@
 package dev.rnn.examples;
 
-import dev.rnn.core.Blas;
+import dev.rnn.core.Tensor;
 import dev.rnn.dsl.Stacking;
 import dev.rnn.examples.train.Example;
 import dev.rnn.examples.train.Progress;
@@ -74,7 +74,7 @@ final class Showcase {
       out.println("  " + f);
     }
     out.println();
-    out.println("BLAS: " + Blas.implementation() + ". Next: --help lists the commands;"
+    out.println("BLAS: " + Tensor.blasImplementation() + ". Next: --help lists the commands;"
         + " 'walkthrough' explains, 'train --example adding' compares Elman, LSTM and GRU.");
     return files;
   }

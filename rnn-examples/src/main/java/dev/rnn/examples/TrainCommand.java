@@ -1,6 +1,6 @@
 package dev.rnn.examples;
 
-import dev.rnn.core.Blas;
+import dev.rnn.core.Tensor;
 import dev.rnn.examples.train.Example;
 import dev.rnn.examples.train.Progress;
 import dev.rnn.examples.train.Setup;
@@ -99,7 +99,7 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     o.printf("train %s%s, seed %d; %d cores, Java %s, BLAS %s%n", e.id(), quick ? " (quick)" : "",
         seed, Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"),
-        Blas.implementation());
+        Tensor.blasImplementation());
     o.flush();
     Setup setup = new Setup(seed, epochs == null ? OptionalInt.empty() : OptionalInt.of(epochs),
         quick, out, Progress.onStderr(!noProgress), o);

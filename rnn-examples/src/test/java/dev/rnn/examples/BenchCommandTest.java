@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.rnn.core.Blas;
+import dev.rnn.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +42,7 @@ class BenchCommandTest {
           () -> assertEquals(3, lines.size(), r.out()),
           () -> assertEquals(1, rows.size()),
           () -> assertEquals("seed", row.get("config").getAsString()),
-          () -> assertEquals(Blas.implementation().equals("JNIBLAS")
+          () -> assertEquals(Tensor.blasImplementation().equals("JNIBLAS")
               ? BenchCommand.configuredThreads() : 1, row.get("threads").getAsInt()),
           () -> assertEquals("rnn_relu", row.get("cell").getAsString()),
           () -> assertTrue(row.get("train_step_ms").getAsDouble() > 0, row::toString),

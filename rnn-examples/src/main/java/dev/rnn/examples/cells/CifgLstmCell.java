@@ -40,7 +40,7 @@ import dev.rnn.core.Storage;
  * Storage#set} and computing in double, which is plain rather than fast (see {@link
  * LayerNormLstmCell}).
  */
-public final class CifgLstmCell implements Cell {
+final class CifgLstmCell implements Cell {
   private static final int I = 0;
   private static final int G = 1;
   private static final int O = 2;

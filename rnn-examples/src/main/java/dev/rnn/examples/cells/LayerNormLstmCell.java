@@ -60,7 +60,7 @@ import java.util.List;
  * to float for float32. That costs a virtual call per element, which is fine for an example; a
  * fast cell mirrors a float and a double kernel over the raw arrays, as the built-in cells do.
  */
-public final class LayerNormLstmCell implements Cell {
+final class LayerNormLstmCell implements Cell {
   /** The {@code eps} added to the variance, as {@code torch.nn.LayerNorm}. */
   public static final double EPS = 1e-5;
 

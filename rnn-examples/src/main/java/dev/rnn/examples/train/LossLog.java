@@ -29,7 +29,7 @@ import java.util.Set;
  * run's start; {@code train} is the mean loss of the epoch's updates and {@code heldout} the loss
  * on held-out data after the epoch (epoch 0: before training, with an empty {@code train}).
  */
-public final class LossLog {
+final class LossLog {
   /**
    * One line of the log.
    *

@@ -40,7 +40,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * order to every chart of a grid and each name has one colour throughout. On a logarithmic axis,
  * values that are not positive are left out (a gap in the line).
  */
-public final class Plots {
+final class Plots {
   static {
     // No display is needed, or wanted, to draw into an image.
     if (System.getProperty("java.awt.headless") == null) {

@@ -22,7 +22,7 @@ import java.util.Map;
  * to output) from {@link Network#namedParameters()}, and checks numerically that one step of a
  * layer is a single matrix on the concatenation: {@code [W_ih | W_hh] [x; h] = W_ih x + W_hh h}.
  */
-public final class FeedForwardToRecurrent {
+final class FeedForwardToRecurrent {
   static final long SEED = 7;
   /** Two sequences of 3 steps of 3 features that differ only at step 1. */
   static final double[][] SEQUENCE_A = {{1, -1, 0.5}, {0.5, 0.5, -0.5}, {-1, 0, 1}};

@@ -29,7 +29,7 @@ import dev.rnn.dsl.State;
  * steps each network one step at a time ({@link Network#step}) and prints what each layer carries
  * and what it passes up, read from the returned {@link State} and from one-layer sub-networks.
  */
-public final class LayerOrNetworkRecurrence {
+final class LayerOrNetworkRecurrence {
   static final double[][] SEED_INPUT = {{1, 1}, {2, 2}, {3, 3}};
   static final double[][] DIFFERING_INPUT = {{-1, -1}, {2, 2}, {1, 1}};
 

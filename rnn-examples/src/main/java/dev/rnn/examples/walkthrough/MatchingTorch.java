@@ -36,7 +36,7 @@ import java.util.Map;
  * of {@code rnn-core}, copied next to this class: {@code torch.nn.RNN(6, 3, num_layers=3,
  * batch_first=True)} in float64 with its input and torch's output and {@code h_n}.
  */
-public final class MatchingTorch {
+final class MatchingTorch {
   /** The torch case, a resource next to this class. */
   static final String CASE = "rnn_tanh-float64-s7-019.safetensors";
 

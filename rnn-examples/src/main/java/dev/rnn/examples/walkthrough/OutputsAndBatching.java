@@ -23,7 +23,7 @@ import java.util.Map;
  * [N, T, H]}), or {@code [N, H]} after {@code lastStep()}; state {@code h_l0 ... h_l(L-1)}, each
  * {@code [N, H]} in both layouts, which torch stacks as {@code h_n [L, N, H]}.
  */
-public final class OutputsAndBatching {
+final class OutputsAndBatching {
   static final long SEED = 4;
   static final int SEQUENCES = 64;
   static final int STEPS = 8;

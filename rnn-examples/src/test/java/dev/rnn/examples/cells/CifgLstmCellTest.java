@@ -11,8 +11,7 @@ import static org.mockito.Mockito.spy;
 
 import dev.rnn.autograd.GradientCheck;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Loss;
-import dev.rnn.autograd.ScanOp;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Adam;
 import dev.rnn.core.Cell;
@@ -64,11 +63,11 @@ class CifgLstmCellTest {
 
   /** {@code L = mse(output) + mse(h_T) + mse(c_T)}, each against a fixed random target. */
   private static Value loss(Graph g, Scan scan, Value x, Value h0, Value c0) {
-    ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", x, List.of(h0, c0));
-    return Loss.sum(g, List.of(
-        Loss.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
-        Loss.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN), null),
-        Loss.mse(g, r.finalStates().get(1), Tensor.randn(DType.FLOAT64, 23, BATCH, HIDDEN),
+    Ops.ScanResult r = Ops.scan(g, scan, "layer 0", x, List.of(h0, c0), 0);
+    return Ops.sum(g, List.of(
+        Ops.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
+        Ops.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN), null),
+        Ops.mse(g, r.finalStates().get(1), Tensor.randn(DType.FLOAT64, 23, BATCH, HIDDEN),
             null)));
   }
 
@@ -127,9 +126,9 @@ class CifgLstmCellTest {
       }).when(cell).backward(any());
       Scan scan = new Scan(cell, false, "_l0", DType.FLOAT64, true, true);
       Graph g = Graph.training();
-      ScanOp.Result r = ScanOp.apply(g, scan, "layer 0",
-          g.constant(Tensor.randn(DType.FLOAT64, 1, SEQ, BATCH, IN)), null);
-      g.backward(Loss.mse(g, r.output(), Tensor.zeros(DType.FLOAT64, SEQ, BATCH, HIDDEN), null));
+      Ops.ScanResult r = Ops.scan(g, scan, "layer 0",
+          g.constant(Tensor.randn(DType.FLOAT64, 1, SEQ, BATCH, IN)), null, 0);
+      g.backward(Ops.mse(g, r.output(), Tensor.zeros(DType.FLOAT64, SEQ, BATCH, HIDDEN), null));
       assertEquals(java.util.Collections.nCopies(2 * SEQ, summed), seen);
     }
 
@@ -143,13 +142,13 @@ class CifgLstmCellTest {
       Parameter h0 = param("h0", 12, dtype, BATCH, HIDDEN);
       Parameter c0 = param("c0", 13, dtype, BATCH, HIDDEN);
       Graph g = Graph.training();
-      ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", g.parameter(x),
-          List.of(g.parameter(h0), g.parameter(c0)));
-      g.backward(Loss.sum(g, List.of(
-          Loss.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
-          Loss.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN),
+      Ops.ScanResult r = Ops.scan(g, scan, "layer 0", g.parameter(x),
+          List.of(g.parameter(h0), g.parameter(c0)), 0);
+      g.backward(Ops.sum(g, List.of(
+          Ops.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
+          Ops.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN),
               null),
-          Loss.mse(g, r.finalStates().get(1), Tensor.randn(DType.FLOAT64, 23, BATCH, HIDDEN),
+          Ops.mse(g, r.finalStates().get(1), Tensor.randn(DType.FLOAT64, 23, BATCH, HIDDEN),
               null))));
       Map<String, Tensor> all = new LinkedHashMap<>();
       all.put("output", r.output().tensor());

@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.GradientCheck;
 import dev.rnn.autograd.Graph;
-import dev.rnn.autograd.Linear;
-import dev.rnn.autograd.Loss;
-import dev.rnn.autograd.ScanOp;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Adam;
@@ -66,11 +64,11 @@ class LayerNormLstmCellTest {
 
   /** {@code L = mse(output) + mse(h_T) + mse(c_T)}, each against a fixed random target. */
   private static Value loss(Graph g, Scan scan, Value x, Value h0, Value c0) {
-    ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", x, List.of(h0, c0));
-    return Loss.sum(g, List.of(
-        Loss.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
-        Loss.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN), null),
-        Loss.mse(g, r.finalStates().get(1), Tensor.randn(DType.FLOAT64, 23, BATCH, HIDDEN),
+    Ops.ScanResult r = Ops.scan(g, scan, "layer 0", x, List.of(h0, c0), 0);
+    return Ops.sum(g, List.of(
+        Ops.mse(g, r.output(), Tensor.randn(DType.FLOAT64, 21, SEQ, BATCH, HIDDEN), null),
+        Ops.mse(g, r.finalStates().get(0), Tensor.randn(DType.FLOAT64, 22, BATCH, HIDDEN), null),
+        Ops.mse(g, r.finalStates().get(1), Tensor.randn(DType.FLOAT64, 23, BATCH, HIDDEN),
             null)));
   }
 
@@ -130,8 +128,8 @@ class LayerNormLstmCellTest {
     /** The output of one forward; the gradients of an mse loss are left in the parameters. */
     private Tensor trainStep(Scan scan, Tensor x, Tensor target) {
       Graph g = Graph.training();
-      ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", g.constant(x), null);
-      g.backward(Loss.mse(g, r.output(), target, null));
+      Ops.ScanResult r = Ops.scan(g, scan, "layer 0", g.constant(x), null, 0);
+      g.backward(Ops.mse(g, r.output(), target, null));
       return r.output().tensor();
     }
   }
@@ -172,7 +170,7 @@ class LayerNormLstmCellTest {
         Tensor[] b = batch(rnd.nextLong());
         adam.zeroGrad();
         Bptt.full().accumulate(m, b[0], null,
-            (g, out, from, to) -> Loss.mse(g, out, b[1].slice(0, from, to), null));
+            (g, out, from, to) -> Ops.mse(g, out, b[1].slice(0, from, to), null));
         adam.step();
       }
       double after = evalLoss(m, eval);
@@ -193,8 +191,8 @@ class LayerNormLstmCellTest {
 
     private double evalLoss(EchoModel m, Tensor[] b) {
       Graph g = Graph.inference();
-      Value out = m.forward(g, g.constant(b[0]), null).output();
-      return Loss.mse(g, out, b[1], null).item();
+      Value out = m.forward(g, g.constant(b[0]), null, 0).output();
+      return Ops.mse(g, out, b[1], null).item();
     }
   }
 
@@ -226,9 +224,9 @@ class LayerNormLstmCellTest {
       return parameters;
     }
 
-    @Override public Forward forward(Graph g, Value input, List<Value> states) {
-      ScanOp.Result r = ScanOp.apply(g, scan, "layer 0", input, states);
-      Value y = Linear.apply(g, r.output(), g.parameter(headWeight), g.parameter(headBias));
+    @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
+      Ops.ScanResult r = Ops.scan(g, scan, "layer 0", input, states, firstStep);
+      Value y = Ops.linear(g, r.output(), g.parameter(headWeight), g.parameter(headBias));
       return new Forward(y, r.finalStates());
     }
   }

@@ -1,6 +1,10 @@
-package dev.rnn.autograd;
+package dev.rnn.examples;
 
 import com.google.common.collect.ImmutableList;
+import dev.rnn.autograd.Graph;
+import dev.rnn.autograd.Ops;
+import dev.rnn.autograd.SequenceModel;
+import dev.rnn.autograd.Value;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Shape;
@@ -11,14 +15,15 @@ import java.util.Random;
 
 /**
  * A torch-style recurrent {@link Stack} with an optional dense head on every time step: {@code
- * y_t = W h_t + b} on the top layer's output, as the shared benchmark and many sequence tasks use.
+ * y_t = W h_t + b} on the top layer's output: the model the {@code bench} command times (see
+ * {@link BenchCommand}), as {@code shared/bench/torch_bench.py} times torch's.
  *
  * <p>Shapes (T steps, N batch, D = 2 if bidirectional else 1, H hidden, H_in input, F_out the
  * head's output): input {@code [T, N, H_in]}; output {@code [T, N, F_out]}, or {@code [T, N, D *
  * H]} without a head. States: for each (layer, direction) slot in torch's order, {@code h} then
  * (LSTM) {@code c}, each {@code [N, H]}.
  */
-public final class StackModel implements SequenceModel {
+final class StackModel implements SequenceModel {
   private final Stack stack;
   private final Parameter headWeight;
   private final Parameter headBias;
@@ -32,7 +37,7 @@ public final class StackModel implements SequenceModel {
    * @param outputSize the features of the head's output, or 0 for no head
    * @param seed the seed of the head's initialisation
    */
-  public StackModel(Stack stack, int outputSize, long seed) {
+  StackModel(Stack stack, int outputSize, long seed) {
     this.stack = stack;
     List<Parameter> ps = new ArrayList<>(stack.parameters().values());
     if (outputSize > 0) {
@@ -52,34 +57,16 @@ public final class StackModel implements SequenceModel {
     this.parameters = ImmutableList.copyOf(ps);
   }
 
-  /** {@return the stack} */
-  public Stack stack() {
-    return stack;
-  }
-
   @Override public List<Parameter> parameters() {
     return parameters;
   }
 
-  @Override public Forward forward(Graph g, Value input, List<Value> states) {
-    int slots = stack.numLayers() * stack.directions();
-    int k = stack.stateCount();
-    List<List<Value>> init = null;
-    if (states != null) {
-      init = new ArrayList<>();
-      for (int s = 0; s < slots; s++) {
-        init.add(states.subList(s * k, s * k + k));
-      }
-    }
-    StackOp.Result r = StackOp.apply(g, stack, input, init);
+  @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
+    Ops.ScanResult r = Ops.stack(g, stack, input, states, firstStep);
     Value out = r.output();
     if (headWeight != null) {
-      out = Linear.apply(g, out, g.parameter(headWeight), g.parameter(headBias));
+      out = Ops.linear(g, out, g.parameter(headWeight), g.parameter(headBias));
     }
-    List<Value> finals = new ArrayList<>();
-    for (List<Value> slot : r.finalStates()) {
-      finals.addAll(slot);
-    }
-    return new Forward(out, finals);
+    return new Forward(out, r.finalStates());
   }
 }

@@ -1,6 +1,5 @@
 package dev.rnn.autograd;
 
-import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Stack;
@@ -12,14 +11,15 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Runs a torch reference case forward and backward: the results a case's {@code expected.*}
- * tensors hold.
+ * Runs a torch reference case forward and backward through its {@link Stack} ({@link
+ * StackOp}): the results a case's {@code expected.*} tensors hold. A test harness; rnn-dsl's
+ * {@code TorchCaseRun} does the same through a DSL network, for the {@code torch-case} command.
  *
  * <p>The backward pass is of {@code L = sum(output * grad_output) + sum(h_n * grad_h_n) [+
  * sum(c_n * grad_c_n)]}: the upstream gradients are seeded into the outputs and the graph runs
  * once in reverse.
  */
-public final class TorchCases {
+final class TorchCases {
   private TorchCases() {}
 
   /**
@@ -30,7 +30,7 @@ public final class TorchCases {
    * @param c the case
    * @return the results by name, in the order listed
    */
-  public static ImmutableMap<String, Tensor> run(TorchCase c) {
+  static ImmutableMap<String, Tensor> run(TorchCase c) {
     Stack stack = c.stack();
     boolean train = c.find("grad_output").isPresent();
     for (Parameter p : stack.parameters().values()) {
@@ -47,18 +47,16 @@ public final class TorchCases {
     String[] initNames = {"h0", "c0"};
     stack.initialStates(batch, c.find("h0").orElse(null), c.find("c0").orElse(null));
     Value[][] init = new Value[slots][states];
-    List<List<Value>> initList = new ArrayList<>();
+    List<Value> flat = new ArrayList<>();
     for (int s = 0; s < slots; s++) {
-      List<Value> row = new ArrayList<>();
       for (int k = 0; k < states; k++) {
         Optional<Tensor> t = c.find(initNames[k]);
         init[s][k] = g.variable(t.isPresent() ? t.get().select(0, s)
             : Tensor.zeros(stack.dtype(), batch, stack.hiddenSize()));
-        row.add(init[s][k]);
+        flat.add(init[s][k]);
       }
-      initList.add(row);
     }
-    StackOp.Result r = StackOp.apply(g, stack, xt, initList);
+    Ops.ScanResult r = StackOp.apply(g, stack, xt, flat, 0);
     Value out = c.batchFirst() ? Steps.swapBatchAndTime(g, r.output()) : r.output();
 
     ImmutableMap.Builder<String, Tensor> results = ImmutableMap.builder();
@@ -68,7 +66,8 @@ public final class TorchCases {
     for (int k = 0; k < states; k++) {
       List<Tensor> parts = new ArrayList<>();
       for (int s = 0; s < slots; s++) {
-        parts.add(r.finalStates().get(s).get(k).tensor().reshape(1, batch, stack.hiddenSize()));
+        Tensor t = r.finalStates().get(s * states + k).tensor();
+        parts.add(t.reshape(1, batch, stack.hiddenSize()));
       }
       results.put(finalNames[k], Tensor.concat(0, parts));
     }
@@ -78,7 +77,7 @@ public final class TorchCases {
         Optional<Tensor> gk = c.find(gradNames[k]);
         if (gk.isPresent()) {
           for (int s = 0; s < slots; s++) {
-            g.seed(r.finalStates().get(s).get(k), gk.get().select(0, s));
+            g.seed(r.finalStates().get(s * states + k), gk.get().select(0, s));
           }
         }
       }
@@ -96,22 +95,5 @@ public final class TorchCases {
       }
     }
     return results.buildOrThrow();
-  }
-
-  /**
-   * The names of {@link #run}'s results that the case's {@code expected.*} also holds.
-   *
-   * @param c the case
-   * @param results the results of {@link #run}
-   * @return the names, in the order of the case file
-   */
-  public static ImmutableList<String> compared(TorchCase c, Map<String, Tensor> results) {
-    ImmutableList.Builder<String> b = ImmutableList.builder();
-    for (String name : c.expected().keySet()) {
-      if (results.containsKey(name)) {
-        b.add(name);
-      }
-    }
-    return b.build();
   }
 }

@@ -1,0 +1,250 @@
+package dev.rnn.autograd;
+
+import com.google.common.collect.ImmutableList;
+import dev.rnn.core.Activation;
+import dev.rnn.core.Scan;
+import dev.rnn.core.Stack;
+import dev.rnn.core.Tensor;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The differentiable ops of a {@link Graph}, in the spirit of {@code torch.nn.functional}: each
+ * computes its forward and, when the graph records, a node whose backward adds the gradients of
+ * its inputs. Each op's forward and backward sit side by side in one small package-private class
+ * ({@code Linear}, {@code Activate}, {@code Concat}, {@code Dropout}, {@code Broadcast}, {@code
+ * Steps}, {@code ScanOp}, {@code StackOp}, {@code Loss}); this class is their one public door.
+ *
+ * <p>Shapes (T steps, N batch, F features; {@code ...} any leading dimensions): sequences are
+ * time-major, {@code [T, N, F]}; recurrent states are {@code [N, H]} each; losses are one element.
+ */
+public final class Ops {
+  private Ops() {}
+
+  // ---- dense, pointwise, joining ---------------------------------------------------------------
+
+  /**
+   * The dense (fully connected) op on the last dimension, {@code y = x W^T + b}; backward
+   * {@code dx += dy W}, {@code dW += dy^T x}, {@code db += colsum(dy)}.
+   *
+   * @param g the graph recording the op
+   * @param x the input, {@code [..., F_in]}
+   * @param w the weight {@code W}, {@code [F_out, F_in]}
+   * @param b the bias, {@code [F_out]}, or null for none
+   * @return {@code y}, {@code [..., F_out]}
+   * @throws IllegalArgumentException if {@code x}'s last dimension is not {@code F_in}
+   */
+  public static Value linear(Graph g, Value x, Value w, Value b) {
+    return Linear.apply(g, x, w, b);
+  }
+
+  /**
+   * A pointwise activation outside any recurrence, {@code y = f(x)}; backward {@code dx += dy
+   * f'(x)}.
+   *
+   * @param g the graph recording the op
+   * @param f the nonlinearity
+   * @param x the input, any shape
+   * @return {@code y}, of the shape of {@code x}
+   */
+  public static Value activate(Graph g, Activation f, Value x) {
+    return Activate.apply(g, f, x);
+  }
+
+  /**
+   * Concatenation along the last dimension, {@code y = [a, b, ...]}, as a bidirectional layer
+   * joins its directions; backward hands each part its columns of {@code dy}.
+   *
+   * @param g the graph recording the op
+   * @param parts the values joined, {@code [..., F_i]}, equal in every other dimension
+   * @return {@code y}, {@code [..., sum_i F_i]}
+   * @throws IllegalArgumentException if the parts differ in another dimension, or there is none
+   */
+  public static Value concat(Graph g, List<Value> parts) {
+    return Concat.apply(g, parts);
+  }
+
+  /**
+   * Inverted dropout, {@code y = x m / (1 - p)} with {@code m ~ Bernoulli(1 - p)} in training and
+   * the identity in inference; backward {@code dx += dy m / (1 - p)}.
+   *
+   * @param g the graph recording the op; one that does not record makes this the identity
+   * @param p the probability that an element is zeroed, in {@code [0, 1)}
+   * @param rnd the source of the mask {@code m}
+   * @param x the input, any shape
+   * @return {@code y}, of the shape of {@code x} ({@code x} itself when dropout is the identity)
+   * @throws IllegalArgumentException if {@code p} is not in {@code [0, 1)}
+   */
+  public static Value dropout(Graph g, double p, Random rnd, Value x) {
+    return Dropout.apply(g, p, rnd, x);
+  }
+
+  /**
+   * A vector repeated as every row of a matrix, {@code y[n] = v}, as a learned initial state is
+   * given to every sequence of a batch; backward {@code dv += sum_n dy[n]}.
+   *
+   * @param g the graph recording the op
+   * @param v the row, {@code [F]}
+   * @param rows {@code N}, at least 1
+   * @return {@code y}, {@code [N, F]}
+   * @throws IllegalArgumentException if {@code v} is not a vector or {@code rows < 1}
+   */
+  public static Value broadcastRows(Graph g, Value v, int rows) {
+    return Broadcast.rows(g, v, rows);
+  }
+
+  // ---- the time axis ---------------------------------------------------------------------------
+
+  /**
+   * The final step of a sequence, {@code y = x[T-1]}; backward adds {@code dy} at step {@code
+   * T-1}.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @return {@code y}, {@code [N, F]}
+   * @throws IllegalArgumentException if {@code x} is not of rank 3
+   */
+  public static Value lastStep(Graph g, Value x) {
+    return Steps.last(g, x);
+  }
+
+  /**
+   * Steps {@code from <= t < to} of a sequence, {@code y = x[from:to]}; backward adds {@code dy}
+   * into those steps.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param from the first step kept
+   * @param to the step after the last one kept
+   * @return {@code y}, {@code [to - from, N, F]} ({@code x} itself for all of it)
+   * @throws IllegalArgumentException if {@code x} is not of rank 3 or the range is empty or out
+   *     of bounds
+   */
+  public static Value slice(Graph g, Value x, int from, int to) {
+    return Steps.slice(g, x, from, to);
+  }
+
+  /**
+   * Two sequences joined in time, {@code y = [a; b]}; backward hands each its steps of {@code
+   * dy}.
+   *
+   * @param g the graph recording the op
+   * @param a the earlier steps, {@code [T1, N, F]}
+   * @param b the later steps, {@code [T2, N, F]}
+   * @return {@code y}, {@code [T1 + T2, N, F]}
+   * @throws IllegalArgumentException if either is not of rank 3, or their {@code N} or {@code F}
+   *     differ
+   */
+  public static Value concatTime(Graph g, Value a, Value b) {
+    return Steps.concat(g, a, b);
+  }
+
+  /**
+   * The first two dimensions swapped, {@code y[j, i] = x[i, j]}, between batch-first and
+   * time-major; backward swaps {@code dy} back.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [A, B, F]}
+   * @return {@code y}, {@code [B, A, F]}
+   * @throws IllegalArgumentException if {@code x} is not of rank 3
+   */
+  public static Value swapBatchAndTime(Graph g, Value x) {
+    return Steps.swapBatchAndTime(g, x);
+  }
+
+  // ---- recurrences -----------------------------------------------------------------------------
+
+  /**
+   * The output sequence and final states of a scan, or of a stack of scans.
+   *
+   * @param output every step's {@code h_t} (a stack's top layer's, directions joined), {@code
+   *     [T, N, D * H]}
+   * @param finalStates {@code h_T} (and {@code c_T}), {@code [N, H]} each; for a stack, slot by
+   *     slot ({@code l * D + d}), each slot's in the cell's order
+   */
+  public record ScanResult(Value output, ImmutableList<Value> finalStates) {}
+
+  /**
+   * One direction of a recurrent layer over a sequence, {@code h_t = cell(x_t, h_{t-1})} for
+   * every step (from the last for a reverse scan), recorded as one node per step; backward is
+   * the same loop run in reverse, accumulating the weight gradients across steps.
+   *
+   * @param g the graph recording the op
+   * @param scan the cell and its weights, which receive the gradients
+   * @param label names the layer in graphs and in the gradient-flow report, e.g. {@code layer 0}
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states, {@code [N, H]} each, or null (or null entries) for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence: 0, or the start
+   *     of a window of truncated BPTT; step labels and {@link GradientFlow} times count from it
+   * @return the output {@code [T, N, H]} and the final states
+   * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
+   */
+  public static ScanResult scan(Graph g, Scan scan, String label, Value x, List<Value> init,
+      int firstStep) {
+    return ScanOp.apply(g, scan, label, x, init, firstStep);
+  }
+
+  /**
+   * Torch's multi-layer (bidirectional) recurrence over a sequence, {@code y_{l+1} =
+   * [scan_l(y_l), reverse scan_l(y_l)]} from {@code y_0 = x}; backward runs each scan's in reverse.
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states flat, slot by slot ({@code l * D + d}), each slot's {@code h}
+   *     (then {@code c}), {@code [N, H]} each; null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence, as for {@link
+   *     #scan}
+   * @return the output {@code [T, N, D * H]} and the final states, in the order of {@code init}
+   * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
+   */
+  public static ScanResult stack(Graph g, Stack stack, Value x, List<Value> init, int firstStep) {
+    return StackOp.apply(g, stack, x, init, firstStep);
+  }
+
+  // ---- losses ----------------------------------------------------------------------------------
+
+  /**
+   * Mean squared error over the steps the mask counts, {@code L = sum m (y - target)^2 / (F sum
+   * m)}; backward {@code dy = 2 m (y - target) / (F sum m)}.
+   *
+   * @param g the graph recording the op
+   * @param y the prediction, {@code [T, N, F]} (or {@code [N, F]})
+   * @param target the target, of the shape of {@code y}
+   * @param mask {@code m}, {@code [T, N]} (or {@code [N]}) of 0 and 1, or null for all ones
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if shapes do not fit, or the mask selects nothing
+   */
+  public static Value mse(Graph g, Value y, Tensor target, Tensor mask) {
+    return Loss.mse(g, y, target, mask);
+  }
+
+  /**
+   * Cross-entropy from logits with class-index targets, {@code L = -sum m log softmax(z)[c] / sum
+   * m}; backward {@code dz = m (softmax(z) - onehot(c)) / sum m}.
+   *
+   * @param g the graph recording the op
+   * @param z the logits, {@code [T, N, C]} (or {@code [N, C]})
+   * @param targets the class indices {@code c}, {@code [T, N]} (or {@code [N]}), in {@code [0, C)}
+   * @param mask {@code m}, {@code [T, N]} (or {@code [N]}) of 0 and 1, or null for all ones
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if shapes do not fit, a target is not a class index, or the
+   *     mask selects nothing
+   */
+  public static Value crossEntropy(Graph g, Value z, Tensor targets, Tensor mask) {
+    return Loss.crossEntropy(g, z, targets, mask);
+  }
+
+  /**
+   * The sum of one-element losses, {@code L = sum_i L_i}, for objectives with several terms;
+   * backward hands each term {@code dL}.
+   *
+   * @param g the graph recording the op
+   * @param terms the losses {@code L_i}, one element each
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if a term has more than one element, or there is none
+   */
+  public static Value sum(Graph g, List<Value> terms) {
+    return Loss.sum(g, terms);
+  }
+}

@@ -1,0 +1,248 @@
+package dev.rnn.core;
+
+import java.util.Arrays;
+
+/**
+ * Float64 storage: for gradient checks and exact comparisons. Every kernel computes in double;
+ * sums accumulate in double.
+ *
+ * <p>Mirrors {@link Float32Storage} line by line: a change to one kernel is made to both, so
+ * that {@code diff Float32Storage.java Float64Storage.java} shows only the element type.
+ */
+final class Float64Storage extends Storage {
+  /** The elements; kernels of this package read and write them in place. */
+  final double[] a;
+
+  Float64Storage(double[] a) {
+    this.a = a;
+  }
+
+  @Override public DType dtype() {
+    return DType.FLOAT64;
+  }
+
+  @Override public int length() {
+    return a.length;
+  }
+
+  @Override public double get(int i) {
+    return a[i];
+  }
+
+  @Override public void set(int i, double v) {
+    a[i] = v;
+  }
+
+  @Override public Storage copy() {
+    return new Float64Storage(a.clone());
+  }
+
+  @Override public Storage to(DType dtype) {
+    if (dtype == DType.FLOAT64) {
+      return copy();
+    }
+    float[] f = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      f[i] = (float) a[i];
+    }
+    return new Float32Storage(f);
+  }
+
+  @Override public void fill(int off, int n, double v) {
+    Arrays.fill(a, off, off + n, v);
+  }
+
+  @Override public void copyFrom(Storage src, int srcOff, int off, int n) {
+    System.arraycopy(((Float64Storage) src).a, srcOff, a, off, n);
+  }
+
+  @Override public void copyBlock(
+      Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols) {
+    double[] s = ((Float64Storage) src).a;
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(s, srcOff + r * srcLd, a, off + r * ld, cols);
+    }
+  }
+
+  @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
+    double[] xa = ((Float64Storage) x).a;
+    double al = alpha;
+    for (int i = 0; i < n; i++) {
+      a[off + i] += al * xa[xOff + i];
+    }
+  }
+
+  @Override public void scale(int off, int n, double alpha) {
+    double al = alpha;
+    for (int i = off; i < off + n; i++) {
+      a[i] *= al;
+    }
+  }
+
+  @Override public void axpby(int n, double alpha, Storage x, int xOff, double beta, int off) {
+    double[] xa = ((Float64Storage) x).a;
+    double al = alpha;
+    double be = beta;
+    for (int i = 0; i < n; i++) {
+      a[off + i] = al * xa[xOff + i] + be * a[off + i];
+    }
+  }
+
+  @Override public void addcmul(int off, int n, double beta, double value, Storage x, int xOff,
+      Storage y, int yOff) {
+    double[] xa = ((Float64Storage) x).a;
+    double[] ya = ((Float64Storage) y).a;
+    double be = beta;
+    double va = value;
+    for (int i = 0; i < n; i++) {
+      a[off + i] = be * a[off + i] + va * xa[xOff + i] * ya[yOff + i];
+    }
+  }
+
+  @Override public void addcdiv(int off, int n, double beta, double value, Storage x, int xOff,
+      Storage y, int yOff) {
+    double[] xa = ((Float64Storage) x).a;
+    double[] ya = ((Float64Storage) y).a;
+    double be = beta;
+    double va = value;
+    for (int i = 0; i < n; i++) {
+      a[off + i] = be * a[off + i] + va * xa[xOff + i] / ya[yOff + i];
+    }
+  }
+
+  @Override public void addDifference(int off, int n, double alpha, Storage x, int xOff,
+      Storage y, int yOff) {
+    double[] xa = ((Float64Storage) x).a;
+    double[] ya = ((Float64Storage) y).a;
+    double al = alpha;
+    for (int i = 0; i < n; i++) {
+      a[off + i] += al * (xa[xOff + i] - ya[yOff + i]);
+    }
+  }
+
+  @Override public void maximum(int off, int n, Storage x, int xOff) {
+    double[] xa = ((Float64Storage) x).a;
+    for (int i = 0; i < n; i++) {
+      a[off + i] = Math.max(a[off + i], xa[xOff + i]);
+    }
+  }
+
+  @Override public void clamp(int off, int n, double min, double max) {
+    double lo = min;
+    double hi = max;
+    for (int i = off; i < off + n; i++) {
+      a[i] = Math.min(Math.max(a[i], lo), hi);
+    }
+  }
+
+  @Override public void sqrt(int off, int n, Storage x, int xOff, double divisor,
+      double addend) {
+    double[] xa = ((Float64Storage) x).a;
+    double dv = divisor;
+    double ad = addend;
+    for (int i = 0; i < n; i++) {
+      a[off + i] = Math.sqrt(xa[xOff + i]) / dv + ad;
+    }
+  }
+
+  @Override public void addRowVector(int off, int rows, int cols, Storage bias, int bOff) {
+    double[] b = ((Float64Storage) bias).a;
+    for (int r = 0; r < rows; r++) {
+      int o = off + r * cols;
+      for (int c = 0; c < cols; c++) {
+        a[o + c] += b[bOff + c];
+      }
+    }
+  }
+
+  @Override public void setRows(int off, int rows, int cols, Storage bias, int bOff) {
+    double[] b = ((Float64Storage) bias).a;
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(b, bOff, a, off + r * cols, cols);
+    }
+  }
+
+  @Override public void addColumnSums(Storage m, int mOff, int rows, int cols, int off) {
+    double[] x = ((Float64Storage) m).a;
+    for (int r = 0; r < rows; r++) {
+      int o = mOff + r * cols;
+      for (int c = 0; c < cols; c++) {
+        a[off + c] += x[o + c];
+      }
+    }
+  }
+
+  @Override void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
+      Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff,
+      int ldc) {
+    double[] x = ((Float64Storage) a).a;
+    double[] cc = this.a;
+    double[] y = ((Float64Storage) b).a;
+    double al = alpha;
+    double be = beta;
+    for (int i = 0; i < m; i++) {
+      int c = cOff + i * ldc;
+      for (int j = 0; j < n; j++) {
+        cc[c + j] = be == 0 ? 0 : be * cc[c + j];
+      }
+      for (int p = 0; p < k; p++) {
+        double aip = al * (transA ? x[aOff + p * lda + i] : x[aOff + i * lda + p]);
+        if (transB) {
+          for (int j = 0; j < n; j++) {
+            cc[c + j] += aip * y[bOff + j * ldb + p];
+          }
+        } else {
+          for (int j = 0; j < n; j++) {
+            cc[c + j] += aip * y[bOff + p * ldb + j];
+          }
+        }
+      }
+    }
+  }
+
+  @Override public double sum(int off, int n) {
+    double s = 0;
+    for (int i = off; i < off + n; i++) {
+      s += a[i];
+    }
+    return s;
+  }
+
+  @Override public double sumOfSquares() {
+    // Four partial sums: one chain of dependent additions would wait on each other.
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int n = a.length & ~3;
+    for (int i = 0; i < n; i += 4) {
+      s0 += a[i] * a[i];
+      s1 += a[i + 1] * a[i + 1];
+      s2 += a[i + 2] * a[i + 2];
+      s3 += a[i + 3] * a[i + 3];
+    }
+    for (int i = n; i < a.length; i++) {
+      s0 += a[i] * a[i];
+    }
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  @Override public double sumOfSquaredDifferences(int off, int n, Storage x, int xOff) {
+    double[] xa = ((Float64Storage) x).a;
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      double d = a[off + i] - xa[xOff + i];
+      s += d * d;
+    }
+    return s;
+  }
+
+  @Override public boolean allFinite() {
+    for (double v : a) {
+      if (!Double.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
