@@ -198,7 +198,7 @@ class BpttTest {
         visits.add("f" + ((Step) inv.getArgument(0)).time());
         return inv.callRealMethod();
       }).when(cell).forward(any());
-      Scan scan = new Scan(cell, false, "_l0", DType.FLOAT64, true, true);
+      Scan scan = new Scan(cell, Scan.Direction.FORWARD, "_l0", DType.FLOAT64, Scan.Biases.BOTH);
       scan.initialize(new Random(3));
       SequenceModel m = new SequenceModel() {
         @Override public List<Parameter> parameters() {

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class ScanOpTest {
   private static List<Node> record(Graph g, boolean reverse) {
-    Scan scan = new Scan(new LstmCell(2, 3), reverse, "_l0", DType.FLOAT64, true, true);
+    Scan scan = new Scan(new LstmCell(2, 3), Scan.Direction.of(reverse), "_l0",
+        DType.FLOAT64, Scan.Biases.BOTH);
     scan.initialize(new Random(1));
     ScanOp.apply(g, scan, "layer 0", g.constant(Tensor.randn(DType.FLOAT64, 1, 3, 2, 2)), null, 0);
     return g.recorded();

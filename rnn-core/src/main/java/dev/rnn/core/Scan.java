@@ -67,18 +67,47 @@ public final class Scan {
   private final ImmutableList<Parameter> extras;
   private final ImmutableList<Parameter> parameters;
 
+  /** Which way a scan runs through time. */
+  public enum Direction {
+    /** From the first step to the last. */
+    FORWARD,
+    /** From the last step to the first: the second direction of a bidirectional layer. */
+    REVERSE;
+
+    /**
+     * The direction of a bidirectional layer's direction {@code d}.
+     *
+     * @param reverse whether it is the reverse direction
+     * @return {@link #REVERSE} if {@code reverse}, else {@link #FORWARD}
+     */
+    public static Direction of(boolean reverse) {
+      return reverse ? REVERSE : FORWARD;
+    }
+  }
+
+  /** Which of torch's two biases a scan has. */
+  public enum Biases {
+    /** {@code bias_ih} and {@code bias_hh}, as torch's modules. */
+    BOTH,
+    /** {@code bias_ih} only: one bias {@code b}, as the DSL's linear {@code recurrent(in, out)}. */
+    INPUT_ONLY,
+    /** None: torch's {@code bias=False}. */
+    NONE
+  }
+
   /**
    * A scan with zero parameters; {@link #initialize(Random)} gives torch's initialisation.
    *
    * @param cell the cell scanned
-   * @param reverse whether the scan runs from the last step to the first
+   * @param direction which way it runs through time
    * @param suffix appended to each parameter name, e.g. {@code _l0} or {@code _l1_reverse}
    * @param dtype the dtype of the parameters
-   * @param biasIh whether {@code bias_ih} exists
-   * @param biasHh whether {@code bias_hh} exists
+   * @param biases which of {@code bias_ih}, {@code bias_hh} exist
    */
-  public Scan(Cell cell, boolean reverse, String suffix, DType dtype, boolean biasIh,
-      boolean biasHh) {
+  public Scan(Cell cell, Direction direction, String suffix, DType dtype, Biases biases) {
+    boolean reverse = checkNotNull(direction, "direction") == Direction.REVERSE;
+    boolean biasIh = checkNotNull(biases, "biases") != Biases.NONE;
+    boolean biasHh = biases == Biases.BOTH;
     this.cell = cell;
     this.reverse = reverse;
     this.summed = checkNotNull(cell.projections(), "%s.projections()", cell.describe())

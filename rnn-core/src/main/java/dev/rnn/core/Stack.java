@@ -145,8 +145,8 @@ public final class Stack {
       int in = l == 0 ? inputSize : d * hiddenSize;
       List<Scan> dirs = new ArrayList<>();
       for (int r = 0; r < d; r++) {
-        Scan scan = new Scan(mode.cell(in, hiddenSize), r == 1, Scan.suffix(l, r == 1), dtype,
-            bias, bias);
+        Scan scan = new Scan(mode.cell(in, hiddenSize), Scan.Direction.of(r == 1),
+            Scan.suffix(l, r == 1), dtype, bias ? Scan.Biases.BOTH : Scan.Biases.NONE);
         dirs.add(scan);
         for (Parameter p : scan.parameters()) {
           ps.put(p.name(), p);

@@ -45,7 +45,7 @@ class CellGradientTest {
       boolean reverse) {
     Cell cell = factory.get();
     int batch = 2;
-    Scan scan = new Scan(cell, reverse, "", DType.FLOAT64, true, true);
+    Scan scan = new Scan(cell, Scan.Direction.of(reverse), "", DType.FLOAT64, Scan.Biases.BOTH);
     scan.initialize(new Random(7));
     Random rnd = new Random(11);
     Storage x = random(rnd, seq * batch * cell.inputSize());

@@ -166,7 +166,7 @@ class CoreReviewTest {
   /** Outputs, final states and every gradient of one forward and backward run, by name. */
   private static Map<String, Storage> run(Cell cell, DType dtype, boolean reverse, int seq,
       int batch, long seed) {
-    Scan scan = new Scan(cell, reverse, "", dtype, true, true);
+    Scan scan = new Scan(cell, Scan.Direction.of(reverse), "", dtype, Scan.Biases.BOTH);
     Random rnd = new Random(seed);
     for (Parameter p : scan.parameters()) {
       p.data().copyFrom(gaussian(rnd, p.size(), 0.5).to(dtype), 0, 0, p.size());
@@ -256,8 +256,8 @@ class CoreReviewTest {
   class ScanOfOneStepOneSampleOneUnit {
     @Test
     void elmanIsTheEquationByHand() {
-      Scan scan = new Scan(new ElmanCell(1, 1, Activation.TANH), false, "", DType.FLOAT64, true,
-          true);
+      Scan scan = new Scan(new ElmanCell(1, 1, Activation.TANH), Scan.Direction.FORWARD, "",
+          DType.FLOAT64, Scan.Biases.BOTH);
       double[] w = {0.3, -0.7, 0.11, -0.05}; // w_ih, w_hh, b_ih, b_hh
       for (int i = 0; i < 4; i++) {
         scan.parameters().get(i).data().set(0, w[i]);

@@ -31,8 +31,8 @@ class ScanTest {
   private static final int BATCH = 2;
 
   private static Scan elman(boolean reverse) {
-    Scan scan = new Scan(new ElmanCell(2, 3, Activation.TANH), reverse, "_l0", DType.FLOAT64,
-        true, true);
+    Scan scan = new Scan(new ElmanCell(2, 3, Activation.TANH), Scan.Direction.of(reverse), "_l0",
+        DType.FLOAT64, Scan.Biases.BOTH);
     scan.initialize(new Random(1));
     return scan;
   }
@@ -207,7 +207,7 @@ class ScanTest {
         seen.add(((Step) inv.getArgument(0)).summed());
         return inv.callRealMethod();
       }).when(watched).backward(any());
-      Scan scan = new Scan(watched, false, "_l0", DType.FLOAT32, true, true);
+      Scan scan = new Scan(watched, Scan.Direction.FORWARD, "_l0", DType.FLOAT32, Scan.Biases.BOTH);
       Storage x = gaussian(2, SEQ * BATCH * 2).to(DType.FLOAT32);
       Scan.Backward back = scan.forward(x, SEQ, BATCH, null, true).backward(null);
       for (int p = SEQ - 1; p >= 0; p--) {
@@ -257,7 +257,7 @@ class ScanTest {
     @Test
     void aCellGivenTheSumCannotReadXp() {
       Cell reader = new SummedReader();
-      Scan scan = new Scan(reader, false, "", DType.FLOAT64, true, true);
+      Scan scan = new Scan(reader, Scan.Direction.FORWARD, "", DType.FLOAT64, Scan.Biases.BOTH);
       IllegalStateException e = assertThrows(IllegalStateException.class,
           () -> scan.forward(gaussian(1, 2), 1, 2, null, false));
       assertEquals("xp is not available: the scan summed the projections, hp() holds xp + hp",

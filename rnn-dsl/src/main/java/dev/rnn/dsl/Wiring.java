@@ -87,7 +87,9 @@ final class Wiring {
     for (int d = 0; d < (r.bidirectional() ? 2 : 1); d++) {
       String suffix = Scan.suffix(index, d == 1);
       Cell cell = r.kind().cell(r, inside);
-      Scan scan = new Scan(cell, d == 1, suffix, dtype, r.bias(), r.bias() && !r.kind().linear());
+      Scan.Biases biases = !r.bias() ? Scan.Biases.NONE
+          : r.kind().linear() ? Scan.Biases.INPUT_ONLY : Scan.Biases.BOTH;
+      Scan scan = new Scan(cell, Scan.Direction.of(d == 1), suffix, dtype, biases);
       List<Stage.StateSlot> slots = new ArrayList<>();
       List<Parameter> learned = new ArrayList<>();
       for (int k = 0; k < cell.stateCount(); k++) {

@@ -47,7 +47,8 @@ public class CellStepBenchmark {
     String[] d = size.split("x");
     int in = Integer.parseInt(d[0]);
     int hidden = Integer.parseInt(d[1]);
-    rec = new Scan(new LstmCell(in, hidden), false, "_l0", DType.FLOAT32, true, true);
+    rec = new Scan(new LstmCell(in, hidden), Scan.Direction.FORWARD, "_l0",
+        DType.FLOAT32, Scan.Biases.BOTH);
     rec.initialize(new Random(1));
     x = random(BATCH * in, 2);
     init = new Storage[] {random(BATCH * hidden, 3), random(BATCH * hidden, 4)};

@@ -49,8 +49,8 @@ class CifgLstmCellTest {
 
   /** A scan of the cell declaring {@code projections}, initialised as torch initialises an LSTM. */
   private static Scan scan(Cell.Projections projections, boolean reverse, DType dtype) {
-    Scan scan = new Scan(new CifgLstmCell(IN, HIDDEN, projections), reverse, "_l0", dtype, true,
-        true);
+    Scan scan = new Scan(new CifgLstmCell(IN, HIDDEN, projections), Scan.Direction.of(reverse),
+        "_l0", dtype, Scan.Biases.BOTH);
     scan.initialize(new Random(5));
     return scan;
   }
@@ -124,7 +124,7 @@ class CifgLstmCellTest {
         seen.add(((Step) inv.getArgument(0)).summed());
         return inv.callRealMethod();
       }).when(cell).backward(any());
-      Scan scan = new Scan(cell, false, "_l0", DType.FLOAT64, true, true);
+      Scan scan = new Scan(cell, Scan.Direction.FORWARD, "_l0", DType.FLOAT64, Scan.Biases.BOTH);
       Graph g = Graph.training();
       Ops.ScanResult r = Ops.scan(g, scan, "layer 0",
           g.constant(Tensor.randn(DType.FLOAT64, 1, SEQ, BATCH, IN)), null, 0);

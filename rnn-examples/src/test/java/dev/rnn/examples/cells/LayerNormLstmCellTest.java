@@ -44,8 +44,8 @@ class LayerNormLstmCellTest {
    * gains and biases moved away from ones and zeros so that every term of backward shows.
    */
   private static Scan scan(boolean reverse, DType dtype) {
-    Scan scan = new Scan(new LayerNormLstmCell(IN, HIDDEN), reverse, "_l0", dtype,
-        true, true);
+    Scan scan = new Scan(new LayerNormLstmCell(IN, HIDDEN), Scan.Direction.of(reverse), "_l0",
+        dtype, Scan.Biases.BOTH);
     scan.initialize(new Random(5));
     Random rnd = new Random(6);
     for (Parameter p : scan.parameters().subList(4, scan.parameters().size())) {
@@ -105,7 +105,8 @@ class LayerNormLstmCellTest {
     @Test
     void outputAndGradientsAgreeWithFloat64() {
       Scan r64 = scan(false, DType.FLOAT64);
-      Scan r32 = new Scan(r64.cell(), false, "_l0", DType.FLOAT32, true, true);
+      Scan r32 = new Scan(r64.cell(), Scan.Direction.FORWARD, "_l0",
+          DType.FLOAT32, Scan.Biases.BOTH);
       for (int k = 0; k < r64.parameters().size(); k++) {
         r32.parameters().get(k).set(r64.parameters().get(k).value());
       }
@@ -208,8 +209,8 @@ class LayerNormLstmCellTest {
     private final List<Parameter> parameters;
 
     EchoModel(int hidden) {
-      scan = new Scan(new LayerNormLstmCell(1, hidden), false, "_l0", DType.FLOAT32, true,
-          true);
+      scan = new Scan(new LayerNormLstmCell(1, hidden), Scan.Direction.FORWARD, "_l0",
+          DType.FLOAT32, Scan.Biases.BOTH);
       scan.initialize(new Random(1));
       double k = 1 / Math.sqrt(hidden);
       headWeight = new Parameter("head.weight", Shape.of(1, hidden), DType.FLOAT32);
