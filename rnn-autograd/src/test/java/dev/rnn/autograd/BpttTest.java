@@ -19,6 +19,7 @@ import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Step;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,8 @@ class BpttTest {
       Loss.mse(g, out, Tensor.zeros(out.dtype(), out.shape().dims()), null);
 
   private static StackModel model(Stack.Mode mode, int layers) {
-    return new StackModel(new Stack(mode, 3, 4, layers, true, false, DType.FLOAT64)
+    return new StackModel(new Stack(TorchModule.of(mode, 3, 4).numLayers(layers)
+        .dtype(DType.FLOAT64))
         .initialize(5), 2, 6);
   }
 
@@ -275,7 +277,7 @@ class BpttTest {
       int batch = 16;
       int delay = 3;
       StackModel m = new StackModel(
-          new Stack(mode, 1, 24, 1, true, false, DType.FLOAT32).initialize(1), 1, 2);
+          new Stack(TorchModule.of(mode, 1, 24)).initialize(1), 1, 2);
       Adam adam = Adam.builder().lr(0.01).build(m.parameters());
       Bptt bptt = how.equals("full") ? Bptt.full() : Bptt.truncated(4, 8);
       Random rnd = new Random(42);

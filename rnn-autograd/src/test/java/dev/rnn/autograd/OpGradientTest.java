@@ -8,6 +8,7 @@ import dev.rnn.core.Parameter;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -136,7 +137,8 @@ class OpGradientTest {
     @ParameterizedTest
     @EnumSource(Stack.Mode.class)
     void twoLayersBidirectionalWithInitialStatesAndAHead(Stack.Mode mode) {
-      Stack stack = new Stack(mode, 3, 4, 2, true, true, DType.FLOAT64)
+      Stack stack = new Stack(TorchModule.of(mode, 3, 4).numLayers(2).bidirectional(true)
+          .dtype(DType.FLOAT64))
           .initialize(21);
       StackModel model = new StackModel(stack, 2, 22);
       Parameter x = param("input", 23, 5, 2, 3);

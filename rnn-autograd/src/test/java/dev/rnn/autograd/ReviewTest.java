@@ -8,6 +8,7 @@ import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +37,7 @@ class ReviewTest {
     void countsTheLossOfEveryStepExactlyOnceAndAShorterLastChunkOnlyOnce(int seq, int k1,
         int k2) {
       StackModel m = new StackModel(
-          new Stack(Stack.Mode.GRU, 2, 3, 1, true, false, DType.FLOAT64)
+          new Stack(TorchModule.of(Stack.Mode.GRU, 2, 3).dtype(DType.FLOAT64))
               .initialize(1), 1, 2);
       Tensor x = Tensor.randn(DType.FLOAT64, 3, seq, 2, 2);
       List<int[]> counted = new ArrayList<>();
@@ -60,7 +61,7 @@ class ReviewTest {
       // With a loss that sums squared outputs, and k2 = T so that nothing is cut, truncated BPTT
       // adds exactly the full gradient: a step counted twice would add its share twice.
       StackModel m = new StackModel(
-          new Stack(Stack.Mode.LSTM, 2, 3, 2, true, false, DType.FLOAT64)
+          new Stack(TorchModule.of(Stack.Mode.LSTM, 2, 3).numLayers(2).dtype(DType.FLOAT64))
               .initialize(4), 1, 5);
       Tensor x = Tensor.randn(DType.FLOAT64, 6, 7, 2, 2);
       Bptt.WindowLoss sum = (g, out, from, to) -> {
@@ -89,8 +90,8 @@ class ReviewTest {
     }
 
     StackModel big(Stack.Mode mode, boolean bidirectional) {
-      return new StackModel(new Stack(mode, 8, 64, 2, true, bidirectional,
-          DType.FLOAT32).initialize(7), 1, 8);
+      return new StackModel(new Stack(TorchModule.of(mode, 8, 64).numLayers(2)
+          .bidirectional(bidirectional)).initialize(7), 1, 8);
     }
 
     Value loss(Graph g, StackModel m, Tensor x) {

@@ -104,6 +104,7 @@ public final class Stack {
    */
   public record Result(Tensor output, Tensor hN, Tensor cN) {}
 
+  private final TorchModule module;
   private final Mode mode;
   private final int inputSize;
   private final int hiddenSize;
@@ -115,29 +116,21 @@ public final class Stack {
   private final ImmutableMap<String, Parameter> parameters;
 
   /**
-   * A stack with zero parameters; call {@link #initialize(long)} or load them.
+   * A stack with zero parameters, as torch builds {@code module}; call {@link #initialize(long)}
+   * or load them. The module's {@code batch_first} is not the stack's: {@link #forward} takes the
+   * layout of each call.
    *
-   * @param mode the torch module mirrored
-   * @param inputSize {@code H_in}, torch's {@code input_size}
-   * @param hiddenSize {@code H}, torch's {@code hidden_size}
-   * @param numLayers torch's {@code num_layers}
-   * @param bias whether the layers have {@code bias_ih} and {@code bias_hh}
-   * @param bidirectional whether each layer runs a reverse direction too
-   * @param dtype the dtype of parameters, inputs and outputs
-   * @throws IllegalArgumentException if a size or the layer count is below 1
+   * @param module the torch module mirrored: mode, sizes, layers, bias, directions, dtype
    */
-  public Stack(Mode mode, int inputSize, int hiddenSize, int numLayers, boolean bias,
-      boolean bidirectional, DType dtype) {
-    this.mode = checkNotNull(mode, "mode");
-    checkArgument(inputSize >= 1, "input_size must be >= 1 but got %s", inputSize);
-    checkArgument(hiddenSize >= 1, "hidden_size must be >= 1 but got %s", hiddenSize);
-    checkArgument(numLayers >= 1, "num_layers must be >= 1 but got %s", numLayers);
-    this.inputSize = inputSize;
-    this.hiddenSize = hiddenSize;
-    this.numLayers = numLayers;
-    this.bias = bias;
-    this.bidirectional = bidirectional;
-    this.dtype = checkNotNull(dtype, "dtype");
+  public Stack(TorchModule module) {
+    this.module = checkNotNull(module, "module").batchFirst(false);
+    this.mode = module.mode();
+    this.inputSize = module.inputSize();
+    this.hiddenSize = module.hiddenSize();
+    this.numLayers = module.numLayers();
+    this.bias = module.bias();
+    this.bidirectional = module.bidirectional();
+    this.dtype = module.dtype();
     ImmutableList.Builder<ImmutableList<Scan>> ls = ImmutableList.builder();
     ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
     int d = bidirectional ? 2 : 1;
@@ -189,7 +182,12 @@ public final class Stack {
     return layers.get(l);
   }
 
-  /** {@return the torch module this stack mirrors} */
+  /** {@return the torch module this stack mirrors, time-major} */
+  public TorchModule module() {
+    return module;
+  }
+
+  /** {@return the torch module's mode} */
   public Mode mode() {
     return mode;
   }

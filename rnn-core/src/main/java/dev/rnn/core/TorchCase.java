@@ -83,8 +83,8 @@ public final class TorchCase {
         + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
         + (bidirectional ? ", bidirectional" : "") + ")";
     checkParameters(mode, inputSize, hiddenSize, numLayers, bias, bidirectional, dtype, arch);
-    this.stack = new Stack(mode, inputSize, hiddenSize, numLayers, bias, bidirectional,
-        dtype);
+    this.stack = new Stack(TorchModule.of(mode, inputSize, hiddenSize).numLayers(numLayers)
+        .bias(bias).bidirectional(bidirectional).dtype(dtype));
     for (Map.Entry<String, Parameter> e : stack.parameters().entrySet()) {
       e.getValue().set(file.tensor(e.getKey())); // Checked above, dtype and shape.
     }

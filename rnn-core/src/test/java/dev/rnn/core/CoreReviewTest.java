@@ -310,7 +310,8 @@ class CoreReviewTest {
     int hidden = 4;
     int batch = 2;
     int seq = 5;
-    Stack stack = new Stack(mode, in, hidden, layers, bias, false, dtype)
+    Stack stack = new Stack(TorchModule.of(mode, in, hidden).numLayers(layers).bias(bias)
+        .dtype(dtype))
         .initialize(17);
     Tensor x = Tensor.randn(dtype, 1, seq, batch, in);
     Tensor h0 = Tensor.randn(dtype, 2, layers, batch, hidden);
@@ -347,7 +348,7 @@ class CoreReviewTest {
   @ParameterizedTest
   @EnumSource(Stack.Mode.class)
   void stepFromZeroStatesEqualsForwardFromZeroStates(Stack.Mode mode) {
-    Stack stack = new Stack(mode, 3, 4, 2, true, false, DType.FLOAT64)
+    Stack stack = new Stack(TorchModule.of(mode, 3, 4).numLayers(2).dtype(DType.FLOAT64))
         .initialize(5);
     Tensor x = Tensor.randn(DType.FLOAT64, 9, 1, 3, 3);
     Stack.Result f = stack.forward(x, false);
@@ -359,8 +360,7 @@ class CoreReviewTest {
 
   @Test
   void stepOfABidirectionalStackIsRefusedNamingTheStack() {
-    Stack stack = new Stack(Stack.Mode.GRU, 3, 4, 2, true, true,
-        DType.FLOAT32);
+    Stack stack = new Stack(TorchModule.of(Stack.Mode.GRU, 3, 4).numLayers(2).bidirectional(true));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> stack.step(Tensor.zeros(DType.FLOAT32, 2, 3), null, null));
     assertEquals("gru(input_size=3, hidden_size=4, num_layers=2, bidirectional) cannot run one"
@@ -428,8 +428,7 @@ class CoreReviewTest {
     void aThousandRunsReuseTheirBuffersAndKeepAtMostSixIdleOfASize() {
       // A run of this size borrows an xp buffer of 16 * 8 * 256 = 32768 elements and gives it
       // back holding projections (not zero); a new buffer is zero-filled.
-      Stack stack = new Stack(Stack.Mode.LSTM, 4, 64, 1, true, false,
-          DType.FLOAT32).initialize(1);
+      Stack stack = new Stack(TorchModule.of(Stack.Mode.LSTM, 4, 64)).initialize(1);
       Tensor x = Tensor.randn(DType.FLOAT32, 2, 16, 8, 4);
       Tensor first = stack.forward(x, false).output();
       for (int i = 0; i < 1000; i++) {
@@ -469,8 +468,8 @@ class CoreReviewTest {
 
     @Test
     void eightThreadsEachWithItsOwnPoolComputeWhatOneThreadDoes() throws Exception {
-      Stack stack = new Stack(Stack.Mode.LSTM, 4, 64, 2, true, true,
-          DType.FLOAT32).initialize(3);
+      Stack stack = new Stack(TorchModule.of(Stack.Mode.LSTM, 4, 64).numLayers(2)
+          .bidirectional(true)).initialize(3);
       List<Tensor> inputs = new ArrayList<>();
       List<Stack.Result> expected = new ArrayList<>();
       for (int i = 0; i < 8; i++) {

@@ -309,7 +309,7 @@ class ScanTest {
     @EnumSource(Stack.Mode.class)
     void aStepIsTheFirstStepOfForwardBitForBit(Stack.Mode mode) {
       for (DType dtype : DType.values()) {
-        Stack stack = new Stack(mode, 3, 4, 2, true, false, dtype).initialize(7);
+        Stack stack = new Stack(TorchModule.of(mode, 3, 4).numLayers(2).dtype(dtype)).initialize(7);
         Tensor x = Tensor.randn(dtype, 1, 1, 5, 3);
         Tensor h0 = Tensor.randn(dtype, 2, 2, 5, 4);
         Tensor c0 = mode == Stack.Mode.LSTM ? Tensor.randn(dtype, 3, 2, 5, 4) : null;
@@ -331,7 +331,8 @@ class ScanTest {
           () -> assertEquals("_l0", Scan.suffix(0, false)),
           () -> assertEquals("_l1_reverse", Scan.suffix(1, true)),
           () -> assertEquals("weight_hh_l2_reverse",
-              new Stack(Stack.Mode.GRU, 2, 3, 3, true, true, DType.FLOAT32).layer(2).get(1)
+              new Stack(TorchModule.of(Stack.Mode.GRU, 2, 3).numLayers(3).bidirectional(true))
+                  .layer(2).get(1)
                   .parameters().get(1).name()));
     }
 

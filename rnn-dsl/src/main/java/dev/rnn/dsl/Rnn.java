@@ -1,6 +1,7 @@
 package dev.rnn.dsl;
 
 import dev.rnn.core.TorchCase;
+import dev.rnn.core.TorchModule;
 import java.io.IOException;
 import java.nio.file.Path;
 

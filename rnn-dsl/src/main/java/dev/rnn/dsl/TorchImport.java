@@ -6,6 +6,7 @@ import dev.rnn.core.Activation;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
+import dev.rnn.core.TorchModule;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

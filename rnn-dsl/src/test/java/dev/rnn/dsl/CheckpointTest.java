@@ -15,6 +15,7 @@ import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.SafetensorsFile;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

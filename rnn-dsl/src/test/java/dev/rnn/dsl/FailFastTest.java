@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.rnn.core.DType;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Nested;

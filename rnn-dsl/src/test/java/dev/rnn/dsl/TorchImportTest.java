@@ -9,12 +9,13 @@ import com.google.common.collect.ImmutableMap;
 import com.google.common.collect.ImmutableSet;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Stack;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.Shape;
+import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchCase;
+import dev.rnn.core.TorchModule;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,8 +155,8 @@ class TorchImportTest {
         boolean bidirectional) {
       Network net = Rnn.fromTorch(TorchModule.of(mode, 5, 3).numLayers(3).bias(bias)
           .bidirectional(bidirectional).dtype(DType.FLOAT64)).build();
-      Stack torch = new Stack(mode, 5, 3, 3, bias, bidirectional,
-          DType.FLOAT64);
+      Stack torch = new Stack(TorchModule.of(mode, 5, 3).numLayers(3).bias(bias)
+          .bidirectional(bidirectional).dtype(DType.FLOAT64));
       assertEquals(shapes(torch.parameters()), shapes(net.namedParameters()));
     }
 

@@ -7,6 +7,7 @@ import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.DType;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -42,8 +43,8 @@ public class BpttBenchmark {
   @Setup
   public void setUp() {
     BenchCommand.Config c = BenchCommand.CONFIGS.get(config);
-    Stack stack = new Stack(c.mode(), c.input(), c.hidden(), c.layers(), true,
-        false, DType.FLOAT32).initialize(0);
+    Stack stack = new Stack(TorchModule.of(c.mode(), c.input(), c.hidden()).numLayers(c.layers()))
+        .initialize(0);
     model = new StackModel(stack, c.input(), 1);
     sgd = Sgd.builder().lr(0.01).build(model.parameters());
     x = Tensor.randn(DType.FLOAT32, 2, c.batch(), c.seq(), c.input());

@@ -11,6 +11,7 @@ import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.DType;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
+import dev.rnn.core.TorchModule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -346,8 +347,8 @@ final class BenchCommand implements Callable<Integer> {
   static Result run(Config c, int threads, boolean cpuClock) {
     LongSupplier clock = cpuClock ? ManagementFactory.getThreadMXBean()::getCurrentThreadCpuTime
         : System::nanoTime;
-    Stack stack = new Stack(c.mode(), c.input(), c.hidden(), c.layers(), true,
-        false, DType.FLOAT32).initialize(0);
+    Stack stack = new Stack(TorchModule.of(c.mode(), c.input(), c.hidden()).numLayers(c.layers()))
+        .initialize(0);
     StackModel model = new StackModel(stack, c.input(), 1);
     Optimizer sgd = Sgd.builder().lr(0.01).build(model.parameters());
     Tensor x = Tensor.randn(DType.FLOAT32, 2, c.batch(), c.seq(), c.input());

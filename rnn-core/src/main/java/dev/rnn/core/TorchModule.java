@@ -1,17 +1,14 @@
-package dev.rnn.dsl;
+package dev.rnn.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
-import dev.rnn.core.DType;
-import dev.rnn.core.Stack;
-import dev.rnn.core.TorchCase;
 import java.util.Objects;
 
 /**
- * The arguments of a {@code torch.nn.RNN}, {@code LSTM} or {@code GRU} module, by name: what
- * {@link Rnn#fromTorch(TorchModule)} and {@link Rnn#loadTorch(java.nio.file.Path, TorchModule)}
- * build the equivalent network from.
+ * The arguments of a {@code torch.nn.RNN}, {@code LSTM} or {@code GRU} module, by name: what a
+ * {@link Stack} mirrors, and what the DSL's {@code Rnn.fromTorch(TorchModule)} and {@code
+ * Rnn.loadTorch(Path, TorchModule)} build the equivalent network from.
  *
  * <p>An immutable value; each option returns a new one, so a module reads as torch's call does:
  *
@@ -115,9 +112,7 @@ public final class TorchModule {
    * @return the module
    */
   public static TorchModule of(TorchCase c) {
-    Stack s = c.stack();
-    return of(s.mode(), s.inputSize(), s.hiddenSize()).numLayers(s.numLayers()).bias(s.bias())
-        .batchFirst(c.batchFirst()).bidirectional(s.bidirectional()).dtype(s.dtype());
+    return c.stack().module().batchFirst(c.batchFirst());
   }
 
   /**
