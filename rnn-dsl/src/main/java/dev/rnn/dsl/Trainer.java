@@ -15,12 +15,10 @@ import dev.rnn.autograd.optim.GradientClipping;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.OptimizerState;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Shape;
 import dev.rnn.core.Storage;
 import dev.rnn.core.Tensor;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -418,9 +416,10 @@ public final class Trainer {
   private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask) {
     long start = System.nanoTime();
     checkObjective(who);
-    Data d = data(who, inputs, targets, mask);
+    TrainingData d = TrainingData.of(who, net, objective == Objective.MSE, inputs, targets,
+        mask);
     Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
-    checkBpttFits(bptt, d.steps);
+    checkBpttFits(bptt, d.steps());
     Optimizer optimizer = newOptimizer();
     if (from != null) {
       optimizer.restore(from.optimizerState());
@@ -431,18 +430,18 @@ public final class Trainer {
     long stepsDone = from == null ? 0 : from.stepsDone();
     long steps = 0;
     int skippedBatches = 0;
-    ImmutableList<Bptt.Window> windows = bptt.windows(d.steps);
+    ImmutableList<Bptt.Window> windows = bptt.windows(d.steps());
     ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
     for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
-      List<Integer> order = order(d.batch, epoch);
+      List<Integer> order = order(d.batch(), epoch);
       double lossSum = 0;
       int lossCount = 0;
-      for (int b = 1; (b - 1) * size < d.batch; b++) {
-        Data batch = d.rows(order.subList((b - 1) * size, Math.min(d.batch, b * size)));
+      for (int b = 1; (b - 1) * size < d.batch(); b++) {
+        TrainingData batch = d.rows(order.subList((b - 1) * size, Math.min(d.batch(), b * size)));
         List<Tensor> carried = null;
         for (Bptt.Window w : windows) {
           Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
-          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x, w, carried);
+          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried);
           carried = f.carried();
           Tensor m = batch.mask(w);
           if (m != null && m.sum() == 0) {
@@ -602,10 +601,11 @@ public final class Trainer {
    */
   public double evaluate(Tensor inputs, Tensor targets, Tensor mask) {
     checkObjective("evaluate");
-    Data d = data("evaluate", inputs, targets, mask);
+    TrainingData d = TrainingData.of("evaluate", net, objective == Objective.MSE, inputs,
+        targets, mask);
     Graph g = Graph.inference();
-    Value out = net.model().forward(g, g.constant(d.x), null, 0).output();
-    return loss(g, out, d.y, d.mask).item();
+    Value out = net.model().forward(g, g.constant(d.x()), null, 0).output();
+    return loss(g, out, d.y(), d.mask()).item();
   }
 
   private void checkObjective(String who) {
@@ -618,130 +618,6 @@ public final class Trainer {
   private Value loss(Graph g, Value out, Tensor y, Tensor mask) {
     return objective == Objective.MSE ? Ops.mse(g, out, y, mask)
         : Ops.crossEntropy(g, out, y, mask);
-  }
-
-  // ---- data ----------------------------------------------------------------------------------
-
-  /**
-   * Inputs, targets and mask, time-major: {@code x [T, N, F_in]}; {@code y} and {@code mask}
-   * with time first where the output is per step ({@code perStep}), else batch first.
-   */
-  private record Data(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch) {
-    /** The targets of the steps {@code w} counts (all of them for a last-step output). */
-    Tensor targets(Bptt.Window w) {
-      return perStep ? y.slice(0, w.lossFrom(), w.end()) : y;
-    }
-
-    /** The mask of the steps {@code w} counts, or null. */
-    Tensor mask(Bptt.Window w) {
-      return mask == null ? null : perStep ? mask.slice(0, w.lossFrom(), w.end()) : mask;
-    }
-
-    /** The sequences {@code rows}, in that order. */
-    Data rows(List<Integer> rows) {
-      return new Data(gather(x, 1, rows), gather(y, perStep ? 1 : 0, rows),
-          mask == null ? null : gather(mask, perStep ? 1 : 0, rows), perStep, steps,
-          rows.size());
-    }
-
-    private static Tensor gather(Tensor t, int dim, List<Integer> rows) {
-      int first = rows.get(0);
-      boolean contiguous = true;
-      for (int i = 0; i < rows.size(); i++) {
-        contiguous &= rows.get(i) == first + i;
-      }
-      if (contiguous) {
-        return first == 0 && rows.size() == t.dim(dim) ? t
-            : t.slice(dim, first, first + rows.size());
-      }
-      List<Tensor> parts = new ArrayList<>(rows.size());
-      for (int r : rows) {
-        parts.add(t.slice(dim, r, r + 1));
-      }
-      return Tensor.concat(dim, parts);
-    }
-  }
-
-  private Data data(String who, Tensor inputs, Tensor targets, Tensor mask) {
-    checkNotNull(inputs, "inputs");
-    checkNotNull(targets, "targets");
-    boolean bf = net.batchFirst();
-    String seqBatch = bf ? "[batch, seq" : "[seq, batch";
-    int fIn = net.inputSize();
-    int fOut = net.outputSize();
-    checkArgument(inputs.rank() == 3 && inputs.dim(2) == fIn,
-        "%s expected inputs of shape %s, %s] but got %s", who, seqBatch, fIn, inputs.shape());
-    checkArgument(inputs.size() > 0,
-        "%s expected inputs of at least one step and one sequence but got %s", who,
-        inputs.shape());
-    int n = inputs.dim(bf ? 0 : 1);
-    int t = inputs.dim(bf ? 1 : 0);
-    boolean perStep = !net.lastStepOnly();
-    boolean mse = objective == Objective.MSE;
-    String where = perStep ? "on every step" : "on the last step";
-    int rank = (perStep ? 2 : 1) + (mse ? 1 : 0);
-    String expected = (perStep ? seqBatch : "[batch") + (mse ? ", " + fOut : "") + "]";
-    checkArgument(targets.rank() == rank, "%s expected targets of shape %s (%s %s) but got %s",
-        who, expected, mse ? "MSE" : "class indices for CROSS_ENTROPY", where, targets.shape());
-    int tn = targets.dim(perStep && !bf ? 1 : 0);
-    checkArgument(tn == n,
-        "%s expected targets for %s sequences, as many as the inputs %s, but got %s (targets %s)",
-        who, n, inputs.shape(), tn, targets.shape());
-    if (perStep) {
-      int tt = targets.dim(bf ? 1 : 0);
-      checkArgument(tt == t,
-          "%s expected targets for %s steps, as many as the inputs %s, but got %s (targets %s)",
-          who, t, inputs.shape(), tt, targets.shape());
-    }
-    if (mse) {
-      checkArgument(targets.dim(-1) == fOut,
-          "%s expected targets of %s features, the output size of %s, but got %s (targets %s)",
-          who, fOut, net.spec(), targets.dim(-1), targets.shape());
-    } else {
-      checkClassIndices(who, targets, fOut);
-    }
-    if (mask != null) {
-      Shape want = perStep ? (bf ? Shape.of(n, t) : Shape.of(t, n)) : Shape.of(n);
-      checkArgument(mask.shape().equals(want), "%s expected a mask of shape %s (%s]) but got %s",
-          who, want, perStep ? seqBatch : "[batch", mask.shape());
-      for (int i = 0; i < mask.size(); i++) {
-        double v = mask.at(i);
-        checkArgument(v == 0 || v == 1, "%s expected a mask of 0 and 1 but mask%s is %s", who,
-            index(mask, i), v);
-      }
-    }
-    Tensor x = inputs.to(net.dtype());
-    Tensor y = targets;
-    Tensor m = mask;
-    if (bf) {
-      x = x.transpose(0, 1);
-      if (perStep) {
-        y = y.transpose(0, 1);
-        m = m == null ? null : m.transpose(0, 1);
-      }
-    }
-    return new Data(x, y, m, perStep, t, n);
-  }
-
-  private void checkClassIndices(String who, Tensor targets, int classes) {
-    for (int i = 0; i < targets.size(); i++) {
-      double v = targets.at(i);
-      if (!(v == Math.rint(v) && v >= 0 && v < classes)) {
-        throw new IllegalArgumentException(String.format(
-            "%s expected class indices in [0, %s) (the output size of %s) but targets%s is %s",
-            who, classes, net.spec(), index(targets, i), v));
-      }
-    }
-  }
-
-  /** The index of element {@code i} of {@code t}, as {@code [2, 3]}. */
-  private static String index(Tensor t, int i) {
-    int[] at = new int[t.rank()];
-    for (int k = at.length - 1, r = i; k >= 0; k--) {
-      at[k] = r % t.dim(k);
-      r /= t.dim(k);
-    }
-    return Arrays.toString(at);
   }
 
   @Override public String toString() {

@@ -1,0 +1,150 @@
+package dev.rnn.dsl;
+
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkNotNull;
+
+import dev.rnn.autograd.Bptt;
+import dev.rnn.core.Shape;
+import dev.rnn.core.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Training inputs, targets and mask, checked against the network and put time-major: {@code x [T,
+ * N, F_in]}; {@code y} and {@code mask} with time first where the output is per step ({@code
+ * perStep}), else batch first.
+ *
+ * @param x the inputs, {@code [T, N, F_in]}
+ * @param y the targets, {@code [T, N, F_out]} (MSE) or {@code [T, N]} class indices; batch first
+ *     for a last-step output
+ * @param mask 0 and 1 per counted step, or null
+ * @param perStep whether the network outputs every step (not only the last)
+ * @param steps {@code T}
+ * @param batch {@code N}
+ */
+record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch) {
+
+  /** The targets of the steps {@code w} counts (all of them for a last-step output). */
+  Tensor targets(Bptt.Window w) {
+    return perStep ? y.slice(0, w.lossFrom(), w.end()) : y;
+  }
+
+  /** The mask of the steps {@code w} counts, or null. */
+  Tensor mask(Bptt.Window w) {
+    return mask == null ? null : perStep ? mask.slice(0, w.lossFrom(), w.end()) : mask;
+  }
+
+  /** The sequences {@code rows}, in that order. */
+  TrainingData rows(List<Integer> rows) {
+    return new TrainingData(gather(x, 1, rows), gather(y, perStep ? 1 : 0, rows),
+        mask == null ? null : gather(mask, perStep ? 1 : 0, rows), perStep, steps,
+        rows.size());
+  }
+
+  private static Tensor gather(Tensor t, int dim, List<Integer> rows) {
+    int first = rows.get(0);
+    boolean contiguous = true;
+    for (int i = 0; i < rows.size(); i++) {
+      contiguous &= rows.get(i) == first + i;
+    }
+    if (contiguous) {
+      return first == 0 && rows.size() == t.dim(dim) ? t
+          : t.slice(dim, first, first + rows.size());
+    }
+    List<Tensor> parts = new ArrayList<>(rows.size());
+    for (int r : rows) {
+      parts.add(t.slice(dim, r, r + 1));
+    }
+    return Tensor.concat(dim, parts);
+  }
+
+  /**
+   * Checks {@code inputs}, {@code targets} and {@code mask} against {@code net} and the objective
+   * and puts them time-major.
+   *
+   * @throws IllegalArgumentException naming {@code who}, the argument, expected and actual
+   */
+  static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
+      Tensor mask) {
+    checkNotNull(inputs, "inputs");
+    checkNotNull(targets, "targets");
+    boolean bf = net.batchFirst();
+    String seqBatch = bf ? "[batch, seq" : "[seq, batch";
+    int fIn = net.inputSize();
+    int fOut = net.outputSize();
+    checkArgument(inputs.rank() == 3 && inputs.dim(2) == fIn,
+        "%s expected inputs of shape %s, %s] but got %s", who, seqBatch, fIn, inputs.shape());
+    checkArgument(inputs.size() > 0,
+        "%s expected inputs of at least one step and one sequence but got %s", who,
+        inputs.shape());
+    int n = inputs.dim(bf ? 0 : 1);
+    int t = inputs.dim(bf ? 1 : 0);
+    boolean perStep = !net.lastStepOnly();
+    String where = perStep ? "on every step" : "on the last step";
+    int rank = (perStep ? 2 : 1) + (mse ? 1 : 0);
+    String expected = (perStep ? seqBatch : "[batch") + (mse ? ", " + fOut : "") + "]";
+    checkArgument(targets.rank() == rank, "%s expected targets of shape %s (%s %s) but got %s",
+        who, expected, mse ? "MSE" : "class indices for CROSS_ENTROPY", where, targets.shape());
+    int tn = targets.dim(perStep && !bf ? 1 : 0);
+    checkArgument(tn == n,
+        "%s expected targets for %s sequences, as many as the inputs %s, but got %s (targets %s)",
+        who, n, inputs.shape(), tn, targets.shape());
+    if (perStep) {
+      int tt = targets.dim(bf ? 1 : 0);
+      checkArgument(tt == t,
+          "%s expected targets for %s steps, as many as the inputs %s, but got %s (targets %s)",
+          who, t, inputs.shape(), tt, targets.shape());
+    }
+    if (mse) {
+      checkArgument(targets.dim(-1) == fOut,
+          "%s expected targets of %s features, the output size of %s, but got %s (targets %s)",
+          who, fOut, net.spec(), targets.dim(-1), targets.shape());
+    } else {
+      checkClassIndices(who, net, targets, fOut);
+    }
+    if (mask != null) {
+      Shape want = perStep ? (bf ? Shape.of(n, t) : Shape.of(t, n)) : Shape.of(n);
+      checkArgument(mask.shape().equals(want), "%s expected a mask of shape %s (%s]) but got %s",
+          who, want, perStep ? seqBatch : "[batch", mask.shape());
+      for (int i = 0; i < mask.size(); i++) {
+        double v = mask.at(i);
+        checkArgument(v == 0 || v == 1, "%s expected a mask of 0 and 1 but mask%s is %s", who,
+            index(mask, i), v);
+      }
+    }
+    Tensor x = inputs.to(net.dtype());
+    Tensor y = targets;
+    Tensor m = mask;
+    if (bf) {
+      x = x.transpose(0, 1);
+      if (perStep) {
+        y = y.transpose(0, 1);
+        m = m == null ? null : m.transpose(0, 1);
+      }
+    }
+    return new TrainingData(x, y, m, perStep, t, n);
+  }
+
+  private static void checkClassIndices(String who, Network net, Tensor targets,
+      int classes) {
+    for (int i = 0; i < targets.size(); i++) {
+      double v = targets.at(i);
+      if (!(v == Math.rint(v) && v >= 0 && v < classes)) {
+        throw new IllegalArgumentException(String.format(
+            "%s expected class indices in [0, %s) (the output size of %s) but targets%s is %s",
+            who, classes, net.spec(), index(targets, i), v));
+      }
+    }
+  }
+
+  /** The index of element {@code i} of {@code t}, as {@code [2, 3]}. */
+  private static String index(Tensor t, int i) {
+    int[] at = new int[t.rank()];
+    for (int k = at.length - 1, r = i; k >= 0; k--) {
+      at[k] = r % t.dim(k);
+      r /= t.dim(k);
+    }
+    return Arrays.toString(at);
+  }
+}
