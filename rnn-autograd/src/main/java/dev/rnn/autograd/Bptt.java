@@ -127,6 +127,11 @@ public final class Bptt {
     /**
      * Checks the order of the steps.
      *
+     * @param index the window's number in the plan, from 0
+     * @param start the first step the forward runs
+     * @param end one past the last step the forward runs
+     * @param lossFrom the first step whose loss the window counts
+     * @param carryAt the step whose state the next window starts from
      * @throws IllegalArgumentException unless {@code 0 <= start <= lossFrom < end} and {@code
      *     start <= carryAt <= end}
      */

@@ -44,6 +44,9 @@ public record OptimizerState(String optimizer, long steps,
   /**
    * Checks the state.
    *
+   * @param optimizer the kind of optimizer whose state this is
+   * @param steps the number of steps taken, {@code >= 0}
+   * @param parameters the state of each parameter, in the optimizer's order
    * @throws IllegalArgumentException if {@code steps < 0}
    */
   public OptimizerState {
@@ -93,6 +96,10 @@ public record OptimizerState(String optimizer, long steps,
     /**
      * Checks that every tensor has the parameter's shape and dtype.
      *
+     * @param name the parameter's name
+     * @param shape the parameter's shape
+     * @param dtype the parameter's dtype
+     * @param tensors the state tensors by torch's name
      * @throws IllegalArgumentException if one has not, naming it
      */
     public ParameterState {
