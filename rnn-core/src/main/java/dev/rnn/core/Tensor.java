@@ -15,7 +15,17 @@ import java.util.function.DoubleUnaryOperator;
  * arrays they are given, and accessors return copies.
  *
  * <p>Shapes of recurrent data follow torch: {@code [seq, batch, features]} (time-major) or {@code
- * [batch, seq, features]} (batch-first).
+ * [batch, seq, features]} (batch-first). A nested Java array gives its shape as it is nested:
+ * {@code Tensor.of(new double[T][N][F])} is {@code [T, N, F]}.
+ *
+ * <p>The dtype of a tensor is the dtype of what it was made from: {@code double} arrays give
+ * float64, {@code float} arrays float32, and {@link #zeros}, {@link #full}, {@link #randn} take
+ * one. A network's dtype is chosen once, where it is built ({@code dtype(DType.FLOAT64)}, else
+ * float32), and the network converts what it is given (inputs, states, targets, masks,
+ * parameter values) to it, so either dtype may be fed to it. Arithmetic between two tensors
+ * ({@link #add}, {@link #sub}, {@link #mul}, {@link #concat}) does not guess: mixing dtypes is
+ * refused with a message that says which conversion to write, {@link #to(DType)}, which is a
+ * copy, or nothing at all when the dtype is already the one asked for.
  */
 public final class Tensor {
   private final Shape shape;
@@ -69,6 +79,157 @@ public final class Tensor {
       System.arraycopy(rows[r], 0, d, r * cols, cols);
     }
     return adopt(Storage.wrap(d), Shape.of(rows.length, cols));
+  }
+
+  /**
+   * A float64 tensor {@code [d0, d1]} from a nested array, e.g. {@code {{1, 1}, {2, 2}}} (as
+   * {@link #ofRows}).
+   *
+   * @param data the elements, {@code data[i][j]} at {@code [i, j]}; rectangular, copied
+   * @return a new float64 tensor
+   * @throws IllegalArgumentException if an array is empty or the arrays are not rectangular,
+   *     naming the first one that differs
+   */
+  public static Tensor of(double[][] data) {
+    return ofNested(data);
+  }
+
+  /**
+   * A float64 tensor {@code [d0, d1, d2]} from a nested array: a batch of sequences {@code
+   * new double[T][N][F]} is time-major {@code [T, N, F]}, {@code new double[N][T][F]}
+   * batch-first {@code [N, T, F]}.
+   *
+   * @param data the elements, {@code data[i][j][k]} at {@code [i, j, k]}; rectangular, copied
+   * @return a new float64 tensor
+   * @throws IllegalArgumentException if an array is empty or the arrays are not rectangular,
+   *     naming the first one that differs
+   */
+  public static Tensor of(double[][][] data) {
+    return ofNested(data);
+  }
+
+  /**
+   * A float64 tensor {@code [d0, d1, d2, d3]} from a nested array.
+   *
+   * @param data the elements, {@code data[i][j][k][l]} at {@code [i, j, k, l]}; rectangular,
+   *     copied
+   * @return a new float64 tensor
+   * @throws IllegalArgumentException if an array is empty or the arrays are not rectangular,
+   *     naming the first one that differs
+   */
+  public static Tensor of(double[][][][] data) {
+    return ofNested(data);
+  }
+
+  /**
+   * A float32 tensor {@code [d0, d1]} from a nested array.
+   *
+   * @param data the elements, {@code data[i][j]} at {@code [i, j]}; rectangular, copied
+   * @return a new float32 tensor
+   * @throws IllegalArgumentException if an array is empty or the arrays are not rectangular,
+   *     naming the first one that differs
+   */
+  public static Tensor of(float[][] data) {
+    return ofNested(data);
+  }
+
+  /**
+   * A float32 tensor {@code [d0, d1, d2]} from a nested array, e.g. {@code new float[T][N][F]}.
+   *
+   * @param data the elements, {@code data[i][j][k]} at {@code [i, j, k]}; rectangular, copied
+   * @return a new float32 tensor
+   * @throws IllegalArgumentException if an array is empty or the arrays are not rectangular,
+   *     naming the first one that differs
+   */
+  public static Tensor of(float[][][] data) {
+    return ofNested(data);
+  }
+
+  /**
+   * A float32 tensor {@code [d0, d1, d2, d3]} from a nested array.
+   *
+   * @param data the elements, {@code data[i][j][k][l]} at {@code [i, j, k, l]}; rectangular,
+   *     copied
+   * @return a new float32 tensor
+   * @throws IllegalArgumentException if an array is empty or the arrays are not rectangular,
+   *     naming the first one that differs
+   */
+  public static Tensor of(float[][][][] data) {
+    return ofNested(data);
+  }
+
+  /**
+   * A tensor from a nested array of any rank of {@code double} (float64) or {@code float}
+   * (float32): {@code double[]} is {@code [d0]}, {@code double[][]} {@code [d0, d1]}, and so on,
+   * the shape read from the first array at each depth.
+   *
+   * @param data a {@code double[]...[]} or {@code float[]...[]}, rectangular; copied
+   * @return a new tensor of the array's shape and element type
+   * @throws IllegalArgumentException if {@code data} is not such an array, an array is empty or
+   *     null, or the arrays are not rectangular, naming the first one that differs
+   */
+  public static Tensor ofNested(Object data) {
+    checkArgument(data != null && data.getClass().isArray(),
+        "Tensor.ofNested expected a double[]...[] or float[]...[] but got %s",
+        data == null ? null : data.getClass().getSimpleName());
+    List<Integer> dims = new java.util.ArrayList<>();
+    Object a = data;
+    Class<?> c = data.getClass();
+    while (c.isArray()) {
+      int n = java.lang.reflect.Array.getLength(a);
+      checkArgument(n > 0, "Tensor.of expected non-empty arrays but data%s has length 0",
+          "[0]".repeat(dims.size()));
+      dims.add(n);
+      c = c.getComponentType();
+      if (c.isArray()) {
+        a = java.lang.reflect.Array.get(a, 0);
+        checkArgument(a != null, "Tensor.of expected arrays but data%s is null",
+            "[0]".repeat(dims.size()));
+      }
+    }
+    checkArgument(c == double.class || c == float.class,
+        "Tensor.ofNested expected a double[]...[] or float[]...[] but got %s",
+        data.getClass().getSimpleName());
+    int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();
+    Shape s = Shape.of(shape);
+    Storage st = Storage.allocate(c == double.class ? DType.FLOAT64 : DType.FLOAT32, s.size());
+    copyNested(data, shape, 0, new StringBuilder("data"), st, 0, s);
+    return adopt(st, s);
+  }
+
+  /**
+   * Copies the nested array {@code a}, at depth {@code depth} and path {@code path}, into {@code
+   * st} from {@code at}; returns the next position. Checks every array's length against {@code
+   * shape}.
+   */
+  private static int copyNested(Object a, int[] shape, int depth, StringBuilder path,
+      Storage st, int at, Shape s) {
+    checkArgument(a != null, "Tensor.of expected arrays but %s is null", path);
+    int n = java.lang.reflect.Array.getLength(a);
+    checkArgument(n == shape[depth],
+        "Tensor.of expected a rectangular array of shape %s (read from the first array at each"
+            + " depth) but %s has length %s", s, path, n);
+    if (depth == shape.length - 1) {
+      if (a instanceof double[] d) {
+        for (int i = 0; i < n; i++) {
+          st.set(at + i, d[i]);
+        }
+      } else {
+        float[] f = (float[]) a;
+        for (int i = 0; i < n; i++) {
+          st.set(at + i, f[i]);
+        }
+      }
+      return at + n;
+    }
+    Object[] children = (Object[]) a;
+    int length = path.length();
+    for (int i = 0; i < n; i++) {
+      path.append('[').append(i).append(']');
+      at = copyNested(children[i], shape, depth + 1, path, st, at, s);
+      path.setLength(length);
+    }
+    return at;
   }
 
   /**
@@ -467,8 +628,8 @@ public final class Tensor {
     int[] dims = first.shape.dims();
     int total = 0;
     for (Tensor t : parts) {
-      checkArgument(t.dtype() == first.dtype(), "concat expected dtype %s but got %s",
-          first.dtype(), t.dtype());
+      checkArgument(t.dtype() == first.dtype(), "concat expected dtype %s but got %s%s",
+          first.dtype(), t.dtype(), convert(first.dtype()));
       checkArgument(t.rank() == first.rank(), "concat expected rank %s but got shape %s",
           first.rank(), t.shape);
       for (int i = 0; i < dims.length; i++) {
@@ -676,8 +837,14 @@ public final class Tensor {
   private void checkSame(String op, Tensor other) {
     checkArgument(shape.equals(other.shape), "%s expected shape %s but got %s", op, shape,
         other.shape);
-    checkArgument(dtype() == other.dtype(), "%s expected dtype %s but got %s", op, dtype(),
-        other.dtype());
+    checkArgument(dtype() == other.dtype(), "%s expected dtype %s but got %s%s", op, dtype(),
+        other.dtype(), convert(dtype()));
+  }
+
+  /** How to mix dtypes: the conversion to write, said where mixing is refused. */
+  private static String convert(DType to) {
+    return ": convert it with .to(DType." + to + ") (Tensor.of(double[]...) makes float64,"
+        + " Tensor.of(float[]...) float32, and a network's outputs have the network's dtype)";
   }
 
   /** Equal when shape, dtype and every element are equal. */

@@ -219,6 +219,72 @@ class TensorTest {
   }
 
   @Nested
+  class FromNestedArrays {
+    @Test
+    void eachRankAndElementTypeGivesItsShapeAndDtype() {
+      double[][][] seq = new double[2][3][4];
+      float[][][] seqF = new float[2][3][4];
+      for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 3; j++) {
+          for (int k = 0; k < 4; k++) {
+            seq[i][j][k] = 12 * i + 4 * j + k;
+            seqF[i][j][k] = 12 * i + 4 * j + k;
+          }
+        }
+      }
+      double[][][][] four = {seq, seq};
+      float[][][][] fourF = {seqF, seqF};
+      assertAll(
+          () -> assertEquals(x(), Tensor.of(seq)),
+          () -> assertEquals(x(DType.FLOAT32), Tensor.of(seqF)),
+          () -> assertTensor(Tensor.of(new double[][] {{1, 2, 3}, {4, 5, 6}}), shape(2, 3),
+              1, 2, 3, 4, 5, 6),
+          () -> assertTensor(Tensor.of(new float[][] {{1, 2}, {3, 4}, {5, 6}}), DType.FLOAT32,
+              shape(3, 2), 1, 2, 3, 4, 5, 6),
+          () -> assertEquals(Tensor.concat(0, List.of(x().reshape(1, 2, 3, 4),
+              x().reshape(1, 2, 3, 4))), Tensor.of(four)),
+          () -> assertEquals(Tensor.of(four).to(DType.FLOAT32), Tensor.of(fourF)),
+          () -> assertTensor(Tensor.ofNested(new double[] {7, 8}), shape(2), 7, 8),
+          () -> assertTensor(Tensor.ofNested(new float[][][][][] {{{{{5}}}}}), DType.FLOAT32,
+              shape(1, 1, 1, 1, 1), 5),
+          () -> assertEquals(Tensor.ofRows(new double[][] {{1, 2}, {3, 4}}),
+              Tensor.of(new double[][] {{1, 2}, {3, 4}})));
+    }
+
+    @Test
+    void copiesTheArrays() {
+      double[][] rows = {{1, 2}, {3, 4}};
+      Tensor t = Tensor.of(rows);
+      rows[1][0] = 99;
+      assertEquals(3, t.get(1, 0));
+    }
+
+    @Test
+    void refusesRaggedEmptyNullAndOtherArraysNamingTheFirstCulprit() {
+      assertAll(
+          () -> assertEquals("Tensor.of expected a rectangular array of shape [2, 3] (read from"
+                  + " the first array at each depth) but data[1] has length 2",
+              assertRejected(() -> Tensor.of(new double[][] {{1, 2, 3}, {4, 5}})).getMessage()),
+          () -> assertEquals("Tensor.of expected a rectangular array of shape [2, 2, 2] (read"
+                  + " from the first array at each depth) but data[1][1] has length 3",
+              assertRejected(() -> Tensor.of(new float[][][] {{{1, 2}, {3, 4}},
+                  {{5, 6}, {7, 8, 9}}})).getMessage()),
+          () -> assertEquals("Tensor.of expected non-empty arrays but data[0] has length 0",
+              assertRejected(() -> Tensor.of(new double[3][0])).getMessage()),
+          () -> assertEquals("Tensor.of expected non-empty arrays but data has length 0",
+              assertRejected(() -> Tensor.of(new double[0][2][2])).getMessage()),
+          () -> assertEquals("Tensor.of expected arrays but data[1] is null",
+              assertRejected(() -> Tensor.of(new double[][] {{1}, null})).getMessage()),
+          () -> assertEquals("Tensor.ofNested expected a double[]...[] or float[]...[] but got"
+                  + " int[][]",
+              assertRejected(() -> Tensor.ofNested(new int[][] {{1}})).getMessage()),
+          () -> assertEquals("Tensor.ofNested expected a double[]...[] or float[]...[] but got"
+                  + " String",
+              assertRejected(() -> Tensor.ofNested("1, 2")).getMessage()));
+    }
+  }
+
+  @Nested
   class RandomFactories {
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
@@ -1001,7 +1067,10 @@ class TensorTest {
           Arguments.of("dimension too negative", -4, List.of(x, x),
               "concat dimension -4 out of range for shape [2, 3, 4]"),
           Arguments.of("another dtype", 0, List.of(x, x.to(DType.FLOAT32)),
-              "concat expected dtype FLOAT64 but got FLOAT32"),
+              "concat expected dtype FLOAT64 but got FLOAT32: convert it with"
+                  + " .to(DType.FLOAT64) (Tensor.of(double[]...) makes float64,"
+                  + " Tensor.of(float[]...) float32, and a network's outputs have the network's"
+                  + " dtype)"),
           Arguments.of("another rank", 0, List.of(x, Tensor.zeros(DType.FLOAT64, 2, 3)),
               "concat expected rank 3 but got shape [2, 3]"),
           Arguments.of("along 0, dim 1 differs", 0, List.of(x, Tensor.zeros(DType.FLOAT64, 2, 7, 4)),
@@ -1064,7 +1133,9 @@ class TensorTest {
         cases.add(Arguments.of(name + ", ranks differ", f, a, a.reshape(6),
             name + " expected shape [2, 3] but got [6]"));
         cases.add(Arguments.of(name + ", dtypes differ", f, a, f32,
-            name + " expected dtype FLOAT64 but got FLOAT32"));
+            name + " expected dtype FLOAT64 but got FLOAT32: convert it with .to(DType.FLOAT64)"
+                + " (Tensor.of(double[]...) makes float64, Tensor.of(float[]...) float32, and a"
+                + " network's outputs have the network's dtype)"));
       }
       return cases.stream();
     }
