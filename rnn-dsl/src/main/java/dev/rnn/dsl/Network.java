@@ -53,15 +53,20 @@ public final class Network {
   private final ImmutableList<String> stateNames;
   private final SequenceModel model = new Model();
 
+  /**
+   * The network of {@code layers}; its parameters are set by {@code layerInits} (one per layer:
+   * the network's initializer with the layer's own assignments), drawing from {@code new
+   * Random(initializer.seed())}.
+   */
   Network(List<Layer> layers, Stacking stacking, boolean handOffStates, boolean batchFirst,
-      DType dtype, Initializer initializer, long dropoutSeed) {
+      DType dtype, Initializer initializer, List<Initializer> layerInits, long dropoutSeed) {
     this.layers = ImmutableList.copyOf(layers);
     this.stacking = stacking;
     this.handOffStates = handOffStates;
     this.batchFirst = batchFirst;
     this.dtype = dtype;
     this.dropoutSeed = dropoutSeed;
-    this.stages = Wiring.wire(layers, stacking, handOffStates, dtype);
+    this.stages = Wiring.wire(layers, stacking, handOffStates, dtype, layerInits);
     this.inputSize = layers.stream().mapToInt(Layer::inputSize).filter(n -> n > 0).findFirst()
         .orElseThrow(() -> new AssertionError("a built network has a sized layer"));
     ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
@@ -76,9 +81,9 @@ public final class Network {
     }
     this.parameters = ps.buildOrThrow();
     this.stateNames = names.build();
-    Random rnd = initializer.isRandom() ? new Random(initializer.seed()) : null;
+    Random rnd = new Random(initializer.seed());
     for (Stage s : stages) {
-      s.initialize(initializer, rnd);
+      s.initialize(rnd);
     }
   }
 

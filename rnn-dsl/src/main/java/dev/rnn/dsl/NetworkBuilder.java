@@ -8,7 +8,10 @@ import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
 import dev.rnn.core.DType;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The fluent builder of a {@link Network}: layers in order, then the stacking mode and options,
@@ -37,6 +40,8 @@ public final class NetworkBuilder {
   private boolean batchFirst;
   private DType dtype;
   private Initializer initializer;
+  /** The {@code init(...)} assignments of layers, by layer index. */
+  private final Map<Integer, Map<Init.Kind, Init.Assignment>> layerInits = new HashMap<>();
   private Long dropoutSeed;
   /** The feature size after the layers so far, or -1 before the first sized layer. */
   private int size = -1;
@@ -222,6 +227,13 @@ public final class NetworkBuilder {
     if (!r.bias()) {
       throw new IllegalStateException("noBias() was already called on " + r.describe());
     }
+    Map<Init.Kind, Init.Assignment> inits = layerInits.get(layers.size() - 1);
+    for (Init.Kind k : List.of(Init.Kind.BIASES, Init.Kind.FORGET_GATE_BIAS)) {
+      if (inits != null && inits.containsKey(k)) {
+        throw new IllegalStateException("noBias() removes the biases that " + inits.get(k)
+            + " set on " + r.describe());
+      }
+    }
     return replaceLast(r.with(Layer.Modifier.NO_BIAS));
   }
 
@@ -240,6 +252,67 @@ public final class NetworkBuilder {
           + r.describe());
     }
     return replaceLast(r.with(Layer.Modifier.LEARNABLE_INITIAL_STATE));
+  }
+
+  /**
+   * Sets how the last layer's parameters are initialised, per kind, in place of the network's
+   * {@link #initializer}: e.g. an IRNN's {@code elman(2, 100, RELU).init(Init.recurrent(
+   * Init.identity(1)), Init.input(Init.normal(0.001)), Init.bias(Init.zeros()))}. The kinds not
+   * named here follow the network's initializer; the samples come from the network's seed. A
+   * dense layer has input weights (its weight) and biases.
+   *
+   * @param assignments what to set, one per kind, made by {@link Init#input}, {@link
+   *     Init#recurrent}, {@link Init#bias} and {@link Init#forgetBias}
+   * @return this builder
+   * @throws IllegalStateException if the last layer is not recurrent or dense, does not have a
+   *     kind named (a dense layer's recurrent weights or forget gate, a layer's biases after
+   *     {@code noBias()}, the forget gate of a layer that is not an LSTM), or a kind was already
+   *     set on it
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder init(Init.Assignment... assignments) {
+    StringBuilder call = new StringBuilder("init(");
+    for (int i = 0; i < assignments.length; i++) {
+      checkNotNull(assignments[i], "init expected assignments but got null");
+      call.append(i > 0 ? ", " : "").append(assignments[i]);
+    }
+    call.append(')');
+    Layer last = layers.isEmpty() ? null : layers.get(layers.size() - 1);
+    if (!(last instanceof Layer.Recurrent || last instanceof Layer.Dense)) {
+      throw new IllegalStateException(call + " must follow a recurrent or dense layer but"
+          + " follows " + (last == null ? "nothing" : last.describe()));
+    }
+    Map<Init.Kind, Init.Assignment> inits =
+        layerInits.computeIfAbsent(layers.size() - 1, i -> new EnumMap<>(Init.Kind.class));
+    Map<Init.Kind, Init.Assignment> now = new EnumMap<>(Init.Kind.class);
+    for (Init.Assignment a : assignments) {
+      String missing = missingKind(last, a.kind());
+      if (missing != null) {
+        throw new IllegalStateException(call + ": " + last.describe() + " has no " + missing);
+      }
+      Init.Assignment before = inits.containsKey(a.kind()) ? inits.get(a.kind())
+          : now.get(a.kind());
+      if (before != null) {
+        throw new IllegalStateException("the " + a.kind().words() + " of layer " + layers.size()
+            + ", " + last.describe() + " were already set by " + before);
+      }
+      now.put(a.kind(), a);
+    }
+    inits.putAll(now);
+    return this;
+  }
+
+  /** What {@code layer} lacks of {@code kind}, in words, or null if it has it. */
+  private static String missingKind(Layer layer, Init.Kind kind) {
+    boolean forget = kind == Init.Kind.FORGET_GATE_BIAS;
+    if (layer instanceof Layer.Recurrent r) {
+      if ((kind == Init.Kind.BIASES || forget) && !r.bias()) {
+        return "biases";
+      }
+      return forget && r.kind().forgetGate() < 0 ? "forget gate (only lstm has one)" : null;
+    }
+    return kind == Init.Kind.RECURRENT_WEIGHTS ? "recurrent weights"
+        : forget ? "forget gate (only lstm has one)" : null;
   }
 
   private Layer.Recurrent lastRecurrent(String what) {
@@ -410,7 +483,9 @@ public final class NetworkBuilder {
   }
 
   /**
-   * How parameters are set (default {@code Initializer.torchDefault(0)}).
+   * How the parameters of every layer are set (default {@code Initializer.torchDefault(0)}), for
+   * example {@code Initializer.kerasDefaults(42)}; a layer's own {@link #init} replaces some
+   * kinds for that layer.
    *
    * @param initializer the initializer
    * @return this builder
@@ -497,10 +572,15 @@ public final class NetworkBuilder {
         }
       }
     }
+    Initializer init = initializer == null ? Initializer.torchDefault(0) : initializer;
+    List<Initializer> inits = new ArrayList<>();
+    for (int i = 0; i < layers.size(); i++) {
+      Map<Init.Kind, Init.Assignment> own = layerInits.get(i);
+      inits.add(own == null ? init : init.with(own.values().toArray(new Init.Assignment[0])));
+    }
     return new Network(List.copyOf(layers), stacking == null ? Stacking.OUTPUTS : stacking,
-        handOffStates, batchFirst, dtype == null ? DType.FLOAT32 : dtype,
-        initializer == null ? Initializer.torchDefault(0) : initializer,
-        dropoutSeed == null ? 0 : dropoutSeed);
+        handOffStates, batchFirst, dtype == null ? DType.FLOAT32 : dtype, init,
+        List.copyOf(inits), dropoutSeed == null ? 0 : dropoutSeed);
   }
 
   /** Refuses hand-off from layer {@code i} to {@code b} (layer {@code j}) of another size. */

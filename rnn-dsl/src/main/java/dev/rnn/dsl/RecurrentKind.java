@@ -107,6 +107,10 @@ enum RecurrentKind {
       return true;
     }
 
+    @Override int forgetGate() {
+      return 1;
+    }
+
     @Override Cell cell(Layer.Recurrent r, Activation inside) {
       return r.peepholes() ? new PeepholeLstmCell(r.in(), r.out())
           : new LstmCell(r.in(), r.out());
@@ -215,6 +219,14 @@ enum RecurrentKind {
   /** {@return whether {@code peepholes()} may follow it} */
   boolean takesPeepholes() {
     return false;
+  }
+
+  /**
+   * {@return the forget gate's block in the gate order (LSTM: 1, of i, f, g, o), which {@link
+   * Init#forgetBias} sets; -1 for kinds without one}
+   */
+  int forgetGate() {
+    return -1;
   }
 
   /** {@return whether a checkpoint's spec can rebuild it} */

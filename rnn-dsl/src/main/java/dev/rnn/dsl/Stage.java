@@ -7,6 +7,7 @@ import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
+import dev.rnn.core.ParameterSpec;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
@@ -77,8 +78,11 @@ sealed interface Stage
     return List.of();
   }
 
-  /** Sets the stage's parameters as {@code init} says, drawing from {@code rnd} if it is random. */
-  default void initialize(Initializer init, Random rnd) {}
+  /**
+   * Sets the stage's parameters as its record's initializer says, drawing from {@code rnd} in
+   * parameter order.
+   */
+  default void initialize(Random rnd) {}
 
   /** The stage's forward over a time-major {@code x}, recorded in {@code g}. */
   Value forward(Graph g, Value x, Run run);
@@ -147,10 +151,12 @@ sealed interface Stage
    *     activation acts outside) or {@code h1}
    * @param initial where the initial state comes from when none is given
    * @param directions forward, then reverse if bidirectional
+   * @param init how the layer's parameters are set: the network's initializer with the layer's
+   *     own {@code init(...)} assignments
    */
   record Recurrent(int layer, int index, Layer.Recurrent spec, Activation inside,
       boolean absorbed, String symbol, InitialState initial,
-      ImmutableList<Direction> directions) implements Stage {
+      ImmutableList<Direction> directions, Initializer init) implements Stage {
     @Override public String written() {
       return spec.describe() + (absorbed ? "." + inside.label() + "()" : "");
     }
@@ -207,15 +213,52 @@ sealed interface Stage
       return ts;
     }
 
-    @Override public void initialize(Initializer init, Random rnd) {
+    /**
+     * Per direction, in parameter order: {@code weight_ih} as the input weights, {@code
+     * weight_hh} as the recurrent weights, {@code bias_ih} and {@code bias_hh} as the biases,
+     * each with torch's default bound {@code 1/sqrt(H)} and gate blocks of {@code H} rows, and
+     * the cell's extra parameters as its spec says; then, for an LSTM with biases and a
+     * forget-gate bias, the forget block {@code [H, 2H)} of {@code b_ih} set to it and that of
+     * {@code b_hh} to 0. Learned initial states stay zero.
+     */
+    @Override public void initialize(Random rnd) {
+      int forget = spec.kind().forgetGate();
+      Init forgetBias = forget < 0 ? null : init.init(Init.Kind.FORGET_GATE_BIAS);
       for (Direction d : directions) {
-        if (rnd != null) {
-          d.scan().initialize(rnd);
-        } else {
-          for (Parameter p : d.scan().parameters()) {
-            p.data().fill(0, p.size(), p.name().startsWith("bias") ? init.bias() : init.weight());
+        Scan scan = d.scan();
+        int h = scan.cell().hiddenSize();
+        double bound = 1 / Math.sqrt(h);
+        List<Parameter> ps = scan.parameters();
+        List<ParameterSpec> extras = scan.cell().extraParameters();
+        int firstExtra = ps.size() - extras.size();
+        for (int i = 0; i < ps.size(); i++) {
+          Parameter p = ps.get(i);
+          if (i >= firstExtra) {
+            initializeExtra(p, extras.get(i - firstExtra).init(), bound, rnd);
+          } else {
+            Init.Kind kind = i == 0 ? Init.Kind.INPUT_WEIGHTS
+                : i == 1 ? Init.Kind.RECURRENT_WEIGHTS : Init.Kind.BIASES;
+            init.init(kind).fill(p, bound, h, rnd);
           }
         }
+        for (int i = 2; forgetBias != null && i < firstExtra; i++) {
+          ps.get(i).data().fill(forget * h, h, i == 2 ? forgetBias.value() : 0);
+        }
+      }
+    }
+
+    /** An extra parameter of the cell: {@link Initializer#constant}'s weight, or its spec. */
+    private void initializeExtra(Parameter p, ParameterSpec.Init spec, double bound,
+        Random rnd) {
+      if (init.extras() != null) {
+        init.extras().fill(p, bound, p.shape().dim(0), rnd);
+        return;
+      }
+      switch (spec) {
+        case UNIFORM_HIDDEN -> p.fillUniform(rnd, bound);
+        case ONES -> p.data().fill(0, p.size(), 1);
+        case ZEROS -> p.data().fill(0, p.size(), 0);
+        default -> throw new AssertionError(spec);
       }
     }
 
@@ -310,8 +353,10 @@ sealed interface Stage
    * @param spec the layer as written
    * @param weight {@code dense{i}.weight [out, in]}
    * @param bias {@code dense{i}.bias [out]}
+   * @param init how the weight (as input weights) and the bias (as biases) are set
    */
-  record Dense(int layer, Layer.Dense spec, Parameter weight, Parameter bias) implements Stage {
+  record Dense(int layer, Layer.Dense spec, Parameter weight, Parameter bias, Initializer init)
+      implements Stage {
     @Override public String written() {
       return spec.describe();
     }
@@ -324,15 +369,11 @@ sealed interface Stage
       return ImmutableList.of(weight, bias);
     }
 
-    @Override public void initialize(Initializer init, Random rnd) {
-      if (rnd != null) {
-        // torch's nn.Linear: uniform in ±1/sqrt(fan_in)
-        weight.fillUniform(rnd, 1 / Math.sqrt(spec.in()));
-        bias.fillUniform(rnd, 1 / Math.sqrt(spec.in()));
-      } else {
-        weight.data().fill(0, weight.size(), init.weight());
-        bias.data().fill(0, bias.size(), init.bias());
-      }
+    /** The weight as input weights, the bias as biases; torch's bound {@code 1/sqrt(in)}. */
+    @Override public void initialize(Random rnd) {
+      double bound = 1 / Math.sqrt(spec.in()); // torch's nn.Linear: uniform in ±1/sqrt(fan_in)
+      init.init(Init.Kind.INPUT_WEIGHTS).fill(weight, bound, spec.out(), rnd);
+      init.init(Init.Kind.BIASES).fill(bias, bound, spec.out(), rnd);
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {

@@ -31,13 +31,18 @@ import java.util.List;
  * <p>Each recurrent stage gets its directions (a scan per direction, with torch's parameter
  * names {@code weight_ih_l{k}[_reverse]}), its state slots {@code h_l{k}[_reverse]} (and {@code
  * c_...}, sized by the cell), and the source of its initial state: handed off, learned ({@code
- * h0_l{k}}) or zeros.
+ * h0_l{k}}) or zeros. Recurrent and dense stages carry their layer's initializer, which their
+ * {@code initialize} reads.
  */
 final class Wiring {
   private Wiring() {}
 
+  /**
+   * The stages of {@code layers}; {@code inits.get(i)} is how layer {@code i}'s parameters are
+   * set (the network's initializer with the layer's own assignments).
+   */
   static ImmutableList<Stage> wire(List<Layer> layers, Stacking stacking, boolean handOff,
-      DType dtype) {
+      DType dtype, List<Initializer> inits) {
     ImmutableList.Builder<Stage> stages = ImmutableList.builder();
     int recurrentIndex = 0;
     int denseIndex = 0;
@@ -61,7 +66,7 @@ final class Wiring {
             : r.learnableInit() ? Stage.InitialState.LEARNED : Stage.InitialState.ZEROS;
         stages.add(new Stage.Recurrent(number, recurrentIndex, r, inside, absorbed,
             (carriesS ? "s" : "h") + number, initial,
-            directions(r, recurrentIndex, inside, dtype)));
+            directions(r, recurrentIndex, inside, dtype), inits.get(number - 1)));
         recurrentIndex++;
       } else if (l instanceof Layer.Act a) {
         stages.add(new Stage.Pointwise(number, a.activation(), size));
@@ -69,7 +74,7 @@ final class Wiring {
         String name = "dense" + denseIndex++;
         stages.add(new Stage.Dense(number, d,
             new Parameter(name + ".weight", Shape.of(d.out(), d.in()), dtype),
-            new Parameter(name + ".bias", Shape.of(d.out()), dtype)));
+            new Parameter(name + ".bias", Shape.of(d.out()), dtype), inits.get(i)));
       } else if (l instanceof Layer.Drop d) {
         stages.add(new Stage.Dropout(number, d.p(), size));
       } else {
