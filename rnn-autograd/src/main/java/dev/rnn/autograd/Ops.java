@@ -6,6 +6,7 @@ import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Random;
 
 /**
@@ -233,6 +234,83 @@ public final class Ops {
    */
   public static Value crossEntropy(Graph g, Value z, Tensor targets, Tensor mask) {
     return Loss.crossEntropy(g, z, targets, mask);
+  }
+
+  /**
+   * Mean squared error weighted by row, {@code L = sum a (y - target)^2 / (F sum a)}; backward
+   * {@code dy = 2 a (y - target) / (F sum a)}. With 0/1 weights it is {@link #mse} with that mask.
+   *
+   * @param g the graph recording the op
+   * @param y the prediction, {@code [T, N, F]} (or {@code [N, F]})
+   * @param target the target, of the shape of {@code y}
+   * @param weights {@code a}, {@code [T, N]} (or {@code [N]}), {@code >= 0}, or null for all ones
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if shapes do not fit, a weight is negative or not finite, or
+   *     every weight is 0
+   */
+  public static Value weightedMse(Graph g, Value y, Tensor target, Tensor weights) {
+    return Loss.weightedMse(g, y, target, weights);
+  }
+
+  /**
+   * Cross-entropy from logits weighted by row and by class, torch's {@code cross_entropy(z, c,
+   * weight=w, ignore_index=i)} (mean reduction) with row weights: {@code L = sum a w[c] (
+   * logsumexp(z) - z[c]) / sum a w[c]}, rows whose target is {@code ignoreIndex} left out;
+   * backward {@code dz = a w[c] (softmax(z) - onehot(c)) / sum a w[c]}.
+   *
+   * @param g the graph recording the op
+   * @param z the logits, {@code [T, N, C]} (or {@code [N, C]})
+   * @param targets the class indices {@code c}, {@code [T, N]} (or {@code [N]}), in {@code [0,
+   *     C)} or {@code ignoreIndex}
+   * @param weights {@code a}, of the targets' shape, {@code >= 0}, or null for all ones
+   * @param classWeights {@code w}, {@code [C]}, {@code >= 0}, or null for all ones
+   * @param ignoreIndex the target whose rows count for nothing (torch's {@code ignore_index}), or
+   *     empty for none
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if shapes do not fit, a target is neither a class index nor
+   *     the ignored one, a weight is negative or not finite, or nothing is left to average
+   */
+  public static Value weightedCrossEntropy(Graph g, Value z, Tensor targets, Tensor weights,
+      Tensor classWeights, OptionalInt ignoreIndex) {
+    return Loss.weightedCrossEntropy(g, z, targets, weights, classWeights, ignoreIndex);
+  }
+
+  /**
+   * Binary cross-entropy of logits, torch's {@code binary_cross_entropy_with_logits} (mean
+   * reduction) with row weights: {@code l = max(z, 0) - z y + log(1 + exp(-|z|))} per element,
+   * {@code L = sum a l / (F sum a)}; backward {@code dz = a (sigmoid(z) - y) / (F sum a)}.
+   *
+   * @param g the graph recording the op
+   * @param z the logits, {@code [T, N, F]} (or {@code [N, F]}), one per independent binary
+   *     output
+   * @param targets {@code y}, of the shape of {@code z}, in {@code [0, 1]}
+   * @param weights {@code a}, {@code [T, N]} (or {@code [N]}), {@code >= 0}, or null for all ones
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if shapes do not fit, a target is outside {@code [0, 1]}, a
+   *     weight is negative or not finite, or every weight is 0
+   */
+  public static Value binaryCrossEntropyWithLogits(Graph g, Value z, Tensor targets,
+      Tensor weights) {
+    return Loss.binaryCrossEntropyWithLogits(g, z, targets, weights);
+  }
+
+  /**
+   * A user's loss over rows (one step of one sequence each), averaged with row weights: {@code L
+   * = sum a fn.value(y_r, t_r) / sum a}; backward {@code dy_r = a_r fn.gradient(y_r, t_r) / sum
+   * a}.
+   *
+   * @param g the graph recording the op
+   * @param y the prediction, {@code [T, N, F]} (or {@code [N, F]})
+   * @param targets {@code [T, N, F_t]} (or {@code [N, F_t]}), or {@code [T, N]} (or {@code [N]})
+   *     for one number per row
+   * @param weights {@code a}, {@code [T, N]} (or {@code [N]}), {@code >= 0}, or null for all ones
+   * @param fn the loss of one row and its gradient
+   * @return {@code L}, one element
+   * @throws IllegalArgumentException if shapes do not fit, a weight is negative or not finite,
+   *     every weight is 0, or {@code fn}'s gradient has another length than the row
+   */
+  public static Value loss(Graph g, Value y, Tensor targets, Tensor weights, LossFunction fn) {
+    return Loss.loss(g, y, targets, weights, fn);
   }
 
   /**
