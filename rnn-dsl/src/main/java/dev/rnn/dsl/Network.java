@@ -246,6 +246,11 @@ public final class Network {
    * @throws IllegalArgumentException if the input or a state tensor has the wrong shape
    */
   public Result forward(Tensor input, State initial) {
+    return forward(input, initial, false);
+  }
+
+  /** {@link #forward(Tensor, State)}; {@code stepping} when {@link #step} runs it on one step. */
+  private Result forward(Tensor input, State initial, boolean stepping) {
     boolean unbatched = checkInput(input);
     Tensor x = input.to(dtype);
     if (unbatched) {
@@ -254,7 +259,7 @@ public final class Network {
       x = x.transpose(0, 1);
     }
     Graph g = Graph.inference();
-    List<Value> states = stateValues(g, initial, x.dim(1), unbatched);
+    List<Value> states = stateValues(g, initial, x.dim(1), unbatched, stepping);
     SequenceModel.Forward f = forward(g, g.constant(x), states, 0);
     Tensor out = f.output().tensor();
     if (unbatched) {
@@ -300,7 +305,7 @@ public final class Network {
     if (batchFirst && xt.rank() == 2) {
       seq = seq.transpose(0, 1);
     }
-    Result r = forward(seq, state);
+    Result r = forward(seq, state, true);
     Tensor y = r.output();
     if (!lastStepOnly()) {
       y = xt.rank() == 1 ? y.reshape(y.dim(-1)) : y.reshape(xt.dim(0), y.dim(-1));
@@ -410,6 +415,19 @@ public final class Network {
   }
 
   /**
+   * The layout the network reads sequences in and how to change it, appended to every message
+   * about the shape of a sequence: data in the other layout often fits until one size happens to
+   * differ.
+   */
+  String layoutNote() {
+    return batchFirst
+        ? " (the network is batch-first, [batch, seq, ...], as built with batchFirst(); for"
+            + " time-major data build it without batchFirst() or transpose(0, 1) the data)"
+        : " (the network is time-major, [seq, batch, ...]; for batch-first data build it with"
+            + " batchFirst() or transpose(0, 1) the data)";
+  }
+
+  /**
    * Checks the input's rank, feature size, that it is not empty and that every element is
    * finite; returns whether it is one unbatched sequence {@code [T, F_in]}.
    */
@@ -417,11 +435,11 @@ public final class Network {
     String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
         : "[seq, batch, " + inputSize() + "]";
     checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),
-        "%s expected input of shape %s or [seq, %s] but got %s", firstLayer(), shape, inputSize(),
-        input.shape());
+        "%s expected input of shape %s or [seq, %s] but got %s%s", firstLayer(), shape,
+        inputSize(), input.shape(), layoutNote());
     checkArgument(input.size() > 0,
-        "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s",
-        firstLayer(), shape, inputSize(), input.shape());
+        "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s%s",
+        firstLayer(), shape, inputSize(), input.shape(), layoutNote());
     checkFinite("input", input);
     return input.rank() == 2;
   }
@@ -457,9 +475,12 @@ public final class Network {
   /**
    * Checks the state against the network and the input's batch: the same tensor names, each
    * {@code [N, H]} of its layer (or {@code [H]} for an unbatched input), every element finite;
-   * returns the tensors as graph constants in {@link #stateNames()} order, or null for none.
+   * returns the tensors as graph constants in {@link #stateNames()} order, or null for none. A
+   * batch that differs from a sequence input's is said with the layout it was read in ({@code
+   * stepping}: the input is one step, whose batch has no layout).
    */
-  private List<Value> stateValues(Graph g, State s, int batch, boolean unbatched) {
+  private List<Value> stateValues(Graph g, State s, int batch, boolean unbatched,
+      boolean stepping) {
     if (s == null) {
       return null;
     }
@@ -486,8 +507,10 @@ public final class Network {
                   + " but got %s", name, st.written(), h, h, h, given.shape());
         } else {
           checkArgument(given.rank() == 2 && given.dim(0) == batch && given.dim(1) == h,
-              "state '%s' of %s expected shape [%s, %s] (batch %s, hidden %s) but got %s",
-              name, st.written(), batch, h, batch, h, given.shape());
+              "state '%s' of %s expected shape [%s, %s] (batch %s, hidden %s) but got %s%s",
+              name, st.written(), batch, h, batch, h, given.shape(),
+              given.rank() == 2 && given.dim(1) == h && !stepping
+                  ? "; the batch is read from the input" + layoutNote() : "");
         }
         for (int j = 0; j < given.size(); j++) {
           double v = given.at(j);

@@ -8,6 +8,7 @@ import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.GradientFlow;
 import dev.rnn.autograd.Graph;
+import dev.rnn.autograd.LossFunction;
 import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Adam;
@@ -21,6 +22,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.function.Function;
 
@@ -60,8 +62,18 @@ import java.util.function.Function;
  *   inputs                         [T, N, F_in]
  *   targets  MSE                   [T, N, F_out]     lastStep(): [N, F_out]
  *            CROSS_ENTROPY         [T, N]            lastStep(): [N]      class indices in [0, C)
+ *            BINARY_CROSS_ENTROPY  [T, N, F_out]     lastStep(): [N, F_out]  each in [0, 1]
+ *            lossFunction(fn)      [T, N, F_t] or [T, N]   lastStep(): [N, F_t] or [N]
  *   mask     (optional, 0 or 1)    [T, N]            lastStep(): [N]
+ *   sample weights (optional)      [N] or [T, N]     lastStep(): [N]      each &gt;= 0
  * </pre>
+ *
+ * <p>The loss of a window is the mean over its counted steps, weighted where weights are given:
+ * {@code L = sum_r a_r w_r l_r / sum_r a_r w_r} over the rows r (one step of one sequence), with
+ * {@code a_r} the mask times the sample weight and {@code w_r} the class weight of the row's
+ * target ({@link #classWeights}; 1 without), and rows whose target is the {@link #ignoreIndex}
+ * left out, as torch's {@code cross_entropy(weight=, ignore_index=)}. Without weights this is the
+ * plain mean over the counted steps.
  *
  * <p>All sequences have length T; pad shorter ones and give a mask whose 0s mark the padded steps:
  * they add nothing to the loss or the gradients. A window of truncated BPTT whose steps are all
@@ -91,7 +103,13 @@ public final class Trainer {
      * Softmax cross-entropy of the output as logits over {@code F_out} classes, mean over every
      * counted step; targets are class indices, one per step and sequence.
      */
-    CROSS_ENTROPY
+    CROSS_ENTROPY,
+    /**
+     * Binary cross-entropy of each output feature as a logit, torch's {@code
+     * BCEWithLogitsLoss}: {@code l = max(z, 0) - z y + log(1 + exp(-|z|))}, mean over every
+     * counted step and feature; targets have the output's shape, each in {@code [0, 1]}.
+     */
+    BINARY_CROSS_ENTROPY
   }
 
   /** What happens when a gradient holds NaN or infinity after a backward pass. */
@@ -160,6 +178,9 @@ public final class Trainer {
   private Double clipValue;
   private NonFinite onNonFinite;
   private final List<Listener> listeners = new ArrayList<>();
+  private LossFunction lossFunction;
+  private Tensor classWeights;
+  private Integer ignoreIndex;
 
   Trainer(Network net) {
     this.net = checkNotNull(net, "network");
@@ -178,8 +199,77 @@ public final class Trainer {
   @CanIgnoreReturnValue
   public Trainer loss(Objective objective) {
     checkNotNull(objective, "loss expected an objective but got null");
-    checkUnset("loss", this.objective);
+    checkLossUnset();
     this.objective = objective;
+    return this;
+  }
+
+  /**
+   * A loss of one's own, in place of an {@link Objective}: {@code fn} gives the loss of one row
+   * (one step of one sequence) and its gradient, and the trainer averages it over the counted
+   * rows, weighted as the built-in losses are. Targets are {@code [T, N, F_t]} for any {@code
+   * F_t}, or {@code [T, N]} (one number per step, such as a class index); {@code [N, F_t]} or
+   * {@code [N]} after {@code lastStep()}.
+   *
+   * @param fn the loss of a row and its gradient
+   * @return this trainer
+   * @throws NullPointerException if {@code fn} is null
+   * @throws IllegalStateException if the loss was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer lossFunction(LossFunction fn) {
+    checkNotNull(fn, "lossFunction expected a loss function but got null");
+    checkLossUnset();
+    this.lossFunction = fn;
+    return this;
+  }
+
+  /** The loss is set once, by {@code loss(objective)} or {@code lossFunction(fn)}. */
+  private void checkLossUnset() {
+    checkUnset("loss", objective != null ? objective
+        : lossFunction != null ? "a LossFunction (lossFunction(...))" : null);
+  }
+
+  /**
+   * Weights of the classes for {@link Objective#CROSS_ENTROPY}, as torch's {@code weight=}: a
+   * row whose target is class {@code c} counts {@code weights[c]} times in the weighted mean (the
+   * class comment), so rare classes can count more.
+   *
+   * @param weights one per class, {@code F_out} of them, each {@code >= 0} and finite
+   * @return this trainer
+   * @throws IllegalArgumentException if there is not one weight per class or a weight is negative
+   *     or not finite
+   * @throws IllegalStateException if the class weights were already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer classWeights(double... weights) {
+    checkNotNull(weights, "classWeights expected weights but got null");
+    int classes = net.outputSize();
+    checkArgument(weights.length == classes,
+        "classWeights expected %s weights, one per class (the output size of %s), but got %s",
+        classes, net.spec(), weights.length);
+    for (int c = 0; c < weights.length; c++) {
+      checkArgument(weights[c] >= 0 && Double.isFinite(weights[c]),
+          "classWeights expected weights >= 0 but class %s has %s", c, (Object) weights[c]);
+    }
+    checkUnset("classWeights", classWeights);
+    this.classWeights = Tensor.of(weights.clone(), weights.length);
+    return this;
+  }
+
+  /**
+   * A target value of {@link Objective#CROSS_ENTROPY} whose steps count for nothing, as torch's
+   * {@code ignore_index} (whose default is -100): a padded step can be marked in the targets
+   * instead of with a mask. Other targets must still be class indices.
+   *
+   * @param index the ignored target, e.g. -100
+   * @return this trainer
+   * @throws IllegalStateException if the ignored index was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer ignoreIndex(int index) {
+    checkUnset("ignoreIndex", ignoreIndex);
+    this.ignoreIndex = index;
     return this;
   }
 
@@ -375,7 +465,26 @@ public final class Trainer {
    *     the run is, for {@link #resume}
    */
   public Report fit(Tensor inputs, Tensor targets, Tensor mask) {
-    return train("fit", null, inputs, targets, mask);
+    return train("fit", null, inputs, targets, mask, null);
+  }
+
+  /**
+   * As {@link #fit(Tensor, Tensor, Tensor)}, with the loss of each sequence (or step) weighted by
+   * {@code sampleWeights}, as the class comment says.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets as the loss reads them (the class comment)
+   * @param mask {@code [T, N]} of 0 and 1, or null
+   * @param sampleWeights {@code [N]}, one per sequence, or {@code [T, N]} (the mask's shape), one
+   *     per step; each {@code >= 0}
+   * @return the losses per epoch, the step count, the batches skipped, the wall time, and where
+   *     the run is, for {@link #resume}
+   * @throws IllegalArgumentException as {@link #fit(Tensor, Tensor)}, or if a sample weight is
+   *     negative or not finite or their shape does not fit
+   * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
+   */
+  public Report fit(Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
+    return train("fit", null, inputs, targets, mask, sampleWeights);
   }
 
   /**
@@ -409,15 +518,32 @@ public final class Trainer {
    */
   public Report resume(Report from, Tensor inputs, Tensor targets, Tensor mask) {
     checkNotNull(from, "resume expected the report of a fit but got null");
-    return train("resume", from, inputs, targets, mask);
+    return train("resume", from, inputs, targets, mask, null);
+  }
+
+  /**
+   * As {@link #resume(Report, Tensor, Tensor, Tensor)}, with sample weights as {@link
+   * #fit(Tensor, Tensor, Tensor, Tensor)}.
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets as the loss reads them (the class comment)
+   * @param mask {@code [T, N]} of 0 and 1, or null
+   * @param sampleWeights {@code [N]} or {@code [T, N]}, each {@code >= 0}, or null
+   * @return the report of these epochs, with the run's totals
+   */
+  public Report resume(Report from, Tensor inputs, Tensor targets, Tensor mask,
+      Tensor sampleWeights) {
+    checkNotNull(from, "resume expected the report of a fit but got null");
+    return train("resume", from, inputs, targets, mask, sampleWeights);
   }
 
   /** The loop of the class comment, from the start of a run or from where {@code from} ended. */
-  private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask) {
+  private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask,
+      Tensor sampleWeights) {
     long start = System.nanoTime();
     checkObjective(who);
-    TrainingData d = TrainingData.of(who, net, objective == Objective.MSE, inputs, targets,
-        mask);
+    TrainingData d = data(who, inputs, targets, mask, sampleWeights);
     Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
     checkBpttFits(bptt, d.steps());
     Optimizer optimizer = newOptimizer();
@@ -600,28 +726,70 @@ public final class Trainer {
    * @return the loss
    */
   public double evaluate(Tensor inputs, Tensor targets, Tensor mask) {
+    return evaluate(inputs, targets, mask, null);
+  }
+
+  /**
+   * As {@link #evaluate(Tensor, Tensor, Tensor)}, with sample weights as {@link #fit(Tensor,
+   * Tensor, Tensor, Tensor)}.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets as the loss reads them (the class comment)
+   * @param mask {@code [T, N]} of 0 and 1, or null
+   * @param sampleWeights {@code [N]} or {@code [T, N]}, each {@code >= 0}, or null
+   * @return the loss
+   */
+  public double evaluate(Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
     checkObjective("evaluate");
-    TrainingData d = TrainingData.of("evaluate", net, objective == Objective.MSE, inputs,
-        targets, mask);
+    TrainingData d = data("evaluate", inputs, targets, mask, sampleWeights);
     Graph g = Graph.inference();
     Value out = net.model().forward(g, g.constant(d.x()), null, 0).output();
     return loss(g, out, d.y(), d.mask()).item();
   }
 
   private void checkObjective(String who) {
-    if (objective == null) {
+    if (objective == null && lossFunction == null) {
       throw new IllegalStateException(who + " needs an objective: call"
           + " loss(Trainer.Objective.MSE) or loss(Trainer.Objective.CROSS_ENTROPY) first");
     }
+    String cross = objective == Objective.CROSS_ENTROPY ? null
+        : classWeights != null ? "classWeights(...)" : ignoreIndex != null
+        ? "ignoreIndex(" + ignoreIndex + ")" : null;
+    if (cross != null) {
+      throw new IllegalStateException(who + ": " + cross + " applies to"
+          + " loss(Trainer.Objective.CROSS_ENTROPY), but the loss is "
+          + (objective != null ? objective : "a LossFunction"));
+    }
   }
 
-  private Value loss(Graph g, Value out, Tensor y, Tensor mask) {
-    return objective == Objective.MSE ? Ops.mse(g, out, y, mask)
-        : Ops.crossEntropy(g, out, y, mask);
+  /** The data checked as the loss reads its targets, with the weights folded into one mask. */
+  private TrainingData data(String who, Tensor inputs, Tensor targets, Tensor mask,
+      Tensor sampleWeights) {
+    TrainingData.Targets kind = lossFunction != null ? TrainingData.Targets.ANY
+        : switch (objective) {
+          case MSE -> TrainingData.Targets.FEATURES;
+          case CROSS_ENTROPY -> TrainingData.Targets.CLASSES;
+          case BINARY_CROSS_ENTROPY -> TrainingData.Targets.PROBABILITIES;
+        };
+    return TrainingData.of(who, net, kind, ignoreIndex, inputs, targets, mask, sampleWeights);
+  }
+
+  /** The loss of {@code out} against {@code y}, each row weighted by {@code weights} (or 1). */
+  private Value loss(Graph g, Value out, Tensor y, Tensor weights) {
+    if (lossFunction != null) {
+      return Ops.loss(g, out, y, weights, lossFunction);
+    }
+    return switch (objective) {
+      case MSE -> Ops.weightedMse(g, out, y, weights);
+      case CROSS_ENTROPY -> Ops.weightedCrossEntropy(g, out, y, weights, classWeights,
+          ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignoreIndex));
+      case BINARY_CROSS_ENTROPY -> Ops.binaryCrossEntropyWithLogits(g, out, y, weights);
+    };
   }
 
   @Override public String toString() {
-    return "Trainer(" + net.spec() + ", loss=" + objective + ", "
+    return "Trainer(" + net.spec() + ", loss="
+        + (objective != null || lossFunction == null ? objective : "a LossFunction") + ", "
         + (bptt == null ? Bptt.full() : bptt) + ", epochs=" + (epochs == null ? 1 : epochs)
         + ", batchSize=" + (batchSize == null ? 32 : batchSize) + ")";
   }

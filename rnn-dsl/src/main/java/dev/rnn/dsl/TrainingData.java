@@ -15,10 +15,16 @@ import java.util.List;
  * N, F_in]}; {@code y} and {@code mask} with time first where the output is per step ({@code
  * perStep}), else batch first.
  *
+ * <p>Every message about a shape names the layout the network reads (time-major, or batch-first
+ * as built with {@code batchFirst()}) and how to change it, since data in the other layout often
+ * fits until one size happens to differ.
+ *
  * @param x the inputs, {@code [T, N, F_in]}
  * @param y the targets, {@code [T, N, F_out]} (MSE) or {@code [T, N]} class indices; batch first
  *     for a last-step output
- * @param mask 0 and 1 per counted step, or null
+ * @param mask the weight of each step in the loss: 0 and 1 for the counted steps, times the
+ *     sample weights where there are some, 0 where a class target is the ignored index; null
+ *     for all ones
  * @param perStep whether the network outputs every step (not only the last)
  * @param steps {@code T}
  * @param batch {@code N}
@@ -59,6 +65,24 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     return Tensor.concat(dim, parts);
   }
 
+  /** What the targets are, as the loss reads them. */
+  enum Targets {
+    /** MSE: real numbers, one per output feature. */
+    FEATURES("MSE"),
+    /** Cross-entropy: class indices, one per step (or sequence). */
+    CLASSES("class indices for CROSS_ENTROPY"),
+    /** Binary cross-entropy: numbers in [0, 1], one per output feature. */
+    PROBABILITIES("numbers in [0, 1] for BINARY_CROSS_ENTROPY"),
+    /** A user's loss: any number of target features per step, or one number per step. */
+    ANY("targets for the loss function");
+
+    final String words;
+
+    Targets(String words) {
+      this.words = words;
+    }
+  }
+
   /**
    * Checks {@code inputs}, {@code targets} and {@code mask} against {@code net} and the objective
    * and puts them time-major.
@@ -67,14 +91,33 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
    */
   static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
       Tensor mask) {
+    return of(who, net, mse ? Targets.FEATURES : Targets.CLASSES, null, inputs, targets, mask,
+        null);
+  }
+
+  /**
+   * Checks {@code inputs}, {@code targets} (as {@code kind} says), {@code mask} and {@code
+   * sampleWeights} against {@code net} and puts them time-major, with the mask, the sample
+   * weights and the ignored class targets ({@code ignoreIndex}, or null) folded into one weight
+   * per step.
+   *
+   * @param sampleWeights {@code >= 0}: one per sequence {@code [N]}, or one per step in the
+   *     mask's shape; or null
+   * @throws IllegalArgumentException naming {@code who}, the argument, expected and actual
+   */
+  static TrainingData of(String who, Network net, Targets kind, Integer ignoreIndex,
+      Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
     checkNotNull(inputs, "inputs");
     checkNotNull(targets, "targets");
+    boolean mse = kind != Targets.CLASSES;
     boolean bf = net.batchFirst();
     String seqBatch = bf ? "[batch, seq" : "[seq, batch";
+    String layout = net.layoutNote();
     int fIn = net.inputSize();
     int fOut = net.outputSize();
     checkArgument(inputs.rank() == 3 && inputs.dim(2) == fIn,
-        "%s expected inputs of shape %s, %s] but got %s", who, seqBatch, fIn, inputs.shape());
+        "%s expected inputs of shape %s, %s] but got %s%s", who, seqBatch, fIn, inputs.shape(),
+        layout);
     checkArgument(inputs.size() > 0,
         "%s expected inputs of at least one step and one sequence but got %s", who,
         inputs.shape());
@@ -83,30 +126,43 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     boolean perStep = !net.lastStepOnly();
     String where = perStep ? "on every step" : "on the last step";
     int rank = (perStep ? 2 : 1) + (mse ? 1 : 0);
-    String expected = (perStep ? seqBatch : "[batch") + (mse ? ", " + fOut : "") + "]";
-    checkArgument(targets.rank() == rank, "%s expected targets of shape %s (%s %s) but got %s",
-        who, expected, mse ? "MSE" : "class indices for CROSS_ENTROPY", where, targets.shape());
+    boolean anyRank = kind == Targets.ANY && targets.rank() == rank - 1 && targets.rank() >= 1;
+    String expected = (perStep ? seqBatch : "[batch")
+        + (kind == Targets.ANY ? ", F_t" : mse ? ", " + fOut : "") + "]";
+    String perStepLayout = perStep ? layout : "";
+    checkArgument(targets.rank() == rank || anyRank,
+        "%s expected targets of shape %s (%s %s) but got %s%s", who, expected, kind.words, where,
+        targets.shape(), perStepLayout);
     int tn = targets.dim(perStep && !bf ? 1 : 0);
     checkArgument(tn == n,
-        "%s expected targets for %s sequences, as many as the inputs %s, but got %s (targets %s)",
-        who, n, inputs.shape(), tn, targets.shape());
+        "%s expected targets for %s sequences, as many as the inputs %s, but got %s (targets"
+            + " %s)%s", who, n, inputs.shape(), tn, targets.shape(), perStepLayout.isEmpty()
+            ? layout : perStepLayout);
     if (perStep) {
       int tt = targets.dim(bf ? 1 : 0);
       checkArgument(tt == t,
-          "%s expected targets for %s steps, as many as the inputs %s, but got %s (targets %s)",
-          who, t, inputs.shape(), tt, targets.shape());
+          "%s expected targets for %s steps, as many as the inputs %s, but got %s (targets"
+              + " %s)%s", who, t, inputs.shape(), tt, targets.shape(), layout);
     }
-    if (mse) {
+    if (kind == Targets.FEATURES || kind == Targets.PROBABILITIES) {
       checkArgument(targets.dim(-1) == fOut,
           "%s expected targets of %s features, the output size of %s, but got %s (targets %s)",
           who, fOut, net.spec(), targets.dim(-1), targets.shape());
-    } else {
-      checkClassIndices(who, net, targets, fOut);
     }
+    if (kind == Targets.CLASSES) {
+      checkClassIndices(who, net, targets, fOut, ignoreIndex);
+    } else if (kind == Targets.PROBABILITIES) {
+      for (int i = 0; i < targets.size(); i++) {
+        double v = targets.at(i);
+        checkArgument(v >= 0 && v <= 1,
+            "%s expected targets in [0, 1] for BINARY_CROSS_ENTROPY but targets%s is %s", who,
+            index(targets, i), v);
+      }
+    }
+    Shape want = perStep ? (bf ? Shape.of(n, t) : Shape.of(t, n)) : Shape.of(n);
     if (mask != null) {
-      Shape want = perStep ? (bf ? Shape.of(n, t) : Shape.of(t, n)) : Shape.of(n);
-      checkArgument(mask.shape().equals(want), "%s expected a mask of shape %s (%s]) but got %s",
-          who, want, perStep ? seqBatch : "[batch", mask.shape());
+      checkArgument(mask.shape().equals(want), "%s expected a mask of shape %s (%s]) but got %s%s",
+          who, want, perStep ? seqBatch : "[batch", mask.shape(), perStepLayout);
       for (int i = 0; i < mask.size(); i++) {
         double v = mask.at(i);
         checkArgument(v == 0 || v == 1, "%s expected a mask of 0 and 1 but mask%s is %s", who,
@@ -115,7 +171,10 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     }
     Tensor x = inputs.to(net.dtype());
     Tensor y = targets;
-    Tensor m = mask;
+    Tensor m = weights(who, mask, sampleWeights, want, n, perStep, bf, seqBatch, perStepLayout);
+    if (kind == Targets.CLASSES && ignoreIndex != null) {
+      m = withoutIgnored(m, targets, ignoreIndex);
+    }
     if (bf) {
       x = x.transpose(0, 1);
       if (perStep) {
@@ -126,14 +185,54 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     return new TrainingData(x, y, m, perStep, t, n);
   }
 
+  /**
+   * The mask times the sample weights, in the mask's shape {@code want} (sample weights of one
+   * per sequence spread over the steps); the mask alone without sample weights.
+   */
+  private static Tensor weights(String who, Tensor mask, Tensor sampleWeights, Shape want, int n,
+      boolean perStep, boolean bf, String seqBatch, String layout) {
+    if (sampleWeights == null) {
+      return mask;
+    }
+    boolean perSequence = sampleWeights.shape().equals(Shape.of(n));
+    checkArgument(perSequence || sampleWeights.shape().equals(want),
+        "%s expected sample weights of shape [%s] (one per sequence)%s but got %s%s", who, n,
+        perStep ? " or " + want + " (" + seqBatch + "], one per step)" : "",
+        sampleWeights.shape(), perStep ? layout : "");
+    double[] w = new double[want.size()];
+    for (int i = 0; i < w.length; i++) {
+      // the sequence of element i of [T, N] is i % N, of [N, T] i / T
+      int seq = !perStep ? i : bf ? i / want.dim(1) : i % n;
+      double s = sampleWeights.at(perSequence ? seq : i);
+      checkArgument(s >= 0 && Double.isFinite(s),
+          "%s expected sample weights >= 0 but sampleWeights%s is %s", who,
+          index(sampleWeights, perSequence ? seq : i), s);
+      w[i] = (mask == null ? 1 : mask.at(i)) * s;
+    }
+    return Tensor.of(w, want.dims());
+  }
+
+  /** {@code m} (null for all ones) with 0 where the class target is {@code ignore}. */
+  private static Tensor withoutIgnored(Tensor m, Tensor targets, int ignore) {
+    double[] w = new double[targets.size()];
+    boolean any = false;
+    for (int i = 0; i < w.length; i++) {
+      boolean ignored = targets.at(i) == ignore;
+      any |= ignored;
+      w[i] = ignored ? 0 : m == null ? 1 : m.at(i);
+    }
+    return any ? Tensor.of(w, targets.shape().dims()) : m;
+  }
+
   private static void checkClassIndices(String who, Network net, Tensor targets,
-      int classes) {
+      int classes, Integer ignore) {
     for (int i = 0; i < targets.size(); i++) {
       double v = targets.at(i);
-      if (!(v == Math.rint(v) && v >= 0 && v < classes)) {
+      if (!(v == Math.rint(v) && v >= 0 && v < classes) && !(ignore != null && v == ignore)) {
         throw new IllegalArgumentException(String.format(
-            "%s expected class indices in [0, %s) (the output size of %s) but targets%s is %s",
-            who, classes, net.spec(), index(targets, i), v));
+            "%s expected class indices in [0, %s)%s (the output size of %s) but targets%s is %s",
+            who, classes, ignore == null ? "" : " or the ignored " + ignore, net.spec(),
+            index(targets, i), v));
       }
     }
   }

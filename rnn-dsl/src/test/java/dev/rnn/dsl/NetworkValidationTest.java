@@ -26,6 +26,12 @@ class NetworkValidationTest {
       network().lstm(2, 3).gru(3, 2).dense(2, 1).batchFirst().seed(3).build();
   private static final String SHAPES = "lstm(2, 3) expected input of shape [seq, batch, 2] or"
       + " [seq, 2]";
+  /** What every message about the shape of a sequence ends with: the layout, how to change it. */
+  static final String TIME_MAJOR = " (the network is time-major, [seq, batch, ...]; for"
+      + " batch-first data build it with batchFirst() or transpose(0, 1) the data)";
+  static final String BATCH_FIRST_NOTE = " (the network is batch-first, [batch, seq, ...], as"
+      + " built with batchFirst(); for time-major data build it without batchFirst() or"
+      + " transpose(0, 1) the data)";
 
   private static void assertMessage(String message, Executable call) {
     assertEquals(message, assertThrows(IllegalArgumentException.class, call).getMessage());
@@ -51,43 +57,43 @@ class NetworkValidationTest {
     @Test
     void aWrongFeatureSizeNamesTheFirstLayerAndBothShapes() {
       assertAll(
-          () -> assertMessage(SHAPES + " but got [5, 4, 7]", () -> NET.forward(input(5, 4, 7))),
-          () -> assertMessage(SHAPES + " but got [5, 7]", () -> NET.forward(input(5, 7))),
-          () -> assertMessage(SHAPES + " but got [5, 4, 7]",
+          () -> assertMessage(SHAPES + " but got [5, 4, 7]" + TIME_MAJOR, () -> NET.forward(input(5, 4, 7))),
+          () -> assertMessage(SHAPES + " but got [5, 7]" + TIME_MAJOR, () -> NET.forward(input(5, 7))),
+          () -> assertMessage(SHAPES + " but got [5, 4, 7]" + TIME_MAJOR,
               () -> NET.forward(input(5, 4, 7), null)));
     }
 
     @Test
     void aWrongRankNamesBothShapes() {
       assertAll(
-          () -> assertMessage(SHAPES + " but got [2]", () -> NET.forward(input(2))),
-          () -> assertMessage(SHAPES + " but got [5, 4, 7, 2]",
+          () -> assertMessage(SHAPES + " but got [2]" + TIME_MAJOR, () -> NET.forward(input(2))),
+          () -> assertMessage(SHAPES + " but got [5, 4, 7, 2]" + TIME_MAJOR,
               () -> NET.forward(input(5, 4, 7, 2))),
-          () -> assertMessage(SHAPES + " but got []", () -> NET.forward(input())));
+          () -> assertMessage(SHAPES + " but got []" + TIME_MAJOR, () -> NET.forward(input())));
     }
 
     @Test
     void batchFirstSaysSoInTheExpectedShape() {
       assertMessage("lstm(2, 3) expected input of shape [batch, seq, 2] or [seq, 2] but got"
-          + " [4, 5, 7]", () -> BATCH_FIRST.forward(input(4, 5, 7)));
+          + " [4, 5, 7]" + BATCH_FIRST_NOTE, () -> BATCH_FIRST.forward(input(4, 5, 7)));
     }
 
     @Test
     void anEmptySequenceIsRefused() {
       assertAll(
-          () -> assertMessage(SHAPES + " with seq, batch >= 1 but got [0, 4, 2]",
+          () -> assertMessage(SHAPES + " with seq, batch >= 1 but got [0, 4, 2]" + TIME_MAJOR,
               () -> NET.forward(input(0, 4, 2))),
-          () -> assertMessage(SHAPES + " with seq, batch >= 1 but got [0, 2]",
+          () -> assertMessage(SHAPES + " with seq, batch >= 1 but got [0, 2]" + TIME_MAJOR,
               () -> NET.forward(input(0, 2))));
     }
 
     @Test
     void anEmptyBatchIsRefused() {
       assertAll(
-          () -> assertMessage(SHAPES + " with seq, batch >= 1 but got [5, 0, 2]",
+          () -> assertMessage(SHAPES + " with seq, batch >= 1 but got [5, 0, 2]" + TIME_MAJOR,
               () -> NET.forward(input(5, 0, 2), NET.initialState(1))),
           () -> assertMessage("lstm(2, 3) expected input of shape [batch, seq, 2] or [seq, 2]"
-              + " with seq, batch >= 1 but got [0, 5, 2]",
+              + " with seq, batch >= 1 but got [0, 5, 2]" + BATCH_FIRST_NOTE,
               () -> BATCH_FIRST.forward(input(0, 5, 2))));
     }
   }
@@ -144,7 +150,8 @@ class NetworkValidationTest {
     @Test
     void aStateForAnotherBatchNamesBothShapes() {
       assertMessage("state 'h_l0' of lstm(2, 3) expected shape [2, 3] (batch 2, hidden 3) but"
-          + " got [7, 3]", () -> NET.forward(input(3, 2, 2), NET.initialState(7)));
+          + " got [7, 3]; the batch is read from the input" + TIME_MAJOR,
+          () -> NET.forward(input(3, 2, 2), NET.initialState(7)));
     }
 
     @Test

@@ -393,6 +393,14 @@ class TrainerTest {
     final Tensor x = Tensor.zeros(DType.FLOAT32, 5, 8, 3);
     final Tensor y = Tensor.zeros(DType.FLOAT32, 5, 8, 2);
 
+    /** The layout note of a time-major network's messages about sequences. */
+    static final String TIME_MAJOR = " (the network is time-major, [seq, batch, ...]; for"
+        + " batch-first data build it with batchFirst() or transpose(0, 1) the data)";
+    /** The layout note of a batch-first network's messages about sequences. */
+    static final String BATCH_FIRST = " (the network is batch-first, [batch, seq, ...], as built"
+        + " with batchFirst(); for time-major data build it without batchFirst() or transpose(0,"
+        + " 1) the data)";
+
     void assertMessage(String expected, Executable call) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
       assertEquals(expected, e.getMessage());
@@ -416,29 +424,34 @@ class TrainerTest {
     @Test
     void everyMessageNamesWhatDiffers() {
       assertAll(
-          () -> assertMessage("fit expected inputs of shape [seq, batch, 3] but got [5, 8]",
+          () -> assertMessage("fit expected inputs of shape [seq, batch, 3] but got [5, 8]"
+              + TIME_MAJOR,
               () -> mse(seq).fit(Tensor.zeros(DType.FLOAT32, 5, 8), y)),
-          () -> assertMessage("fit expected inputs of shape [seq, batch, 3] but got [5, 8, 7]",
+          () -> assertMessage("fit expected inputs of shape [seq, batch, 3] but got [5, 8, 7]"
+              + TIME_MAJOR,
               () -> mse(seq).fit(Tensor.zeros(DType.FLOAT32, 5, 8, 7), y)),
-          () -> assertMessage("fit expected inputs of shape [batch, seq, 3] but got [5, 8, 7]",
+          () -> assertMessage("fit expected inputs of shape [batch, seq, 3] but got [5, 8, 7]"
+              + BATCH_FIRST,
               () -> mse(batchFirst).fit(Tensor.zeros(DType.FLOAT32, 5, 8, 7), y)),
           () -> assertMessage("fit expected targets of shape [seq, batch, 2] (MSE on every step)"
-              + " but got [5, 8]", () -> mse(seq).fit(x, Tensor.zeros(DType.FLOAT32, 5, 8))),
+              + " but got [5, 8]" + TIME_MAJOR,
+              () -> mse(seq).fit(x, Tensor.zeros(DType.FLOAT32, 5, 8))),
           () -> assertMessage("fit expected targets for 8 sequences, as many as the inputs"
-              + " [5, 8, 3], but got 7 (targets [5, 7, 2])",
+              + " [5, 8, 3], but got 7 (targets [5, 7, 2])" + TIME_MAJOR,
               () -> mse(seq).fit(x, Tensor.zeros(DType.FLOAT32, 5, 7, 2))),
           () -> assertMessage("fit expected targets for 5 steps, as many as the inputs"
-              + " [5, 8, 3], but got 7 (targets [7, 8, 2])",
+              + " [5, 8, 3], but got 7 (targets [7, 8, 2])" + TIME_MAJOR,
               () -> mse(seq).fit(x, Tensor.zeros(DType.FLOAT32, 7, 8, 2))),
           () -> assertMessage("fit expected targets of 2 features, the output size of"
               + " lstm(3, 4).dense(4, 2), but got 7 (targets [5, 8, 7])",
               () -> mse(seq).fit(x, Tensor.zeros(DType.FLOAT32, 5, 8, 7))),
-          () -> assertMessage("fit expected a mask of shape [5, 8] ([seq, batch]) but got [5, 7]",
+          () -> assertMessage("fit expected a mask of shape [5, 8] ([seq, batch]) but got [5, 7]"
+              + TIME_MAJOR,
               () -> mse(seq).fit(x, y, Tensor.zeros(DType.FLOAT32, 5, 7))),
           () -> assertMessage("fit expected a mask of 0 and 1 but mask[2, 3] is 0.5",
               () -> mse(seq).fit(x, y, maskWithHalfAt(2, 3))),
           () -> assertMessage("evaluate expected targets for 8 sequences, as many as the inputs"
-              + " [5, 8, 3], but got 7 (targets [5, 7, 2])",
+              + " [5, 8, 3], but got 7 (targets [5, 7, 2])" + TIME_MAJOR,
               () -> mse(seq).evaluate(x, Tensor.zeros(DType.FLOAT32, 5, 7, 2))));
     }
 
@@ -448,14 +461,15 @@ class TrainerTest {
       bad[3] = 2;
       assertAll(
           () -> assertMessage("fit expected targets of shape [seq, batch] (class indices for"
-              + " CROSS_ENTROPY on every step) but got [5, 8, 2]", () -> ce(seq).fit(x, y)),
+              + " CROSS_ENTROPY on every step) but got [5, 8, 2]" + TIME_MAJOR,
+              () -> ce(seq).fit(x, y)),
           () -> assertMessage("fit expected targets of shape [batch] (class indices for"
               + " CROSS_ENTROPY on the last step) but got [5, 8]",
               () -> ce(last).fit(x, Tensor.zeros(DType.FLOAT32, 5, 8))),
           () -> assertMessage("fit expected targets of shape [batch, 2] (MSE on the last step)"
               + " but got [5, 8, 2]", () -> mse(last).fit(x, y)),
           () -> assertMessage("fit expected targets for 8 sequences, as many as the inputs"
-              + " [5, 8, 3], but got 7 (targets [7])",
+              + " [5, 8, 3], but got 7 (targets [7])" + TIME_MAJOR,
               () -> ce(last).fit(x, Tensor.zeros(DType.FLOAT32, 7))),
           () -> assertMessage("fit expected class indices in [0, 2) (the output size of"
               + " lstm(3, 4).lastStep().dense(4, 2)) but targets[3] is 2.0",
