@@ -252,7 +252,8 @@ public final class Trainer {
       checkArgument(weights[c] >= 0 && Double.isFinite(weights[c]),
           "classWeights expected weights >= 0 but class %s has %s", c, (Object) weights[c]);
     }
-    checkUnset("classWeights", classWeights);
+    checkUnset("classWeights",
+        classWeights == null ? null : java.util.Arrays.toString(classWeights.toDoubleArray()));
     this.classWeights = Tensor.of(weights.clone(), weights.length);
     return this;
   }
