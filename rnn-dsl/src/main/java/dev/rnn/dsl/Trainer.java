@@ -772,17 +772,22 @@ public final class Trainer {
           case CROSS_ENTROPY -> TrainingData.Targets.CLASSES;
           case BINARY_CROSS_ENTROPY -> TrainingData.Targets.PROBABILITIES;
         };
-    return TrainingData.of(who, net, kind, ignoreIndex, inputs, targets, mask, sampleWeights);
+    return TrainingData.of(who, net, kind, ignoreIndex, classWeights, inputs, targets, mask,
+        sampleWeights);
   }
 
-  /** The loss of {@code out} against {@code y}, each row weighted by {@code weights} (or 1). */
+  /**
+   * The loss of {@code out} against {@code y}, each row weighted by {@code weights} (or 1), which
+   * hold the class weights and the ignored targets already ({@link TrainingData}), so that a
+   * window whose weights are all 0 is seen, and skipped, before the loss.
+   */
   private Value loss(Graph g, Value out, Tensor y, Tensor weights) {
     if (lossFunction != null) {
       return Ops.loss(g, out, y, weights, lossFunction);
     }
     return switch (objective) {
       case MSE -> Ops.weightedMse(g, out, y, weights);
-      case CROSS_ENTROPY -> Ops.weightedCrossEntropy(g, out, y, weights, classWeights,
+      case CROSS_ENTROPY -> Ops.weightedCrossEntropy(g, out, y, weights, null,
           ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignoreIndex));
       case BINARY_CROSS_ENTROPY -> Ops.binaryCrossEntropyWithLogits(g, out, y, weights);
     };

@@ -23,8 +23,8 @@ import java.util.List;
  * @param y the targets, {@code [T, N, F_out]} (MSE) or {@code [T, N]} class indices; batch first
  *     for a last-step output
  * @param mask the weight of each step in the loss: 0 and 1 for the counted steps, times the
- *     sample weights where there are some, 0 where a class target is the ignored index; null
- *     for all ones
+ *     sample weights and the weight of the step's class where there are some, 0 where a class
+ *     target is the ignored index; null for all ones
  * @param perStep whether the network outputs every step (not only the last)
  * @param steps {@code T}
  * @param batch {@code N}
@@ -91,22 +91,22 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
    */
   static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
       Tensor mask) {
-    return of(who, net, mse ? Targets.FEATURES : Targets.CLASSES, null, inputs, targets, mask,
-        null);
+    return of(who, net, mse ? Targets.FEATURES : Targets.CLASSES, null, null, inputs, targets,
+        mask, null);
   }
 
   /**
    * Checks {@code inputs}, {@code targets} (as {@code kind} says), {@code mask} and {@code
    * sampleWeights} against {@code net} and puts them time-major, with the mask, the sample
-   * weights and the ignored class targets ({@code ignoreIndex}, or null) folded into one weight
-   * per step.
+   * weights, the class weights ({@code classWeights}, {@code [C]}, or null) and the ignored class
+   * targets ({@code ignoreIndex}, or null) folded into one weight per step.
    *
    * @param sampleWeights {@code >= 0}: one per sequence {@code [N]}, or one per step in the
    *     mask's shape; or null
    * @throws IllegalArgumentException naming {@code who}, the argument, expected and actual
    */
   static TrainingData of(String who, Network net, Targets kind, Integer ignoreIndex,
-      Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
+      Tensor classWeights, Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
     checkNotNull(inputs, "inputs");
     checkNotNull(targets, "targets");
     boolean mse = kind != Targets.CLASSES;
@@ -172,8 +172,8 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     Tensor x = inputs.to(net.dtype());
     Tensor y = targets;
     Tensor m = weights(who, mask, sampleWeights, want, n, perStep, bf, seqBatch, perStepLayout);
-    if (kind == Targets.CLASSES && ignoreIndex != null) {
-      m = withoutIgnored(m, targets, ignoreIndex);
+    if (kind == Targets.CLASSES && (ignoreIndex != null || classWeights != null)) {
+      m = classWeighted(m, targets, ignoreIndex, classWeights);
     }
     if (bf) {
       x = x.transpose(0, 1);
@@ -212,16 +212,20 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     return Tensor.of(w, want.dims());
   }
 
-  /** {@code m} (null for all ones) with 0 where the class target is {@code ignore}. */
-  private static Tensor withoutIgnored(Tensor m, Tensor targets, int ignore) {
+  /**
+   * {@code m} (null for all ones) times the weight of each step's class ({@code classWeights},
+   * or 1), and 0 where the class target is {@code ignore} (or null for none).
+   */
+  private static Tensor classWeighted(Tensor m, Tensor targets, Integer ignore,
+      Tensor classWeights) {
     double[] w = new double[targets.size()];
-    boolean any = false;
     for (int i = 0; i < w.length; i++) {
-      boolean ignored = targets.at(i) == ignore;
-      any |= ignored;
-      w[i] = ignored ? 0 : m == null ? 1 : m.at(i);
+      double c = targets.at(i);
+      boolean ignored = ignore != null && c == ignore;
+      w[i] = ignored ? 0 : (m == null ? 1 : m.at(i))
+          * (classWeights == null ? 1 : classWeights.at((int) c));
     }
-    return any ? Tensor.of(w, targets.shape().dims()) : m;
+    return Tensor.of(w, targets.shape().dims());
   }
 
   private static void checkClassIndices(String who, Network net, Tensor targets,

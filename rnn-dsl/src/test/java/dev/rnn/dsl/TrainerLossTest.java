@@ -172,6 +172,17 @@ class TrainerLossTest {
     }
 
     @Test
+    void aBatchWhoseClassesAllWeighZeroTakesNoUpdate() {
+      double[] k = classes.toDoubleArray(); // [6 steps, 7 sequences]
+      for (int i = 0; i < k.length; i++) {
+        k[i] = i % 7 < 3 ? 0 : k[i];       // sequences 0-2, the first batch, are all class 0
+      }
+      Trainer.Report r = net().trainer().loss(Trainer.Objective.CROSS_ENTROPY)
+          .classWeights(0, 1, 1).batchSize(3).fit(x, Tensor.of(k, 6, 7));
+      assertEquals(2, r.steps(), "batches 2 and 3 of 3");
+    }
+
+    @Test
     void aUsersMeanSquaredErrorTrainsAsMse() {
       LossFunction squares = new LossFunction() {
         @Override public double value(double[] y, double[] t) {
