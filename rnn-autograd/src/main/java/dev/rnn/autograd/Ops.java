@@ -2,6 +2,7 @@ package dev.rnn.autograd;
 
 import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Activation;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
@@ -109,6 +110,39 @@ public final class Ops {
   }
 
   /**
+   * Each sequence's own last real step, {@code y[n] = x[length(n) - 1, n]}, as torch's {@code
+   * output[lengths - 1, arange(N)]} after {@code pad_packed_sequence}; backward adds {@code dy[n]}
+   * at that step.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, in {@code [1, T]}; null for {@code T} each (then
+   *     this is {@link #lastStep(Graph, Value)})
+   * @return {@code y}, {@code [N, F]}
+   * @throws IllegalArgumentException if {@code x} is not of rank 3, or a length is not in {@code
+   *     [1, T]}
+   */
+  public static Value lastStep(Graph g, Value x, Lengths lengths) {
+    return lengths == null ? Steps.last(g, x) : Steps.lastOf(g, x, lengths);
+  }
+
+  /**
+   * The steps after each sequence's length set to zero, {@code y[t, n] = t < length(n) ? x[t, n]
+   * : 0}, by selection (a NaN in the padding does not reach {@code y}); backward {@code dx[t, n]
+   * += dy[t, n]} at the real steps only.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, at most {@code T}; null for {@code T} each (then
+   *     {@code y} is {@code x})
+   * @return {@code y}, {@code [T, N, F]}
+   * @throws IllegalArgumentException if {@code x} is not of rank 3 or the lengths do not fit it
+   */
+  public static Value zeroPadding(Graph g, Value x, Lengths lengths) {
+    return lengths == null ? x : Steps.zeroPadding(g, x, lengths);
+  }
+
+  /**
    * Steps {@code from <= t < to} of a sequence, {@code y = x[from:to]}; backward adds {@code dy}
    * into those steps.
    *
@@ -181,7 +215,31 @@ public final class Ops {
    */
   public static ScanResult scan(Graph g, Scan scan, String label, Value x, List<Value> init,
       int firstStep) {
-    return ScanOp.apply(g, scan, label, x, init, firstStep);
+    return ScanOp.apply(g, scan, label, x, init, firstStep, null);
+  }
+
+  /**
+   * As {@link #scan(Graph, Scan, String, Value, List, int)}, each sequence over its own steps:
+   * sequence {@code n} runs over {@code t < length(n)} (the reverse direction from its own last
+   * step), its output after that is zero, its final state is the one after its last step, and the
+   * input after its length is never read and gets no gradient (torch's packed sequences).
+   *
+   * @param g the graph recording the op
+   * @param scan the cell and its weights, which receive the gradients
+   * @param label names the layer in graphs and in the gradient-flow report
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states, {@code [N, stateSize(k)]} each, or null (or null entries) for
+   *     zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence
+   * @param lengths the length of each sequence, at most {@code T} (0 for one that does not run
+   *     in this window), or null for {@code T} each
+   * @return the output {@code [T, N, P]} and the final states
+   * @throws IllegalArgumentException if the shape of {@code x}, of an initial state or of the
+   *     lengths does not fit
+   */
+  public static ScanResult scan(Graph g, Scan scan, String label, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
+    return ScanOp.apply(g, scan, label, x, init, firstStep, lengths);
   }
 
   /**
@@ -199,7 +257,25 @@ public final class Ops {
    * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
    */
   public static ScanResult stack(Graph g, Stack stack, Value x, List<Value> init, int firstStep) {
-    return StackOp.apply(g, stack, x, init, firstStep);
+    return StackOp.apply(g, stack, x, init, firstStep, null);
+  }
+
+  /**
+   * As {@link #stack(Graph, Stack, Value, List, int)}, each sequence over its own steps (see
+   * {@link #scan(Graph, Scan, String, Value, List, int, Lengths)}).
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states flat, slot by slot; null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence
+   * @param lengths the length of each sequence, or null for {@code T} each
+   * @return the output {@code [T, N, D * P]} and the final states, in the order of {@code init}
+   * @throws IllegalArgumentException if a shape does not fit
+   */
+  public static ScanResult stack(Graph g, Stack stack, Value x, List<Value> init, int firstStep,
+      Lengths lengths) {
+    return StackOp.apply(g, stack, x, init, firstStep, lengths);
   }
 
   // ---- losses ----------------------------------------------------------------------------------

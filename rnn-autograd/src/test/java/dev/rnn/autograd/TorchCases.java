@@ -56,7 +56,7 @@ final class TorchCases {
         flat.add(init[s][k]);
       }
     }
-    Ops.ScanResult r = StackOp.apply(g, stack, xt, flat, 0);
+    Ops.ScanResult r = StackOp.apply(g, stack, xt, flat, 0, null);
     Value out = c.batchFirst() ? Steps.swapBatchAndTime(g, r.output()) : r.output();
 
     ImmutableMap.Builder<String, Tensor> results = ImmutableMap.builder();

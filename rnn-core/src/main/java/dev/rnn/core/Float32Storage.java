@@ -208,20 +208,21 @@ final class Float32Storage extends Storage {
     return s;
   }
 
-  @Override public double sumOfSquares() {
+  @Override public double sumOfSquares(int off, int len) {
     // Four partial sums: one chain of dependent additions would wait on each other.
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
     double s3 = 0;
-    int n = a.length & ~3;
-    for (int i = 0; i < n; i += 4) {
+    int end = off + len;
+    int n = off + (len & ~3);
+    for (int i = off; i < n; i += 4) {
       s0 += (double) a[i] * a[i];
       s1 += (double) a[i + 1] * a[i + 1];
       s2 += (double) a[i + 2] * a[i + 2];
       s3 += (double) a[i + 3] * a[i + 3];
     }
-    for (int i = n; i < a.length; i++) {
+    for (int i = n; i < end; i++) {
       s0 += (double) a[i] * a[i];
     }
     return (s0 + s1) + (s2 + s3);

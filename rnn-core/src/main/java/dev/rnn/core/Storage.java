@@ -363,7 +363,18 @@ public abstract class Storage {
   public abstract double sum(int off, int n);
 
   /** {@return the sum of squares of all elements, accumulated in double} */
-  public abstract double sumOfSquares();
+  public final double sumOfSquares() {
+    return sumOfSquares(0, length());
+  }
+
+  /**
+   * {@code sum_i this[off + i]^2} for {@code i < n}, accumulated in double.
+   *
+   * @param off the first element
+   * @param n the number of elements
+   * @return the sum of squares
+   */
+  public abstract double sumOfSquares(int off, int n);
 
   /**
    * {@code sum_i (this[off + i] - x[xOff + i])^2} for {@code i < n}, each difference rounded to
