@@ -38,6 +38,14 @@ final class Describe implements Stage.Visitor<Void> {
     d.sb.append("output: ").append(d.in).append(" [").append(net.outputSize()).append(']')
         .append(net.lastStepOnly() ? " per sequence" : " per step").append('\n');
     d.sb.append("state: ").append(net.stateNames()).append('\n');
+    d.sb.append("lengths: forward(x, lengths), a list of sequences and the trainer run each")
+        .append(" sequence over its own steps only (packed, as torch's pack_padded_sequence):")
+        .append(" the padding is never read, the output after a sequence's end is zero, the")
+        .append(" final state is each sequence's own")
+        .append(net.stages().stream().anyMatch(s -> !s.streams())
+            ? ", the reverse direction starts at each sequence's last step" : "")
+        .append(net.lastStepOnly() ? ", lastStep() takes each sequence's last real step" : "")
+        .append("; losses count the real steps only\n");
     d.sb.append("parameters: ").append(net.parameterCount()).append(" in ")
         .append(net.parameters().size()).append(" tensors");
     return d.sb.toString();
@@ -67,7 +75,10 @@ final class Describe implements Stage.Visitor<Void> {
     sb.append("    parameters: ").append(params(r.parameters())).append('\n');
     String state = r.stateCount() > 1 ? h + ", c" + r.layer() : h;
     sb.append("    state carried across time: ").append(state).append(" [")
-        .append(r.spec().out()).append("]").append(bi ? " per direction" : "").append('\n');
+        .append(r.spec().out()).append("]")
+        .append(r.spec().projection() > 0 ? " (" + h + " projected to " + r.spec().projection()
+            + ")" : "")
+        .append(bi ? " per direction" : "").append('\n');
     String out = bi ? "[" + h + "→_t; " + h + "←_t]" : h + "_t";
     sb.append("    output: ").append(out).append(" [").append(r.outputSize()).append("]\n");
     in = out;

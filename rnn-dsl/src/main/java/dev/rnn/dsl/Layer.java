@@ -24,6 +24,11 @@ sealed interface Layer {
     BIDIRECTIONAL(".bidirectional()"),
     /** {@code peepholes()} (lstm only): the cell state feeds the gates. */
     PEEPHOLES(".peepholes()"),
+    /**
+     * {@code projection(p)} (lstm only): {@code h_t = W_hr (o_t * tanh(c_t))} of size {@code p},
+     * torch's {@code proj_size}; the size is the layer's {@link Recurrent#projection()}.
+     */
+    PROJECTION(".projection"),
     /** {@code noBias()}: no {@code bias_ih}, {@code bias_hh}. */
     NO_BIAS(".noBias()"),
     /** {@code learnableInitialState()}: {@code h0} (and {@code c0}) are parameters. */
@@ -45,21 +50,24 @@ sealed interface Layer {
    * @param activation the activation of {@code elman(in, out, activation)}; null for other kinds
    * @param custom the user's cell of {@code cell(c)}; null for other kinds
    * @param modifiers the modifiers written after it
+   * @param projection the size of {@code projection(p)}, or 0 without it
    */
   record Recurrent(RecurrentKind kind, int in, int out, Activation activation, Cell custom,
-      ImmutableSet<Modifier> modifiers) implements Layer {
+      ImmutableSet<Modifier> modifiers, int projection) implements Layer {
     /** A layer of {@code kind} without modifiers. */
     Recurrent(RecurrentKind kind, int in, int out, Activation activation, Cell custom) {
-      this(kind, in, out, activation, custom, Sets.immutableEnumSet(EnumSet.noneOf(Modifier.class)));
+      this(kind, in, out, activation, custom, Sets.immutableEnumSet(EnumSet.noneOf(Modifier.class)),
+          0);
     }
 
     @Override public String describe() {
       StringBuilder sb = new StringBuilder(kind.written(this));
-      // in the spec language's order: peepholes, bidirectional, noBias, learnableInitialState
-      for (Modifier m : List.of(Modifier.PEEPHOLES, Modifier.BIDIRECTIONAL, Modifier.NO_BIAS,
-          Modifier.LEARNABLE_INITIAL_STATE)) {
+      // in the spec language's order: peepholes, projection, bidirectional, noBias,
+      // learnableInitialState
+      for (Modifier m : List.of(Modifier.PEEPHOLES, Modifier.PROJECTION, Modifier.BIDIRECTIONAL,
+          Modifier.NO_BIAS, Modifier.LEARNABLE_INITIAL_STATE)) {
         if (modifiers.contains(m)) {
-          sb.append(m.written);
+          sb.append(m.written).append(m == Modifier.PROJECTION ? "(" + projection + ")" : "");
         }
       }
       return sb.toString();
@@ -70,14 +78,26 @@ sealed interface Layer {
     }
 
     @Override public int outputSize(int inputSize) {
-      return bidirectional() ? 2 * out : out;
+      return bidirectional() ? 2 * stateSize() : stateSize();
+    }
+
+    /** {@return the size of {@code h}, each direction's output: the projection's, or {@code out}} */
+    int stateSize() {
+      return projection > 0 ? projection : out;
     }
 
     /** {@return this layer with {@code m} added} */
     Recurrent with(Modifier m) {
       EnumSet<Modifier> ms = EnumSet.of(m);
       ms.addAll(modifiers);
-      return new Recurrent(kind, in, out, activation, custom, Sets.immutableEnumSet(ms));
+      return new Recurrent(kind, in, out, activation, custom, Sets.immutableEnumSet(ms),
+          projection);
+    }
+
+    /** {@return this layer with {@code projection(p)}} */
+    Recurrent withProjection(int p) {
+      Recurrent r = with(Modifier.PROJECTION);
+      return new Recurrent(kind, in, out, activation, custom, r.modifiers, p);
     }
 
     boolean bidirectional() {

@@ -211,6 +211,56 @@ public final class NetworkBuilder {
   }
 
   /**
+   * Projects the output of the last layer, an LSTM, to {@code p} features, as torch's {@code
+   * proj_size} (Sak et al. 2014, arXiv:1402.1128):
+   *
+   * <pre>
+   *   m_t = o_t * tanh(c_t)              [N, H]     the LSTM's output before the projection
+   *   h_t = m_t W_hr^T                   [N, p]     what the layer outputs and feeds back
+   *   gates_t = x_t W_ih^T + h_{t-1} W_hh^T + b     W_hh: [4H, p]
+   * </pre>
+   *
+   * <p>Parameters {@code weight_hr_l{k}} {@code [p, H]} (and {@code _reverse}), torch's names;
+   * state {@code h_l{k}} {@code [N, p]}, {@code c_l{k}} {@code [N, H]}; the layer's output size
+   * is {@code p} ({@code 2p} bidirectional). With {@code peepholes()} too this is Sak et al.'s
+   * LSTMP, which torch's {@code nn.LSTM} has no equivalent of: such a network cannot be imported
+   * from or exported to torch, while {@code lstm(in, H).projection(p)} without peepholes can, by
+   * name.
+   *
+   * @param p the projection's size, in {@code [1, H)}
+   * @return this builder
+   * @throws IllegalStateException if the last layer is not {@code lstm(in, out)}, or already has
+   *     a projection
+   * @throws IllegalArgumentException if {@code p} is not in {@code [1, H)}, or the new state size
+   *     does not fit a hand-off of states
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder projection(int p) {
+    Layer.Recurrent r = lastRecurrent("projection(" + p + ")");
+    if (!r.kind().takesProjection()) {
+      throw new IllegalStateException("projection(" + p + ") must follow lstm(in, out) but"
+          + " follows " + r.describe());
+    }
+    if (r.projection() > 0) {
+      throw new IllegalStateException("projection() was already called on " + r.describe());
+    }
+    checkArgument(p >= 1 && p < r.out(), "projection(%s) of %s expected a size in [1, %s)"
+        + " (smaller than the hidden size, as torch's proj_size) but got %s", p, r.describe(),
+        r.out(), p);
+    Layer.Recurrent projected = r.withProjection(p);
+    int at = layers.size() - 1;
+    if (handOffStates) {
+      for (int i = at - 1; i >= 0; i--) {
+        if (layers.get(i) instanceof Layer.Recurrent) {
+          checkHandOffSizes(i, projected, at);
+          break;
+        }
+      }
+    }
+    return replaceLast(projected);
+  }
+
+  /**
    * Removes the biases of the last recurrent layer, as torch's {@code bias=False}.
    *
    * @return this builder
@@ -506,9 +556,13 @@ public final class NetworkBuilder {
   /** Refuses hand-off from layer {@code i} to {@code b} (layer {@code j}) of another size. */
   private void checkHandOffSizes(int i, Layer.Recurrent b, int j) {
     Layer.Recurrent a = (Layer.Recurrent) layers.get(i);
-    if (a.out() != b.out()) {
+    if (a.stateSize() != b.stateSize()) {
       throw new IllegalArgumentException("handOffStates: " + handOff(i, j, b)
-          + ", but their state sizes differ: " + a.out() + " and " + b.out());
+          + ", but their state sizes differ: " + a.stateSize() + " and " + b.stateSize());
+    }
+    if (a.kind().takesProjection() && b.kind().takesProjection() && a.out() != b.out()) {
+      throw new IllegalArgumentException("handOffStates: " + handOff(i, j, b)
+          + ", but their cell state sizes differ: " + a.out() + " and " + b.out());
     }
   }
 

@@ -12,8 +12,8 @@ import java.util.Locale;
  */
 final class SpecParser {
   private static final String KNOWN = "recurrent, elman, lstm, gru, dense, relu, tanh, sigmoid,"
-      + " dropout, lastStep, bidirectional, peepholes, noBias, learnableInitialState, stacking,"
-      + " handOffStates, batchFirst";
+      + " dropout, lastStep, bidirectional, peepholes, projection, noBias, learnableInitialState,"
+      + " stacking, handOffStates, batchFirst";
 
   private final String spec;
   private int pos;
@@ -133,6 +133,10 @@ final class SpecParser {
       case "peepholes":
         arity(name, a, 0, at);
         b.peepholes();
+        break;
+      case "projection":
+        arity(name, a, 1, at);
+        b.projection(integer(a.get(0), at));
         break;
       case "noBias":
         arity(name, a, 0, at);

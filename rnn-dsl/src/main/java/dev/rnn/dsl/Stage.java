@@ -6,6 +6,7 @@ import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Tensor;
@@ -56,6 +57,16 @@ sealed interface Stage
    * false for a reverse direction, which starts from the end of the whole sequence}
    */
   default boolean streams() {
+    return true;
+  }
+
+  /**
+   * {@return whether the stage reads every step of its input, the padding after a sequence's
+   * length too; false for a recurrent stage, whose scan reads the real steps only}: the network
+   * zeroes the padding of its input before a first stage that reads it, so that a NaN there
+   * cannot leak
+   */
+  default boolean readsPadding() {
     return true;
   }
 
@@ -167,6 +178,10 @@ sealed interface Stage
       return spec.kind().rebuildable();
     }
 
+    @Override public boolean readsPadding() {
+      return false;
+    }
+
     /** {@return the state tensors of one direction: 1 ({@code h}) or 2 ({@code h, c})} */
     int stateCount() {
       return directions.get(0).states().size();
@@ -239,7 +254,7 @@ sealed interface Stage
           }
           init.add(v);
         }
-        Ops.ScanResult res = Ops.scan(g, d.scan(), label, x, init, run.firstStep);
+        Ops.ScanResult res = Ops.scan(g, d.scan(), label, x, init, run.firstStep, run.lengths);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }
@@ -294,7 +309,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.activate(g, activation, x);
+      return Ops.zeroPadding(g, Ops.activate(g, activation, x), run.lengths);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -336,7 +351,8 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.linear(g, x, g.parameter(weight), g.parameter(bias));
+      return Ops.zeroPadding(g, Ops.linear(g, x, g.parameter(weight), g.parameter(bias)),
+          run.lengths);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -381,7 +397,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.lastStep(g, x);
+      return Ops.lastStep(g, x, run.lengths);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -406,11 +422,18 @@ sealed interface Stage
     List<Value> previousFinals;
     /** Dropout masks. */
     final Random random;
+    /**
+     * The length of each sequence within this pass's input (0 for one that ended before a window
+     * of truncated BPTT), or null for all of its steps: each stage keeps the output zero after a
+     * sequence's end, and the last step is each sequence's own.
+     */
+    final Lengths lengths;
 
-    Run(List<Value> states, int firstStep, Random random) {
+    Run(List<Value> states, int firstStep, Random random, Lengths lengths) {
       this.states = states;
       this.firstStep = firstStep;
       this.random = random;
+      this.lengths = lengths;
     }
   }
 }

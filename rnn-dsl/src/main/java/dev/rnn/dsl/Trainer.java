@@ -63,9 +63,13 @@ import java.util.function.Function;
  *   mask     (optional, 0 or 1)    [T, N]            lastStep(): [N]
  * </pre>
  *
- * <p>All sequences have length T; pad shorter ones and give a mask whose 0s mark the padded steps:
- * they add nothing to the loss or the gradients. A window of truncated BPTT whose steps are all
- * masked takes no update.
+ * <p>Sequences of different lengths come as a padded block plus the length of each ({@link
+ * #fit(Tensor, int[], Tensor)}) or as lists of sequences ({@link #fit(List, List)}): each sequence
+ * runs over its own steps only (the padding is never read; see {@link Network#forward(Tensor,
+ * int[], State)}), truncated BPTT carries each sequence's own state, {@code lastStep()} takes each
+ * sequence's last real step, and the loss averages over the real steps only. A mask whose 0s mark
+ * steps not to count may be given too. A window of truncated BPTT whose steps are all masked (or
+ * past every sequence's end) takes no update.
  *
  * <p>A trainer is a configuration: it keeps no optimizer and no count between calls, so two equal
  * fits from equal weights train equally, bit for bit, and one trainer may run several fits. Every
@@ -379,6 +383,41 @@ public final class Trainer {
   }
 
   /**
+   * As {@link #fit(Tensor, Tensor)} for sequences of different lengths in a padded block:
+   * sequence {@code n} is its first {@code lengths[n]} steps, the rest is padding (never read, not
+   * counted by the loss).
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout, padded
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   *     (anything finite, or class 0, at the padding); {@code [N, ...]} for {@code lastStep()}
+   * @return the report, as {@link #fit(Tensor, Tensor)}
+   * @throws IllegalArgumentException as {@link #fit(Tensor, Tensor)}, or if the lengths are not
+   *     one per sequence in {@code [1, T]}
+   * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
+   */
+  public Report fit(Tensor inputs, int[] lengths, Tensor targets) {
+    checkNotNull(lengths, "fit expected lengths but got null");
+    return train("fit", null, mse -> TrainingData.of("fit", net, mse, inputs, targets, null,
+        lengths));
+  }
+
+  /**
+   * As {@link #fit(Tensor, Tensor)} for a list of sequences of different lengths, padded into
+   * batches and run with their lengths.
+   *
+   * @param inputs the sequences, {@code [T_n, F_in]} each
+   * @param targets one per sequence: {@code [T_n, F_out]} (MSE) or {@code [T_n]} (class indices);
+   *     for {@code lastStep()} {@code [F_out]} or one class index
+   * @return the report, as {@link #fit(Tensor, Tensor)}
+   * @throws IllegalArgumentException naming the first sequence or target that does not fit
+   * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
+   */
+  public Report fit(List<Tensor> inputs, List<Tensor> targets) {
+    return train("fit", null, mse -> TrainingData.of("fit", net, mse, inputs, targets));
+  }
+
+  /**
    * Continues the run that {@code from} ended: {@code epochs} more epochs, numbered on from
    * {@code from.epochsDone()}, with an optimizer from the factory that starts from {@code
    * from.optimizerState()}. From the weights {@code from} left, this trains exactly as an
@@ -412,12 +451,51 @@ public final class Trainer {
     return train("resume", from, inputs, targets, mask);
   }
 
-  /** The loop of the class comment, from the start of a run or from where {@code from} ended. */
+  /**
+   * As {@link #resume(Report, Tensor, Tensor)} for sequences of different lengths in a padded
+   * block (see {@link #fit(Tensor, int[], Tensor)}).
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs {@code [T, N, F_in]}, in the network's layout, padded
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets as {@link #fit(Tensor, int[], Tensor)}
+   * @return the report of these epochs, with the run's totals
+   */
+  public Report resume(Report from, Tensor inputs, int[] lengths, Tensor targets) {
+    checkNotNull(from, "resume expected the report of a fit but got null");
+    checkNotNull(lengths, "resume expected lengths but got null");
+    return train("resume", from, mse -> TrainingData.of("resume", net, mse, inputs, targets,
+        null, lengths));
+  }
+
+  /**
+   * As {@link #resume(Report, Tensor, Tensor)} for a list of sequences (see {@link #fit(List,
+   * List)}).
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs the sequences, {@code [T_n, F_in]} each
+   * @param targets one per sequence, as {@link #fit(List, List)}
+   * @return the report of these epochs, with the run's totals
+   */
+  public Report resume(Report from, List<Tensor> inputs, List<Tensor> targets) {
+    checkNotNull(from, "resume expected the report of a fit but got null");
+    return train("resume", from, mse -> TrainingData.of("resume", net, mse, inputs, targets));
+  }
+
+  /** The training data from whether the objective is MSE: checked when training starts. */
+  private interface Data {
+    TrainingData of(boolean mse);
+  }
+
   private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask) {
+    return train(who, from, mse -> TrainingData.of(who, net, mse, inputs, targets, mask));
+  }
+
+  /** The loop of the class comment, from the start of a run or from where {@code from} ended. */
+  private Report train(String who, Report from, Data data) {
     long start = System.nanoTime();
     checkObjective(who);
-    TrainingData d = TrainingData.of(who, net, objective == Objective.MSE, inputs, targets,
-        mask);
+    TrainingData d = data.of(objective == Objective.MSE);
     Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
     checkBpttFits(bptt, d.steps());
     Optimizer optimizer = newOptimizer();
@@ -441,7 +519,8 @@ public final class Trainer {
         List<Tensor> carried = null;
         for (Bptt.Window w : windows) {
           Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
-          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried);
+          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried,
+              batch.lengths());
           carried = f.carried();
           Tensor m = batch.mask(w);
           if (m != null && m.sum() == 0) {
@@ -601,10 +680,42 @@ public final class Trainer {
    */
   public double evaluate(Tensor inputs, Tensor targets, Tensor mask) {
     checkObjective("evaluate");
-    TrainingData d = TrainingData.of("evaluate", net, objective == Objective.MSE, inputs,
-        targets, mask);
+    return evaluate(TrainingData.of("evaluate", net, objective == Objective.MSE, inputs,
+        targets, mask));
+  }
+
+  /**
+   * As {@link #evaluate(Tensor, Tensor)} for sequences of different lengths in a padded block:
+   * the loss over the real steps only.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout, padded
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets as {@link #fit(Tensor, int[], Tensor)}
+   * @return the loss
+   */
+  public double evaluate(Tensor inputs, int[] lengths, Tensor targets) {
+    checkObjective("evaluate");
+    checkNotNull(lengths, "evaluate expected lengths but got null");
+    return evaluate(TrainingData.of("evaluate", net, objective == Objective.MSE, inputs,
+        targets, null, lengths));
+  }
+
+  /**
+   * As {@link #evaluate(Tensor, Tensor)} for a list of sequences (see {@link #fit(List, List)}).
+   *
+   * @param inputs the sequences, {@code [T_n, F_in]} each
+   * @param targets one per sequence, as {@link #fit(List, List)}
+   * @return the loss over the real steps
+   */
+  public double evaluate(List<Tensor> inputs, List<Tensor> targets) {
+    checkObjective("evaluate");
+    return evaluate(TrainingData.of("evaluate", net, objective == Objective.MSE, inputs,
+        targets));
+  }
+
+  private double evaluate(TrainingData d) {
     Graph g = Graph.inference();
-    Value out = net.model().forward(g, g.constant(d.x()), null, 0).output();
+    Value out = net.model().forward(g, g.constant(d.x()), null, 0, d.lengths()).output();
     return loss(g, out, d.y(), d.mask()).item();
   }
 

@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.rnn.autograd.Bptt;
+import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
@@ -18,12 +20,14 @@ import java.util.List;
  * @param x the inputs, {@code [T, N, F_in]}
  * @param y the targets, {@code [T, N, F_out]} (MSE) or {@code [T, N]} class indices; batch first
  *     for a last-step output
- * @param mask 0 and 1 per counted step, or null
+ * @param mask 0 and 1 per counted step, or null; with lengths, also 0 after each sequence's end
  * @param perStep whether the network outputs every step (not only the last)
  * @param steps {@code T}
  * @param batch {@code N}
+ * @param lengths the length of each sequence, or null for {@code T} each
  */
-record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch) {
+record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch,
+    Lengths lengths) {
 
   /** The targets of the steps {@code w} counts (all of them for a last-step output). */
   Tensor targets(Bptt.Window w) {
@@ -37,9 +41,17 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
 
   /** The sequences {@code rows}, in that order. */
   TrainingData rows(List<Integer> rows) {
+    Lengths l = null;
+    if (lengths != null) {
+      int[] a = new int[rows.size()];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = lengths.get(rows.get(i));
+      }
+      l = Lengths.of(a);
+    }
     return new TrainingData(gather(x, 1, rows), gather(y, perStep ? 1 : 0, rows),
         mask == null ? null : gather(mask, perStep ? 1 : 0, rows), perStep, steps,
-        rows.size());
+        rows.size(), l);
   }
 
   private static Tensor gather(Tensor t, int dim, List<Integer> rows) {
@@ -67,6 +79,18 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
    */
   static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
       Tensor mask) {
+    return of(who, net, mse, inputs, targets, mask, null);
+  }
+
+  /**
+   * As {@link #of(String, Network, boolean, Tensor, Tensor, Tensor)}, for sequences of different
+   * lengths: one length per sequence, in {@code [1, T]}; the steps after each are padding, which
+   * the forward never reads and the loss does not count (the mask is 0 there).
+   *
+   * @throws IllegalArgumentException as the other, or if the lengths do not fit the inputs
+   */
+  static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
+      Tensor mask, int[] lengths) {
     checkNotNull(inputs, "inputs");
     checkNotNull(targets, "targets");
     boolean bf = net.batchFirst();
@@ -113,6 +137,7 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
             index(mask, i), v);
       }
     }
+    Lengths l = lengths == null ? null : checkLengths(who, lengths, n, t, inputs.shape());
     Tensor x = inputs.to(net.dtype());
     Tensor y = targets;
     Tensor m = mask;
@@ -123,7 +148,65 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
         m = m == null ? null : m.transpose(0, 1);
       }
     }
-    return new TrainingData(x, y, m, perStep, t, n);
+    if (l != null && perStep) {
+      Tensor real = l.mask(DType.FLOAT64, t, false);
+      m = m == null ? real : m.to(DType.FLOAT64).mul(real);
+    }
+    return new TrainingData(x, y, m, perStep, t, n, l);
+  }
+
+  /**
+   * Sequences of different lengths given as lists: {@code inputs} {@code [T_n, F_in]} each,
+   * {@code targets} {@code [T_n, F_out]} (MSE) or {@code [T_n]} (class indices) each, or for a
+   * last-step output {@code [F_out]} or {@code []}/{@code [1]} each; padded into one batch with
+   * their lengths.
+   *
+   * @throws IllegalArgumentException naming the first sequence or target that does not fit
+   */
+  static TrainingData of(String who, Network net, boolean mse, List<Tensor> inputs,
+      List<Tensor> targets) {
+    Padded p = Padded.of(who, inputs, net.inputSize(), net.spec(), "inputs");
+    checkNotNull(targets, "%s expected targets but got null", who);
+    checkArgument(targets.size() == inputs.size(),
+        "%s expected one target per sequence (%s) but got %s", who, inputs.size(),
+        targets.size());
+    int n = inputs.size();
+    Tensor y;
+    if (net.lastStepOnly()) {
+      List<Tensor> rows = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Tensor t = checkNotNull(targets.get(i), "%s: targets[%s] is null", who, i);
+        rows.add(t.reshape(1, t.size()));
+      }
+      y = Tensor.concat(0, rows);
+      if (!mse) {
+        y = y.reshape(n);
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        Tensor t = checkNotNull(targets.get(i), "%s: targets[%s] is null", who, i);
+        checkArgument(t.rank() >= 1 && t.dim(0) == p.lengths()[i],
+            "%s expected targets[%s] for the %s steps of inputs[%s] but got shape %s", who, i,
+            p.lengths()[i], i, t.shape());
+      }
+      y = Padded.pad(targets, p.timeMajor().dim(0));
+      if (net.batchFirst()) {
+        y = y.transpose(0, 1);
+      }
+    }
+    return of(who, net, mse, p.in(net.batchFirst()), y, null, p.lengths());
+  }
+
+  private static Lengths checkLengths(String who, int[] lengths, int n, int t, Shape inputs) {
+    checkArgument(lengths.length == n,
+        "%s expected %s lengths (one per sequence of the inputs %s) but got %s", who, n, inputs,
+        lengths.length);
+    for (int i = 0; i < n; i++) {
+      checkArgument(lengths[i] >= 1 && lengths[i] <= t,
+          "%s expected lengths in [1, %s] (the steps of the inputs %s) but lengths[%s] is %s",
+          who, t, inputs, i, lengths[i]);
+    }
+    return Lengths.of(lengths);
   }
 
   private static void checkClassIndices(String who, Network net, Tensor targets,

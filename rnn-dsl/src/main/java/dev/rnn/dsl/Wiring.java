@@ -30,8 +30,8 @@ import java.util.List;
  *
  * <p>Each recurrent stage gets its directions (a scan per direction, with torch's parameter
  * names {@code weight_ih_l{k}[_reverse]}), its state slots {@code h_l{k}[_reverse]} (and {@code
- * c_...}, sized by the cell), and the source of its initial state: handed off, learned ({@code
- * h0_l{k}}) or zeros.
+ * c_...}, sized by the scan: {@code h} of the projection's size under {@code projection(p)}),
+ * and the source of its initial state: handed off, learned ({@code h0_l{k}}) or zeros.
  */
 final class Wiring {
   private Wiring() {}
@@ -89,15 +89,17 @@ final class Wiring {
       Cell cell = r.kind().cell(r, inside);
       Scan.Biases biases = !r.bias() ? Scan.Biases.NONE
           : r.kind().linear() ? Scan.Biases.INPUT_ONLY : Scan.Biases.BOTH;
-      Scan scan = new Scan(cell, Scan.Direction.of(d == 1), suffix, dtype, biases);
+      Scan scan = new Scan(cell, Scan.Direction.of(d == 1), suffix, dtype, biases,
+          r.projection());
       List<Stage.StateSlot> slots = new ArrayList<>();
       List<Parameter> learned = new ArrayList<>();
       for (int k = 0; k < cell.stateCount(); k++) {
+        // named and sized by the scan: h has the projection's size, c the cell's
         String name = k == 0 ? "h" : k == 1 ? "c" : "s" + k;
-        slots.add(new Stage.StateSlot(name + suffix, cell.hiddenSize()));
+        slots.add(new Stage.StateSlot(name + suffix, scan.stateSize(k)));
         if (r.learnableInit()) {
           learned.add(new Parameter(name + (k < 2 ? "0" : "_0") + suffix,
-              Shape.of(cell.hiddenSize()), dtype));
+              Shape.of(scan.stateSize(k)), dtype));
         }
       }
       dirs.add(new Stage.Direction(scan, suffix, ImmutableList.copyOf(slots),

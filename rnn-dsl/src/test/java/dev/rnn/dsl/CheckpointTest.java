@@ -300,8 +300,8 @@ class CheckpointTest {
       SafetensorsException e = assertThrows(SafetensorsException.class, () -> Rnn.load(p));
       assertEquals(p + ": metadata spec 'lstm(3, 4).frob()' at position 11: unknown layer 'frob'"
           + " (expected one of recurrent, elman, lstm, gru, dense, relu, tanh, sigmoid, dropout,"
-          + " lastStep, bidirectional, peepholes, noBias, learnableInitialState, stacking,"
-          + " handOffStates, batchFirst)", e.getMessage());
+          + " lastStep, bidirectional, peepholes, projection, noBias, learnableInitialState,"
+          + " stacking, handOffStates, batchFirst)", e.getMessage());
     }
 
     @Test
