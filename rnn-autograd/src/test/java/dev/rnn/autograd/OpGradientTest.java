@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Stack;
@@ -98,6 +99,20 @@ class OpGradientTest {
     }
 
     @Test
+    void eachSequencesOwnLastStep() {
+      Parameter x = param("x", 8, 4, 3, 3);
+      assertGradients(List.of(x), g -> reduce(g, Ops.lastStep(g, g.parameter(x),
+          Lengths.of(2, 4, 1))));
+    }
+
+    @Test
+    void zeroPadding() {
+      Parameter x = param("x", 8, 4, 3, 3);
+      assertGradients(List.of(x), g -> reduce(g, Ops.zeroPadding(g, g.parameter(x),
+          Lengths.of(2, 4, 1))));
+    }
+
+    @Test
     void swapBatchAndTime() {
       Parameter x = param("x", 9, 4, 2, 3);
       assertGradients(List.of(x), g -> reduce(g, Ops.swapBatchAndTime(g, g.parameter(x))));
@@ -158,6 +173,38 @@ class OpGradientTest {
         List<Value> terms = new ArrayList<>();
         terms.add(reduce(g, f.output()));
         for (Value s : f.states()) {
+          terms.add(reduce(g, s));
+        }
+        return Ops.sum(g, terms);
+      });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Stack.Mode.class)
+    void twoLayersBidirectionalWithLengthsAndInitialStates(Stack.Mode mode) {
+      Stack stack = new Stack(TorchModule.of(mode, 3, 4).numLayers(2).bidirectional(true)
+          .dtype(DType.FLOAT64).projSize(mode == Stack.Mode.LSTM ? 2 : 0))
+          .initialize(24);
+      Lengths lengths = Lengths.of(3, 5, 1);
+      Parameter x = param("input", 25, 5, 3, 3);
+      List<Parameter> init = new ArrayList<>();
+      for (int s = 0; s < 4; s++) {
+        for (int k = 0; k < stack.stateCount(); k++) {
+          init.add(param("state" + s + "_" + k, 40 + 2 * s + k, 3, stack.stateSize(k)));
+        }
+      }
+      List<Parameter> all = new ArrayList<>(stack.parameters().values());
+      all.add(x);
+      all.addAll(init);
+      assertGradients(all, g -> {
+        List<Value> states = new ArrayList<>();
+        for (Parameter p : init) {
+          states.add(g.parameter(p));
+        }
+        Ops.ScanResult r = Ops.stack(g, stack, g.parameter(x), states, 0, lengths);
+        List<Value> terms = new ArrayList<>();
+        terms.add(reduce(g, r.output()));
+        for (Value s : r.finalStates()) {
           terms.add(reduce(g, s));
         }
         return Ops.sum(g, terms);
