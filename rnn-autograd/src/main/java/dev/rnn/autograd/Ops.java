@@ -127,6 +127,38 @@ public final class Ops {
   }
 
   /**
+   * The real steps of a padded sequence packed into rows, as torch's {@code
+   * pack_padded_sequence(x, lengths, enforce_sorted=False).data}: step by step, the sequences
+   * still running, longest first ({@link Lengths#pack} packs a target the same way); backward
+   * scatters {@code dy} back. A head and a loss on the packed rows do no work on the padding.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, at most {@code T}
+   * @return the packed rows, {@code [R, F]}, {@code R} the sum of the lengths
+   * @throws IllegalArgumentException if {@code x} is not of rank 3 or the lengths do not fit it
+   */
+  public static Value pack(Graph g, Value x, Lengths lengths) {
+    return Steps.pack(g, x, lengths);
+  }
+
+  /**
+   * Packed rows back into a padded sequence, as torch's {@code pad_packed_sequence(...,
+   * total_length=T)}: zeros after each sequence's length; backward gathers {@code dy} at the real
+   * steps.
+   *
+   * @param g the graph recording the op
+   * @param packed the rows {@link #pack} gives, {@code [R, F]}
+   * @param lengths the length of each sequence
+   * @param seq {@code T}, at least the longest length
+   * @return the padded sequence, {@code [T, N, F]}
+   * @throws IllegalArgumentException if {@code packed} does not have one row per real step
+   */
+  public static Value unpack(Graph g, Value packed, Lengths lengths, int seq) {
+    return Steps.unpack(g, packed, lengths, seq);
+  }
+
+  /**
    * The steps after each sequence's length set to zero, {@code y[t, n] = t < length(n) ? x[t, n]
    * : 0}, by selection (a NaN in the padding does not reach {@code y}); backward {@code dx[t, n]
    * += dy[t, n]} at the real steps only.

@@ -135,6 +135,90 @@ final class Steps {
   }
 
   /**
+   * The real steps packed, {@code [T, N, F] -> [R, F]} with {@code R = sum of the lengths}, in
+   * torch's {@code PackedSequence.data} order (step by step, the running sequences longest first,
+   * as {@link Lengths#pack}); backward scatters {@code dy} back to those steps.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, at most {@code T}
+   * @return the packed rows, {@code [R, F]}
+   */
+  static Value pack(Graph g, Value x, Lengths lengths) {
+    checkArgument(x.shape().rank() == 3 && lengths.batch() == x.dim(1)
+            && lengths.max() <= x.dim(0),
+        "pack expected [seq, batch, features] with batch = %s and seq >= %s but got %s",
+        lengths.batch(), lengths.max(), x.shape());
+    int batch = x.dim(1);
+    int f = x.dim(2);
+    int rows = (int) lengths.total();
+    int[] at = new int[rows];
+    for (int t = 0, r = 0; t < lengths.max(); t++) {
+      for (int j = 0; j < lengths.active(t); j++, r++) {
+        at[r] = (t * batch + lengths.order(j)) * f;
+      }
+    }
+    Storage y = Storage.allocate(x.dtype(), rows * f);
+    for (int r = 0; r < rows; r++) {
+      y.copyFrom(x.data(), at[r], r * f, f);
+    }
+    Value result = g.result(Shape.of(rows, f), y, x);
+    g.record(new Node("pack") {
+      @Override void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy != null && x.requiresGrad()) {
+          for (int r = 0; r < rows; r++) {
+            x.grad().axpy(f, 1, dy, r * f, at[r]);
+          }
+        }
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Packed rows back into a padded sequence, {@code [R, F] -> [T, N, F]} with zeros after each
+   * sequence's length (torch's {@code pad_packed_sequence(..., total_length=T)}); backward gathers
+   * {@code dy} at the real steps.
+   *
+   * @param g the graph recording the op
+   * @param packed the packed rows, {@code [R, F]} in {@link #pack}'s order
+   * @param lengths the length of each sequence
+   * @param seq {@code T}, at least the longest length
+   * @return the padded sequence, {@code [T, N, F]}
+   */
+  static Value unpack(Graph g, Value packed, Lengths lengths, int seq) {
+    int rows = (int) lengths.total();
+    checkArgument(packed.shape().rank() == 2 && packed.dim(0) == rows && seq >= lengths.max(),
+        "unpack expected [%s, features] packed rows and seq >= %s but got %s and seq %s", rows,
+        lengths.max(), packed.shape(), seq);
+    int batch = lengths.batch();
+    int f = packed.dim(1);
+    int[] at = new int[rows];
+    for (int t = 0, r = 0; t < lengths.max(); t++) {
+      for (int j = 0; j < lengths.active(t); j++, r++) {
+        at[r] = (t * batch + lengths.order(j)) * f;
+      }
+    }
+    Storage y = Storage.allocate(packed.dtype(), seq * batch * f);
+    for (int r = 0; r < rows; r++) {
+      y.copyFrom(packed.data(), r * f, at[r], f);
+    }
+    Value result = g.result(Shape.of(seq, batch, f), y, packed);
+    g.record(new Node("unpack") {
+      @Override void backward() {
+        Storage dy = result.gradOrNull();
+        if (dy != null && packed.requiresGrad()) {
+          for (int r = 0; r < rows; r++) {
+            packed.grad().axpy(f, 1, dy, at[r], r * f);
+          }
+        }
+      }
+    });
+    return result;
+  }
+
+  /**
    * Swaps the first two dimensions, {@code [A, B, F] -> [B, A, F]}, and back in backward.
    *
    * @param g the graph recording the op

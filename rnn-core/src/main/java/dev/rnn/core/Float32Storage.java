@@ -64,6 +64,20 @@ final class Float32Storage extends Storage {
     }
   }
 
+  @Override public void addTransposed(int off, Storage x, int xOff, Storage t, int tOff,
+      int rows, int cols) {
+    float[] xa = ((Float32Storage) x).a;
+    float[] ta = ((Float32Storage) t).a;
+    for (int r = 0; r < rows; r++) {
+      int o = off + r * cols;
+      int xo = xOff + r * cols;
+      int to = tOff + r;
+      for (int c = 0; c < cols; c++) {
+        a[o + c] = xa[xo + c] + ta[to + c * rows];
+      }
+    }
+  }
+
   @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
     float[] xa = ((Float32Storage) x).a;
     float al = (float) alpha;

@@ -64,6 +64,20 @@ final class Float64Storage extends Storage {
     }
   }
 
+  @Override public void addTransposed(int off, Storage x, int xOff, Storage t, int tOff,
+      int rows, int cols) {
+    double[] xa = ((Float64Storage) x).a;
+    double[] ta = ((Float64Storage) t).a;
+    for (int r = 0; r < rows; r++) {
+      int o = off + r * cols;
+      int xo = xOff + r * cols;
+      int to = tOff + r;
+      for (int c = 0; c < cols; c++) {
+        a[o + c] = xa[xo + c] + ta[to + c * rows];
+      }
+    }
+  }
+
   @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
     double[] xa = ((Float64Storage) x).a;
     double al = alpha;

@@ -206,6 +206,37 @@ public final class Lengths {
     return Tensor.adopt(m, batchFirst ? Shape.of(n, seq) : Shape.of(seq, n));
   }
 
+  /**
+   * The real steps of a time-major batch, packed as torch's {@code PackedSequence.data}: step by
+   * step, the sequences running at that step, longest first ({@link #order}).
+   *
+   * <pre>
+   *   packed[row] = x[t, order(j)]  for t = 0.., j &lt; active(t), row counting up from 0
+   * </pre>
+   *
+   * @param x the batch, {@code [T, N, ...]} with {@code T >= max()}
+   * @return the real rows, {@code [total(), ...]}
+   * @throws IllegalArgumentException if {@code x} is not {@code [T, N, ...]} for these lengths
+   */
+  public Tensor pack(Tensor x) {
+    checkArgument(x.rank() >= 2 && x.dim(1) == lengths.length && x.dim(0) >= max(),
+        "pack expected [seq >= %s, batch = %s, ...] but got %s", max(), lengths.length, x.shape());
+    int[] dims = x.shape().dims();
+    int width = x.size() / (dims[0] * dims[1]);
+    Storage src = x.copyStorage();
+    Storage out = Storage.allocate(x.dtype(), (int) total() * width);
+    int row = 0;
+    for (int t = 0; t < max(); t++) {
+      for (int j = 0; j < active(t); j++, row++) {
+        out.copyFrom(src, (t * lengths.length + order[j]) * width, row * width, width);
+      }
+    }
+    int[] packed = dims.clone();
+    packed = Arrays.copyOfRange(packed, 1, packed.length);
+    packed[0] = (int) total();
+    return Tensor.adopt(out, Shape.of(packed));
+  }
+
   @Override public boolean equals(Object o) {
     return o instanceof Lengths l && Arrays.equals(l.lengths, lengths);
   }

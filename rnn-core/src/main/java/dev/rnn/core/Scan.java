@@ -463,10 +463,25 @@ public final class Scan {
   private void sumProjections(Step s) {
     int g = cell.gateSize();
     int h = outputSize();
+    if (s.hpT != null && s.batch >= 2 && s.batch <= FEW_ROWS) {
+      // A few rows left (a ragged batch's last sequences): BLAS is faster at W_hh h^T, [G, n],
+      // whose transpose is added to XP[t].
+      s.hpT.gemm(false, true, g, s.batch, h, 1, weightHh.data(), 0, h, s.prev[0], s.prevOff[0], h,
+          0, 0, s.batch);
+      s.hp.addTransposed(s.hpOff, s.xp, s.xpOff, s.hpT, 0, s.batch, g);
+      return;
+    }
     s.hp.copyFrom(s.xp, s.xpOff, s.hpOff, s.batch * g);
     s.hp.gemm(false, true, s.batch, g, h, 1, s.prev[0], s.prevOff[0], h,
         weightHh.data(), 0, h, 1, s.hpOff, g);
   }
+
+  /**
+   * Up to this many rows, a run with lengths computes the summed hidden projection as {@code (W_hh
+   * h^T)^T}: OpenBLAS's gemm is 20-30% faster in that orientation for a few rows, since then the
+   * weights are the operand it streams.
+   */
+  private static final int FEW_ROWS = 32;
 
   // ---- steps: the buffers handed to the cell -----------------------------------------------
 
@@ -602,6 +617,9 @@ public final class Scan {
       this.step = newStep(batch);
       step.xp = Storage.borrow(dt, rows * g);
       step.hp = Storage.borrow(dt, batch * g);
+      if (lengths != null && summed) {
+        step.hpT = Storage.allocate(dt, Math.min(batch, FEW_ROWS) * g);
+      }
       step.saved = Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
       if (weightHr != null) {
         int hidden = cell.hiddenSize();

@@ -48,6 +48,11 @@ public final class Step {
    */
   Storage out;
   int outOff;
+  /**
+   * A run with lengths: scratch for {@code W_hh h^T} of the last few rows ({@code [G, n]}), or
+   * null (see the scan's summed projections).
+   */
+  Storage hpT;
 
   Step(int stateCount, DType dtype, boolean summed) {
     this.stateCount = stateCount;

@@ -198,6 +198,21 @@ public abstract class Storage {
       Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols);
 
   /**
+   * {@code this = x + t^T}: {@code this[off + r*cols + c] = x[xOff + r*cols + c] + t[tOff + c*rows
+   * + r]} for {@code r < rows}, {@code c < cols}; {@code t} is {@code [cols, rows]} row-major.
+   *
+   * @param off the first index of this {@code [rows, cols]} block written
+   * @param x the storage of the {@code [rows, cols]} summand, of this dtype
+   * @param xOff its offset
+   * @param t the storage of the {@code [cols, rows]} summand read transposed, of this dtype
+   * @param tOff its offset
+   * @param rows the rows of this block
+   * @param cols the columns of this block
+   */
+  public abstract void addTransposed(int off, Storage x, int xOff, Storage t, int tOff, int rows,
+      int cols);
+
+  /**
    * {@code this[off + i] += alpha * x[xOff + i]} for {@code i < n}.
    *
    * @param n the number of elements

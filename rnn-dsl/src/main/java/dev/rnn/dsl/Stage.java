@@ -350,9 +350,15 @@ sealed interface Stage
       }
     }
 
+    /** With lengths, on the real steps only: packed, projected, unpacked (zeros after them). */
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.zeroPadding(g, Ops.linear(g, x, g.parameter(weight), g.parameter(bias)),
-          run.lengths);
+      if (run.lengths == null || run.lengths.total() == 0) {
+        return Ops.zeroPadding(g, Ops.linear(g, x, g.parameter(weight), g.parameter(bias)),
+            run.lengths);
+      }
+      Value y = Ops.linear(g, Ops.pack(g, x, run.lengths), g.parameter(weight),
+          g.parameter(bias));
+      return Ops.unpack(g, y, run.lengths, x.dim(0));
     }
 
     @Override public <R> R accept(Visitor<R> v) {
