@@ -13,8 +13,9 @@ import java.util.Random;
  * The differentiable ops of a {@link Graph}, in the spirit of {@code torch.nn.functional}: each
  * computes its forward and, when the graph records, a node whose backward adds the gradients of
  * its inputs. Each op's forward and backward sit side by side in one small package-private class
- * ({@code Linear}, {@code Activate}, {@code Concat}, {@code Dropout}, {@code Broadcast}, {@code
- * Steps}, {@code ScanOp}, {@code StackOp}, {@code Loss}); this class is their one public door.
+ * ({@code Linear}, {@code Activate}, {@code Concat}, {@code Elementwise}, {@code Dropout}, {@code
+ * Broadcast}, {@code Steps}, {@code Embedding}, {@code ScanOp}, {@code StackOp}, {@code Loss}); this
+ * class is their one public door.
  *
  * <p>Shapes (T steps, N batch, F features; {@code ...} any leading dimensions): sequences are
  * time-major, {@code [T, N, F]}; recurrent states are {@code [N, H]} each; losses are one element.
@@ -63,6 +64,65 @@ public final class Ops {
    */
   public static Value concat(Graph g, List<Value> parts) {
     return Concat.apply(g, parts);
+  }
+
+  /**
+   * An embedding lookup, torch's {@code nn.Embedding(V, D, padding_idx)}: {@code y[...] =
+   * W[id]}; backward {@code dW[id] += dy} for every id but the padding id, whose row gets no
+   * gradient.
+   *
+   * @param g the graph recording the op
+   * @param ids whole numbers in {@code [0, V)}, any shape ({@code [T, N]} with lengths)
+   * @param weight {@code W}, {@code [V, D]}
+   * @param paddingId the id whose row gets no gradient, or -1 for none
+   * @param lengths the length of each sequence (the ids after it are not read and give zero
+   *     rows), or null for all of them
+   * @return {@code y}, {@code [..., D]}
+   * @throws IllegalArgumentException if an id read is not a whole number in {@code [0, V)}, or a
+   *     shape does not fit
+   */
+  public static Value embedding(Graph g, Tensor ids, Value weight, int paddingId,
+      Lengths lengths) {
+    return Embedding.apply(g, ids, weight, paddingId, lengths);
+  }
+
+  /**
+   * Elementwise sum, {@code y = a + b}, as a bidirectional layer merged by sum joins its
+   * directions; backward {@code da += dy}, {@code db += dy}.
+   *
+   * @param g the graph recording the op
+   * @param a the first summand, any shape
+   * @param b the second summand, of the shape of {@code a}
+   * @return {@code y}, of the shape of {@code a}
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public static Value add(Graph g, Value a, Value b) {
+    return Elementwise.add(g, a, b);
+  }
+
+  /**
+   * Elementwise product, {@code y = a * b}; backward {@code da += dy * b}, {@code db += dy * a}.
+   *
+   * @param g the graph recording the op
+   * @param a the first factor, any shape
+   * @param b the second factor, of the shape of {@code a}
+   * @return {@code y}, of the shape of {@code a}
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public static Value multiply(Graph g, Value a, Value b) {
+    return Elementwise.multiply(g, a, b);
+  }
+
+  /**
+   * A value times a number, {@code y = alpha * x}; backward {@code dx += alpha * dy}.
+   *
+   * @param g the graph recording the op
+   * @param x the value, any shape
+   * @param alpha the factor
+   * @return {@code y}, of the shape of {@code x}
+   */
+  public static Value scale(Graph g, Value x, double alpha) {
+    return Elementwise.scale(g, x, alpha);
   }
 
   /**

@@ -76,6 +76,33 @@ class OpGradientTest {
     }
 
     @Test
+    void addMultiplyAndScale() {
+      Parameter a = param("a", 61, 3, 2, 4);
+      Parameter b = param("b", 62, 3, 2, 4);
+      assertGradients(List.of(a, b), g -> reduce(g, Ops.scale(g, Ops.add(g,
+          Ops.multiply(g, g.parameter(a), g.parameter(b)), g.parameter(a)), 0.5)));
+    }
+
+    @Test
+    void embeddingWithLengths() {
+      Parameter w = param("w", 63, 5, 3);
+      Tensor ids = Tensor.of(new double[] {1, 4, 0, 2, 2, -1, 3, -1, -1}, 3, 3);
+      assertGradients(List.of(w), g -> reduce(g, Ops.embedding(g, ids, g.parameter(w), -1,
+          Lengths.of(3, 2, 1))));
+    }
+
+    @Test
+    void packAndUnpack() {
+      Parameter x = param("x", 64, 4, 3, 2);
+      Lengths lengths = Lengths.of(2, 4, 1);
+      assertGradients(List.of(x), g -> {
+        Value packed = Ops.pack(g, g.parameter(x), lengths);
+        return Ops.sum(g, List.of(reduce(g, packed),
+            reduce(g, Ops.unpack(g, Ops.scale(g, packed, 2), lengths, 5))));
+      });
+    }
+
+    @Test
     void concatAlongFeatures() {
       Parameter a = param("a", 6, 3, 2, 2);
       Parameter b = param("b", 7, 3, 2, 5);

@@ -29,9 +29,14 @@ final class Describe implements Stage.Visitor<Void> {
         .append(net.stacking().explanation())
         .append(net.handsOffStates() ? "; final states are handed to the next recurrent layer"
             : "").append(")\n");
-    d.sb.append("input: x_t of ").append(net.inputSize()).append(" features per step, ")
-        .append(net.batchFirst() ? "[batch, seq, " : "[seq, batch, ").append(net.inputSize())
-        .append("]\n");
+    if (net.takesIds()) {
+      d.sb.append("input: id_t, one token id per step, ")
+          .append(net.batchFirst() ? "[batch, seq]" : "[seq, batch]").append('\n');
+    } else {
+      d.sb.append("input: x_t of ").append(net.inputSize()).append(" features per step, ")
+          .append(net.batchFirst() ? "[batch, seq, " : "[seq, batch, ").append(net.inputSize())
+          .append("]\n");
+    }
     for (Stage s : net.stages()) {
       s.accept(d);
     }
@@ -79,7 +84,7 @@ final class Describe implements Stage.Visitor<Void> {
         .append(r.spec().projection() > 0 ? " (" + h + " projected to " + r.spec().projection()
             + ")" : "")
         .append(bi ? " per direction" : "").append('\n');
-    String out = bi ? "[" + h + "→_t; " + h + "←_t]" : h + "_t";
+    String out = bi ? r.spec().merge().equation(h + "→_t", h + "←_t") : h + "_t";
     sb.append("    output: ").append(out).append(" [").append(r.outputSize()).append("]\n");
     in = out;
     previousState = h;
@@ -103,6 +108,18 @@ final class Describe implements Stage.Visitor<Void> {
     sb.append("    ").append(y).append(" = ").append(d.weight().name()).append(" · ").append(in)
         .append(" + ").append(d.bias().name()).append('\n');
     sb.append("    parameters: ").append(params(d.parameters())).append('\n');
+    in = y;
+    return null;
+  }
+
+  @Override public Void embedding(Stage.Embedding e) {
+    String y = "e" + e.layer() + "_t";
+    sb.append("layer ").append(e.layer()).append(": ").append(e.written())
+        .append(", a row of the embedding per token id\n");
+    sb.append("    ").append(y).append(" = ").append(e.weight().name()).append("[id_t]")
+        .append(e.spec().paddingId() >= 0 ? "   (id " + e.spec().paddingId()
+            + " is padding: its row stays zero and gets no gradient)" : "").append('\n');
+    sb.append("    parameters: ").append(params(e.parameters())).append('\n');
     in = y;
     return null;
   }

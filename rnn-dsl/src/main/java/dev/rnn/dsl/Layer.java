@@ -20,7 +20,10 @@ sealed interface Layer {
 
   /** What a modifier of the builder sets on the recurrent layer it follows. */
   enum Modifier {
-    /** {@code bidirectional()}: a second, reverse direction, outputs concatenated. */
+    /**
+     * {@code bidirectional()} or {@code bidirectional(merge)}: a second, reverse direction,
+     * outputs joined as the layer's {@link Recurrent#merge()} says.
+     */
     BIDIRECTIONAL(".bidirectional()"),
     /** {@code peepholes()} (lstm only): the cell state feeds the gates. */
     PEEPHOLES(".peepholes()"),
@@ -51,13 +54,15 @@ sealed interface Layer {
    * @param custom the user's cell of {@code cell(c)}; null for other kinds
    * @param modifiers the modifiers written after it
    * @param projection the size of {@code projection(p)}, or 0 without it
+   * @param merge how {@code bidirectional(merge)} joins the directions ({@link Merge#CONCAT} for
+   *     {@code bidirectional()}), or null for one direction
    */
   record Recurrent(RecurrentKind kind, int in, int out, Activation activation, Cell custom,
-      ImmutableSet<Modifier> modifiers, int projection) implements Layer {
+      ImmutableSet<Modifier> modifiers, int projection, Merge merge) implements Layer {
     /** A layer of {@code kind} without modifiers. */
     Recurrent(RecurrentKind kind, int in, int out, Activation activation, Cell custom) {
       this(kind, in, out, activation, custom, Sets.immutableEnumSet(EnumSet.noneOf(Modifier.class)),
-          0);
+          0, null);
     }
 
     @Override public String describe() {
@@ -69,6 +74,10 @@ sealed interface Layer {
         if (modifiers.contains(m)) {
           sb.append(m.written).append(m == Modifier.PROJECTION ? "(" + projection + ")" : "");
         }
+        if (m == Modifier.BIDIRECTIONAL && merge != null && merge != Merge.CONCAT) {
+          sb.setLength(sb.length() - 1);
+          sb.append(merge.label()).append(')');
+        }
       }
       return sb.toString();
     }
@@ -78,7 +87,7 @@ sealed interface Layer {
     }
 
     @Override public int outputSize(int inputSize) {
-      return bidirectional() ? 2 * stateSize() : stateSize();
+      return bidirectional() ? merge.outputSize(stateSize()) : stateSize();
     }
 
     /** {@return the size of {@code h}, each direction's output: the projection's, or {@code out}} */
@@ -91,13 +100,19 @@ sealed interface Layer {
       EnumSet<Modifier> ms = EnumSet.of(m);
       ms.addAll(modifiers);
       return new Recurrent(kind, in, out, activation, custom, Sets.immutableEnumSet(ms),
-          projection);
+          projection, merge);
     }
 
     /** {@return this layer with {@code projection(p)}} */
     Recurrent withProjection(int p) {
       Recurrent r = with(Modifier.PROJECTION);
-      return new Recurrent(kind, in, out, activation, custom, r.modifiers, p);
+      return new Recurrent(kind, in, out, activation, custom, r.modifiers, p, merge);
+    }
+
+    /** {@return this layer with {@code bidirectional(m)}} */
+    Recurrent withBidirectional(Merge m) {
+      Recurrent r = with(Modifier.BIDIRECTIONAL);
+      return new Recurrent(kind, in, out, activation, custom, r.modifiers, projection, m);
     }
 
     boolean bidirectional() {
@@ -114,6 +129,28 @@ sealed interface Layer {
 
     boolean bias() {
       return !modifiers.contains(Modifier.NO_BIAS);
+    }
+  }
+
+  /**
+   * An embedding of token ids, the first layer of a network that reads ids.
+   *
+   * @param vocab the number of ids, {@code V}
+   * @param dim the features of each id's row, {@code D}
+   * @param paddingId the id whose row stays zero and gets no gradient, or -1 for none
+   */
+  record Embedding(int vocab, int dim, int paddingId) implements Layer {
+    @Override public String describe() {
+      return "embedding(" + vocab + ", " + dim + (paddingId >= 0 ? ", " + paddingId : "") + ")";
+    }
+
+    /** {@return 1: one id per step} */
+    @Override public int inputSize() {
+      return 1;
+    }
+
+    @Override public int outputSize(int inputSize) {
+      return dim;
     }
   }
 

@@ -138,6 +138,54 @@ public final class Network {
     return stages.get(stages.size() - 1).outputSize();
   }
 
+  /**
+   * Whether the network reads token ids (its first layer is an {@code embedding}) rather than
+   * feature vectors: then an input is {@code [T, N]} whole numbers ({@code [N, T]} batch-first,
+   * {@code [T]} unbatched), and a streaming step's {@code x_t} is {@code [N]} (or a single id,
+   * shape {@code []}); {@link #inputSize()} is 1, one id per step.
+   *
+   * @return true if the first layer is an embedding
+   */
+  public boolean takesIds() {
+    return stages.get(0).takesIds();
+  }
+
+  /**
+   * Token ids as the one-feature inputs the stages take, {@code [..., 1]}, after checking their
+   * rank: {@code [T, N]} or {@code [T]} ({@code [N]} or {@code []} for a step); a network of
+   * features gets {@code t} back unchanged.
+   */
+  Tensor idsAsFeatures(Tensor t, boolean step) {
+    if (!takesIds()) {
+      return t;
+    }
+    int most = step ? 1 : 2;
+    checkArgument(t.rank() <= most && (step || t.rank() >= 1),
+        "%s expected token ids of shape %s but got %s", firstLayer(),
+        step ? "[batch] or [] (one id per sequence)" : batchFirst ? "[batch, seq] or [seq]"
+            : "[seq, batch] or [seq]", t.shape());
+    int[] dims = java.util.Arrays.copyOf(t.shape().dims(), t.rank() + 1);
+    dims[t.rank()] = 1;
+    return t.reshape(dims);
+  }
+
+  /** The inverse of {@link #idsAsFeatures(Tensor, boolean)} for a batch: {@code [A, B, 1] -> [A, B]}. */
+  Tensor featuresAsIds(Tensor t) {
+    return takesIds() ? t.reshape(t.dim(0), t.dim(1)) : t;
+  }
+
+  /** {@link #idsAsFeatures(Tensor, boolean)} of each sequence. */
+  List<Tensor> idsAsFeatures(List<Tensor> sequences) {
+    if (!takesIds() || sequences == null) {
+      return sequences;
+    }
+    List<Tensor> out = new ArrayList<>();
+    for (Tensor t : sequences) {
+      out.add(t == null ? null : idsAsFeatures(t, false));
+    }
+    return out;
+  }
+
   /** {@return whether the output is only the last step ({@code lastStep()})} */
   public boolean lastStepOnly() {
     return stages.stream().anyMatch(s -> !s.keepsSequence());
@@ -252,8 +300,9 @@ public final class Network {
    * @throws IllegalArgumentException if the input or a state tensor has the wrong shape
    */
   public Result forward(Tensor input, State initial) {
-    boolean unbatched = checkInput(input, null);
-    return run(input, unbatched, null, initial);
+    Tensor x = idsAsFeatures(input, false);
+    boolean unbatched = checkInput(x, null);
+    return run(x, unbatched, null, initial);
   }
 
   /**
@@ -279,6 +328,7 @@ public final class Network {
    */
   public Result forward(Tensor input, int[] lengths, State initial) {
     checkNotNull(lengths, "forward expected lengths but got null");
+    input = idsAsFeatures(input, false);
     boolean unbatched = checkShape(input);
     int seq = input.dim(unbatched || !batchFirst ? 0 : 1);
     int batch = unbatched ? 1 : input.dim(batchFirst ? 0 : 1);
@@ -313,8 +363,9 @@ public final class Network {
    *     shape
    */
   public Result forward(List<Tensor> sequences, State initial) {
-    Padded p = Padded.of("forward", sequences, inputSize(), firstLayer(), "sequences");
-    return forward(p.in(batchFirst), p.lengths(), initial);
+    Padded p = Padded.of("forward", idsAsFeatures(sequences), inputSize(), firstLayer(),
+        "sequences");
+    return forward(featuresAsIds(p.in(batchFirst)), p.lengths(), initial);
   }
 
   /**
@@ -386,7 +437,7 @@ public final class Network {
           + " runs a reverse direction, which starts from the end of the whole sequence; use"
           + " forward(x, lengths, state) over the whole sequence");
     }
-    int batch = xt.rank() == 2 ? xt.dim(0) : 1;
+    int batch = xt.rank() == (takesIds() ? 1 : 2) ? xt.dim(0) : 1;
     Lengths l = checkLengths("step", lengths, batch, Integer.MAX_VALUE, 1);
     int[] running = new int[batch];
     for (int n = 0; n < batch; n++) {
@@ -396,7 +447,8 @@ public final class Network {
   }
 
   /** {@link #step(Tensor, State)}, each row running or not as {@code running} (0 or 1) says. */
-  private Result stream(Tensor xt, State state, Lengths running) {
+  private Result stream(Tensor input, State state, Lengths running) {
+    Tensor xt = idsAsFeatures(input, true);
     String reverse = firstNotStreaming();
     if (reverse != null) {
       throw new IllegalStateException("step() streams one step at a time, but " + reverse

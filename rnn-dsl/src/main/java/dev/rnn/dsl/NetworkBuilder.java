@@ -183,11 +183,31 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder bidirectional() {
+    return bidirectional(Merge.CONCAT);
+  }
+
+  /**
+   * Makes the last layer bidirectional, its two directions' outputs joined by {@code merge}, as
+   * Keras's {@code merge_mode}: {@link Merge#CONCAT} (as {@link #bidirectional()}, output size
+   * {@code 2P}), {@link Merge#SUM}, {@link Merge#MUL} or {@link Merge#AVERAGE} (output size {@code
+   * P}), with {@code P} the size of one direction's output.
+   *
+   * <pre>
+   *   h→_t = cell(x_t, h→_{t-1}),  h←_t = cell'(x_t, h←_{t+1}),  y_t = merge(h→_t, h←_t)
+   * </pre>
+   *
+   * @param merge how the directions' outputs are joined
+   * @return this builder
+   * @throws IllegalStateException if the last layer is not recurrent, or is bidirectional already
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder bidirectional(Merge merge) {
+    checkNotNull(merge, "merge");
     Layer.Recurrent r = lastRecurrent("bidirectional()");
     if (r.bidirectional()) {
       throw new IllegalStateException("bidirectional() was already called on " + r.describe());
     }
-    return replaceLast(r.with(Layer.Modifier.BIDIRECTIONAL));
+    return replaceLast(r.withBidirectional(merge));
   }
 
   /**
@@ -345,6 +365,59 @@ public final class NetworkBuilder {
   public NetworkBuilder dense(int in, int out) {
     checkArgument(in >= 1 && out >= 1, "dense(%s, %s) expected sizes >= 1", in, out);
     return add(new Layer.Dense(in, out));
+  }
+
+  /**
+   * An embedding of token ids as the first layer, torch's {@code nn.Embedding(vocab, dim)}: the
+   * network then reads whole-number ids, one per step, instead of feature vectors.
+   *
+   * <pre>
+   *   e_t = E[id_t]           E = embedding.weight [vocab, dim], initialised N(0, 1)
+   *   dE[id_t] += de_t        the rows used collect their gradients (dense, as torch's default)
+   * </pre>
+   *
+   * <p>Input {@code [T, N]} ids ({@code [N, T]} batch-first, {@code [T]} unbatched; {@code [N]}
+   * for a streaming step), each a whole number in {@code [0, vocab)}; output {@code [T, N,
+   * dim]}.
+   *
+   * @param vocab the number of ids
+   * @param dim the features of each id's row
+   * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, or the layer is not the first
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder embedding(int vocab, int dim) {
+    return embeddingLayer(vocab, dim, -1);
+  }
+
+  /**
+   * As {@link #embedding(int, int)} with a padding id, torch's {@code padding_idx}: its row is
+   * zero and gets no gradient, so it stays zero (e.g. the id that fills short sentences).
+   *
+   * @param vocab the number of ids
+   * @param dim the features of each id's row
+   * @param paddingId the padding id, in {@code [0, vocab)}
+   * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, the padding id is not an id, or the
+   *     layer is not the first
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder embedding(int vocab, int dim, int paddingId) {
+    checkArgument(paddingId >= 0 && paddingId < vocab,
+        "embedding(%s, %s, %s) expected a padding id in [0, %s) but got %s", vocab, dim,
+        paddingId, vocab, paddingId);
+    return embeddingLayer(vocab, dim, paddingId);
+  }
+
+  private NetworkBuilder embeddingLayer(int vocab, int dim, int paddingId) {
+    checkArgument(vocab >= 1 && dim >= 1, "embedding(%s, %s) expected sizes >= 1", vocab, dim);
+    Layer.Embedding e = new Layer.Embedding(vocab, dim, paddingId);
+    checkArgument(layers.isEmpty(), "%s must be the first layer (it reads token ids) but follows"
+        + " %s", e.describe(), layers.isEmpty() ? "" : layers.get(layers.size() - 1).describe());
+    layers.add(e);
+    size = dim;
+    sizeFrom = 0;
+    return this;
   }
 
   /**

@@ -28,8 +28,8 @@ import java.util.Random;
  * <p>Consumers that treat stages differently implement {@link Visitor}: adding a kind of stage is
  * one record here, and the compiler then names every consumer that must learn it.
  */
-sealed interface Stage
-    permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, Stage.Dropout, Stage.LastStep {
+sealed interface Stage permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, Stage.Dropout,
+    Stage.LastStep, Stage.Embedding {
   /** {@return the first builder layer this stage stands for, from 1, for messages} */
   int layer();
 
@@ -70,6 +70,14 @@ sealed interface Stage
     return true;
   }
 
+  /**
+   * {@return whether the stage reads token ids (whole numbers, one per step) rather than feature
+   * vectors: the input's kind is a property of the first stage}
+   */
+  default boolean takesIds() {
+    return false;
+  }
+
   /** {@return the stage's parameters, in the network's name order} */
   default ImmutableList<Parameter> parameters() {
     return ImmutableList.of();
@@ -108,6 +116,8 @@ sealed interface Stage
     R dropout(Dropout d);
 
     R lastStep(LastStep l);
+
+    R embedding(Embedding e);
   }
 
   /**
@@ -260,7 +270,7 @@ sealed interface Stage
       }
       run.finals.addAll(finals);
       run.previousFinals = finals;
-      return outs.size() == 1 ? outs.get(0) : Ops.concat(g, outs);
+      return outs.size() == 1 ? outs.get(0) : spec.merge().apply(g, outs.get(0), outs.get(1));
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -408,6 +418,60 @@ sealed interface Stage
 
     @Override public <R> R accept(Visitor<R> v) {
       return v.lastStep(this);
+    }
+  }
+
+  /**
+   * An embedding of token ids, torch's {@code nn.Embedding}: {@code x_t = E[id_t]}, initialised as
+   * torch does ({@code N(0, 1)}, the padding id's row zero).
+   *
+   * @param layer the builder layer, from 1
+   * @param spec the layer as written
+   * @param weight {@code embedding.weight [V, D]}
+   */
+  record Embedding(int layer, Layer.Embedding spec, Parameter weight) implements Stage {
+    @Override public String written() {
+      return spec.describe();
+    }
+
+    @Override public int outputSize() {
+      return spec.dim();
+    }
+
+    @Override public boolean takesIds() {
+      return true;
+    }
+
+    /** {@return false: with lengths, the ids after a sequence's end are not read} */
+    @Override public boolean readsPadding() {
+      return false;
+    }
+
+    @Override public ImmutableList<Parameter> parameters() {
+      return ImmutableList.of(weight);
+    }
+
+    @Override public void initialize(Initializer init, Random rnd) {
+      if (rnd != null) {
+        for (int i = 0; i < weight.size(); i++) {
+          weight.data().set(i, rnd.nextGaussian());
+        }
+      } else {
+        weight.data().fill(0, weight.size(), init.weight());
+      }
+      if (spec.paddingId() >= 0) {
+        weight.data().fill(spec.paddingId() * spec.dim(), spec.dim(), 0);
+      }
+    }
+
+    /** {@code x} holds the ids, {@code [T, N, 1]}. */
+    @Override public Value forward(Graph g, Value x, Run run) {
+      Tensor ids = x.tensor().reshape(x.dim(0), x.dim(1));
+      return Ops.embedding(g, ids, g.parameter(weight), spec.paddingId(), run.lengths);
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.embedding(this);
     }
   }
 

@@ -93,6 +93,7 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
       Tensor mask, int[] lengths) {
     checkNotNull(inputs, "inputs");
     checkNotNull(targets, "targets");
+    inputs = net.idsAsFeatures(inputs, false);
     boolean bf = net.batchFirst();
     String seqBatch = bf ? "[batch, seq" : "[seq, batch";
     int fIn = net.inputSize();
@@ -165,7 +166,7 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
    */
   static TrainingData of(String who, Network net, boolean mse, List<Tensor> inputs,
       List<Tensor> targets) {
-    Padded p = Padded.of(who, inputs, net.inputSize(), net.spec(), "inputs");
+    Padded p = Padded.of(who, net.idsAsFeatures(inputs), net.inputSize(), net.spec(), "inputs");
     checkNotNull(targets, "%s expected targets but got null", who);
     checkArgument(targets.size() == inputs.size(),
         "%s expected one target per sequence (%s) but got %s", who, inputs.size(),
@@ -194,7 +195,7 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
         y = y.transpose(0, 1);
       }
     }
-    return of(who, net, mse, p.in(net.batchFirst()), y, null, p.lengths());
+    return of(who, net, mse, net.featuresAsIds(p.in(net.batchFirst())), y, null, p.lengths());
   }
 
   private static Lengths checkLengths(String who, int[] lengths, int n, int t, Shape inputs) {

@@ -70,6 +70,9 @@ final class Wiring {
         stages.add(new Stage.Dense(number, d,
             new Parameter(name + ".weight", Shape.of(d.out(), d.in()), dtype),
             new Parameter(name + ".bias", Shape.of(d.out()), dtype)));
+      } else if (l instanceof Layer.Embedding e) {
+        stages.add(new Stage.Embedding(number, e,
+            new Parameter("embedding.weight", Shape.of(e.vocab(), e.dim()), dtype)));
       } else if (l instanceof Layer.Drop d) {
         stages.add(new Stage.Dropout(number, d.p(), size));
       } else {
