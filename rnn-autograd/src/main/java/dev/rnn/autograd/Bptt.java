@@ -3,6 +3,7 @@ package dev.rnn.autograd;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -207,6 +208,28 @@ public final class Bptt {
    */
   public WindowForward forward(Graph g, SequenceModel model, Tensor input, Window window,
       List<Tensor> carried) {
+    return forward(g, model, input, window, carried, null);
+  }
+
+  /**
+   * As {@link #forward(Graph, SequenceModel, Tensor, Window, List)} for sequences of different
+   * lengths: the window's forward runs each sequence over its steps within the window ({@link
+   * Lengths#window}: none for a sequence that ended before the window starts, whose state is
+   * carried on unchanged), so the state carried out of the window is each sequence's own.
+   *
+   * @param g the graph recording the forward, fresh
+   * @param model the model
+   * @param input the whole sequence, time-major {@code [T, N, F]}
+   * @param window a window of {@link #windows(int) windows(T)}
+   * @param carried the state at {@code window.start()}, or null for the model's initial state
+   * @param lengths the length of each sequence in the whole input, or null for {@code T} each
+   * @return the output at the counted steps and the state for the next window
+   * @throws IllegalArgumentException as {@link #forward(Graph, SequenceModel, Tensor, Window,
+   *     List)}
+   * @throws IllegalStateException as {@link #forward(Graph, SequenceModel, Tensor, Window, List)}
+   */
+  public WindowForward forward(Graph g, SequenceModel model, Tensor input, Window window,
+      List<Tensor> carried, Lengths lengths) {
     checkArgument(input.rank() == 3 && input.dim(0) >= window.end(),
         "BPTT expected a time-major input [seq, batch, features] with seq >= %s (the end of"
             + " window %s) but got %s", window.end(), window.index(), input.shape());
@@ -219,13 +242,16 @@ public final class Bptt {
     Value out;
     List<Tensor> next;
     if (c > s && c < e) {
-      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, c)), init, s);
+      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, c)), init, s,
+          within(lengths, s, c, seq));
       checkPerStep(a.output(), seq);
       next = tensors(a.states());
-      SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, c, e)), a.states(), c);
+      SequenceModel.Forward b = model.forward(g, g.constant(input.slice(0, c, e)), a.states(), c,
+          within(lengths, c, e, seq));
       out = Steps.concat(g, a.output(), b.output());
     } else {
-      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init, s);
+      SequenceModel.Forward a = model.forward(g, g.constant(input.slice(0, s, e)), init, s,
+          within(lengths, s, e, seq));
       out = a.output();
       if (!whole) {
         checkPerStep(out, seq);
@@ -236,6 +262,14 @@ public final class Bptt {
       out = Steps.slice(g, out, window.lossFrom() - s, e - s);
     }
     return new WindowForward(out, next);
+  }
+
+  /** The lengths within steps {@code [from, to)}; null for none, or for the whole input. */
+  private static Lengths within(Lengths lengths, int from, int to, int seq) {
+    if (lengths == null || from == 0 && to == seq) {
+      return lengths;
+    }
+    return lengths.window(from, to - from);
   }
 
   /** Truncation splits the output by step: a last-step-only output cannot be split. */
@@ -314,6 +348,22 @@ public final class Bptt {
    */
   public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states,
       WindowLoss loss) {
+    return accumulate(model, input, states, null, loss);
+  }
+
+  /**
+   * As {@link #accumulate(SequenceModel, Tensor, List, WindowLoss)} for sequences of different
+   * lengths (see {@link #forward(Graph, SequenceModel, Tensor, Window, List, Lengths)}).
+   *
+   * @param model the model whose parameters' gradients grow
+   * @param input time-major {@code [T, N, F]}
+   * @param states initial states (null for zeros)
+   * @param lengths the length of each sequence, or null for {@code T} each
+   * @param loss the loss of each window's output
+   * @return the window losses and gradient flows
+   */
+  public Pass accumulate(SequenceModel model, Tensor input, List<Tensor> states, Lengths lengths,
+      WindowLoss loss) {
     checkArgument(input.rank() == 3 && input.dim(0) >= 1,
         "BPTT expected a time-major input [seq, batch, features] with seq >= 1 but got %s",
         input.shape());
@@ -322,7 +372,7 @@ public final class Bptt {
     List<Tensor> carried = states;
     for (Window w : windows(input.dim(0))) {
       Graph g = Graph.training(w.index());
-      WindowForward f = forward(g, model, input, w, carried);
+      WindowForward f = forward(g, model, input, w, carried, lengths);
       Value l = loss.apply(g, f.output(), w.lossFrom(), w.end());
       g.backward(l);
       losses.add(l.item());

@@ -2,6 +2,7 @@ package dev.rnn.autograd;
 
 import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Activation;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
@@ -13,8 +14,9 @@ import java.util.Random;
  * The differentiable ops of a {@link Graph}, in the spirit of {@code torch.nn.functional}: each
  * computes its forward and, when the graph records, a node whose backward adds the gradients of
  * its inputs. Each op's forward and backward sit side by side in one small package-private class
- * ({@code Linear}, {@code Activate}, {@code Concat}, {@code Dropout}, {@code Broadcast}, {@code
- * Steps}, {@code ScanOp}, {@code StackOp}, {@code Loss}); this class is their one public door.
+ * ({@code Linear}, {@code Activate}, {@code Concat}, {@code Elementwise}, {@code Dropout}, {@code
+ * Broadcast}, {@code Steps}, {@code Embedding}, {@code ScanOp}, {@code StackOp}, {@code Loss}); this
+ * class is their one public door.
  *
  * <p>Shapes (T steps, N batch, F features; {@code ...} any leading dimensions): sequences are
  * time-major, {@code [T, N, F]}; recurrent states are {@code [N, H]} each; losses are one element.
@@ -66,6 +68,65 @@ public final class Ops {
   }
 
   /**
+   * An embedding lookup, torch's {@code nn.Embedding(V, D, padding_idx)}: {@code y[...] =
+   * W[id]}; backward {@code dW[id] += dy} for every id but the padding id, whose row gets no
+   * gradient.
+   *
+   * @param g the graph recording the op
+   * @param ids whole numbers in {@code [0, V)}, any shape ({@code [T, N]} with lengths)
+   * @param weight {@code W}, {@code [V, D]}
+   * @param paddingId the id whose row gets no gradient, or -1 for none
+   * @param lengths the length of each sequence (the ids after it are not read and give zero
+   *     rows), or null for all of them
+   * @return {@code y}, {@code [..., D]}
+   * @throws IllegalArgumentException if an id read is not a whole number in {@code [0, V)}, or a
+   *     shape does not fit
+   */
+  public static Value embedding(Graph g, Tensor ids, Value weight, int paddingId,
+      Lengths lengths) {
+    return Embedding.apply(g, ids, weight, paddingId, lengths);
+  }
+
+  /**
+   * Elementwise sum, {@code y = a + b}, as a bidirectional layer merged by sum joins its
+   * directions; backward {@code da += dy}, {@code db += dy}.
+   *
+   * @param g the graph recording the op
+   * @param a the first summand, any shape
+   * @param b the second summand, of the shape of {@code a}
+   * @return {@code y}, of the shape of {@code a}
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public static Value add(Graph g, Value a, Value b) {
+    return Elementwise.add(g, a, b);
+  }
+
+  /**
+   * Elementwise product, {@code y = a * b}; backward {@code da += dy * b}, {@code db += dy * a}.
+   *
+   * @param g the graph recording the op
+   * @param a the first factor, any shape
+   * @param b the second factor, of the shape of {@code a}
+   * @return {@code y}, of the shape of {@code a}
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public static Value multiply(Graph g, Value a, Value b) {
+    return Elementwise.multiply(g, a, b);
+  }
+
+  /**
+   * A value times a number, {@code y = alpha * x}; backward {@code dx += alpha * dy}.
+   *
+   * @param g the graph recording the op
+   * @param x the value, any shape
+   * @param alpha the factor
+   * @return {@code y}, of the shape of {@code x}
+   */
+  public static Value scale(Graph g, Value x, double alpha) {
+    return Elementwise.scale(g, x, alpha);
+  }
+
+  /**
    * Inverted dropout, {@code y = x m / (1 - p)} with {@code m ~ Bernoulli(1 - p)} in training and
    * the identity in inference; backward {@code dx += dy m / (1 - p)}.
    *
@@ -107,6 +168,71 @@ public final class Ops {
    */
   public static Value lastStep(Graph g, Value x) {
     return Steps.last(g, x);
+  }
+
+  /**
+   * Each sequence's own last real step, {@code y[n] = x[length(n) - 1, n]}, as torch's {@code
+   * output[lengths - 1, arange(N)]} after {@code pad_packed_sequence}; backward adds {@code dy[n]}
+   * at that step.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, in {@code [1, T]}; null for {@code T} each (then
+   *     this is {@link #lastStep(Graph, Value)})
+   * @return {@code y}, {@code [N, F]}
+   * @throws IllegalArgumentException if {@code x} is not of rank 3, or a length is not in {@code
+   *     [1, T]}
+   */
+  public static Value lastStep(Graph g, Value x, Lengths lengths) {
+    return lengths == null ? Steps.last(g, x) : Steps.lastOf(g, x, lengths);
+  }
+
+  /**
+   * The real steps of a padded sequence packed into rows, as torch's {@code
+   * pack_padded_sequence(x, lengths, enforce_sorted=False).data}: step by step, the sequences
+   * still running, longest first ({@link Lengths#pack} packs a target the same way); backward
+   * scatters {@code dy} back. A head and a loss on the packed rows do no work on the padding.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, at most {@code T}
+   * @return the packed rows, {@code [R, F]}, {@code R} the sum of the lengths
+   * @throws IllegalArgumentException if {@code x} is not of rank 3 or the lengths do not fit it
+   */
+  public static Value pack(Graph g, Value x, Lengths lengths) {
+    return Steps.pack(g, x, lengths);
+  }
+
+  /**
+   * Packed rows back into a padded sequence, as torch's {@code pad_packed_sequence(...,
+   * total_length=T)}: zeros after each sequence's length; backward gathers {@code dy} at the real
+   * steps.
+   *
+   * @param g the graph recording the op
+   * @param packed the rows {@link #pack} gives, {@code [R, F]}
+   * @param lengths the length of each sequence
+   * @param seq {@code T}, at least the longest length
+   * @return the padded sequence, {@code [T, N, F]}
+   * @throws IllegalArgumentException if {@code packed} does not have one row per real step
+   */
+  public static Value unpack(Graph g, Value packed, Lengths lengths, int seq) {
+    return Steps.unpack(g, packed, lengths, seq);
+  }
+
+  /**
+   * The steps after each sequence's length set to zero, {@code y[t, n] = t < length(n) ? x[t, n]
+   * : 0}, by selection (a NaN in the padding does not reach {@code y}); backward {@code dx[t, n]
+   * += dy[t, n]} at the real steps only.
+   *
+   * @param g the graph recording the op
+   * @param x the sequence, {@code [T, N, F]}
+   * @param lengths the length of each sequence, at most {@code T}; null for {@code T} each (then
+   *     {@code y} is {@code x})
+   * @return {@code y}, {@code [T, N, F]}
+   * @throws IllegalArgumentException if {@code x} is not of rank 3 or the lengths do not fit it
+   */
+  public static Value zeroPadding(Graph g, Value x, Lengths lengths) {
+    return lengths == null ? x : Steps.zeroPadding(g, x, lengths);
   }
 
   /**
@@ -182,7 +308,31 @@ public final class Ops {
    */
   public static ScanResult scan(Graph g, Scan scan, String label, Value x, List<Value> init,
       int firstStep) {
-    return ScanOp.apply(g, scan, label, x, init, firstStep);
+    return ScanOp.apply(g, scan, label, x, init, firstStep, null);
+  }
+
+  /**
+   * As {@link #scan(Graph, Scan, String, Value, List, int)}, each sequence over its own steps:
+   * sequence {@code n} runs over {@code t < length(n)} (the reverse direction from its own last
+   * step), its output after that is zero, its final state is the one after its last step, and the
+   * input after its length is never read and gets no gradient (torch's packed sequences).
+   *
+   * @param g the graph recording the op
+   * @param scan the cell and its weights, which receive the gradients
+   * @param label names the layer in graphs and in the gradient-flow report
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states, {@code [N, stateSize(k)]} each, or null (or null entries) for
+   *     zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence
+   * @param lengths the length of each sequence, at most {@code T} (0 for one that does not run
+   *     in this window), or null for {@code T} each
+   * @return the output {@code [T, N, P]} and the final states
+   * @throws IllegalArgumentException if the shape of {@code x}, of an initial state or of the
+   *     lengths does not fit
+   */
+  public static ScanResult scan(Graph g, Scan scan, String label, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
+    return ScanOp.apply(g, scan, label, x, init, firstStep, lengths);
   }
 
   /**
@@ -200,7 +350,25 @@ public final class Ops {
    * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
    */
   public static ScanResult stack(Graph g, Stack stack, Value x, List<Value> init, int firstStep) {
-    return StackOp.apply(g, stack, x, init, firstStep);
+    return StackOp.apply(g, stack, x, init, firstStep, null);
+  }
+
+  /**
+   * As {@link #stack(Graph, Stack, Value, List, int)}, each sequence over its own steps (see
+   * {@link #scan(Graph, Scan, String, Value, List, int, Lengths)}).
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states flat, slot by slot; null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence
+   * @param lengths the length of each sequence, or null for {@code T} each
+   * @return the output {@code [T, N, D * P]} and the final states, in the order of {@code init}
+   * @throws IllegalArgumentException if a shape does not fit
+   */
+  public static ScanResult stack(Graph g, Stack stack, Value x, List<Value> init, int firstStep,
+      Lengths lengths) {
+    return StackOp.apply(g, stack, x, init, firstStep, lengths);
   }
 
   // ---- losses ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
 import com.google.common.collect.ImmutableList;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Storage;
@@ -27,8 +28,13 @@ import java.util.List;
  * run after it has added to their gradients. {@link Scan.Backward} checks the order of the steps
  * ({@code T-1} down to 0), and each node checks that the one before it in the protocol ran.
  *
- * <p>Shapes: x {@code [T, N, H_in]}, initial and final states {@code [N, H]} each, output {@code
- * [T, N, H]}.
+ * <p>With {@link Lengths}, sequence {@code n} runs over its first {@code length(n)} steps only
+ * (the scan sorts the batch once and shrinks it as sequences end): its output after them is zero
+ * and passes no gradient, its final state is the one after its own last step.
+ *
+ * <p>Shapes (P the scan's {@link Scan#outputSize()}, {@code H} without a projection): x {@code
+ * [T, N, H_in]}, initial and final states {@code [N, stateSize(k)]} each, output {@code [T, N,
+ * P]}.
  */
 final class ScanOp {
   private ScanOp() {}
@@ -45,12 +51,13 @@ final class ScanOp {
    * @param firstStep the index of {@code x}'s first step in the whole sequence (the start of a
    *     window of truncated BPTT, else 0): {@link dev.rnn.core.Step#time()}, the step nodes'
    *     labels and the gradient-flow times count from it
+   * @param lengths the length of each sequence, or null for {@code T} each
    * @return the output sequence and the final states
    * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
    */
   static Ops.ScanResult apply(Graph g, Scan scan, String label, Value x, List<Value> init,
-      int firstStep) {
-    int hidden = scan.cell().hiddenSize();
+      int firstStep, Lengths lengths) {
+    int hidden = scan.outputSize();
     checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
         "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
         x.shape());
@@ -62,23 +69,23 @@ final class ScanOp {
     for (int k = 0; k < states; k++) {
       Value v = init == null || k >= init.size() ? null : init.get(k);
       if (v != null) {
-        checkArgument(v.shape().equals(Shape.of(batch, hidden)),
-            "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch, hidden,
-            v.shape());
+        checkArgument(v.shape().equals(Shape.of(batch, scan.stateSize(k))),
+            "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
+            scan.stateSize(k), v.shape());
         initial[k] = v;
         init0[k] = v.data();
       }
     }
     boolean record = g.recording();
-    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, firstStep);
+    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, firstStep, lengths);
     Storage out = Storage.allocate(x.dtype(), seq * batch * hidden);
     run.copyOutput(out, 0, hidden);
     Value output = new Value(Shape.of(seq, batch, hidden), out, record);
     Value[] finals = new Value[states];
     for (int k = 0; k < states; k++) {
-      Storage s = Storage.allocate(x.dtype(), batch * hidden);
+      Storage s = Storage.allocate(x.dtype(), batch * scan.stateSize(k));
       run.copyFinalState(k, s, 0);
-      finals[k] = new Value(Shape.of(batch, hidden), s, record);
+      finals[k] = new Value(Shape.of(batch, scan.stateSize(k)), s, record);
     }
     if (record) {
       Recording r = new Recording(scan, label, run, x, initial, output, finals);
@@ -165,7 +172,7 @@ final class ScanOp {
     }
 
     @Override void backward() {
-      int hidden = r.scan.cell().hiddenSize();
+      int hidden = r.scan.outputSize();
       double norm = r.backward("step " + t).step(p, r.output.gradOrNull(), 0, hidden);
       g.recordFlow(new GradientFlow.Entry(r.label, r.scan.reverse(), t, norm));
     }

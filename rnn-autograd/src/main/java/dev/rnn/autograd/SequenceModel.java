@@ -1,5 +1,6 @@
 package dev.rnn.autograd;
 
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import java.util.List;
 
@@ -32,6 +33,31 @@ public interface SequenceModel {
    * @return the output and the final states
    */
   Forward forward(Graph g, Value input, List<Value> states, int firstStep);
+
+  /**
+   * As {@link #forward(Graph, Value, List, int)}, each sequence over its own steps: sequence
+   * {@code n} of the batch runs over its first {@code lengths.get(n)} steps of {@code input} only
+   * (0 for one that has ended before this window), as {@link Ops#scan(Graph,
+   * dev.rnn.core.Scan, String, Value, List, int, Lengths)} does. A model that cannot take
+   * lengths refuses them (the default).
+   *
+   * @param g the graph recording the pass
+   * @param input the input, time-major {@code [T, N, F]}
+   * @param states the initial states, or null
+   * @param firstStep the index of {@code input}'s first step in the whole sequence
+   * @param lengths the length of each sequence within {@code input}, or null for {@code T} each
+   * @return the output and the final states
+   * @throws UnsupportedOperationException if {@code lengths} is given to a model without them
+   */
+  default Forward forward(Graph g, Value input, List<Value> states, int firstStep,
+      Lengths lengths) {
+    if (lengths != null) {
+      throw new UnsupportedOperationException(getClass().getSimpleName() + " takes no lengths:"
+          + " implement forward(g, input, states, firstStep, lengths) to run sequences of"
+          + " different lengths");
+    }
+    return forward(g, input, states, firstStep);
+  }
 
   /**
    * The result of a forward pass.

@@ -3,6 +3,7 @@ package dev.rnn.autograd;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import com.google.common.collect.ImmutableList;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
 import java.util.ArrayList;
@@ -20,10 +21,11 @@ import java.util.List;
  *   output = y_L
  * </pre>
  *
- * <p>Shapes (T steps, N batch, L layers, D = 2 if bidirectional else 1, H hidden, H_in input, K
- * states per slot: 2 for LSTM, else 1): {@code x [T, N, H_in]}; initial and final states {@code
- * [N, H]} each, flat, state {@code k} of slot {@code l * D + d} at {@code (l * D + d) * K + k};
- * output {@code [T, N, D * H]}.
+ * <p>Shapes (T steps, N batch, L layers, D = 2 if bidirectional else 1, H hidden, P output
+ * ({@code proj_size}, or H), H_in input, K states per slot: 2 for LSTM, else 1): {@code x [T, N,
+ * H_in]}; initial and final states {@code [N, P]} ({@code h}) and {@code [N, H]} ({@code c}),
+ * flat, state {@code k} of slot {@code l * D + d} at {@code (l * D + d) * K + k}; output {@code
+ * [T, N, D * P]}.
  */
 final class StackOp {
   private StackOp() {}
@@ -37,10 +39,12 @@ final class StackOp {
    * @param x the input, {@code [T, N, H_in]}
    * @param init the initial states, {@code L * D * K} of them, or null for zeros
    * @param firstStep the index of {@code x}'s first step in the whole sequence, for the scans
+   * @param lengths the length of each sequence, or null for {@code T} each
    * @return the output and the final states, flat as {@code init}
    * @throws IllegalArgumentException if {@code init} has another number of states
    */
-  static Ops.ScanResult apply(Graph g, Stack stack, Value x, List<Value> init, int firstStep) {
+  static Ops.ScanResult apply(Graph g, Stack stack, Value x, List<Value> init, int firstStep,
+      Lengths lengths) {
     int d = stack.directions();
     int k = stack.stateCount();
     checkArgument(init == null || init.size() == stack.numLayers() * d * k,
@@ -54,7 +58,7 @@ final class StackOp {
         int slot = l * d + r;
         Scan scan = stack.layer(l).get(r);
         Ops.ScanResult res = ScanOp.apply(g, scan, "layer " + l + " " + scan.cell().describe(), in,
-            init == null ? null : init.subList(slot * k, slot * k + k), firstStep);
+            init == null ? null : init.subList(slot * k, slot * k + k), firstStep, lengths);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }

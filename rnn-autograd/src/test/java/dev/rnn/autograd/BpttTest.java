@@ -209,7 +209,7 @@ class BpttTest {
 
         @Override public Forward forward(Graph g, Value input, List<Value> states,
             int firstStep) {
-          Ops.ScanResult r = ScanOp.apply(g, scan, "layer 0", input, states, firstStep);
+          Ops.ScanResult r = ScanOp.apply(g, scan, "layer 0", input, states, firstStep, null);
           return new Forward(r.output(), r.finalStates());
         }
       };

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Stack;
@@ -75,6 +76,33 @@ class OpGradientTest {
     }
 
     @Test
+    void addMultiplyAndScale() {
+      Parameter a = param("a", 61, 3, 2, 4);
+      Parameter b = param("b", 62, 3, 2, 4);
+      assertGradients(List.of(a, b), g -> reduce(g, Ops.scale(g, Ops.add(g,
+          Ops.multiply(g, g.parameter(a), g.parameter(b)), g.parameter(a)), 0.5)));
+    }
+
+    @Test
+    void embeddingWithLengths() {
+      Parameter w = param("w", 63, 5, 3);
+      Tensor ids = Tensor.of(new double[] {1, 4, 0, 2, 2, -1, 3, -1, -1}, 3, 3);
+      assertGradients(List.of(w), g -> reduce(g, Ops.embedding(g, ids, g.parameter(w), -1,
+          Lengths.of(3, 2, 1))));
+    }
+
+    @Test
+    void packAndUnpack() {
+      Parameter x = param("x", 64, 4, 3, 2);
+      Lengths lengths = Lengths.of(2, 4, 1);
+      assertGradients(List.of(x), g -> {
+        Value packed = Ops.pack(g, g.parameter(x), lengths);
+        return Ops.sum(g, List.of(reduce(g, packed),
+            reduce(g, Ops.unpack(g, Ops.scale(g, packed, 2), lengths, 5))));
+      });
+    }
+
+    @Test
     void concatAlongFeatures() {
       Parameter a = param("a", 6, 3, 2, 2);
       Parameter b = param("b", 7, 3, 2, 5);
@@ -95,6 +123,20 @@ class OpGradientTest {
     void lastStep() {
       Parameter x = param("x", 8, 4, 2, 3);
       assertGradients(List.of(x), g -> reduce(g, Ops.lastStep(g, g.parameter(x))));
+    }
+
+    @Test
+    void eachSequencesOwnLastStep() {
+      Parameter x = param("x", 8, 4, 3, 3);
+      assertGradients(List.of(x), g -> reduce(g, Ops.lastStep(g, g.parameter(x),
+          Lengths.of(2, 4, 1))));
+    }
+
+    @Test
+    void zeroPadding() {
+      Parameter x = param("x", 8, 4, 3, 3);
+      assertGradients(List.of(x), g -> reduce(g, Ops.zeroPadding(g, g.parameter(x),
+          Lengths.of(2, 4, 1))));
     }
 
     @Test
@@ -158,6 +200,38 @@ class OpGradientTest {
         List<Value> terms = new ArrayList<>();
         terms.add(reduce(g, f.output()));
         for (Value s : f.states()) {
+          terms.add(reduce(g, s));
+        }
+        return Ops.sum(g, terms);
+      });
+    }
+
+    @ParameterizedTest
+    @EnumSource(Stack.Mode.class)
+    void twoLayersBidirectionalWithLengthsAndInitialStates(Stack.Mode mode) {
+      Stack stack = new Stack(TorchModule.of(mode, 3, 4).numLayers(2).bidirectional(true)
+          .dtype(DType.FLOAT64).projSize(mode == Stack.Mode.LSTM ? 2 : 0))
+          .initialize(24);
+      Lengths lengths = Lengths.of(3, 5, 1);
+      Parameter x = param("input", 25, 5, 3, 3);
+      List<Parameter> init = new ArrayList<>();
+      for (int s = 0; s < 4; s++) {
+        for (int k = 0; k < stack.stateCount(); k++) {
+          init.add(param("state" + s + "_" + k, 40 + 2 * s + k, 3, stack.stateSize(k)));
+        }
+      }
+      List<Parameter> all = new ArrayList<>(stack.parameters().values());
+      all.add(x);
+      all.addAll(init);
+      assertGradients(all, g -> {
+        List<Value> states = new ArrayList<>();
+        for (Parameter p : init) {
+          states.add(g.parameter(p));
+        }
+        Ops.ScanResult r = Ops.stack(g, stack, g.parameter(x), states, 0, lengths);
+        List<Value> terms = new ArrayList<>();
+        terms.add(reduce(g, r.output()));
+        for (Value s : r.finalStates()) {
           terms.add(reduce(g, s));
         }
         return Ops.sum(g, terms);

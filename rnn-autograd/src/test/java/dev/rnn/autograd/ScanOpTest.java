@@ -22,7 +22,7 @@ class ScanOpTest {
     Scan scan = new Scan(new LstmCell(2, 3), Scan.Direction.of(reverse), "_l0",
         DType.FLOAT64, Scan.Biases.BOTH);
     scan.initialize(new Random(1));
-    ScanOp.apply(g, scan, "layer 0", g.constant(Tensor.randn(DType.FLOAT64, 1, 3, 2, 2)), null, 0);
+    ScanOp.apply(g, scan, "layer 0", g.constant(Tensor.randn(DType.FLOAT64, 1, 3, 2, 2)), null, 0, null);
     return g.recorded();
   }
 

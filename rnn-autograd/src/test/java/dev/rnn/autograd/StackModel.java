@@ -58,7 +58,7 @@ final class StackModel implements SequenceModel {
   }
 
   @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
-    Ops.ScanResult r = StackOp.apply(g, stack, input, states, firstStep);
+    Ops.ScanResult r = StackOp.apply(g, stack, input, states, firstStep, null);
     Value out = r.output();
     if (headWeight != null) {
       out = Linear.apply(g, out, g.parameter(headWeight), g.parameter(headBias));

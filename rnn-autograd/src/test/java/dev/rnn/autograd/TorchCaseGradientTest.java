@@ -17,13 +17,21 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every torch reference case, forward and backward: every expected tensor within tolerance. */
+/**
+ * Every torch reference case of both formats (format 2: variable lengths, projections), forward
+ * and backward: every expected tensor within tolerance.
+ */
 class TorchCaseGradientTest {
   static final Path CASES = Path.of(System.getProperty("rnn.torchCases",
       "../rnn-core/src/test/resources/torch-cases"));
+  static final Path CASES_V2 = Path.of("../rnn-core/src/test/resources/torch-cases-v2");
 
   static Stream<Path> cases() throws IOException {
-    try (Stream<Path> s = Files.list(CASES)) {
+    return Stream.concat(list(CASES), list(CASES_V2));
+  }
+
+  private static Stream<Path> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList().stream();
     }
   }

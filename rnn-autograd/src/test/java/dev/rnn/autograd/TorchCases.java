@@ -52,11 +52,11 @@ final class TorchCases {
       for (int k = 0; k < states; k++) {
         Optional<Tensor> t = c.find(initNames[k]);
         init[s][k] = g.variable(t.isPresent() ? t.get().select(0, s)
-            : Tensor.zeros(stack.dtype(), batch, stack.hiddenSize()));
+            : Tensor.zeros(stack.dtype(), batch, stack.stateSize(k)));
         flat.add(init[s][k]);
       }
     }
-    Ops.ScanResult r = StackOp.apply(g, stack, xt, flat, 0);
+    Ops.ScanResult r = StackOp.apply(g, stack, xt, flat, 0, c.lengths().orElse(null));
     Value out = c.batchFirst() ? Steps.swapBatchAndTime(g, r.output()) : r.output();
 
     ImmutableMap.Builder<String, Tensor> results = ImmutableMap.builder();
@@ -67,7 +67,7 @@ final class TorchCases {
       List<Tensor> parts = new ArrayList<>();
       for (int s = 0; s < slots; s++) {
         Tensor t = r.finalStates().get(s * states + k).tensor();
-        parts.add(t.reshape(1, batch, stack.hiddenSize()));
+        parts.add(t.reshape(1, batch, stack.stateSize(k)));
       }
       results.put(finalNames[k], Tensor.concat(0, parts));
     }
@@ -89,7 +89,7 @@ final class TorchCases {
       for (int k = 0; k < states; k++) {
         List<Tensor> parts = new ArrayList<>();
         for (int s = 0; s < slots; s++) {
-          parts.add(init[s][k].gradient().reshape(1, batch, stack.hiddenSize()));
+          parts.add(init[s][k].gradient().reshape(1, batch, stack.stateSize(k)));
         }
         results.put("grad." + initNames[k], Tensor.concat(0, parts));
       }

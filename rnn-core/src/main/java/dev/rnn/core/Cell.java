@@ -121,6 +121,19 @@ public interface Cell {
   }
 
   /**
+   * Whether a scan may project this cell's output, as torch's {@code proj_size} does for LSTM
+   * (Sak et al. 2014): the cell's state 0 is then {@code m_t}, which the scan turns into {@code
+   * h_t = m_t W_hr^T} of size {@code P < H}, fed back through {@code W_hh [G, P]}. Only a cell that
+   * never reads {@link Step#prev(int) prev(0)} (it sees {@code h_{t-1}} only through {@code hp})
+   * and writes {@code dPrev(0) = 0} may say yes, since {@code prev(0)} is then {@code P} wide.
+   *
+   * @return false by default; true for {@link LstmCell} and {@link PeepholeLstmCell}
+   */
+  default boolean projectable() {
+    return false;
+  }
+
+  /**
    * One step forward: reads {@code xp}, {@code hp} (or their sum, when {@link Step#summed()}),
    * the previous states and the extra parameters; writes the next states and {@code saved}. May
    * overwrite {@code hp} (a workspace).

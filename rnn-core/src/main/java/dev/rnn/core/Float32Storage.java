@@ -64,6 +64,20 @@ final class Float32Storage extends Storage {
     }
   }
 
+  @Override public void addTransposed(int off, Storage x, int xOff, Storage t, int tOff,
+      int rows, int cols) {
+    float[] xa = ((Float32Storage) x).a;
+    float[] ta = ((Float32Storage) t).a;
+    for (int r = 0; r < rows; r++) {
+      int o = off + r * cols;
+      int xo = xOff + r * cols;
+      int to = tOff + r;
+      for (int c = 0; c < cols; c++) {
+        a[o + c] = xa[xo + c] + ta[to + c * rows];
+      }
+    }
+  }
+
   @Override public void axpy(int n, double alpha, Storage x, int xOff, int off) {
     float[] xa = ((Float32Storage) x).a;
     float al = (float) alpha;
@@ -208,20 +222,21 @@ final class Float32Storage extends Storage {
     return s;
   }
 
-  @Override public double sumOfSquares() {
+  @Override public double sumOfSquares(int off, int len) {
     // Four partial sums: one chain of dependent additions would wait on each other.
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
     double s3 = 0;
-    int n = a.length & ~3;
-    for (int i = 0; i < n; i += 4) {
+    int end = off + len;
+    int n = off + (len & ~3);
+    for (int i = off; i < n; i += 4) {
       s0 += (double) a[i] * a[i];
       s1 += (double) a[i + 1] * a[i + 1];
       s2 += (double) a[i + 2] * a[i + 2];
       s3 += (double) a[i + 3] * a[i + 3];
     }
-    for (int i = n; i < a.length; i++) {
+    for (int i = n; i < end; i++) {
       s0 += (double) a[i] * a[i];
     }
     return (s0 + s1) + (s2 + s3);

@@ -76,6 +76,11 @@ public final class LstmCell implements Cell {
     return Projections.SUMMED;
   }
 
+  /** {@return true: the gates read {@code h_{t-1}} only through {@code hp}} */
+  @Override public boolean projectable() {
+    return true;
+  }
+
   @Override public void forward(Step s) {
     ElmanCell.sumIntoHp(s, s.batch() * gateSize());
     if (s.dtype() == DType.FLOAT32) {

@@ -42,7 +42,9 @@ import java.util.function.UnaryOperator;
  *  "h0":    {"dtype": "F32", "shape": [2, 1, 4], "data_offsets": [128, 160]}}
  * }</pre>
  *
- * <p>Only the dtypes of {@link DType} are supported: {@code F32} and {@code F64}. The reader (the
+ * <p>Only the dtypes of {@link DType} are supported: {@code F32} and {@code F64}; the reader also
+ * takes {@code I64} (torch's integer tensors, e.g. a case's {@code lengths}), read exactly into
+ * float64 ({@link SafetensorsFile#isInteger} says which). The reader (the
  * package-private {@code SafetensorsReader}) checks everything a malformed file can get wrong,
  * before allocating memory for it, and throws a {@link SafetensorsException} naming the file, the
  * tensor, what was expected and what was found. The writer lays the data out contiguously in the

@@ -3,6 +3,7 @@ package dev.rnn.core;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
 import java.util.Optional;
 import java.util.Set;
 
@@ -19,12 +20,30 @@ public final class SafetensorsFile {
   private final String source;
   private final ImmutableMap<String, Tensor> tensors;
   private final ImmutableMap<String, String> metadata;
+  private final ImmutableSet<String> integers;
 
   SafetensorsFile(
       String source, ImmutableMap<String, Tensor> tensors, ImmutableMap<String, String> metadata) {
+    this(source, tensors, metadata, ImmutableSet.of());
+  }
+
+  SafetensorsFile(String source, ImmutableMap<String, Tensor> tensors,
+      ImmutableMap<String, String> metadata, ImmutableSet<String> integers) {
     this.source = source;
     this.tensors = tensors;
     this.metadata = metadata;
+    this.integers = integers;
+  }
+
+  /**
+   * Whether the tensor {@code name} was stored as 64-bit integers ({@code I64}, e.g. torch's
+   * {@code lengths}): its {@link #tensor} is float64, holding the integers exactly.
+   *
+   * @param name the tensor's name
+   * @return true for an {@code I64} tensor of the file
+   */
+  public boolean isInteger(String name) {
+    return integers.contains(name);
   }
 
   /**

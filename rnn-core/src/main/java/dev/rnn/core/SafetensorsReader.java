@@ -7,6 +7,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableMap;
+import com.google.common.collect.ImmutableSet;
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -103,8 +104,18 @@ final class SafetensorsReader {
     }
   }
 
-  /** A header entry that passed every check on its own. */
-  private record Entry(String name, DType dtype, Shape shape, long begin, long end) {
+  /** The safetensors name of 64-bit integers, read as exact whole numbers into float64. */
+  private static final String INT64 = "I64";
+
+  /** The largest integer a double holds exactly, {@code 2^53}. */
+  private static final long MAX_EXACT = 1L << 53;
+
+  /**
+   * A header entry that passed every check on its own; {@code int64} for an {@code I64} tensor,
+   * whose {@code dtype} is then float64, what it is read into.
+   */
+  private record Entry(String name, DType dtype, boolean int64, Shape shape, long begin,
+      long end) {
     String offsets() {
       return "[" + begin + ", " + end + "]";
     }
@@ -136,10 +147,17 @@ final class SafetensorsReader {
     long dataStart = Long.BYTES + n;
     ImmutableMap.Builder<String, Tensor> tensors = ImmutableMap.builderWithExpectedSize(
         entries.size());
+    ImmutableSet.Builder<String> integers = ImmutableSet.builder();
     for (Entry e : entries) {
-      tensors.put(e.name(), readTensor(src, dataStart + e.begin(), e.dtype(), e.shape()));
+      if (e.int64()) {
+        tensors.put(e.name(), readIntegers(src, dataStart + e.begin(), e.shape(), source,
+            e.name()));
+        integers.add(e.name());
+      } else {
+        tensors.put(e.name(), readTensor(src, dataStart + e.begin(), e.dtype(), e.shape()));
+      }
     }
-    return new SafetensorsFile(source, tensors.buildOrThrow(), metadata);
+    return new SafetensorsFile(source, tensors.buildOrThrow(), metadata, integers.build());
   }
 
   /** The top-level JSON object of the header, in file order, with no name twice. */
@@ -212,7 +230,9 @@ final class SafetensorsReader {
           what, abbreviate(json));
     }
     JsonObject o = json.getAsJsonObject();
-    DType dtype = dtype(member(o, "dtype", what), what);
+    JsonElement dt = member(o, "dtype", what);
+    boolean int64 = isString(dt) && dt.getAsString().equals(INT64);
+    DType dtype = int64 ? DType.FLOAT64 : dtype(dt, what);
     Shape shape = shape(member(o, "shape", what), what);
     BigInteger[] offsets = offsets(member(o, "data_offsets", what), what);
     BigInteger span = offsets[1].subtract(offsets[0]);
@@ -220,11 +240,12 @@ final class SafetensorsReader {
     check(span.equals(BigInteger.valueOf(bytes)),
         "%s has shape %s (%s %s, %s bytes as %s) but data_offsets [%s, %s] span %s bytes",
         what, shape, shape.size(), shape.size() == 1 ? "element" : "elements", bytes,
-        dtype.safetensorsName(), offsets[0], offsets[1], span);
+        int64 ? INT64 : dtype.safetensorsName(), offsets[0], offsets[1], span);
     check(offsets[1].compareTo(BigInteger.valueOf(dataSize)) <= 0,
         "%s has data_offsets [%s, %s] past the end of the %s-byte data section",
         what, offsets[0], offsets[1], dataSize);
-    return new Entry(name, dtype, shape, offsets[0].longValueExact(), offsets[1].longValueExact());
+    return new Entry(name, dtype, int64, shape, offsets[0].longValueExact(),
+        offsets[1].longValueExact());
   }
 
   private static JsonElement member(JsonObject o, String key, String what) {
@@ -340,6 +361,29 @@ final class SafetensorsReader {
     }
   }
 
+  /**
+   * Reads the little-endian 64-bit integers of an {@code I64} tensor into float64, each exactly:
+   * one beyond {@code ±2^53} is refused.
+   */
+  private static Tensor readIntegers(Source src, long position, Shape shape, String source,
+      String name) throws IOException {
+    int n = shape.size();
+    int step = CHUNK_BYTES / Long.BYTES;
+    double[] a = new double[n];
+    long[] chunk = new long[Math.min(step, n)];
+    for (int i = 0; i < n; i += step) {
+      int k = Math.min(step, n - i);
+      src.read(position + (long) i * Long.BYTES, k * Long.BYTES).asLongBuffer().get(chunk, 0, k);
+      for (int j = 0; j < k; j++) {
+        long v = chunk[j];
+        check(v >= -MAX_EXACT && v <= MAX_EXACT, "%s: tensor '%s' (I64) holds %s at %s, beyond"
+            + " the 2^53 that a float64 tensor holds exactly", source, name, v, i + j);
+        a[i + j] = v;
+      }
+    }
+    return Tensor.adopt(Storage.wrap(a), shape);
+  }
+
   // ---- messages -----------------------------------------------------------------------------
 
   private static boolean isString(JsonElement json) {
@@ -352,15 +396,14 @@ final class SafetensorsReader {
     return s.length() <= 40 ? s : s.substring(0, 37) + "...";
   }
 
-  /** {@code F32 or F64}, from {@link DType}. */
+  /** {@code F32, F64 or I64}, from {@link DType}, then the integers read into float64. */
   private static String supportedDtypes() {
     DType[] all = DType.values();
     StringBuilder sb = new StringBuilder();
-    for (int i = 0; i < all.length; i++) {
-      sb.append(i == 0 ? "" : i == all.length - 1 ? " or " : ", ")
-          .append(all[i].safetensorsName());
+    for (DType d : all) {
+      sb.append(sb.length() == 0 ? "" : ", ").append(d.safetensorsName());
     }
-    return sb.toString();
+    return sb.append(" or ").append(INT64).toString();
   }
 
   private static void check(boolean ok, String template, Object... args) {

@@ -38,6 +38,29 @@ import java.util.Random;
  * ({@code H_prev [T*N, H]} is the state each step started from.) Truncated BPTT is a window on
  * this loop: a run over the steps of one chunk, from the state carried from the chunk before.
  *
+ * <p>Variable lengths ({@link Lengths}, torch's {@code pack_padded_sequence(...,
+ * enforce_sorted=False)}): sequence {@code n} runs over its own steps {@code t < length(n)} only.
+ * The run sorts the batch by length once (longest first), so the sequences still running at step
+ * {@code t} are the first {@code n_t = active(t)} rows, and a step's gemm and cell run on those
+ * rows alone: the active batch shrinks as sequences end. The reverse direction starts each
+ * sequence at its own last step, from its initial state. The steps after a sequence's end are
+ * never read (no NaN there can leak); its output there is zero, its final state is the one after
+ * its last step, and the input gradient there is zero. Without lengths (or with every length
+ * {@code T}) every {@code n_t = N} and the run is the plain loop above, with no copy.
+ *
+ * <pre>
+ *   Xs  = the real rows of X, sorted: step t's n_t running sequences in a block
+ *   XP  = Xs W_ih^T + b_ih                              one gemm over the real rows
+ *   for p in 0..T-1:  n = n_t
+ *     hp[:n] = h_{t-1}[:n] W_hh^T + b_hh;  (h_t[:n], c_t[:n]) = cell(XP[t][:n], hp[:n], ...)
+ * </pre>
+ *
+ * <p>Projection ({@code projection > 0}, torch's {@code proj_size}, Sak et al. 2014, for a cell
+ * that is {@linkplain Cell#projectable() projectable}): the cell's output {@code m_t} ({@code [N,
+ * H]}) is projected, {@code h_t = m_t W_hr^T} ({@code [N, P]}); {@code h} is what the output holds
+ * and what {@code W_hh [G, P]} feeds back, while the cell state {@code c} keeps {@code H}. Backward
+ * adds {@code dm = dh W_hr} per step and {@code dW_hr += dH^T M} in one gemm.
+ *
  * <p>Fast path: for a cell that declares {@link Cell.Projections#SUMMED} (it reads {@code xp} and
  * {@code hp} only through their sum, as Elman and LSTM cells do), {@code b_hh} is folded into
  * {@code XP} once for all steps, the step's gemm accumulates {@code h W_hh^T} onto a copy of
@@ -46,24 +69,27 @@ import java.util.Random;
  * of the plain loop up to the rounding of one sum. The buffers of a run come from a pool and go
  * back to it when the run is done.
  *
- * <p>Shapes (T steps, N batch, H hidden, H_in input, G = {@link Cell#gateSize()}): input {@code
- * [T, N, H_in]}, output {@code [T, N, H]}, each initial and final state {@code [N, H]}; all
- * time-major, flat, row-major.
+ * <p>Shapes (T steps, N batch, H hidden, P = {@link #outputSize()} ({@code H} without a
+ * projection), H_in input, G = {@link Cell#gateSize()}): input {@code [T, N, H_in]}, output
+ * {@code [T, N, P]}, initial and final states {@code [N, stateSize(k)]}: {@code h} {@code [N, P]},
+ * {@code c} {@code [N, H]}; all time-major, flat, row-major.
  *
- * <p>Parameters: {@code weight_ih [G, H_in]},
- * {@code weight_hh [G, H]}, optional {@code bias_ih [G]} and {@code bias_hh [G]}, then the cell's
- * {@linkplain Cell#extraParameters() extra parameters}; each name ends with the suffix given,
- * e.g. {@code _l0_reverse} ({@link #suffix}). Immutable apart from the parameters' values; one
- * scan serves many threads at once, since every call works in its own {@link Run}.
+ * <p>Parameters: {@code weight_ih [G, H_in]}, {@code weight_hh [G, P]}, optional {@code bias_ih
+ * [G]} and {@code bias_hh [G]}, with a projection {@code weight_hr [P, H]}, then the cell's
+ * {@linkplain Cell#extraParameters() extra parameters}; each name ends with the suffix given, e.g.
+ * {@code _l0_reverse} ({@link #suffix}). Immutable apart from the parameters' values; one scan
+ * serves many threads at once, since every call works in its own {@link Run}.
  */
 public final class Scan {
   private final Cell cell;
   private final boolean reverse;
   private final boolean summed;
+  private final int projection;
   private final Parameter weightIh;
   private final Parameter weightHh;
   private final Parameter biasIh;
   private final Parameter biasHh;
+  private final Parameter weightHr;
   private final ImmutableList<Parameter> extras;
   private final ImmutableList<Parameter> parameters;
 
@@ -105,17 +131,43 @@ public final class Scan {
    * @param biases which of {@code bias_ih}, {@code bias_hh} exist
    */
   public Scan(Cell cell, Direction direction, String suffix, DType dtype, Biases biases) {
+    this(cell, direction, suffix, dtype, biases, 0);
+  }
+
+  /**
+   * A scan whose output is projected to {@code projection} features, as torch's {@code
+   * proj_size}: {@code h_t = m_t W_hr^T} with {@code weight_hr [P, H]}.
+   *
+   * @param cell the cell scanned, {@linkplain Cell#projectable() projectable} if {@code projection
+   *     > 0}
+   * @param direction which way it runs through time
+   * @param suffix appended to each parameter name, e.g. {@code _l0} or {@code _l1_reverse}
+   * @param dtype the dtype of the parameters
+   * @param biases which of {@code bias_ih}, {@code bias_hh} exist
+   * @param projection {@code P}, in {@code [1, H)}, or 0 for none
+   * @throws IllegalArgumentException if {@code projection} is not 0 or in {@code [1, H)}, or the
+   *     cell cannot be projected
+   */
+  public Scan(Cell cell, Direction direction, String suffix, DType dtype, Biases biases,
+      int projection) {
     boolean reverse = checkNotNull(direction, "direction") == Direction.REVERSE;
     boolean biasIh = checkNotNull(biases, "biases") != Biases.NONE;
     boolean biasHh = biases == Biases.BOTH;
+    checkArgument(projection == 0 || projection >= 1 && projection < cell.hiddenSize(),
+        "%s expected a projection size in [1, %s) (torch's proj_size < hidden_size) but got %s",
+        cell.describe(), cell.hiddenSize(), projection);
+    checkArgument(projection == 0 || cell.projectable(),
+        "%s cannot be projected: only a cell that reads h_{t-1} through hp alone (lstm) can",
+        cell.describe());
     this.cell = cell;
     this.reverse = reverse;
+    this.projection = projection;
     this.summed = checkNotNull(cell.projections(), "%s.projections()", cell.describe())
         == Cell.Projections.SUMMED;
     int g = cell.gateSize();
     List<Parameter> all = new ArrayList<>();
     this.weightIh = new Parameter("weight_ih" + suffix, Shape.of(g, cell.inputSize()), dtype);
-    this.weightHh = new Parameter("weight_hh" + suffix, Shape.of(g, cell.hiddenSize()), dtype);
+    this.weightHh = new Parameter("weight_hh" + suffix, Shape.of(g, outputSize()), dtype);
     all.add(weightIh);
     all.add(weightHh);
     this.biasIh = biasIh ? new Parameter("bias_ih" + suffix, Shape.of(g), dtype) : null;
@@ -125,6 +177,12 @@ public final class Scan {
     }
     if (biasHh) {
       all.add(this.biasHh);
+    }
+    this.weightHr = projection > 0
+        ? new Parameter("weight_hr" + suffix, Shape.of(projection, cell.hiddenSize()), dtype)
+        : null;
+    if (weightHr != null) {
+      all.add(weightHr);
     }
     ImmutableList.Builder<Parameter> ex = ImmutableList.builder();
     for (ParameterSpec spec : cell.extraParameters()) {
@@ -182,7 +240,38 @@ public final class Scan {
   }
 
   /**
-   * {@return the parameters in torch's order: weight_ih, weight_hh, bias_ih, bias_hh, then extras}
+   * {@code P}: the features of the output and of {@code h}, the projection's size, or the cell's
+   * hidden size without one.
+   *
+   * @return {@code P}
+   */
+  public int outputSize() {
+    return projection > 0 ? projection : cell.hiddenSize();
+  }
+
+  /**
+   * {@code P} if there is a projection, else 0.
+   *
+   * @return the projection's size, or 0
+   */
+  public int projection() {
+    return projection;
+  }
+
+  /**
+   * The features of state {@code k}: {@link #outputSize()} for {@code h} (state 0), the cell's
+   * hidden size for the others ({@code c}).
+   *
+   * @param k the state, {@code 0 <= k < cell().stateCount()}
+   * @return its features
+   */
+  public int stateSize(int k) {
+    return k == 0 ? outputSize() : cell.hiddenSize();
+  }
+
+  /**
+   * {@return the parameters in torch's order: weight_ih, weight_hh, bias_ih, bias_hh, weight_hr,
+   * then extras}
    */
   public ImmutableList<Parameter> parameters() {
     return parameters;
@@ -200,15 +289,15 @@ public final class Scan {
    * @param x the input, time-major {@code [T, N, H_in]}, flat
    * @param seq {@code T}, at least 1
    * @param batch {@code N}, at least 1
-   * @param init the initial states ({@code [N, H]} each), one per {@link Cell#stateCount()};
-   *     null, or missing or null entries, for zeros
+   * @param init the initial states ({@code [N, stateSize(k)]} each), one per {@link
+   *     Cell#stateCount()}; null, or missing or null entries, for zeros
    * @param record whether to keep what {@link Run#backward} needs; without it the run holds only
    *     the states
    * @return the run: the states of every step and, with {@code record}, what backward reads
    * @throws IllegalArgumentException if a size, a storage length or the dtype does not fit
    */
   public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record) {
-    return forward(x, seq, batch, init, record, 0);
+    return forward(x, seq, batch, init, record, 0, null);
   }
 
   /**
@@ -219,8 +308,7 @@ public final class Scan {
    * @param x the input, time-major {@code [T, N, H_in]}, flat
    * @param seq {@code T}, at least 1
    * @param batch {@code N}, at least 1
-   * @param init the initial states ({@code [N, H]} each); null, or missing or null entries, for
-   *     zeros
+   * @param init the initial states; null, or missing or null entries, for zeros
    * @param record whether to keep what {@link Run#backward} needs
    * @param firstStep the index of {@code x}'s first step in the longer sequence
    * @return the run: the states of every step and, with {@code record}, what backward reads
@@ -228,6 +316,28 @@ public final class Scan {
    */
   public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
       int firstStep) {
+    return forward(x, seq, batch, init, record, firstStep, null);
+  }
+
+  /**
+   * As {@link #forward(Storage, int, int, Storage[], boolean, int)}, each sequence over its own
+   * steps: sequence {@code n} runs over steps {@code t < lengths.get(n)} (see the class comment);
+   * the steps after are never read.
+   *
+   * @param x the input, time-major {@code [T, N, H_in]}, flat
+   * @param seq {@code T}, at least 1
+   * @param batch {@code N}, at least 1
+   * @param init the initial states; null, or missing or null entries, for zeros
+   * @param record whether to keep what {@link Run#backward} needs
+   * @param firstStep the index of {@code x}'s first step in the longer sequence
+   * @param lengths the length of each sequence, {@code <= T} ({@code 0} for one that does not
+   *     run), or null for {@code T} each
+   * @return the run: the states of every step and, with {@code record}, what backward reads
+   * @throws IllegalArgumentException if a size, a storage length or the dtype does not fit, or a
+   *     length exceeds {@code T}
+   */
+  public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
+      int firstStep, Lengths lengths) {
     checkArgument(seq >= 1 && batch >= 1, "%s expected seq >= 1 and batch >= 1 but got %s and %s",
         cell.describe(), seq, batch);
     checkArgument(x.length() == seq * batch * cell.inputSize(),
@@ -235,11 +345,17 @@ public final class Scan {
         cell.inputSize(), x.length());
     checkArgument(x.dtype() == dtype(), "%s expected input of dtype %s but got %s",
         cell.describe(), dtype(), x.dtype());
-    Run run = new Run(x, seq, batch, init, record, firstStep);  // its buffers, h_0 in place
-    project(x, 0, seq * batch, run.step);                       // XP = X W_ih^T + b_ih
+    checkArgument(lengths == null || lengths.batch() == batch && lengths.max() <= seq,
+        "%s expected the lengths of %s sequences of at most %s steps but got %s", cell.describe(),
+        batch, seq, lengths);
+    Run run = new Run(x, seq, batch, init, record, firstStep,
+        lengths == null || lengths.allEqual(seq) ? null : lengths);
+    project(run.xs, 0, run.layout.rows, run.step);             // XP = X W_ih^T + b_ih
     for (int p = 0; p < seq; p++) {
       run.aim(p);                                               // at XP[t], h_{t-1}, h_t, saved
-      step(run.step);                                           // hp = h W_hh^T + b_hh; the cell
+      if (run.step.batch > 0) {
+        step(run.step);                                         // hp = h W_hh^T + b_hh; the cell
+      }
     }
     run.endForward();                                           // XP back to the pool
     return run;
@@ -262,8 +378,8 @@ public final class Scan {
 
   /**
    * One time step, the same for the loop and for streaming: {@code hp = h_{t-1} W_hh^T + b_hh},
-   * then the cell. {@code s} is aimed at {@code XP[t]}, the previous and next states and the
-   * saved block of the step.
+   * then the cell, then under a projection {@code h_t = m_t W_hr^T}. {@code s} is aimed at {@code
+   * XP[t]}, the previous and next states and the saved block of the step.
    */
   void step(Step s) {
     if (summed) {
@@ -272,29 +388,51 @@ public final class Scan {
       projectHidden(s);
     }
     cell.forward(s);
+    if (weightHr != null) {
+      int hidden = cell.hiddenSize();
+      s.out.gemm(false, true, s.batch, projection, hidden, 1, s.next[0], s.nextOff[0], hidden,
+          weightHr.data(), 0, hidden, 0, s.outOff, projection);
+    }
   }
 
   /** {@code hp = h_{t-1} W_hh^T + b_hh}: one gemm. */
   private void projectHidden(Step s) {
     int g = cell.gateSize();
-    int hidden = cell.hiddenSize();
+    int h = outputSize();
     if (biasHh != null) {
       s.hp.setRows(s.hpOff, s.batch, g, biasHh.data(), 0);
     }
-    s.hp.gemm(false, true, s.batch, g, hidden, 1, s.prev[0], s.prevOff[0], hidden,
-        weightHh.data(), 0, hidden, biasHh == null ? 0 : 1, s.hpOff, g);
+    s.hp.gemm(false, true, s.batch, g, h, 1, s.prev[0], s.prevOff[0], h,
+        weightHh.data(), 0, h, biasHh == null ? 0 : 1, s.hpOff, g);
   }
 
   /**
    * One time step for streaming: {@code xp = x_t W_ih^T + b_ih} ({@code x_t [N, H_in]} at {@code
    * xOff}), then {@link #step}. {@code s} comes from {@link #streamStep} and is aimed at the
-   * previous and next states.
+   * previous and next states by {@link #aimStream}.
    */
   void stream(Step s, Storage x, int xOff) {
     project(x, xOff, s.batch, s);
     s.xpOff = 0;
     s.time = 0;
     step(s);
+  }
+
+  /**
+   * Aims state {@code k} of a streaming step at the state before it ({@code prev}) and after it
+   * ({@code next}); under a projection the cell writes {@code m_t} into the step's own buffer and
+   * {@link #step} writes {@code h_t} to {@code next}.
+   */
+  void aimStream(Step s, int k, Storage prev, int prevOff, Storage next, int nextOff) {
+    s.prev[k] = prev;
+    s.prevOff[k] = prevOff;
+    if (k == 0 && weightHr != null) {
+      s.out = next;
+      s.outOff = nextOff;
+    } else {
+      s.next[k] = next;
+      s.nextOff[k] = nextOff;
+    }
   }
 
   // ---- the fast path of summed projections -------------------------------------------------
@@ -324,11 +462,26 @@ public final class Scan {
    */
   private void sumProjections(Step s) {
     int g = cell.gateSize();
-    int hidden = cell.hiddenSize();
+    int h = outputSize();
+    if (s.hpT != null && s.batch >= 2 && s.batch <= FEW_ROWS) {
+      // A few rows left (a ragged batch's last sequences): BLAS is faster at W_hh h^T, [G, n],
+      // whose transpose is added to XP[t].
+      s.hpT.gemm(false, true, g, s.batch, h, 1, weightHh.data(), 0, h, s.prev[0], s.prevOff[0], h,
+          0, 0, s.batch);
+      s.hp.addTransposed(s.hpOff, s.xp, s.xpOff, s.hpT, 0, s.batch, g);
+      return;
+    }
     s.hp.copyFrom(s.xp, s.xpOff, s.hpOff, s.batch * g);
-    s.hp.gemm(false, true, s.batch, g, hidden, 1, s.prev[0], s.prevOff[0], hidden,
-        weightHh.data(), 0, hidden, 1, s.hpOff, g);
+    s.hp.gemm(false, true, s.batch, g, h, 1, s.prev[0], s.prevOff[0], h,
+        weightHh.data(), 0, h, 1, s.hpOff, g);
   }
+
+  /**
+   * Up to this many rows, a run with lengths computes the summed hidden projection as {@code (W_hh
+   * h^T)^T}: OpenBLAS's gemm is 20-30% faster in that orientation for a few rows, since then the
+   * weights are the operand it streams.
+   */
+  private static final int FEW_ROWS = 32;
 
   // ---- steps: the buffers handed to the cell -----------------------------------------------
 
@@ -350,7 +503,7 @@ public final class Scan {
 
   /**
    * A step for {@link #stream} with its own buffers for one time step of {@code batch} rows; the
-   * caller aims its previous and next states.
+   * caller aims its previous and next states with {@link #aimStream}.
    */
   Step streamStep(int batch) {
     Step s = newStep(batch);
@@ -358,7 +511,63 @@ public final class Scan {
     s.xp = Storage.allocate(dtype(), batch * g);
     s.hp = Storage.allocate(dtype(), batch * g);
     s.saved = Storage.allocate(dtype(), batch * cell.savedSize());
+    if (weightHr != null) {
+      s.next[0] = Storage.allocate(dtype(), batch * cell.hiddenSize());
+      s.nextOff[0] = 0;
+    }
     return s;
+  }
+
+  /**
+   * Where each step's rows are, for a batch of {@code N} sequences of {@code T} steps whose
+   * sorted lengths leave {@code n_t} running at step {@code t} ({@code n_t = N} without lengths).
+   *
+   * <p>States: slot {@code u} ({@code 0 <= u <= T}) holds {@code m_u} rows from row {@code
+   * slot[u]}, with {@code m_0 = N} and {@code m_u = n_{u-1}}. Forward, slot {@code t} is the state
+   * step {@code t} starts from (its first {@code n_t} rows; the others are the final states of the
+   * sequences that ended at {@code t-1}) and slot {@code t+1} the state after it. In reverse,
+   * slot {@code t+1} is the state step {@code t} starts from (the state after step {@code t+1} in
+   * its first {@code n_{t+1}} rows, then the initial states of the sequences that start at {@code
+   * t}) and slot {@code t} the state after it. Either way the states that the steps start from are
+   * one contiguous block, so {@code dW_hh} stays one gemm.
+   *
+   * <p>Projections: step {@code t}'s block starts at row {@code block[t]} and has {@code
+   * blockRows[t]} rows, the first {@code n_t} real: forward, the block lines up with the state
+   * slot the step starts from ({@code blockRows = m_t}, the rows past {@code n_t} are zero);
+   * reverse, the blocks are packed ({@code blockRows = n_t}). Without lengths both are {@code t *
+   * N}: the plain layout.
+   */
+  private final class Layout {
+    final int[] active;
+    final int[] slot;
+    final int[] block;
+    final int[] blockRows;
+    final int rows;
+
+    Layout(int seq, int batch, Lengths lengths) {
+      active = new int[seq];
+      slot = new int[seq + 2];
+      block = new int[seq];
+      blockRows = new int[seq];
+      for (int t = 0; t < seq; t++) {
+        active[t] = lengths == null ? batch : lengths.active(t);
+      }
+      for (int u = 0; u <= seq; u++) {
+        slot[u + 1] = slot[u] + slotRows(u, batch);
+      }
+      int packed = 0;
+      for (int t = 0; t < seq; t++) {
+        block[t] = reverse ? packed : slot[t];
+        blockRows[t] = reverse ? active[t] : slotRows(t, batch);
+        packed += active[t];
+      }
+      rows = reverse ? packed : slot[seq];
+    }
+
+    /** {@code m_u}: {@code N} for slot 0, else {@code n_{u-1}}. */
+    int slotRows(int u, int batch) {
+      return u == 0 ? batch : active[u - 1];
+    }
   }
 
   /**
@@ -368,9 +577,10 @@ public final class Scan {
    * Backward#finish} releases it.
    *
    * <p>States are kept in time order, so that the outputs of all steps, and the states each step
-   * started from, are contiguous {@code [T, N, H]} blocks: slot {@code t + 1} holds the state
-   * after time {@code t} and slot 0 the initial state; in reverse, slot {@code t} holds the state
-   * after time {@code t} and slot {@code T} the initial state.
+   * started from, are contiguous blocks: slot {@code t + 1} holds the state after time {@code t}
+   * and slot 0 the initial state; in reverse, slot {@code t} holds the state after time {@code t}
+   * and slot {@code T} the initial state. With lengths, the rows are in the sorted order of the
+   * sequences and the slots shrink as they end (see {@code Layout}).
    */
   public final class Run {
     private final Storage x;
@@ -378,64 +588,134 @@ public final class Scan {
     private final int batch;
     private final boolean record;
     private final int firstStep;
+    private final Lengths lengths;
+    private final Layout layout;
+    /** The input in the layout: {@code x} itself without lengths, else its real rows sorted. */
+    private final Storage xs;
     private final Step step;
     private final Storage[] states;
+    /** Under a projection, the cell's outputs {@code m_t} of every step (or of one), else null. */
+    private Storage m;
     private boolean backwardBegun;
     private boolean released;
 
-    private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int firstStep) {
+    private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int firstStep,
+        Lengths lengths) {
       this.x = x;
       this.seq = seq;
       this.batch = batch;
       this.record = record;
       this.firstStep = firstStep;
+      this.lengths = lengths;
+      this.layout = new Layout(seq, batch, lengths);
       DType dt = x.dtype();
       int g = cell.gateSize();
-      int n = batch * cell.hiddenSize();
-      // Every element of the borrowed buffers is written before it is read (the initial slot of
-      // the states here), so they may come from the pool.
+      int rows = layout.rows;
+      // Every element of the borrowed buffers is written before it is read (the initial rows of
+      // the states here, the gap rows below), so they may come from the pool.
+      this.xs = lengths == null ? x : gather(x);
       this.step = newStep(batch);
-      step.xp = Storage.borrow(dt, seq * batch * g);
+      step.xp = Storage.borrow(dt, rows * g);
       step.hp = Storage.borrow(dt, batch * g);
-      step.saved = Storage.borrow(dt, (record ? seq : 1) * batch * cell.savedSize());
+      if (lengths != null && summed) {
+        step.hpT = Storage.allocate(dt, Math.min(batch, FEW_ROWS) * g);
+      }
+      step.saved = Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
+      if (weightHr != null) {
+        int hidden = cell.hiddenSize();
+        m = Storage.borrow(dt, (record ? rows : batch) * hidden);
+        for (int t = 0; record && t < seq; t++) {
+          m.fill((layout.block[t] + layout.active[t]) * hidden,
+              (layout.blockRows[t] - layout.active[t]) * hidden, 0);
+        }
+      }
       this.states = new Storage[cell.stateCount()];
-      int first = slotBefore(time(0)) * n;
       for (int k = 0; k < states.length; k++) {
-        states[k] = Storage.borrow(dt, (seq + 1) * n);
+        int w = stateSize(k);
+        states[k] = Storage.borrow(dt, layout.slot[seq + 1] * w);
         Storage s0 = entry(init, k);
-        if (s0 != null) {
-          checkArgument(s0.length() == n,
-              "%s expected initial state %s of %s x %s elements but got %s", cell.describe(), k,
-              batch, cell.hiddenSize(), s0.length());
-          states[k].copyFrom(s0, 0, first, n);
+        checkArgument(s0 == null || s0.length() == batch * w,
+            "%s expected initial state %s of %s x %s elements but got %s", cell.describe(), k,
+            batch, w, s0 == null ? 0 : s0.length());
+        setInitial(states[k], w, s0);
+      }
+    }
+
+    /**
+     * The real rows of {@code x} in the layout: step {@code t}'s running sequences in sorted
+     * order, then zeros in the rest of its block. The padding is never read.
+     */
+    private Storage gather(Storage x) {
+      int in = cell.inputSize();
+      Storage out = Storage.borrow(x.dtype(), layout.rows * in);
+      for (int t = 0; t < seq; t++) {
+        int n = layout.active[t];
+        for (int j = 0; j < n; j++) {
+          out.copyFrom(x, (t * batch + lengths.order(j)) * in, (layout.block[t] + j) * in, in);
+        }
+        out.fill((layout.block[t] + n) * in, (layout.blockRows[t] - n) * in, 0);
+      }
+      return out;
+    }
+
+    /**
+     * Writes the initial state {@code s0} (zeros if null) into the rows of the slots that hold
+     * it: slot 0 (forward) or slot {@code T} (reverse) without lengths; with them, forward slot 0,
+     * reverse the rows of each slot past the sequences still running there.
+     */
+    private void setInitial(Storage st, int w, Storage s0) {
+      if (lengths == null) {
+        int first = layout.slot[reverse ? seq : 0] * w;
+        if (s0 == null) {
+          st.fill(first, batch * w, 0);
         } else {
-          states[k].fill(first, n, 0);
+          st.copyFrom(s0, 0, first, batch * w);
+        }
+        return;
+      }
+      for (int u = 0; u <= seq; u++) {
+        int from = reverse ? (u < seq ? layout.active[u] : 0) : 0;
+        int to = reverse || u == 0 ? layout.slotRows(u, batch) : 0;
+        for (int j = from; j < to; j++) {
+          int row = (layout.slot[u] + j) * w;
+          if (s0 == null) {
+            st.fill(row, w, 0);
+          } else {
+            st.copyFrom(s0, lengths.order(j) * w, row, w);
+          }
         }
       }
     }
 
     /**
-     * Aims the step at processing step {@code p}, time {@code t = time(p)}: {@code XP[t]}, the
-     * state before and after {@code t}, and the saved block of {@code p}.
+     * Aims the step at processing step {@code p}, time {@code t = time(p)}: the {@code n_t} rows
+     * of {@code XP[t]}, the state before and after {@code t}, and the saved block of {@code t}.
      */
     private void aim(int p) {
       int t = time(p);
-      int n = batch * cell.hiddenSize();
+      step.batch = layout.active[t];
       step.time = firstStep + t;
-      step.xpOff = t * batch * cell.gateSize();
+      step.xpOff = layout.block[t] * cell.gateSize();
       step.hpOff = 0;
-      step.savedOff = record ? p * batch * cell.savedSize() : 0;
+      step.savedOff = record ? layout.block[t] * cell.savedSize() : 0;
       for (int k = 0; k < states.length; k++) {
+        int w = stateSize(k);
         step.prev[k] = states[k];
-        step.prevOff[k] = slotBefore(t) * n;
+        step.prevOff[k] = layout.slot[slotBefore(t)] * w;
         step.next[k] = states[k];
-        step.nextOff[k] = slotAfter(t) * n;
+        step.nextOff[k] = layout.slot[slotAfter(t)] * w;
+      }
+      if (weightHr != null) {
+        step.out = step.next[0];
+        step.outOff = step.nextOff[0];
+        step.next[0] = m;
+        step.nextOff[0] = record ? layout.block[t] * cell.hiddenSize() : 0;
       }
     }
 
     /**
      * Backward does not read the projections (see {@link Cell#backward}): they go back to the
-     * pool for the next run, and so does {@code saved} of an unrecorded run.
+     * pool for the next run, and so do {@code saved} and {@code m} of an unrecorded run.
      */
     private void endForward() {
       Storage.giveBack(step.xp);
@@ -445,6 +725,8 @@ public final class Scan {
       if (!record) {
         Storage.giveBack(step.saved);
         step.saved = null;
+        Storage.giveBack(m);
+        m = null;
       }
     }
 
@@ -460,6 +742,11 @@ public final class Scan {
       released = true;
       Storage.giveBack(step.saved);
       step.saved = null;
+      Storage.giveBack(m);
+      m = null;
+      if (xs != x) {
+        Storage.giveBack(xs);
+      }
       for (Storage st : states) {
         Storage.giveBack(st);
       }
@@ -478,6 +765,11 @@ public final class Scan {
     /** The slot of the state after time step {@code t}: its output. */
     private int slotAfter(int t) {
       return reverse ? t : t + 1;
+    }
+
+    /** The batch index of the sequence in sorted row {@code j}. */
+    private int sequence(int j) {
+      return lengths == null ? j : lengths.order(j);
     }
 
     /**
@@ -510,26 +802,43 @@ public final class Scan {
 
     /**
      * Copies the output {@code h_t} of every time step into {@code out} at {@code off + t*N*ld +
-     * n*ld}: a {@code [T, N, ld]} block whose columns {@code [0, H)} are this direction's.
+     * n*ld}: a {@code [T, N, ld]} block whose columns {@code [0, P)} are this direction's; zeros
+     * at the steps after a sequence's length.
      *
      * @param out the storage written
      * @param off the offset of the block
-     * @param ld the row width of the block, at least {@code H}
+     * @param ld the row width of the block, at least {@code P}
      * @throws IllegalStateException if the run was released
      */
     public void copyOutput(Storage out, int off, int ld) {
       checkLive("copyOutput");
-      int hidden = cell.hiddenSize();
-      int from = slotAfter(0) * batch * hidden;
-      if (ld == hidden) {
-        out.copyFrom(states[0], from, off, seq * batch * hidden);
-      } else {
-        out.copyBlock(states[0], from, hidden, off, ld, seq * batch, hidden);
+      int w = outputSize();
+      if (lengths == null) {
+        int from = layout.slot[slotAfter(0)] * w;
+        if (ld == w) {
+          out.copyFrom(states[0], from, off, seq * batch * w);
+        } else {
+          out.copyBlock(states[0], from, w, off, ld, seq * batch, w);
+        }
+        return;
+      }
+      for (int t = 0; t < seq; t++) {
+        int n = layout.active[t];
+        int from = layout.slot[slotAfter(t)] * w;
+        for (int j = 0; j < batch; j++) {
+          int to = off + (t * batch + sequence(j)) * ld;
+          if (j < n) {
+            out.copyFrom(states[0], from + j * w, to, w);
+          } else {
+            out.fill(to, w, 0);
+          }
+        }
       }
     }
 
     /**
-     * Copies final state {@code k} ({@code [N, H]}) into {@code out} at {@code off}.
+     * Copies final state {@code k} ({@code [N, stateSize(k)]}) into {@code out} at {@code off}:
+     * each sequence's state after its own last step.
      *
      * @param k the state, 0 for {@code h}, 1 for {@code c}
      * @param out the storage written
@@ -538,20 +847,28 @@ public final class Scan {
      */
     public void copyFinalState(int k, Storage out, int off) {
       checkLive("copyFinalState");
-      int n = batch * cell.hiddenSize();
-      out.copyFrom(states[k], slotAfter(time(seq - 1)) * n, off, n);
+      int w = stateSize(k);
+      if (lengths == null) {
+        out.copyFrom(states[k], layout.slot[slotAfter(time(seq - 1))] * w, off, batch * w);
+        return;
+      }
+      for (int j = 0; j < batch; j++) {
+        int n = sequence(j);
+        int u = reverse ? 0 : lengths.get(n);
+        out.copyFrom(states[k], (layout.slot[u] + j) * w, off + n * w, w);
+      }
     }
 
     /**
      * Begins the backward pass of this run, seeded with the gradients of the final states.
      *
-     * @param dFinal {@code dL/dh_T} (and {@code dL/dc_T}), {@code [N, H]} each at offset 0; null,
-     *     or missing or null entries, for zero
+     * @param dFinal {@code dL/dh_T} (and {@code dL/dc_T}), {@code [N, stateSize(k)]} each at offset
+     *     0; null, or missing or null entries, for zero
      * @return the backward pass: call {@link Backward#step} for {@code p = T-1} down to 0, then
      *     {@link Backward#finish}
      * @throws IllegalStateException if the run was not recorded, was released, or its backward
      *     already began
-     * @throws IllegalArgumentException if a gradient is not {@code N * H} elements
+     * @throws IllegalArgumentException if a gradient is not {@code N * stateSize(k)} elements
      */
     public Backward backward(Storage[] dFinal) {
       checkState(record, "%s: backward needs a forward run with record = true", cell.describe());
@@ -568,18 +885,31 @@ public final class Scan {
    * gradients, then one {@link #step} per time step, last first, then {@link #finish}, which adds
    * the weight, bias, input and initial-state gradients.
    *
-   * <p>The gate gradients are kept in time order, {@code dXP} and {@code dHP} {@code [T*N, G]}, so
-   * that each weight gradient is one gemm over all steps after the loop.
+   * <p>The gate gradients are kept in the run's layout, {@code dXP} and {@code dHP} {@code [T*N,
+   * G]} without lengths, so that each weight gradient is one gemm over all steps after the loop.
+   * With lengths, the gradient reaching a sequence's final state enters at its own last step (in
+   * reverse, at step 0), and its initial state's gradient leaves at its first.
    */
   public final class Backward {
     private final Run run;
     private final Step step;
     private final Storage dxp;
     private final Storage dhp;
+    /** Under a projection: {@code dH} of every step in the layout, for {@code dW_hr}. */
+    private final Storage dhr;
+    /** Under a projection: {@code dm = dh W_hr}, what the cell reads as the output's gradient. */
+    private final Storage dm;
+    /** Under a projection: where the cell writes {@code dPrev(0)}, which is zero. */
+    private final Storage dmPrev;
     /** The gradient reaching the states after the next step to visit. */
     private Storage[] dCur;
     /** Where the cell writes the gradient of the states before it. */
     private Storage[] dOther;
+    /**
+     * Reverse with lengths: the gradients of the initial states, each row taken when its
+     * sequence's first step (its last visited) is done; else null ({@link #dCur} holds them).
+     */
+    private final Storage[] dStart;
     /** The processing step the next call to {@link #step} visits; -1 after step 0. */
     private int next;
     private boolean finished;
@@ -588,22 +918,40 @@ public final class Scan {
       this.run = run;
       this.step = run.step;
       DType dt = run.x.dtype();
-      int rows = run.seq * run.batch;
-      int n = run.batch * cell.hiddenSize();
+      int rows = run.layout.rows;
       // Each visited step overwrites its rows; finish zeroes the rows of the others.
       this.dxp = Storage.borrow(dt, rows * cell.gateSize());
       this.dhp = summed ? dxp : Storage.borrow(dt, rows * cell.gateSize());
+      this.dhr = weightHr == null ? null : Storage.borrow(dt, rows * projection);
+      this.dm = weightHr == null ? null : Storage.allocate(dt, run.batch * cell.hiddenSize());
+      this.dmPrev = weightHr == null ? null : Storage.allocate(dt, run.batch * cell.hiddenSize());
       this.dCur = new Storage[cell.stateCount()];
       this.dOther = new Storage[cell.stateCount()];
+      boolean ragged = run.lengths != null;
+      this.dStart = ragged && reverse ? new Storage[cell.stateCount()] : null;
       for (int k = 0; k < dCur.length; k++) {
+        int w = stateSize(k);
+        int n = run.batch * w;
         dCur[k] = Storage.allocate(dt, n);
         dOther[k] = Storage.allocate(dt, n);
         Storage d = entry(dFinal, k);
-        if (d != null) {
-          checkArgument(d.length() == n,
-              "%s expected final state gradient %s of %s x %s elements but got %s",
-              cell.describe(), k, run.batch, cell.hiddenSize(), d.length());
+        checkArgument(d == null || d.length() == n,
+            "%s expected final state gradient %s of %s x %s elements but got %s",
+            cell.describe(), k, run.batch, w, d == null ? 0 : d.length());
+        if (d != null && !ragged) {
           dCur[k].axpy(n, 1, d, 0, 0);
+        } else if (d != null) {
+          // Sorted rows; in both buffers, since a row is read only at its sequence's last step.
+          for (int j = 0; j < run.batch; j++) {
+            dCur[k].copyFrom(d, run.sequence(j) * w, j * w, w);
+            dOther[k].copyFrom(d, run.sequence(j) * w, j * w, w);
+          }
+        }
+        if (dStart != null) {
+          // Sequences that never run (length 0) pass their final gradient to the initial state.
+          dStart[k] = Storage.allocate(dt, n);
+          int from = run.layout.active[0] * w;
+          dStart[k].copyFrom(dCur[k], from, from, n - from);
         }
       }
       this.next = run.seq - 1;
@@ -612,8 +960,8 @@ public final class Scan {
     /**
      * One step of backpropagation through time, for processing step {@code p}: adds the output
      * gradient of time {@code t = time(p)}, read from {@code dOut} at {@code off + t*N*ld + n*ld}
-     * like {@link Run#copyOutput}, runs the cell's backward and carries the state gradients to the
-     * step before ({@code dh += dHP[t] W_hh}).
+     * like {@link Run#copyOutput} (for the sequences running at {@code t} only), runs the cell's
+     * backward and carries the state gradients to the step before ({@code dh += dHP[t] W_hh}).
      *
      * @param p the processing step: {@code T-1} at the first call, then one less each call
      * @param dOut the output gradients {@code [T, N, ld]}, or null if there are none
@@ -627,32 +975,57 @@ public final class Scan {
           + " from T-1 = %s down to 0, then finish) but got step %s", cell.describe(),
           finished ? "none after finish" : next, run.seq - 1, p);
       run.checkLive("step");
+      next--;
       int t = run.time(p);
-      int hidden = cell.hiddenSize();
-      int batch = run.batch;
+      int w = outputSize();
       int g = cell.gateSize();
-      if (dOut != null) {
-        addRows(dCur[0], dOut, off + t * batch * ld, ld, batch, hidden);
+      int n = run.layout.active[t];
+      if (n == 0) {
+        return 0;
       }
-      double norm = Math.sqrt(dCur[0].sumOfSquares());
+      if (dOut != null && run.lengths == null) {
+        addRows(dCur[0], dOut, off + t * run.batch * ld, ld, n, w);
+      } else if (dOut != null) {
+        for (int j = 0; j < n; j++) {
+          dCur[0].axpy(w, 1, dOut, off + (t * run.batch + run.sequence(j)) * ld, j * w);
+        }
+      }
+      double norm = Math.sqrt(dCur[0].sumOfSquares(0, n * w));
       run.aim(p);
+      int block = run.layout.block[t];
       step.dxp = dxp;
-      step.dxpOff = t * batch * g;
+      step.dxpOff = block * g;
       step.dhp = dhp;
-      step.dhpOff = t * batch * g;
+      step.dhpOff = block * g;
       for (int k = 0; k < dCur.length; k++) {
         step.dNext[k] = dCur[k];
         step.dNextOff[k] = 0;
         step.dPrev[k] = dOther[k];
         step.dPrevOff[k] = 0;
       }
+      if (weightHr != null) {
+        // h_t = m_t W_hr^T: dm = dh W_hr, and dh is kept for dW_hr = dH^T M after the loop.
+        int hidden = cell.hiddenSize();
+        dhr.copyFrom(dCur[0], 0, block * projection, n * projection);
+        dm.gemm(false, false, n, hidden, projection, 1, dCur[0], 0, projection,
+            weightHr.data(), 0, hidden, 0, 0, hidden);
+        step.dNext[0] = dm;
+        step.dPrev[0] = dmPrev;
+      }
       cell.backward(step);
-      dOther[0].gemm(false, false, batch, hidden, g, 1, dhp, t * batch * g, g, weightHh.data(), 0,
-          hidden, 1, 0, hidden);
+      dOther[0].gemm(false, false, n, w, g, 1, dhp, block * g, g, weightHh.data(), 0, w,
+          weightHr == null ? 1 : 0, 0, w);
       Storage[] swap = dCur;
       dCur = dOther;
       dOther = swap;
-      next--;
+      if (dStart != null) {
+        // Reverse: the rows past the sequences running at t+1 started at t, from h_0.
+        int from = t + 1 < run.seq ? run.layout.active[t + 1] : 0;
+        for (int k = 0; k < dCur.length; k++) {
+          int sw = stateSize(k);
+          dStart[k].copyFrom(dCur[k], from * sw, from * sw, (n - from) * sw);
+        }
+      }
       return norm;
     }
 
@@ -669,14 +1042,15 @@ public final class Scan {
 
     /**
      * Ends the pass: adds the weight and bias gradients of every visited step to the parameters
-     * (one gemm each), the input gradient to {@code dx} and the initial-state gradients to {@code
-     * dInit}; then releases the run. A pass that stopped before step 0 (a truncation window)
-     * counts only the steps it visited, and adds nothing to {@code dInit}: no gradient reaches the
-     * initial states through the steps left out.
+     * (one gemm each), the input gradient to {@code dx} (nothing at the steps after a sequence's
+     * length) and the initial-state gradients to {@code dInit}; then releases the run. A pass
+     * that stopped before step 0 (a truncation window) counts only the steps it visited, and adds
+     * nothing to {@code dInit}: no gradient reaches the initial states through the steps left
+     * out.
      *
      * @param dx the input gradient {@code [T, N, H_in]} added to, or null when it is not needed
-     * @param dInit the initial-state gradients {@code [N, H]} added to, one per state; null, or
-     *     missing or null entries, where they are not needed
+     * @param dInit the initial-state gradients {@code [N, stateSize(k)]} added to, one per state;
+     *     null, or missing or null entries, where they are not needed
      * @throws IllegalStateException if the pass already finished
      * @throws IllegalArgumentException if {@code dx} or an entry of {@code dInit} is not of the
      *     size of the input or of a state
@@ -684,44 +1058,73 @@ public final class Scan {
     public void finish(Storage dx, Storage[] dInit) {
       checkState(!finished, "%s: backward already finished; run forward again", cell.describe());
       run.checkLive("finish");
-      int rows = run.seq * run.batch;
+      Layout layout = run.layout;
+      int rows = layout.rows;
       int batch = run.batch;
       int in = cell.inputSize();
       int g = cell.gateSize();
-      int hidden = cell.hiddenSize();
-      checkArgument(dx == null || dx.length() == rows * in,
+      int w = outputSize();
+      checkArgument(dx == null || dx.length() == run.seq * batch * in,
           "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
           run.seq, batch, in, dx == null ? 0 : dx.length());
       for (int k = 0; k < dCur.length; k++) {
         Storage d = entry(dInit, k);
-        checkArgument(d == null || d.length() == batch * hidden,
+        checkArgument(d == null || d.length() == batch * stateSize(k),
             "%s expected initial state gradient %s of %s x %s elements but got %s",
-            cell.describe(), k, batch, hidden, d == null ? 0 : d.length());
+            cell.describe(), k, batch, stateSize(k), d == null ? 0 : d.length());
       }
       finished = true;
-      for (int p = 0; p <= next; p++) {
+      // Zero the rows no step wrote: those of the steps not visited, and past n_t in a block.
+      for (int p = 0; p < run.seq; p++) {
         int t = run.time(p);
-        dxp.fill(t * batch * g, batch * g, 0);
-        dhp.fill(t * batch * g, batch * g, 0);
+        int from = p > next ? layout.active[t] : 0;
+        int start = layout.block[t] + from;
+        int count = layout.blockRows[t] - from;
+        dxp.fill(start * g, count * g, 0);
+        dhp.fill(start * g, count * g, 0);
+        if (dhr != null) {
+          dhr.fill(start * projection, count * projection, 0);
+        }
       }
-      weightIh.grad().gemm(true, false, g, in, rows, 1, dxp, 0, g, run.x, 0, in, 1, 0, in);
-      // Row t of dHP pairs with the state time t started from: slots 0..T-1, or 1..T in reverse.
-      weightHh.grad().gemm(true, false, g, hidden, rows, 1, dhp, 0, g, run.states[0],
-          run.slotBefore(0) * batch * hidden, hidden, 1, 0, hidden);
+      weightIh.grad().gemm(true, false, g, in, rows, 1, dxp, 0, g, run.xs, 0, in, 1, 0, in);
+      // The states the steps started from are one block: slots 0..T-1, or 1..T in reverse.
+      weightHh.grad().gemm(true, false, g, w, rows, 1, dhp, 0, g, run.states[0],
+          layout.slot[reverse ? 1 : 0] * w, w, 1, 0, w);
       addBiasGradients(rows);
-      if (dx != null) {
-        dx.gemm(false, false, rows, in, g, 1, dxp, 0, g, weightIh.data(), 0, in, 1, 0, in);
+      if (weightHr != null) {
+        int hidden = cell.hiddenSize();
+        weightHr.grad().gemm(true, false, projection, hidden, rows, 1, dhr, 0, projection, run.m,
+            0, hidden, 1, 0, hidden);
       }
+      if (dx != null && run.lengths == null) {
+        dx.gemm(false, false, rows, in, g, 1, dxp, 0, g, weightIh.data(), 0, in, 1, 0, in);
+      } else if (dx != null) {
+        Storage dxs = Storage.borrow(dx.dtype(), rows * in);
+        dxs.gemm(false, false, rows, in, g, 1, dxp, 0, g, weightIh.data(), 0, in, 0, 0, in);
+        for (int t = 0; t < run.seq; t++) {
+          for (int j = 0; j < layout.active[t]; j++) {
+            dx.axpy(in, 1, dxs, (layout.block[t] + j) * in, (t * batch + run.sequence(j)) * in);
+          }
+        }
+        Storage.giveBack(dxs);
+      }
+      Storage[] dStates = dStart != null ? dStart : dCur;
       for (int k = 0; next < 0 && k < dCur.length; k++) {
         Storage d = entry(dInit, k);
-        if (d != null) {
-          d.axpy(batch * hidden, 1, dCur[k], 0, 0);
+        int sw = stateSize(k);
+        if (d != null && run.lengths == null) {
+          d.axpy(batch * sw, 1, dStates[k], 0, 0);
+        } else if (d != null) {
+          for (int j = 0; j < batch; j++) {
+            d.axpy(sw, 1, dStates[k], j * sw, run.sequence(j) * sw);
+          }
         }
       }
       Storage.giveBack(dxp);
       if (dhp != dxp) {
         Storage.giveBack(dhp);
       }
+      Storage.giveBack(dhr);
       run.release();
     }
 

@@ -26,14 +26,16 @@ import java.util.Random;
  *   output = x_{num_layers}
  * </pre>
  *
- * <p>Shapes (N batch, L sequence length, D = 2 if bidirectional else 1, H hidden, H_in input):
+ * <p>Shapes (N batch, L sequence length, D = 2 if bidirectional else 1, H hidden, P = {@code
+ * proj_size} or H without a projection, H_in input):
  *
  * <table>
  *   <caption>tensors of {@link #forward}</caption>
  *   <tr><td>input</td><td>{@code [L, N, H_in]}, or {@code [N, L, H_in]} when batch-first</td></tr>
- *   <tr><td>h0, c0</td><td>{@code [num_layers * D, N, H]}, optional (zeros)</td></tr>
- *   <tr><td>output</td><td>{@code [L, N, D * H]}, or {@code [N, L, D * H]} when batch-first</td></tr>
- *   <tr><td>h_n, c_n</td><td>{@code [num_layers * D, N, H]}</td></tr>
+ *   <tr><td>h0, h_n</td><td>{@code [num_layers * D, N, P]}; h0 optional (zeros)</td></tr>
+ *   <tr><td>c0, c_n</td><td>{@code [num_layers * D, N, H]}; c0 optional (zeros)</td></tr>
+ *   <tr><td>output</td><td>{@code [L, N, D * P]}, or {@code [N, L, D * P]} when batch-first</td></tr>
+ *   <tr><td>lengths</td><td>{@code N} lengths in {@code [1, L]}, optional (all L)</td></tr>
  * </table>
  *
  * <p>Immutable apart from parameter values; safe for concurrent {@link #forward} calls.
@@ -108,6 +110,7 @@ public final class Stack {
   private final Mode mode;
   private final int inputSize;
   private final int hiddenSize;
+  private final int outputSize;
   private final int numLayers;
   private final boolean bias;
   private final boolean bidirectional;
@@ -127,6 +130,7 @@ public final class Stack {
     this.mode = module.mode();
     this.inputSize = module.inputSize();
     this.hiddenSize = module.hiddenSize();
+    this.outputSize = module.outputSize();
     this.numLayers = module.numLayers();
     this.bias = module.bias();
     this.bidirectional = module.bidirectional();
@@ -135,11 +139,12 @@ public final class Stack {
     ImmutableMap.Builder<String, Parameter> ps = ImmutableMap.builder();
     int d = bidirectional ? 2 : 1;
     for (int l = 0; l < numLayers; l++) {
-      int in = l == 0 ? inputSize : d * hiddenSize;
+      int in = l == 0 ? inputSize : d * outputSize;
       List<Scan> dirs = new ArrayList<>();
       for (int r = 0; r < d; r++) {
         Scan scan = new Scan(mode.cell(in, hiddenSize), Scan.Direction.of(r == 1),
-            Scan.suffix(l, r == 1), dtype, bias ? Scan.Biases.BOTH : Scan.Biases.NONE);
+            Scan.suffix(l, r == 1), dtype, bias ? Scan.Biases.BOTH : Scan.Biases.NONE,
+            module.projSize());
         dirs.add(scan);
         for (Parameter p : scan.parameters()) {
           ps.put(p.name(), p);
@@ -210,6 +215,27 @@ public final class Stack {
     return hiddenSize;
   }
 
+  /**
+   * {@code P}: the features of {@code h} and of each direction's output, torch's {@code
+   * proj_size}, or {@code H} without a projection.
+   *
+   * @return {@code P}
+   */
+  public int outputSize() {
+    return outputSize;
+  }
+
+  /**
+   * The features of state {@code k}: {@link #outputSize()} for {@code h}, {@link #hiddenSize()}
+   * for {@code c}.
+   *
+   * @param k 0 for {@code h}, 1 for {@code c}
+   * @return its features
+   */
+  public int stateSize(int k) {
+    return k == 0 ? outputSize : hiddenSize;
+  }
+
   /** {@return the number of layers} */
   public int numLayers() {
     return numLayers;
@@ -256,7 +282,8 @@ public final class Stack {
   public String describe() {
     return mode.torchName() + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize
         + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
-        + (bidirectional ? ", bidirectional" : "") + ")";
+        + (bidirectional ? ", bidirectional" : "")
+        + (outputSize != hiddenSize ? ", proj_size=" + outputSize : "") + ")";
   }
 
   /**
@@ -282,22 +309,47 @@ public final class Stack {
    * @throws IllegalArgumentException if a shape or dtype does not fit, naming expected and actual
    */
   public Result forward(Tensor input, boolean batchFirst, Tensor h0, Tensor c0) {
+    return forward(input, batchFirst, h0, c0, null);
+  }
+
+  /**
+   * The forward pass of a batch of sequences of different lengths, as torch's module on {@code
+   * pack_padded_sequence(input, lengths, batch_first, enforce_sorted=False)} followed by {@code
+   * pad_packed_sequence(output, total_length=L)}: sequence {@code n} runs over its first {@code
+   * lengths.get(n)} steps only (the reverse direction from its own last step); the input after
+   * them is never read, the output there is zero, and {@code h_n}, {@code c_n} are each
+   * sequence's state after its own last step.
+   *
+   * @param input the sequence, {@code [L, N, H_in]}, or {@code [N, L, H_in]} when batch-first
+   * @param batchFirst whether {@code input} and the output are batch-first
+   * @param h0 initial hidden states, or null for zeros
+   * @param c0 initial cell states (LSTM only), or null for zeros
+   * @param lengths the length of each sequence, in {@code [1, L]}, or null for {@code L} each
+   * @return the output and the final states
+   * @throws IllegalArgumentException if a shape or dtype does not fit, or the lengths do not fit
+   *     the batch, naming expected and actual
+   */
+  public Result forward(Tensor input, boolean batchFirst, Tensor h0, Tensor c0,
+      Lengths lengths) {
     Tensor x = timeMajor(input, batchFirst);
     int seq = x.dim(0);
     int batch = x.dim(1);
+    checkLengths(lengths, seq, batch);
     Storage[][] init = initialStates(batch, h0, c0);
     int d = directions();
-    int width = d * hiddenSize;
+    int width = d * outputSize;
     Storage layerIn = x.storage();
-    Storage hn = Storage.allocate(dtype, numLayers * d * batch * hiddenSize);
-    Storage cn = stateCount() == 2 ? Storage.allocate(dtype, hn.length()) : null;
+    Storage hn = Storage.allocate(dtype, numLayers * d * batch * outputSize);
+    Storage cn = stateCount() == 2
+        ? Storage.allocate(dtype, numLayers * d * batch * hiddenSize) : null;
     for (int l = 0; l < numLayers; l++) {
       Storage out = Storage.allocate(dtype, seq * batch * width);
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
-        Scan.Run run = layers.get(l).get(r).forward(layerIn, seq, batch, init[slot], false);
-        run.copyOutput(out, r * hiddenSize, width);
-        run.copyFinalState(0, hn, slot * batch * hiddenSize);
+        Scan.Run run = layers.get(l).get(r).forward(layerIn, seq, batch, init[slot], false, 0,
+            lengths);
+        run.copyOutput(out, r * outputSize, width);
+        run.copyFinalState(0, hn, slot * batch * outputSize);
         if (cn != null) {
           run.copyFinalState(1, cn, slot * batch * hiddenSize);
         }
@@ -306,9 +358,31 @@ public final class Stack {
       layerIn = out;
     }
     Tensor output = Tensor.adopt(layerIn, Shape.of(seq, batch, width));
-    Shape stateShape = Shape.of(numLayers * d, batch, hiddenSize);
-    return new Result(batchFirst ? output.transpose(0, 1) : output, Tensor.adopt(hn, stateShape),
-        cn == null ? null : Tensor.adopt(cn, stateShape));
+    return new Result(batchFirst ? output.transpose(0, 1) : output,
+        Tensor.adopt(hn, Shape.of(numLayers * d, batch, outputSize)),
+        cn == null ? null : Tensor.adopt(cn, Shape.of(numLayers * d, batch, hiddenSize)));
+  }
+
+  /**
+   * Checks that {@code lengths} (if given) has one length in {@code [1, seq]} per sequence, as
+   * torch's {@code pack_padded_sequence} asks.
+   *
+   * @param lengths the lengths, or null
+   * @param seq {@code L}
+   * @param batch {@code N}
+   * @throws IllegalArgumentException naming the first length that does not fit
+   */
+  public void checkLengths(Lengths lengths, int seq, int batch) {
+    if (lengths == null) {
+      return;
+    }
+    checkArgument(lengths.batch() == batch, "%s expected %s lengths (one per sequence) but got"
+        + " %s", describe(), batch, lengths.batch());
+    for (int n = 0; n < batch; n++) {
+      checkArgument(lengths.get(n) >= 1 && lengths.get(n) <= seq,
+          "%s expected lengths in [1, %s] (the input's steps) but lengths[%s] is %s", describe(),
+          seq, n, lengths.get(n));
+    }
   }
 
   /**
@@ -353,36 +427,35 @@ public final class Stack {
       Tensor st = given[k];
       if (st != null) {
         checkArgument(st.rank() == 3 && st.dim(0) == numLayers && st.dim(1) == batch
-                && st.dim(2) == hiddenSize, "%s expected %s of shape [%s, %s, %s] but got %s",
-            describe(), names[k], numLayers, batch, hiddenSize, st.shape());
+                && st.dim(2) == stateSize(k), "%s expected %s of shape [%s, %s, %s] but got %s",
+            describe(), names[k], numLayers, batch, stateSize(k), st.shape());
         checkArgument(st.dtype() == dtype, "%s expected %s of dtype %s but got %s", describe(),
             names[k], dtype.torchName(), st.dtype().torchName());
       }
     }
-    int n = batch * hiddenSize;
-    Storage hn = Storage.allocate(dtype, numLayers * n);
-    Storage cn = stateCount() == 2 ? Storage.allocate(dtype, numLayers * n) : null;
+    int[] n = {batch * outputSize, batch * hiddenSize};
+    Storage hn = Storage.allocate(dtype, numLayers * n[0]);
+    Storage cn = stateCount() == 2 ? Storage.allocate(dtype, numLayers * n[1]) : null;
     Storage[] next = {hn, cn};
     StreamBuffers buf = streamBuffers(batch);
     Storage in = input.storage();
     int inOff = 0;
     for (int l = 0; l < numLayers; l++) {
       Step s = buf.steps[l];
+      Scan scan = layers.get(l).get(0);
       for (int k = 0; k < stateCount(); k++) {
-        s.prev[k] = given[k] == null ? buf.zeros : given[k].storage();
-        s.prevOff[k] = given[k] == null ? 0 : l * n;
-        s.next[k] = next[k];
-        s.nextOff[k] = l * n;
+        scan.aimStream(s, k, given[k] == null ? buf.zeros : given[k].storage(),
+            given[k] == null ? 0 : l * n[k], next[k], l * n[k]);
       }
-      layers.get(l).get(0).stream(s, in, inOff);
+      scan.stream(s, in, inOff);
       in = hn;
-      inOff = l * n;
+      inOff = l * n[0];
     }
-    Storage out = Storage.allocate(dtype, n);
-    out.copyFrom(hn, (numLayers - 1) * n, 0, n);
-    Shape stateShape = Shape.of(numLayers, batch, hiddenSize);
-    return new Result(Tensor.adopt(out, Shape.of(batch, hiddenSize)),
-        Tensor.adopt(hn, stateShape), cn == null ? null : Tensor.adopt(cn, stateShape));
+    Storage out = Storage.allocate(dtype, n[0]);
+    out.copyFrom(hn, (numLayers - 1) * n[0], 0, n[0]);
+    return new Result(Tensor.adopt(out, Shape.of(batch, outputSize)),
+        Tensor.adopt(hn, Shape.of(numLayers, batch, outputSize)),
+        cn == null ? null : Tensor.adopt(cn, Shape.of(numLayers, batch, hiddenSize)));
   }
 
   /** The scratch buffers of {@link #step} for one batch size, one set per thread. */
@@ -397,7 +470,7 @@ public final class Stack {
       for (int l = 0; l < stack.numLayers; l++) {
         steps[l] = stack.layers.get(l).get(0).streamStep(batch);
       }
-      this.zeros = Storage.allocate(stack.dtype, batch * stack.hiddenSize);
+      this.zeros = Storage.allocate(stack.dtype, batch * stack.hiddenSize);  // >= the h size
     }
   }
 
@@ -437,7 +510,7 @@ public final class Stack {
    * The initial states per (layer, direction) slot, each {@code [N, H]}, after checking shapes.
    *
    * @param batch {@code N}
-   * @param h0 the initial hidden states, {@code [num_layers * D, N, H]}, or null for zeros
+   * @param h0 the initial hidden states, {@code [num_layers * D, N, P]}, or null for zeros
    * @param c0 the initial cell states (LSTM only), or null for zeros
    * @return the states by slot {@code l * D + d}, then by state; null entries for zeros
    * @throws IllegalArgumentException if a shape or dtype does not fit, or {@code c0} is given to a
@@ -456,11 +529,11 @@ public final class Stack {
         continue;
       }
       checkArgument(s.rank() == 3 && s.dim(0) == slots && s.dim(1) == batch
-              && s.dim(2) == hiddenSize, "%s expected %s of shape [%s, %s, %s] but got %s",
-          describe(), names[k], slots, batch, hiddenSize, s.shape());
+              && s.dim(2) == stateSize(k), "%s expected %s of shape [%s, %s, %s] but got %s",
+          describe(), names[k], slots, batch, stateSize(k), s.shape());
       checkArgument(s.dtype() == dtype, "%s expected %s of dtype %s but got %s", describe(),
           names[k], dtype.torchName(), s.dtype().torchName());
-      int n = batch * hiddenSize;
+      int n = batch * stateSize(k);
       for (int slot = 0; slot < slots; slot++) {
         Storage st = Storage.allocate(dtype, n);
         st.copyFrom(s.storage(), slot * n, 0, n);

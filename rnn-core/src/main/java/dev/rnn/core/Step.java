@@ -41,6 +41,18 @@ public final class Step {
   Storage[] paramGrads;
   /** The scan's scratch for {@code b_ih + b_hh} when it folds them ({@code [G]}), or null. */
   Storage foldedBias;
+  /**
+   * Under a projection ({@link Scan#outputSize()} below the cell's hidden size): where the scan
+   * writes {@code h_t = m_t W_hr^T}, {@code [N, P]}, while the cell writes {@code m_t} to {@link
+   * #next(int) next(0)}; null without one.
+   */
+  Storage out;
+  int outOff;
+  /**
+   * A run with lengths: scratch for {@code W_hh h^T} of the last few rows ({@code [G, n]}), or
+   * null (see the scan's summed projections).
+   */
+  Storage hpT;
 
   Step(int stateCount, DType dtype, boolean summed) {
     this.stateCount = stateCount;
@@ -57,7 +69,8 @@ public final class Step {
   }
 
   /**
-   * {@code N}: rows of every block.
+   * {@code N}: rows of every block, the sequences running at this step (fewer than the batch
+   * once some have ended, when the scan runs with {@link Lengths}).
    *
    * @return {@code N}
    */

@@ -198,6 +198,21 @@ public abstract class Storage {
       Storage src, int srcOff, int srcLd, int off, int ld, int rows, int cols);
 
   /**
+   * {@code this = x + t^T}: {@code this[off + r*cols + c] = x[xOff + r*cols + c] + t[tOff + c*rows
+   * + r]} for {@code r < rows}, {@code c < cols}; {@code t} is {@code [cols, rows]} row-major.
+   *
+   * @param off the first index of this {@code [rows, cols]} block written
+   * @param x the storage of the {@code [rows, cols]} summand, of this dtype
+   * @param xOff its offset
+   * @param t the storage of the {@code [cols, rows]} summand read transposed, of this dtype
+   * @param tOff its offset
+   * @param rows the rows of this block
+   * @param cols the columns of this block
+   */
+  public abstract void addTransposed(int off, Storage x, int xOff, Storage t, int tOff, int rows,
+      int cols);
+
+  /**
    * {@code this[off + i] += alpha * x[xOff + i]} for {@code i < n}.
    *
    * @param n the number of elements
@@ -363,7 +378,18 @@ public abstract class Storage {
   public abstract double sum(int off, int n);
 
   /** {@return the sum of squares of all elements, accumulated in double} */
-  public abstract double sumOfSquares();
+  public final double sumOfSquares() {
+    return sumOfSquares(0, length());
+  }
+
+  /**
+   * {@code sum_i this[off + i]^2} for {@code i < n}, accumulated in double.
+   *
+   * @param off the first element
+   * @param n the number of elements
+   * @return the sum of squares
+   */
+  public abstract double sumOfSquares(int off, int n);
 
   /**
    * {@code sum_i (this[off + i] - x[xOff + i])^2} for {@code i < n}, each difference rounded to

@@ -11,9 +11,17 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * A reference case from {@code torch.nn} in the {@code rnn-torch-case/1} format: a recurrent stack
- * (its architecture in the metadata, its parameters under torch's names), its inputs, upstream
- * gradients and torch's results.
+ * A reference case from {@code torch.nn} in the {@code rnn-torch-case/1} or {@code /2} format: a
+ * recurrent stack (its architecture in the metadata, its parameters under torch's names), its
+ * inputs, upstream gradients and torch's results.
+ *
+ * <p>Format 2 adds two optional things: a {@code lengths} tensor ({@code I64}, {@code [N]}, each in
+ * {@code [1, L]}): torch ran the batch packed ({@code pack_padded_sequence(...,
+ * enforce_sorted=False)}), so {@link #forward} runs each sequence over its own steps; and {@code
+ * proj_size} (LSTM, metadata, in {@code [0, hidden_size)}, 0 or absent for none) with parameters
+ * {@code weight_hr_l<l>} {@code [P, H]}, {@code weight_hh_l<l>} {@code [4H, P]}, layers above the
+ * first taking {@code D * P} inputs, {@code h0}/{@code h_n} and the output {@code P} features per
+ * direction while {@code c0}/{@code c_n} keep {@code H}.
  *
  * <p>Tensors: {@code input}, optional {@code h0} and {@code c0}, {@code grad_output}, {@code
  * grad_h_n}, {@code grad_c_n}, and torch's results under {@code expected.} ({@code output}, {@code
@@ -38,20 +46,26 @@ import java.util.regex.Pattern;
  * '99999999999'}.
  */
 public final class TorchCase {
-  /** The value of metadata {@code format} this reader understands. */
+  /** The value of metadata {@code format} of the first format, which this reader understands. */
   public static final String FORMAT = "rnn-torch-case/1";
+
+  /** The value of metadata {@code format} of the second format: lengths and projections. */
+  public static final String FORMAT_2 = "rnn-torch-case/2";
+
+  private static final String FORMATS = "'" + FORMAT + "' or '" + FORMAT_2 + "'";
 
   private static final int MAX_SIZE = 1 << 20;
   private static final int MAX_LAYERS = 1024;
   private static final Pattern SMALL_NATURAL = Pattern.compile("[0-9]{1,9}");
   private static final Pattern PARAMETER =
-      Pattern.compile("(weight|bias)_(ih|hh)_l[0-9]+(_reverse)?");
+      Pattern.compile("((weight|bias)_(ih|hh)|weight_hr)_l[0-9]+(_reverse)?");
   private static final String KEYS = "format, mode, dtype, input_size, hidden_size, num_layers,"
       + " bias, batch_first and bidirectional";
 
   private final SafetensorsFile file;
   private final Stack stack;
   private final boolean batchFirst;
+  private final Lengths lengths;
 
   /**
    * Checks the metadata, then every parameter against the declared architecture before the stack
@@ -63,9 +77,9 @@ public final class TorchCase {
       throw fail("is not a torch case: it has no __metadata__ (expected " + FORMAT + " metadata "
           + KEYS + ")");
     }
-    String format = meta("format", "'" + FORMAT + "'");
-    if (!FORMAT.equals(format)) {
-      throw fail("metadata 'format' expected '" + FORMAT + "' but got " + quote(format));
+    String format = meta("format", FORMATS);
+    if (!FORMAT.equals(format) && !FORMAT_2.equals(format)) {
+      throw fail("metadata 'format' expected " + FORMATS + " but got " + quote(format));
     }
     Stack.Mode mode = mode();
     String dt = meta("dtype", "float32 or float64");
@@ -79,16 +93,43 @@ public final class TorchCase {
     boolean bias = boolMeta("bias");
     this.batchFirst = boolMeta("batch_first");
     boolean bidirectional = boolMeta("bidirectional");
+    int projSize = projSize(format, mode, hiddenSize);
     String arch = mode.torchName() + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize
         + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
-        + (bidirectional ? ", bidirectional" : "") + ")";
-    checkParameters(mode, inputSize, hiddenSize, numLayers, bias, bidirectional, dtype, arch);
+        + (bidirectional ? ", bidirectional" : "")
+        + (projSize > 0 ? ", proj_size=" + projSize : "") + ")";
+    checkParameters(mode, inputSize, hiddenSize, projSize, numLayers, bias, bidirectional, dtype,
+        arch);
     this.stack = new Stack(TorchModule.of(mode, inputSize, hiddenSize).numLayers(numLayers)
-        .bias(bias).bidirectional(bidirectional).dtype(dtype));
+        .bias(bias).bidirectional(bidirectional).dtype(dtype).projSize(projSize));
     for (Map.Entry<String, Parameter> e : stack.parameters().entrySet()) {
       e.getValue().set(file.tensor(e.getKey())); // Checked above, dtype and shape.
     }
-    checkInputs(arch);
+    this.lengths = checkInputs(arch, format);
+  }
+
+  /**
+   * Torch's {@code proj_size}: 0 when absent; in format 2 and for lstm only, an integer in {@code
+   * [0, hidden_size)}.
+   */
+  private int projSize(String format, Stack.Mode mode, int hiddenSize) {
+    String v = file.metadata().get("proj_size");
+    if (v == null) {
+      return 0;
+    }
+    if (!FORMAT_2.equals(format)) {
+      throw fail("metadata 'proj_size' needs format '" + FORMAT_2 + "' but the case is '"
+          + format + "'");
+    }
+    String expected = "an integer in [0, " + hiddenSize + ") (below hidden_size)";
+    if (!SMALL_NATURAL.matcher(v).matches() || Integer.parseInt(v) >= hiddenSize) {
+      throw fail("metadata 'proj_size' expected " + expected + " but got " + quote(v));
+    }
+    int p = Integer.parseInt(v);
+    if (p > 0 && mode != Stack.Mode.LSTM) {
+      throw fail("metadata 'proj_size' is for lstm only but the mode is " + mode.torchName());
+    }
+    return p;
   }
 
   /**
@@ -98,20 +139,24 @@ public final class TorchCase {
    * bias {@code bias_ih_l<l>}, {@code bias_hh_l<l>} {@code [G]}, where {@code G} is the cell's gate
    * size. Only then can the stack be allocated: its parameters are no larger than the file.
    */
-  private void checkParameters(Stack.Mode mode, int inputSize, int hiddenSize,
+  private void checkParameters(Stack.Mode mode, int inputSize, int hiddenSize, int projSize,
       int numLayers, boolean bias, boolean bidirectional, DType dtype, String arch) {
     int d = bidirectional ? 2 : 1;
     int g = mode.cell(inputSize, hiddenSize).gateSize();
+    int out = projSize > 0 ? projSize : hiddenSize;
     Set<String> names = new HashSet<>();
     for (int l = 0; l < numLayers; l++) {
-      int in = l == 0 ? inputSize : d * hiddenSize;
+      int in = l == 0 ? inputSize : d * out;
       for (int r = 0; r < d; r++) {
         String suffix = Scan.suffix(l, r == 1);
         names.add(checkParameter("weight_ih" + suffix, dtype, arch, g, in));
-        names.add(checkParameter("weight_hh" + suffix, dtype, arch, g, hiddenSize));
+        names.add(checkParameter("weight_hh" + suffix, dtype, arch, g, out));
         if (bias) {
           names.add(checkParameter("bias_ih" + suffix, dtype, arch, g));
           names.add(checkParameter("bias_hh" + suffix, dtype, arch, g));
+        }
+        if (projSize > 0) {
+          names.add(checkParameter("weight_hr" + suffix, dtype, arch, projSize, hiddenSize));
         }
       }
     }
@@ -136,10 +181,11 @@ public final class TorchCase {
   }
 
   /**
-   * Checks {@code input}, and {@code h0}, {@code c0}, {@code grad_output}, {@code grad_h_n} and
-   * {@code grad_c_n} where present, against the stack, so that running the case cannot fail.
+   * Checks {@code input}, and {@code h0}, {@code c0}, {@code grad_output}, {@code grad_h_n},
+   * {@code grad_c_n} and {@code lengths} where present, against the stack, so that running the
+   * case cannot fail; returns the lengths, or null.
    */
-  private void checkInputs(String arch) {
+  private Lengths checkInputs(String arch, String format) {
     DType dtype = stack.dtype();
     int in = stack.inputSize();
     String layout = batchFirst ? "[batch, seq, " : "[seq, batch, ";
@@ -153,9 +199,9 @@ public final class TorchCase {
     int seq = x.dim(batchFirst ? 1 : 0);
     int batch = x.dim(batchFirst ? 0 : 1);
     int slots = stack.numLayers() * stack.directions();
-    int width = stack.directions() * stack.hiddenSize();
-    checkOptional("h0", arch, slots, batch, stack.hiddenSize());
-    checkOptional("grad_h_n", arch, slots, batch, stack.hiddenSize());
+    int width = stack.directions() * stack.outputSize();
+    checkOptional("h0", arch, slots, batch, stack.outputSize());
+    checkOptional("grad_h_n", arch, slots, batch, stack.outputSize());
     if (stack.stateCount() == 2) {
       checkOptional("c0", arch, slots, batch, stack.hiddenSize());
       checkOptional("grad_c_n", arch, slots, batch, stack.hiddenSize());
@@ -172,6 +218,31 @@ public final class TorchCase {
     } else {
       checkOptional("grad_output", arch, seq, batch, width);
     }
+    return checkLengths(format, batch, seq);
+  }
+
+  /** The {@code lengths} of format 2: I64 {@code [N]}, each in {@code [1, L]}; or null. */
+  private Lengths checkLengths(String format, int batch, int seq) {
+    Optional<Tensor> t = file.find("lengths");
+    if (t.isEmpty()) {
+      return null;
+    }
+    if (!FORMAT_2.equals(format)) {
+      throw fail("tensor 'lengths' needs format '" + FORMAT_2 + "' but the case is '" + format
+          + "'");
+    }
+    Tensor l = t.get();
+    if (!file.isInteger("lengths") || l.rank() != 1 || l.dim(0) != batch) {
+      throw fail("tensor 'lengths' expected I64 [" + batch + "] (one length per sequence) but got "
+          + (file.isInteger("lengths") ? "I64" : l.dtype().safetensorsName()) + " " + l.shape());
+    }
+    for (int n = 0; n < batch; n++) {
+      if (l.at(n) < 1 || l.at(n) > seq) {
+        throw fail("tensor 'lengths' expected lengths in [1, " + seq + "] (the input's steps) but"
+            + " lengths[" + n + "] is " + (long) l.at(n));
+      }
+    }
+    return Lengths.of(l);
   }
 
   private void checkOptional(String name, String arch, int... dims) {
@@ -227,6 +298,11 @@ public final class TorchCase {
   /** {@return the dtype of every tensor of the case} */
   public DType dtype() {
     return stack.dtype();
+  }
+
+  /** {@return the length of each sequence, if the case ran them packed (format 2)} */
+  public Optional<Lengths> lengths() {
+    return Optional.ofNullable(lengths);
   }
 
   /** {@return the input sequence} */
@@ -293,7 +369,8 @@ public final class TorchCase {
    * @return the output and final states
    */
   public Stack.Result forward() {
-    return stack.forward(input(), batchFirst, find("h0").orElse(null), find("c0").orElse(null));
+    return stack.forward(input(), batchFirst, find("h0").orElse(null), find("c0").orElse(null),
+        lengths);
   }
 
   /** The metadata value of {@code key}; {@code expected} says what it should be if missing. */

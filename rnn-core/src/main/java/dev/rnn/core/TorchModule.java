@@ -31,9 +31,16 @@ public final class TorchModule {
   private final boolean batchFirst;
   private final boolean bidirectional;
   private final DType dtype;
+  private final int projSize;
 
   private TorchModule(Stack.Mode mode, int inputSize, int hiddenSize, int numLayers,
       boolean bias, boolean batchFirst, boolean bidirectional, DType dtype) {
+    this(mode, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional, dtype, 0);
+  }
+
+  private TorchModule(Stack.Mode mode, int inputSize, int hiddenSize, int numLayers,
+      boolean bias, boolean batchFirst, boolean bidirectional, DType dtype, int projSize) {
+    this.projSize = projSize;
     this.mode = mode;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
@@ -125,7 +132,7 @@ public final class TorchModule {
   public TorchModule numLayers(int numLayers) {
     checkArgument(numLayers >= 1, "num_layers must be >= 1 but got %s", numLayers);
     return new TorchModule(mode, inputSize, hiddenSize, numLayers, bias, batchFirst,
-        bidirectional, dtype);
+        bidirectional, dtype, projSize);
   }
 
   /**
@@ -136,7 +143,7 @@ public final class TorchModule {
    */
   public TorchModule bias(boolean bias) {
     return new TorchModule(mode, inputSize, hiddenSize, numLayers, bias, batchFirst,
-        bidirectional, dtype);
+        bidirectional, dtype, projSize);
   }
 
   /**
@@ -148,7 +155,7 @@ public final class TorchModule {
    */
   public TorchModule batchFirst(boolean batchFirst) {
     return new TorchModule(mode, inputSize, hiddenSize, numLayers, bias, batchFirst,
-        bidirectional, dtype);
+        bidirectional, dtype, projSize);
   }
 
   /**
@@ -159,7 +166,7 @@ public final class TorchModule {
    */
   public TorchModule bidirectional(boolean bidirectional) {
     return new TorchModule(mode, inputSize, hiddenSize, numLayers, bias, batchFirst,
-        bidirectional, dtype);
+        bidirectional, dtype, projSize);
   }
 
   /**
@@ -170,7 +177,41 @@ public final class TorchModule {
    */
   public TorchModule dtype(DType dtype) {
     return new TorchModule(mode, inputSize, hiddenSize, numLayers, bias, batchFirst,
-        bidirectional, checkNotNull(dtype, "dtype"));
+        bidirectional, checkNotNull(dtype, "dtype"), projSize);
+  }
+
+  /**
+   * torch's {@code proj_size} (LSTM only): every layer projects its output {@code h} to {@code
+   * projSize} features, {@code h_t = W_hr (o_t * tanh(c_t))} (Sak et al. 2014), with parameters
+   * {@code weight_hr_l{k}} {@code [proj_size, hidden_size]}; {@code c} keeps {@code hidden_size}.
+   *
+   * @param projSize the projection's size, in {@code [1, hidden_size)}, or 0 for none
+   * @return a module like this one with {@code projSize}
+   * @throws IllegalArgumentException if the module is not an LSTM, or the size is not 0 or in
+   *     {@code [1, hidden_size)}
+   */
+  public TorchModule projSize(int projSize) {
+    checkArgument(projSize == 0 || mode == Stack.Mode.LSTM,
+        "proj_size is for LSTM only but the module is %s", mode.torchName());
+    checkArgument(projSize == 0 || projSize >= 1 && projSize < hiddenSize,
+        "proj_size must be 0 or in [1, hidden_size = %s) but got %s", hiddenSize, projSize);
+    return new TorchModule(mode, inputSize, hiddenSize, numLayers, bias, batchFirst,
+        bidirectional, dtype, projSize);
+  }
+
+  /** {@return torch's {@code proj_size}: the projection's size, or 0 for none} */
+  public int projSize() {
+    return projSize;
+  }
+
+  /**
+   * The features of {@code h} and of each direction's output: {@code proj_size}, or {@code
+   * hidden_size} without a projection.
+   *
+   * @return the output size of one direction
+   */
+  public int outputSize() {
+    return projSize > 0 ? projSize : hiddenSize;
   }
 
   /** {@return the torch module} */
@@ -216,12 +257,13 @@ public final class TorchModule {
   @Override public boolean equals(Object o) {
     return o instanceof TorchModule m && m.mode == mode && m.inputSize == inputSize
         && m.hiddenSize == hiddenSize && m.numLayers == numLayers && m.bias == bias
-        && m.batchFirst == batchFirst && m.bidirectional == bidirectional && m.dtype == dtype;
+        && m.batchFirst == batchFirst && m.bidirectional == bidirectional && m.dtype == dtype
+        && m.projSize == projSize;
   }
 
   @Override public int hashCode() {
     return Objects.hash(mode, inputSize, hiddenSize, numLayers, bias, batchFirst, bidirectional,
-        dtype);
+        dtype, projSize);
   }
 
   /** {@return the module as torch's call, e.g. {@code torch.nn.LSTM(3, 5, num_layers=2)}} */
@@ -247,6 +289,9 @@ public final class TorchModule {
     }
     if (bidirectional) {
       sb.append(", bidirectional=True");
+    }
+    if (projSize > 0) {
+      sb.append(", proj_size=").append(projSize);
     }
     sb.append(')');
     if (dtype != DType.FLOAT32) {

@@ -325,7 +325,7 @@ class SafetensorsTest {
             x + "tensor 'a' has dtype 32 but expected a string such as \"F32\""),
         arguments("an unsupported dtype",
             "{\"a\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]}}", 2,
-            x + "tensor 'a' dtype 'BF16' is not supported (expected F32 or F64)"),
+            x + "tensor 'a' dtype 'BF16' is not supported (expected F32, F64 or I64)"),
         arguments("a shape that is a string", "{\"a\":" + f32("\"2x3\"", "[0,24]") + "}", 24,
             x + "tensor 'a' has shape \"2x3\" but expected an array of integers"),
         arguments("a fractional dimension", "{\"a\":" + f32("[2,3.5]", "[0,28]") + "}", 28,

@@ -219,6 +219,24 @@ class StorageTest {
 
     @ParameterizedTest(name = "{0}")
     @EnumSource(DType.class)
+    void addTransposedAddsTheTransposeOfAColumnMajorBlock(DType dtype) {
+      // this[1..] (2 x 3) = x[1..] (2 x 3) + t (3 x 2, read transposed), t at offset 2
+      Storage x = storage(dtype, 0, 1, 2, 3, 4, 5, 6);
+      Storage t = storage(dtype, -1, -1, 10, 40, 20, 50, 30, 60);
+      Storage y = Storage.allocate(dtype, 7);
+      y.addTransposed(1, x, 1, t, 2, 2, 3);
+      assertArrayEquals(new double[] {0, 11, 22, 33, 44, 55, 66}, values(y));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void sumOfSquaresOfARange(DType dtype) {
+      Storage x = storage(dtype, 9, 1, 2, 3, 4, 5, 6, 9);
+      assertEquals(1 + 4 + 9 + 16 + 25 + 36, x.sumOfSquares(1, 6));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
     void axpyAddsAScaledRange(DType dtype) {
       Storage x = storage(dtype, 9, 1, 2, 3);
       Storage y = storage(dtype, 10, 20, 30, 40, 50);

@@ -90,7 +90,8 @@ class TorchCaseValidationTest {
 
     @Test
     void noFormatNamesTheKeyAndWhatItShouldBe() {
-      assertEquals(X + "metadata 'format' is missing (expected 'rnn-torch-case/1'); it has"
+      assertEquals(X + "metadata 'format' is missing (expected 'rnn-torch-case/1' or"
+              + " 'rnn-torch-case/2'); it has"
               + " 'mode', 'input_size', 'hidden_size', 'num_layers', 'bias', 'batch_first',"
               + " 'bidirectional' and 'dtype'",
           error(changed(m -> m.remove("format"), t -> { })));
@@ -137,8 +138,9 @@ class TorchCaseValidationTest {
     String ints = "expected an integer in [1, 1048576] but got ";
     String layers = "metadata 'num_layers' expected an integer in [1, 1024] but got ";
     return Stream.of(
-        arguments("format", "rnn-torch-case/2",
-            "metadata 'format' expected 'rnn-torch-case/1' but got 'rnn-torch-case/2'"),
+        arguments("format", "rnn-torch-case/3",
+            "metadata 'format' expected 'rnn-torch-case/1' or 'rnn-torch-case/2' but got"
+                + " 'rnn-torch-case/3'"),
         arguments("mode", "rnn",
             "metadata 'mode' expected one of rnn_tanh, rnn_relu, lstm, gru but got 'rnn'"),
         arguments("mode", "LSTM",

@@ -29,15 +29,28 @@ final class Describe implements Stage.Visitor<Void> {
         .append(net.stacking().explanation())
         .append(net.handsOffStates() ? "; final states are handed to the next recurrent layer"
             : "").append(")\n");
-    d.sb.append("input: x_t of ").append(net.inputSize()).append(" features per step, ")
-        .append(net.batchFirst() ? "[batch, seq, " : "[seq, batch, ").append(net.inputSize())
-        .append("]\n");
+    if (net.takesIds()) {
+      d.sb.append("input: id_t, one token id per step, ")
+          .append(net.batchFirst() ? "[batch, seq]" : "[seq, batch]").append('\n');
+    } else {
+      d.sb.append("input: x_t of ").append(net.inputSize()).append(" features per step, ")
+          .append(net.batchFirst() ? "[batch, seq, " : "[seq, batch, ").append(net.inputSize())
+          .append("]\n");
+    }
     for (Stage s : net.stages()) {
       s.accept(d);
     }
     d.sb.append("output: ").append(d.in).append(" [").append(net.outputSize()).append(']')
         .append(net.lastStepOnly() ? " per sequence" : " per step").append('\n');
     d.sb.append("state: ").append(net.stateNames()).append('\n');
+    d.sb.append("lengths: forward(x, lengths), a list of sequences and the trainer run each")
+        .append(" sequence over its own steps only (packed, as torch's pack_padded_sequence):")
+        .append(" the padding is never read, the output after a sequence's end is zero, the")
+        .append(" final state is each sequence's own")
+        .append(net.stages().stream().anyMatch(s -> !s.streams())
+            ? ", the reverse direction starts at each sequence's last step" : "")
+        .append(net.lastStepOnly() ? ", lastStep() takes each sequence's last real step" : "")
+        .append("; losses count the real steps only\n");
     d.sb.append("parameters: ").append(net.parameterCount()).append(" in ")
         .append(net.parameters().size()).append(" tensors");
     return d.sb.toString();
@@ -67,8 +80,11 @@ final class Describe implements Stage.Visitor<Void> {
     sb.append("    parameters: ").append(params(r.parameters())).append('\n');
     String state = r.stateCount() > 1 ? h + ", c" + r.layer() : h;
     sb.append("    state carried across time: ").append(state).append(" [")
-        .append(r.spec().out()).append("]").append(bi ? " per direction" : "").append('\n');
-    String out = bi ? "[" + h + "→_t; " + h + "←_t]" : h + "_t";
+        .append(r.spec().out()).append("]")
+        .append(r.spec().projection() > 0 ? " (" + h + " projected to " + r.spec().projection()
+            + ")" : "")
+        .append(bi ? " per direction" : "").append('\n');
+    String out = bi ? r.spec().merge().equation(h + "→_t", h + "←_t") : h + "_t";
     sb.append("    output: ").append(out).append(" [").append(r.outputSize()).append("]\n");
     in = out;
     previousState = h;
@@ -92,6 +108,18 @@ final class Describe implements Stage.Visitor<Void> {
     sb.append("    ").append(y).append(" = ").append(d.weight().name()).append(" · ").append(in)
         .append(" + ").append(d.bias().name()).append('\n');
     sb.append("    parameters: ").append(params(d.parameters())).append('\n');
+    in = y;
+    return null;
+  }
+
+  @Override public Void embedding(Stage.Embedding e) {
+    String y = "e" + e.layer() + "_t";
+    sb.append("layer ").append(e.layer()).append(": ").append(e.written())
+        .append(", a row of the embedding per token id\n");
+    sb.append("    ").append(y).append(" = ").append(e.weight().name()).append("[id_t]")
+        .append(e.spec().paddingId() >= 0 ? "   (id " + e.spec().paddingId()
+            + " is padding: its row stays zero and gets no gradient)" : "").append('\n');
+    sb.append("    parameters: ").append(params(e.parameters())).append('\n');
     in = y;
     return null;
   }

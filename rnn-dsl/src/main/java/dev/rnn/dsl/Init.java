@@ -340,6 +340,11 @@ public final class Init {
     };
   }
 
+  /** {@return whether this is {@link #torchDefault()}, whose meaning depends on the layer} */
+  boolean isTorchDefault() {
+    return rule == Rule.TORCH_DEFAULT;
+  }
+
   /** The constant of {@link #constant}; for the forget-gate bias. */
   double value() {
     return value;

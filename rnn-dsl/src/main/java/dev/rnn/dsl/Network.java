@@ -6,9 +6,11 @@ import static com.google.common.base.Preconditions.checkNotNull;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.autograd.Graph;
+import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
@@ -39,6 +41,15 @@ import java.util.Random;
  * index in the tensor as given ({@code input holds NaN at [2, 0, 1]}), because one NaN would
  * silently poison every later step and every output after it. {@code step} checks {@code x_t}
  * in its own terms ({@code x_t holds NaN at [2, 1]}).
+ *
+ * <p>Sequences of different lengths: {@link #forward(Tensor, int[], State)} takes a padded batch
+ * and the length of each sequence, {@link #forward(List, State)} a list of sequences; {@link
+ * #step(Tensor, State, int[], int)} streams them. Each sequence runs over its own steps only, as
+ * torch's {@code pack_padded_sequence(..., enforce_sorted=False)}: the padding is never read (a
+ * NaN there changes nothing and is not refused), the output after a sequence's end is zero, the
+ * final state is each sequence's state after its own last step, a bidirectional layer's reverse
+ * direction starts at each sequence's own last step, and {@code lastStep()} takes each
+ * sequence's last real step.
  */
 public final class Network {
   private final ImmutableList<Layer> layers;
@@ -130,6 +141,54 @@ public final class Network {
    */
   public int outputSize() {
     return stages.get(stages.size() - 1).outputSize();
+  }
+
+  /**
+   * Whether the network reads token ids (its first layer is an {@code embedding}) rather than
+   * feature vectors: then an input is {@code [T, N]} whole numbers ({@code [N, T]} batch-first,
+   * {@code [T]} unbatched), and a streaming step's {@code x_t} is {@code [N]} (or a single id,
+   * shape {@code []}); {@link #inputSize()} is 1, one id per step.
+   *
+   * @return true if the first layer is an embedding
+   */
+  public boolean takesIds() {
+    return stages.get(0).takesIds();
+  }
+
+  /**
+   * Token ids as the one-feature inputs the stages take, {@code [..., 1]}, after checking their
+   * rank: {@code [T, N]} or {@code [T]} ({@code [N]} or {@code []} for a step); a network of
+   * features gets {@code t} back unchanged.
+   */
+  Tensor idsAsFeatures(Tensor t, boolean step) {
+    if (!takesIds()) {
+      return t;
+    }
+    int most = step ? 1 : 2;
+    checkArgument(t.rank() <= most && (step || t.rank() >= 1),
+        "%s expected token ids of shape %s but got %s", firstLayer(),
+        step ? "[batch] or [] (one id per sequence)" : batchFirst ? "[batch, seq] or [seq]"
+            : "[seq, batch] or [seq]", t.shape());
+    int[] dims = java.util.Arrays.copyOf(t.shape().dims(), t.rank() + 1);
+    dims[t.rank()] = 1;
+    return t.reshape(dims);
+  }
+
+  /** The inverse of {@link #idsAsFeatures(Tensor, boolean)} for a batch: {@code [A, B, 1] -> [A, B]}. */
+  Tensor featuresAsIds(Tensor t) {
+    return takesIds() ? t.reshape(t.dim(0), t.dim(1)) : t;
+  }
+
+  /** {@link #idsAsFeatures(Tensor, boolean)} of each sequence. */
+  List<Tensor> idsAsFeatures(List<Tensor> sequences) {
+    if (!takesIds() || sequences == null) {
+      return sequences;
+    }
+    List<Tensor> out = new ArrayList<>();
+    for (Tensor t : sequences) {
+      out.add(t == null ? null : idsAsFeatures(t, false));
+    }
+    return out;
   }
 
   /** {@return whether the output is only the last step ({@code lastStep()})} */
@@ -246,12 +305,80 @@ public final class Network {
    * @throws IllegalArgumentException if the input or a state tensor has the wrong shape
    */
   public Result forward(Tensor input, State initial) {
-    return forward(input, initial, false);
+    Tensor x = idsAsFeatures(input, false);
+    boolean unbatched = checkInput(x, null);
+    return run(x, unbatched, null, initial, false);
   }
 
-  /** {@link #forward(Tensor, State)}; {@code stepping} when {@link #step} runs it on one step. */
-  private Result forward(Tensor input, State initial, boolean stepping) {
-    boolean unbatched = checkInput(input);
+  /**
+   * The output and final state of a forward pass over a padded batch of sequences of different
+   * lengths, as torch's module on {@code pack_padded_sequence(input, lengths,
+   * enforce_sorted=False)} then {@code pad_packed_sequence(output, total_length=T)}.
+   *
+   * <pre>
+   *   for each sequence n: its steps t &lt; lengths[n] run as if alone; the steps after are padding
+   *   output[t, n] = 0 for t &gt;= lengths[n];  final state of n = its state after step lengths[n]-1
+   * </pre>
+   *
+   * <p>The padding is never read: it may hold anything, NaN too. Shapes as {@link
+   * #forward(Tensor, State)}; {@code lengths} has one entry per sequence ({@code N}, or 1 for an
+   * unbatched {@code [T, F_in]}), in any order.
+   *
+   * @param input the padded batch, {@code [T, N, F_in]} ({@code [N, T, F_in]} when batch-first)
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param initial the initial state, or null
+   * @return the output (zero after each sequence's end) and each sequence's final state
+   * @throws IllegalArgumentException if the input or a state tensor has the wrong shape, the
+   *     lengths are not one per sequence in {@code [1, T]}, or a real step holds NaN or infinity
+   */
+  public Result forward(Tensor input, int[] lengths, State initial) {
+    checkNotNull(lengths, "forward expected lengths but got null");
+    input = idsAsFeatures(input, false);
+    boolean unbatched = checkShape(input);
+    int seq = input.dim(unbatched || !batchFirst ? 0 : 1);
+    int batch = unbatched ? 1 : input.dim(batchFirst ? 0 : 1);
+    Lengths l = checkLengths("forward", lengths, batch, seq, 1);
+    checkInput(input, l);
+    return run(input, unbatched, l, initial, false);
+  }
+
+  /**
+   * The output and final state of a forward pass over a list of sequences of different lengths,
+   * from the initial state: the sequences padded into one batch and run with their lengths, as
+   * {@link #forward(Tensor, int[], State)}.
+   *
+   * @param sequences the sequences, {@code [T_n, F_in]} each, at least one
+   * @return the output in the network's layout, {@code [T, N, F_out]} with {@code T = max T_n}
+   *     ({@code [N, T, F_out]} when batch-first, {@code [N, F_out]} for {@code lastStep()}), zero
+   *     after each sequence's end, and each sequence's final state
+   * @throws IllegalArgumentException if there is no sequence, or one is not {@code [T_n, F_in]}
+   *     with {@code T_n >= 1} or holds NaN or infinity
+   */
+  public Result forward(List<Tensor> sequences) {
+    return forward(sequences, null);
+  }
+
+  /**
+   * As {@link #forward(List)}, from {@code initial}.
+   *
+   * @param sequences the sequences, {@code [T_n, F_in]} each, at least one
+   * @param initial the initial state ({@code [N, H]} per tensor, one row per sequence), or null
+   * @return the padded output and each sequence's final state
+   * @throws IllegalArgumentException as {@link #forward(List)}, or if a state tensor has the wrong
+   *     shape
+   */
+  public Result forward(List<Tensor> sequences, State initial) {
+    Padded p = Padded.of("forward", idsAsFeatures(sequences), inputSize(), firstLayer(),
+        "sequences");
+    return forward(featuresAsIds(p.in(batchFirst)), p.lengths(), initial);
+  }
+
+  /**
+   * Forward from a state over an input in the network's layout ({@code [T, F_in]} if {@code
+   * unbatched}), checked, with each sequence's lengths within it (or null).
+   */
+  private Result run(Tensor input, boolean unbatched, Lengths lengths, State initial,
+      boolean stepping) {
     Tensor x = input.to(dtype);
     if (unbatched) {
       x = x.reshape(x.dim(0), 1, x.dim(1));
@@ -260,7 +387,7 @@ public final class Network {
     }
     Graph g = Graph.inference();
     List<Value> states = stateValues(g, initial, x.dim(1), unbatched, stepping);
-    SequenceModel.Forward f = forward(g, g.constant(x), states, 0);
+    SequenceModel.Forward f = forward(g, g.constant(x), states, 0, lengths);
     Tensor out = f.output().tensor();
     if (unbatched) {
       out = lastStepOnly() ? out.reshape(out.dim(1)) : out.reshape(out.dim(0), out.dim(2));
@@ -288,6 +415,46 @@ public final class Network {
    *     direction starts from the end of the whole sequence and so cannot stream
    */
   public Result step(Tensor xt, State state) {
+    return stream(xt, state, null);
+  }
+
+  /**
+   * One time step for streaming a batch of sequences of different lengths: step {@code t} of
+   * sequences whose lengths are {@code lengths}. A sequence that has ended ({@code lengths[n] <=
+   * t}) keeps its state, its row of {@code x_t} is not read, and its output is zero; the others
+   * step as {@link #step(Tensor, State)}. Streaming steps {@code t = 0, 1, ...} this way gives the
+   * outputs and final states of {@link #forward(Tensor, int[], State)}.
+   *
+   * @param xt the input of step {@code t}, {@code [N, F_in]} (or {@code [F_in]} unbatched)
+   * @param state the state after step {@code t - 1}, or null at the start
+   * @param lengths the length of each sequence, {@code >= 1}, one per row of {@code x_t}
+   * @param t the step, {@code >= 0}
+   * @return {@code y_t} (zero for the sequences that have ended) and the next state
+   * @throws IllegalArgumentException as {@link #step(Tensor, State)}, or if the lengths are not
+   *     one per row and {@code >= 1}, or {@code t < 0}
+   * @throws IllegalStateException as {@link #step(Tensor, State)}
+   */
+  public Result step(Tensor xt, State state, int[] lengths, int t) {
+    checkNotNull(lengths, "step expected lengths but got null");
+    checkArgument(t >= 0, "step expected t >= 0 but got %s", t);
+    String reverse = firstNotStreaming();
+    if (reverse != null) {
+      throw new IllegalStateException("step() streams one step at a time, but " + reverse
+          + " runs a reverse direction, which starts from the end of the whole sequence; use"
+          + " forward(x, lengths, state) over the whole sequence");
+    }
+    int batch = xt.rank() == (takesIds() ? 1 : 2) ? xt.dim(0) : 1;
+    Lengths l = checkLengths("step", lengths, batch, Integer.MAX_VALUE, 1);
+    int[] running = new int[batch];
+    for (int n = 0; n < batch; n++) {
+      running[n] = l.get(n) > t ? 1 : 0;
+    }
+    return stream(xt, state, Lengths.of(running));
+  }
+
+  /** {@link #step(Tensor, State)}, each row running or not as {@code running} (0 or 1) says. */
+  private Result stream(Tensor input, State state, Lengths running) {
+    Tensor xt = idsAsFeatures(input, true);
     String reverse = firstNotStreaming();
     if (reverse != null) {
       throw new IllegalStateException("step() streams one step at a time, but " + reverse
@@ -299,13 +466,14 @@ public final class Network {
         xt.shape());
     checkArgument(xt.size() > 0, "step expected x_t of shape [batch, %s] with batch >= 1 but got"
         + " %s", inputSize(), xt.shape());
-    checkFinite("x_t", xt);
+    checkFinite("x_t", xt, running == null ? null : (i, index) -> running.get(
+        xt.rank() == 1 ? 0 : index[0]) > 0);
     Tensor seq = xt.rank() == 1 ? xt.reshape(1, xt.dim(0))
         : xt.reshape(1, xt.dim(0), xt.dim(1));
     if (batchFirst && xt.rank() == 2) {
       seq = seq.transpose(0, 1);
     }
-    Result r = forward(seq, state, true);
+    Result r = run(seq, xt.rank() == 1, running, state, true);
     Tensor y = r.output();
     if (!lastStepOnly()) {
       y = xt.rank() == 1 ? y.reshape(y.dim(-1)) : y.reshape(xt.dim(0), y.dim(-1));
@@ -389,7 +557,12 @@ public final class Network {
     }
 
     @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
-      return Network.this.forward(g, input, states, firstStep);
+      return Network.this.forward(g, input, states, firstStep, null);
+    }
+
+    @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep,
+        Lengths lengths) {
+      return Network.this.forward(g, input, states, firstStep, lengths);
     }
   }
 
@@ -400,14 +573,25 @@ public final class Network {
    * a window of truncated BPTT): what training and truncated BPTT use.
    */
   SequenceModel.Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
+    return forward(g, input, states, firstStep, null);
+  }
+
+  /**
+   * {@link #forward(Graph, Value, List, int)}, each sequence over its first {@code
+   * lengths.get(n)} steps of {@code input} (0 for one that ended before this window), or all of
+   * them when {@code lengths} is null. A first stage that reads every step (not a recurrent one)
+   * gets the input with its padding set to zero.
+   */
+  SequenceModel.Forward forward(Graph g, Value input, List<Value> states, int firstStep,
+      Lengths lengths) {
     checkArgument(input.shape().rank() == 3 && input.dim(2) == inputSize(),
         "%s expected input of shape [seq, batch, %s] but got %s", firstLayer(), inputSize(),
         input.shape());
     checkArgument(states == null || states.size() == stateNames.size(),
         "network expected %s state tensors %s but got %s", stateNames.size(), stateNames,
         states == null ? 0 : states.size());
-    Stage.Run run = new Stage.Run(states, firstStep, g.random());
-    Value x = input;
+    Stage.Run run = new Stage.Run(states, firstStep, g.random(), lengths);
+    Value x = stages.get(0).readsPadding() ? Ops.zeroPadding(g, input, lengths) : input;
     for (Stage s : stages) {
       x = s.forward(g, x, run);
     }
@@ -428,10 +612,10 @@ public final class Network {
   }
 
   /**
-   * Checks the input's rank, feature size, that it is not empty and that every element is
-   * finite; returns whether it is one unbatched sequence {@code [T, F_in]}.
+   * Checks the input's rank, feature size and that it is not empty; returns whether it is one
+   * unbatched sequence {@code [T, F_in]}.
    */
-  private boolean checkInput(Tensor input) {
+  private boolean checkShape(Tensor input) {
     String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
         : "[seq, batch, " + inputSize() + "]";
     checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),
@@ -440,8 +624,40 @@ public final class Network {
     checkArgument(input.size() > 0,
         "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s%s",
         firstLayer(), shape, inputSize(), input.shape(), layoutNote());
-    checkFinite("input", input);
     return input.rank() == 2;
+  }
+
+  /**
+   * Checks the input's shape ({@link #checkShape}) and that every real element is finite (the
+   * steps within {@code lengths}, or all if null); returns whether it is unbatched.
+   */
+  private boolean checkInput(Tensor input, Lengths lengths) {
+    boolean unbatched = checkShape(input);
+    int timeDim = unbatched || !batchFirst ? 0 : 1;
+    checkFinite("input", input, lengths == null ? null : (i, index) ->
+        index[timeDim] < lengths.get(unbatched ? 0 : index[1 - timeDim]));
+    return unbatched;
+  }
+
+  /**
+   * Checks {@code lengths} against a batch of {@code batch} sequences of {@code seq} steps: one
+   * per sequence, each in {@code [min, seq]}; returns them sorted.
+   */
+  private static Lengths checkLengths(String who, int[] lengths, int batch, int seq, int min) {
+    checkArgument(lengths.length == batch,
+        "%s expected %s lengths (one per sequence of the batch) but got %s", who, batch,
+        lengths.length);
+    for (int n = 0; n < batch; n++) {
+      checkArgument(lengths[n] >= min && lengths[n] <= seq,
+          "%s expected lengths in [%s, %s] (the input's steps) but lengths[%s] is %s", who, min,
+          seq == Integer.MAX_VALUE ? "any" : String.valueOf(seq), n, lengths[n]);
+    }
+    return Lengths.of(lengths);
+  }
+
+  /** Which elements of a tensor are checked, by flat index and index per dimension. */
+  private interface Counted {
+    boolean test(int i, int[] index);
   }
 
   /**
@@ -449,6 +665,11 @@ public final class Network {
    * naming the first one in row-major order by its index in {@code t} as given.
    */
   private static void checkFinite(String what, Tensor t) {
+    checkFinite(what, t, null);
+  }
+
+  /** {@link #checkFinite(String, Tensor)} over the elements {@code counted} accepts (all if null). */
+  private static void checkFinite(String what, Tensor t, Counted counted) {
     for (int i = 0; i < t.size(); i++) {
       double v = t.at(i);
       if (!Double.isFinite(v)) {
@@ -456,6 +677,9 @@ public final class Network {
         for (int d = t.rank() - 1, rest = i; d >= 0; d--) {
           index[d] = rest % t.dim(d);
           rest /= t.dim(d);
+        }
+        if (counted != null && !counted.test(i, index)) {
+          continue;
         }
         throw new IllegalArgumentException(
             what + " holds " + v + " at " + java.util.Arrays.toString(index));

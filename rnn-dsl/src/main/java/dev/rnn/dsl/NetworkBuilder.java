@@ -188,11 +188,31 @@ public final class NetworkBuilder {
    */
   @CanIgnoreReturnValue
   public NetworkBuilder bidirectional() {
+    return bidirectional(Merge.CONCAT);
+  }
+
+  /**
+   * Makes the last layer bidirectional, its two directions' outputs joined by {@code merge}, as
+   * Keras's {@code merge_mode}: {@link Merge#CONCAT} (as {@link #bidirectional()}, output size
+   * {@code 2P}), {@link Merge#SUM}, {@link Merge#MUL} or {@link Merge#AVERAGE} (output size {@code
+   * P}), with {@code P} the size of one direction's output.
+   *
+   * <pre>
+   *   h→_t = cell(x_t, h→_{t-1}),  h←_t = cell'(x_t, h←_{t+1}),  y_t = merge(h→_t, h←_t)
+   * </pre>
+   *
+   * @param merge how the directions' outputs are joined
+   * @return this builder
+   * @throws IllegalStateException if the last layer is not recurrent, or is bidirectional already
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder bidirectional(Merge merge) {
+    checkNotNull(merge, "merge");
     Layer.Recurrent r = lastRecurrent("bidirectional()");
     if (r.bidirectional()) {
       throw new IllegalStateException("bidirectional() was already called on " + r.describe());
     }
-    return replaceLast(r.with(Layer.Modifier.BIDIRECTIONAL));
+    return replaceLast(r.withBidirectional(merge));
   }
 
   /**
@@ -213,6 +233,56 @@ public final class NetworkBuilder {
       throw new IllegalStateException("peepholes() was already called on " + r.describe());
     }
     return replaceLast(r.with(Layer.Modifier.PEEPHOLES));
+  }
+
+  /**
+   * Projects the output of the last layer, an LSTM, to {@code p} features, as torch's {@code
+   * proj_size} (Sak et al. 2014, arXiv:1402.1128):
+   *
+   * <pre>
+   *   m_t = o_t * tanh(c_t)              [N, H]     the LSTM's output before the projection
+   *   h_t = m_t W_hr^T                   [N, p]     what the layer outputs and feeds back
+   *   gates_t = x_t W_ih^T + h_{t-1} W_hh^T + b     W_hh: [4H, p]
+   * </pre>
+   *
+   * <p>Parameters {@code weight_hr_l{k}} {@code [p, H]} (and {@code _reverse}), torch's names;
+   * state {@code h_l{k}} {@code [N, p]}, {@code c_l{k}} {@code [N, H]}; the layer's output size
+   * is {@code p} ({@code 2p} bidirectional). With {@code peepholes()} too this is Sak et al.'s
+   * LSTMP, which torch's {@code nn.LSTM} has no equivalent of: such a network cannot be imported
+   * from or exported to torch, while {@code lstm(in, H).projection(p)} without peepholes can, by
+   * name.
+   *
+   * @param p the projection's size, in {@code [1, H)}
+   * @return this builder
+   * @throws IllegalStateException if the last layer is not {@code lstm(in, out)}, or already has
+   *     a projection
+   * @throws IllegalArgumentException if {@code p} is not in {@code [1, H)}, or the new state size
+   *     does not fit a hand-off of states
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder projection(int p) {
+    Layer.Recurrent r = lastRecurrent("projection(" + p + ")");
+    if (!r.kind().takesProjection()) {
+      throw new IllegalStateException("projection(" + p + ") must follow lstm(in, out) but"
+          + " follows " + r.describe());
+    }
+    if (r.projection() > 0) {
+      throw new IllegalStateException("projection() was already called on " + r.describe());
+    }
+    checkArgument(p >= 1 && p < r.out(), "projection(%s) of %s expected a size in [1, %s)"
+        + " (smaller than the hidden size, as torch's proj_size) but got %s", p, r.describe(),
+        r.out(), p);
+    Layer.Recurrent projected = r.withProjection(p);
+    int at = layers.size() - 1;
+    if (handOffStates) {
+      for (int i = at - 1; i >= 0; i--) {
+        if (layers.get(i) instanceof Layer.Recurrent) {
+          checkHandOffSizes(i, projected, at);
+          break;
+        }
+      }
+    }
+    return replaceLast(projected);
   }
 
   /**
@@ -368,6 +438,59 @@ public final class NetworkBuilder {
   public NetworkBuilder dense(int in, int out) {
     checkArgument(in >= 1 && out >= 1, "dense(%s, %s) expected sizes >= 1", in, out);
     return add(new Layer.Dense(in, out));
+  }
+
+  /**
+   * An embedding of token ids as the first layer, torch's {@code nn.Embedding(vocab, dim)}: the
+   * network then reads whole-number ids, one per step, instead of feature vectors.
+   *
+   * <pre>
+   *   e_t = E[id_t]           E = embedding.weight [vocab, dim], initialised N(0, 1)
+   *   dE[id_t] += de_t        the rows used collect their gradients (dense, as torch's default)
+   * </pre>
+   *
+   * <p>Input {@code [T, N]} ids ({@code [N, T]} batch-first, {@code [T]} unbatched; {@code [N]}
+   * for a streaming step), each a whole number in {@code [0, vocab)}; output {@code [T, N,
+   * dim]}.
+   *
+   * @param vocab the number of ids
+   * @param dim the features of each id's row
+   * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, or the layer is not the first
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder embedding(int vocab, int dim) {
+    return embeddingLayer(vocab, dim, -1);
+  }
+
+  /**
+   * As {@link #embedding(int, int)} with a padding id, torch's {@code padding_idx}: its row is
+   * zero and gets no gradient, so it stays zero (e.g. the id that fills short sentences).
+   *
+   * @param vocab the number of ids
+   * @param dim the features of each id's row
+   * @param paddingId the padding id, in {@code [0, vocab)}
+   * @return this builder
+   * @throws IllegalArgumentException if a size is below 1, the padding id is not an id, or the
+   *     layer is not the first
+   */
+  @CanIgnoreReturnValue
+  public NetworkBuilder embedding(int vocab, int dim, int paddingId) {
+    checkArgument(paddingId >= 0 && paddingId < vocab,
+        "embedding(%s, %s, %s) expected a padding id in [0, %s) but got %s", vocab, dim,
+        paddingId, vocab, paddingId);
+    return embeddingLayer(vocab, dim, paddingId);
+  }
+
+  private NetworkBuilder embeddingLayer(int vocab, int dim, int paddingId) {
+    checkArgument(vocab >= 1 && dim >= 1, "embedding(%s, %s) expected sizes >= 1", vocab, dim);
+    Layer.Embedding e = new Layer.Embedding(vocab, dim, paddingId);
+    checkArgument(layers.isEmpty(), "%s must be the first layer (it reads token ids) but follows"
+        + " %s", e.describe(), layers.isEmpty() ? "" : layers.get(layers.size() - 1).describe());
+    layers.add(e);
+    size = dim;
+    sizeFrom = 0;
+    return this;
   }
 
   /**
@@ -586,9 +709,13 @@ public final class NetworkBuilder {
   /** Refuses hand-off from layer {@code i} to {@code b} (layer {@code j}) of another size. */
   private void checkHandOffSizes(int i, Layer.Recurrent b, int j) {
     Layer.Recurrent a = (Layer.Recurrent) layers.get(i);
-    if (a.out() != b.out()) {
+    if (a.stateSize() != b.stateSize()) {
       throw new IllegalArgumentException("handOffStates: " + handOff(i, j, b)
-          + ", but their state sizes differ: " + a.out() + " and " + b.out());
+          + ", but their state sizes differ: " + a.stateSize() + " and " + b.stateSize());
+    }
+    if (a.kind().takesProjection() && b.kind().takesProjection() && a.out() != b.out()) {
+      throw new IllegalArgumentException("handOffStates: " + handOff(i, j, b)
+          + ", but their cell state sizes differ: " + a.out() + " and " + b.out());
     }
   }
 

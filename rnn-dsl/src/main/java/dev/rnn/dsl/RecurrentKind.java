@@ -111,6 +111,10 @@ enum RecurrentKind {
       return 1;
     }
 
+    @Override boolean takesProjection() {
+      return true;
+    }
+
     @Override Cell cell(Layer.Recurrent r, Activation inside) {
       return r.peepholes() ? new PeepholeLstmCell(r.in(), r.out())
           : new LstmCell(r.in(), r.out());
@@ -134,7 +138,12 @@ enum RecurrentKind {
         eq.add("i_t = σ(i_t),  f_t = σ(f_t),  g_t = tanh(g_t),  o_t = σ(o_t)");
         eq.add(c + "_t = f_t ⊙ " + c + prev + " + i_t ⊙ g_t");
       }
-      eq.add(h + "_t = o_t ⊙ tanh(" + c + "_t)");
+      if (s.stage().spec().projection() > 0) {
+        eq.add(h + "_t = W_hr" + sfx + " · (o_t ⊙ tanh(" + c + "_t))   (projection to "
+            + s.stage().spec().projection() + ")");
+      } else {
+        eq.add(h + "_t = o_t ⊙ tanh(" + c + "_t)");
+      }
       return eq;
     }
 
@@ -227,6 +236,14 @@ enum RecurrentKind {
    */
   int forgetGate() {
     return -1;
+  }
+
+  /**
+   * {@return whether {@code projection(p)} may follow it: torch's {@code proj_size}, for a cell
+   * that reads {@code h_{t-1}} only through {@code W_hh} ({@link Cell#projectable()})}
+   */
+  boolean takesProjection() {
+    return false;
   }
 
   /** {@return whether a checkpoint's spec can rebuild it} */

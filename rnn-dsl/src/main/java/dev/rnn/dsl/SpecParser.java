@@ -11,9 +11,9 @@ import java.util.Locale;
  * with the options {@code stacking(states)}, {@code handOffStates()}, {@code batchFirst()}.
  */
 final class SpecParser {
-  private static final String KNOWN = "recurrent, elman, lstm, gru, dense, relu, tanh, sigmoid,"
-      + " dropout, lastStep, bidirectional, peepholes, noBias, learnableInitialState, stacking,"
-      + " handOffStates, batchFirst";
+  private static final String KNOWN = "embedding, recurrent, elman, lstm, gru, dense, relu, tanh,"
+      + " sigmoid, dropout, lastStep, bidirectional, peepholes, projection, noBias,"
+      + " learnableInitialState, stacking, handOffStates, batchFirst";
 
   private final String spec;
   private int pos;
@@ -102,6 +102,14 @@ final class SpecParser {
         arity(name, a, 2, at);
         b.gru(integer(a.get(0), at), integer(a.get(1), at));
         break;
+      case "embedding":
+        if (a.size() == 3) {
+          b.embedding(integer(a.get(0), at), integer(a.get(1), at), integer(a.get(2), at));
+        } else {
+          arity(name, a, 2, at);
+          b.embedding(integer(a.get(0), at), integer(a.get(1), at));
+        }
+        break;
       case "dense":
         arity(name, a, 2, at);
         b.dense(integer(a.get(0), at), integer(a.get(1), at));
@@ -127,12 +135,20 @@ final class SpecParser {
         b.lastStep();
         break;
       case "bidirectional":
-        arity(name, a, 0, at);
-        b.bidirectional();
+        if (a.size() == 1) {
+          b.bidirectional(Merge.parse(a.get(0)));
+        } else {
+          arity(name, a, 0, at);
+          b.bidirectional();
+        }
         break;
       case "peepholes":
         arity(name, a, 0, at);
         b.peepholes();
+        break;
+      case "projection":
+        arity(name, a, 1, at);
+        b.projection(integer(a.get(0), at));
         break;
       case "noBias":
         arity(name, a, 0, at);

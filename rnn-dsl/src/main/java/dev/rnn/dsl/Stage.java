@@ -6,6 +6,7 @@ import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.Activation;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.ParameterSpec;
 import dev.rnn.core.Scan;
@@ -28,8 +29,8 @@ import java.util.Random;
  * <p>Consumers that treat stages differently implement {@link Visitor}: adding a kind of stage is
  * one record here, and the compiler then names every consumer that must learn it.
  */
-sealed interface Stage
-    permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, Stage.Dropout, Stage.LastStep {
+sealed interface Stage permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, Stage.Dropout,
+    Stage.LastStep, Stage.Embedding {
   /** {@return the first builder layer this stage stands for, from 1, for messages} */
   int layer();
 
@@ -58,6 +59,24 @@ sealed interface Stage
    */
   default boolean streams() {
     return true;
+  }
+
+  /**
+   * {@return whether the stage reads every step of its input, the padding after a sequence's
+   * length too; false for a recurrent stage, whose scan reads the real steps only}: the network
+   * zeroes the padding of its input before a first stage that reads it, so that a NaN there
+   * cannot leak
+   */
+  default boolean readsPadding() {
+    return true;
+  }
+
+  /**
+   * {@return whether the stage reads token ids (whole numbers, one per step) rather than feature
+   * vectors: the input's kind is a property of the first stage}
+   */
+  default boolean takesIds() {
+    return false;
   }
 
   /** {@return the stage's parameters, in the network's name order} */
@@ -101,6 +120,8 @@ sealed interface Stage
     R dropout(Dropout d);
 
     R lastStep(LastStep l);
+
+    R embedding(Embedding e);
   }
 
   /**
@@ -171,6 +192,10 @@ sealed interface Stage
 
     @Override public boolean rebuildable() {
       return spec.kind().rebuildable();
+    }
+
+    @Override public boolean readsPadding() {
+      return false;
     }
 
     /** {@return the state tensors of one direction: 1 ({@code h}) or 2 ({@code h, c})} */
@@ -282,13 +307,13 @@ sealed interface Stage
           }
           init.add(v);
         }
-        Ops.ScanResult res = Ops.scan(g, d.scan(), label, x, init, run.firstStep);
+        Ops.ScanResult res = Ops.scan(g, d.scan(), label, x, init, run.firstStep, run.lengths);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }
       run.finals.addAll(finals);
       run.previousFinals = finals;
-      return outs.size() == 1 ? outs.get(0) : Ops.concat(g, outs);
+      return outs.size() == 1 ? outs.get(0) : spec.merge().apply(g, outs.get(0), outs.get(1));
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -337,7 +362,7 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.activate(g, activation, x);
+      return Ops.zeroPadding(g, Ops.activate(g, activation, x), run.lengths);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -376,8 +401,15 @@ sealed interface Stage
       init.init(Init.Kind.BIASES).fill(bias, bound, spec.out(), rnd);
     }
 
+    /** With lengths, on the real steps only: packed, projected, unpacked (zeros after them). */
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.linear(g, x, g.parameter(weight), g.parameter(bias));
+      if (run.lengths == null || run.lengths.total() == 0) {
+        return Ops.zeroPadding(g, Ops.linear(g, x, g.parameter(weight), g.parameter(bias)),
+            run.lengths);
+      }
+      Value y = Ops.linear(g, Ops.pack(g, x, run.lengths), g.parameter(weight),
+          g.parameter(bias));
+      return Ops.unpack(g, y, run.lengths, x.dim(0));
     }
 
     @Override public <R> R accept(Visitor<R> v) {
@@ -422,11 +454,69 @@ sealed interface Stage
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.lastStep(g, x);
+      return Ops.lastStep(g, x, run.lengths);
     }
 
     @Override public <R> R accept(Visitor<R> v) {
       return v.lastStep(this);
+    }
+  }
+
+  /**
+   * An embedding of token ids, torch's {@code nn.Embedding}: {@code x_t = E[id_t]}, initialised as
+   * torch does ({@code N(0, 1)}, the padding id's row zero).
+   *
+   * @param layer the builder layer, from 1
+   * @param spec the layer as written
+   * @param weight {@code embedding.weight [V, D]}
+   * @param init how the weight is set: torch's default is {@code N(0, 1)}, as {@code
+   *     nn.Embedding}'s; another input-weight rule fills it as a {@code [V, D]} matrix
+   */
+  record Embedding(int layer, Layer.Embedding spec, Parameter weight, Initializer init)
+      implements Stage {
+    @Override public String written() {
+      return spec.describe();
+    }
+
+    @Override public int outputSize() {
+      return spec.dim();
+    }
+
+    @Override public boolean takesIds() {
+      return true;
+    }
+
+    /** {@return false: with lengths, the ids after a sequence's end are not read} */
+    @Override public boolean readsPadding() {
+      return false;
+    }
+
+    @Override public ImmutableList<Parameter> parameters() {
+      return ImmutableList.of(weight);
+    }
+
+    @Override public void initialize(Random rnd) {
+      Init rule = init.init(Init.Kind.INPUT_WEIGHTS);
+      if (rule.isTorchDefault()) {
+        for (int i = 0; i < weight.size(); i++) {
+          weight.data().set(i, rnd.nextGaussian());
+        }
+      } else {
+        rule.fill(weight, 1, spec.vocab(), rnd);
+      }
+      if (spec.paddingId() >= 0) {
+        weight.data().fill(spec.paddingId() * spec.dim(), spec.dim(), 0);
+      }
+    }
+
+    /** {@code x} holds the ids, {@code [T, N, 1]}. */
+    @Override public Value forward(Graph g, Value x, Run run) {
+      Tensor ids = x.tensor().reshape(x.dim(0), x.dim(1));
+      return Ops.embedding(g, ids, g.parameter(weight), spec.paddingId(), run.lengths);
+    }
+
+    @Override public <R> R accept(Visitor<R> v) {
+      return v.embedding(this);
     }
   }
 
@@ -447,11 +537,18 @@ sealed interface Stage
     List<Value> previousFinals;
     /** Dropout masks. */
     final Random random;
+    /**
+     * The length of each sequence within this pass's input (0 for one that ended before a window
+     * of truncated BPTT), or null for all of its steps: each stage keeps the output zero after a
+     * sequence's end, and the last step is each sequence's own.
+     */
+    final Lengths lengths;
 
-    Run(List<Value> states, int firstStep, Random random) {
+    Run(List<Value> states, int firstStep, Random random, Lengths lengths) {
       this.states = states;
       this.firstStep = firstStep;
       this.random = random;
+      this.lengths = lengths;
     }
   }
 }

@@ -23,7 +23,9 @@ import java.util.function.Function;
  *
  * <p>The network is {@link Rnn#fromTorchCase}'s. The backward pass is of {@code L = sum(output *
  * grad_output) + sum(h_n * grad_h_n) [+ sum(c_n * grad_c_n)]}: the upstream gradients are seeded
- * into the outputs and the graph runs once in reverse.
+ * into the outputs and the graph runs once in reverse. A case of format 2 with {@code lengths}
+ * runs each sequence over its own steps ({@link Network#forward(Tensor, int[], State)}), and one
+ * with {@code proj_size} has {@code h} of that size ({@code projection(p)}).
  *
  * <p>States: torch's {@code h0} is {@code [num_layers * D, N, H]}, slot {@code l * D + d} for
  * layer {@code l} and direction {@code d}; the network takes them flat in its {@link
@@ -62,7 +64,6 @@ public final class TorchCaseRun {
     Value x = g.variable(c.input());
     Value xt = c.batchFirst() ? Ops.swapBatchAndTime(g, x) : x;
     int batch = xt.dim(1);
-    int hidden = c.stack().hiddenSize();
     int slots = c.stack().numLayers() * c.stack().directions();
     int k = c.stack().stateCount();
     checkArgument(net.stateNames().size() == slots * k,
@@ -73,17 +74,18 @@ public final class TorchCaseRun {
     for (int s = 0; s < slots; s++) {
       for (int j = 0; j < k; j++) {
         Optional<Tensor> given = c.find(INITIAL[j]);
+        int size = c.stack().stateSize(j);
         if (given.isPresent()) {
           Tensor t = given.get();
           checkArgument(t.rank() == 3 && t.dim(0) == slots && t.dim(1) == batch
-                  && t.dim(2) == hidden, "%s expected %s of shape [%s, %s, %s] but got %s",
-              c.stack().describe(), INITIAL[j], slots, batch, hidden, t.shape());
+                  && t.dim(2) == size, "%s expected %s of shape [%s, %s, %s] but got %s",
+              c.stack().describe(), INITIAL[j], slots, batch, size, t.shape());
         }
         init.add(g.variable(given.isPresent() ? given.get().select(0, s)
-            : Tensor.zeros(c.dtype(), batch, hidden)));
+            : Tensor.zeros(c.dtype(), batch, size)));
       }
     }
-    SequenceModel.Forward f = net.model().forward(g, xt, init, 0);
+    SequenceModel.Forward f = net.model().forward(g, xt, init, 0, c.lengths().orElse(null));
     Value out = c.batchFirst() ? Ops.swapBatchAndTime(g, f.output()) : f.output();
 
     ImmutableMap.Builder<String, Tensor> results = ImmutableMap.builder();

@@ -21,7 +21,11 @@ import java.util.Map;
  *   torch.nn.RNN(tanh|relu)  -> elman(in, H, TANH|RELU)      per layer l: in = H_in (l = 0) or D*H
  *   torch.nn.LSTM            -> lstm(in, H)                  bidirectional -> .bidirectional()
  *   torch.nn.GRU             -> gru(in, H)                   bias=False    -> .noBias()
+ *                                                           proj_size=P   -> .projection(P)
  * </pre>
+ *
+ * <p>With {@code proj_size} a layer's output and {@code h} have {@code P} features, so the layers
+ * above the first take {@code D * P} inputs; the projection's weight is {@code weight_hr_l{k}}.
  */
 final class TorchImport {
   private TorchImport() {}
@@ -32,12 +36,15 @@ final class TorchImport {
     NetworkBuilder b = Rnn.network();
     int d = m.bidirectional() ? 2 : 1;
     for (int l = 0; l < m.numLayers(); l++) {
-      int in = l == 0 ? m.inputSize() : d * m.hiddenSize();
+      int in = l == 0 ? m.inputSize() : d * m.outputSize();
       switch (m.mode()) {
         case RNN_TANH -> b.elman(in, m.hiddenSize(), Activation.TANH);
         case RNN_RELU -> b.elman(in, m.hiddenSize(), Activation.RELU);
         case LSTM -> b.lstm(in, m.hiddenSize());
         case GRU -> b.gru(in, m.hiddenSize());
+      }
+      if (m.projSize() > 0) {
+        b.projection(m.projSize());
       }
       if (m.bidirectional()) {
         b.bidirectional();

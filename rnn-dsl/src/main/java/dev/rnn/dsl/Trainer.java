@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.Random;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Trains a {@link Network} in place by mini-batch gradient descent with backpropagation through
@@ -75,9 +76,13 @@ import java.util.function.Function;
  * left out, as torch's {@code cross_entropy(weight=, ignore_index=)}. Without weights this is the
  * plain mean over the counted steps.
  *
- * <p>All sequences have length T; pad shorter ones and give a mask whose 0s mark the padded steps:
- * they add nothing to the loss or the gradients. A window of truncated BPTT whose steps are all
- * masked takes no update.
+ * <p>Sequences of different lengths come as a padded block plus the length of each ({@link
+ * #fit(Tensor, int[], Tensor)}) or as lists of sequences ({@link #fit(List, List)}): each sequence
+ * runs over its own steps only (the padding is never read; see {@link Network#forward(Tensor,
+ * int[], State)}), truncated BPTT carries each sequence's own state, {@code lastStep()} takes each
+ * sequence's last real step, and the loss averages over the real steps only. A mask whose 0s mark
+ * steps not to count may be given too. A window of truncated BPTT whose steps are all masked (or
+ * past every sequence's end) takes no update.
  *
  * <p>A trainer is a configuration: it keeps no optimizer and no count between calls, so two equal
  * fits from equal weights train equally, bit for bit, and one trainer may run several fits. Every
@@ -489,6 +494,40 @@ public final class Trainer {
   }
 
   /**
+   * As {@link #fit(Tensor, Tensor)} for sequences of different lengths in a padded block:
+   * sequence {@code n} is its first {@code lengths[n]} steps, the rest is padding (never read, not
+   * counted by the loss).
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout, padded
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   *     (anything finite, or class 0, at the padding); {@code [N, ...]} for {@code lastStep()}
+   * @return the report, as {@link #fit(Tensor, Tensor)}
+   * @throws IllegalArgumentException as {@link #fit(Tensor, Tensor)}, or if the lengths are not
+   *     one per sequence in {@code [1, T]}
+   * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
+   */
+  public Report fit(Tensor inputs, int[] lengths, Tensor targets) {
+    checkNotNull(lengths, "fit expected lengths but got null");
+    return train("fit", null, () -> data("fit", inputs, targets, null, null, lengths));
+  }
+
+  /**
+   * As {@link #fit(Tensor, Tensor)} for a list of sequences of different lengths, padded into
+   * batches and run with their lengths.
+   *
+   * @param inputs the sequences, {@code [T_n, F_in]} each
+   * @param targets one per sequence: {@code [T_n, F_out]} (MSE) or {@code [T_n]} (class indices);
+   *     for {@code lastStep()} {@code [F_out]} or one class index
+   * @return the report, as {@link #fit(Tensor, Tensor)}
+   * @throws IllegalArgumentException naming the first sequence or target that does not fit
+   * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
+   */
+  public Report fit(List<Tensor> inputs, List<Tensor> targets) {
+    return train("fit", null, () -> data("fit", inputs, targets));
+  }
+
+  /**
    * Continues the run that {@code from} ended: {@code epochs} more epochs, numbered on from
    * {@code from.epochsDone()}, with an optimizer from the factory that starts from {@code
    * from.optimizerState()}. From the weights {@code from} left, this trains exactly as an
@@ -539,12 +578,49 @@ public final class Trainer {
     return train("resume", from, inputs, targets, mask, sampleWeights);
   }
 
-  /** The loop of the class comment, from the start of a run or from where {@code from} ended. */
+  /**
+   * As {@link #resume(Report, Tensor, Tensor)} for sequences of different lengths in a padded
+   * block (see {@link #fit(Tensor, int[], Tensor)}).
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs {@code [T, N, F_in]}, in the network's layout, padded
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets as {@link #fit(Tensor, int[], Tensor)}
+   * @return the report of these epochs, with the run's totals
+   */
+  public Report resume(Report from, Tensor inputs, int[] lengths, Tensor targets) {
+    checkNotNull(from, "resume expected the report of a fit but got null");
+    checkNotNull(lengths, "resume expected lengths but got null");
+    return train("resume", from, () -> data("resume", inputs, targets, null, null, lengths));
+  }
+
+  /**
+   * As {@link #resume(Report, Tensor, Tensor)} for a list of sequences (see {@link #fit(List,
+   * List)}).
+   *
+   * @param from the report of the fit (or resume) continued
+   * @param inputs the sequences, {@code [T_n, F_in]} each
+   * @param targets one per sequence, as {@link #fit(List, List)}
+   * @return the report of these epochs, with the run's totals
+   */
+  public Report resume(Report from, List<Tensor> inputs, List<Tensor> targets) {
+    checkNotNull(from, "resume expected the report of a fit but got null");
+    return train("resume", from, () -> data("resume", inputs, targets));
+  }
+
   private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask,
       Tensor sampleWeights) {
+    return train(who, from, () -> data(who, inputs, targets, mask, sampleWeights, null));
+  }
+
+  /**
+   * The loop of the class comment, from the start of a run or from where {@code from} ended, over
+   * the data {@code data} gives once the objective is known to be set.
+   */
+  private Report train(String who, Report from, Supplier<TrainingData> data) {
     long start = System.nanoTime();
     checkObjective(who);
-    TrainingData d = data(who, inputs, targets, mask, sampleWeights);
+    TrainingData d = data.get();
     Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
     checkBpttFits(bptt, d.steps());
     Optimizer optimizer = newOptimizer();
@@ -568,7 +644,8 @@ public final class Trainer {
         List<Tensor> carried = null;
         for (Bptt.Window w : windows) {
           Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
-          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried);
+          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried,
+              batch.lengths());
           carried = f.carried();
           Tensor m = batch.mask(w);
           if (m != null && m.sum() == 0) {
@@ -742,9 +819,39 @@ public final class Trainer {
    */
   public double evaluate(Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
     checkObjective("evaluate");
-    TrainingData d = data("evaluate", inputs, targets, mask, sampleWeights);
+    return evaluate(data("evaluate", inputs, targets, mask, sampleWeights, null));
+  }
+
+  /**
+   * As {@link #evaluate(Tensor, Tensor)} for sequences of different lengths in a padded block:
+   * the loss over the real steps only.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout, padded
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets as {@link #fit(Tensor, int[], Tensor)}
+   * @return the loss
+   */
+  public double evaluate(Tensor inputs, int[] lengths, Tensor targets) {
+    checkObjective("evaluate");
+    checkNotNull(lengths, "evaluate expected lengths but got null");
+    return evaluate(data("evaluate", inputs, targets, null, null, lengths));
+  }
+
+  /**
+   * As {@link #evaluate(Tensor, Tensor)} for a list of sequences (see {@link #fit(List, List)}).
+   *
+   * @param inputs the sequences, {@code [T_n, F_in]} each
+   * @param targets one per sequence, as {@link #fit(List, List)}
+   * @return the loss over the real steps
+   */
+  public double evaluate(List<Tensor> inputs, List<Tensor> targets) {
+    checkObjective("evaluate");
+    return evaluate(data("evaluate", inputs, targets));
+  }
+
+  private double evaluate(TrainingData d) {
     Graph g = Graph.inference();
-    Value out = net.model().forward(g, g.constant(d.x()), null, 0).output();
+    Value out = net.model().forward(g, g.constant(d.x()), null, 0, d.lengths()).output();
     return loss(g, out, d.y(), d.mask()).item();
   }
 
@@ -765,16 +872,26 @@ public final class Trainer {
 
   /** The data checked as the loss reads its targets, with the weights folded into one mask. */
   private TrainingData data(String who, Tensor inputs, Tensor targets, Tensor mask,
-      Tensor sampleWeights) {
-    TrainingData.Targets kind = lossFunction != null ? TrainingData.Targets.ANY
+      Tensor sampleWeights, int[] lengths) {
+    return TrainingData.of(who, net, targetKind(), ignoreIndex, classWeights, inputs, targets,
+        mask, sampleWeights, lengths);
+  }
+
+  /** The sequences of {@code inputs} and {@code targets} padded into one batch with lengths. */
+  private TrainingData data(String who, List<Tensor> inputs, List<Tensor> targets) {
+    return TrainingData.of(who, net, targetKind(), ignoreIndex, classWeights, inputs, targets);
+  }
+
+  /** What the targets are, as the loss reads them. */
+  private TrainingData.Targets targetKind() {
+    return lossFunction != null ? TrainingData.Targets.ANY
         : switch (objective) {
           case MSE -> TrainingData.Targets.FEATURES;
           case CROSS_ENTROPY -> TrainingData.Targets.CLASSES;
           case BINARY_CROSS_ENTROPY -> TrainingData.Targets.PROBABILITIES;
         };
-    return TrainingData.of(who, net, kind, ignoreIndex, classWeights, inputs, targets, mask,
-        sampleWeights);
   }
+
 
   /**
    * The loss of {@code out} against {@code y}, each row weighted by {@code weights} (or 1), which

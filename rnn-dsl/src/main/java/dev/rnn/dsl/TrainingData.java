@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import dev.rnn.autograd.Bptt;
+import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Tensor;
 import java.util.ArrayList;
@@ -24,12 +26,15 @@ import java.util.List;
  *     for a last-step output
  * @param mask the weight of each step in the loss: 0 and 1 for the counted steps, times the
  *     sample weights and the weight of the step's class where there are some, 0 where a class
- *     target is the ignored index; null for all ones
+ *     target is the ignored index, and 0 after each sequence's end where lengths are given; null
+ *     for all ones
  * @param perStep whether the network outputs every step (not only the last)
  * @param steps {@code T}
  * @param batch {@code N}
+ * @param lengths the length of each sequence, or null for {@code T} each
  */
-record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch) {
+record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch,
+    Lengths lengths) {
 
   /** The targets of the steps {@code w} counts (all of them for a last-step output). */
   Tensor targets(Bptt.Window w) {
@@ -43,9 +48,17 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
 
   /** The sequences {@code rows}, in that order. */
   TrainingData rows(List<Integer> rows) {
+    Lengths l = null;
+    if (lengths != null) {
+      int[] a = new int[rows.size()];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = lengths.get(rows.get(i));
+      }
+      l = Lengths.of(a);
+    }
     return new TrainingData(gather(x, 1, rows), gather(y, perStep ? 1 : 0, rows),
         mask == null ? null : gather(mask, perStep ? 1 : 0, rows), perStep, steps,
-        rows.size());
+        rows.size(), l);
   }
 
   private static Tensor gather(Tensor t, int dim, List<Integer> rows) {
@@ -91,8 +104,20 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
    */
   static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
       Tensor mask) {
+    return of(who, net, mse, inputs, targets, mask, null);
+  }
+
+  /**
+   * As {@link #of(String, Network, boolean, Tensor, Tensor, Tensor)}, for sequences of different
+   * lengths: one length per sequence, in {@code [1, T]}; the steps after each are padding, which
+   * the forward never reads and the loss does not count (the mask is 0 there).
+   *
+   * @throws IllegalArgumentException as the other, or if the lengths do not fit the inputs
+   */
+  static TrainingData of(String who, Network net, boolean mse, Tensor inputs, Tensor targets,
+      Tensor mask, int[] lengths) {
     return of(who, net, mse ? Targets.FEATURES : Targets.CLASSES, null, null, inputs, targets,
-        mask, null);
+        mask, null, lengths);
   }
 
   /**
@@ -103,12 +128,15 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
    *
    * @param sampleWeights {@code >= 0}: one per sequence {@code [N]}, or one per step in the
    *     mask's shape; or null
+   * @param lengths the length of each sequence, in {@code [1, T]}, or null for {@code T} each
    * @throws IllegalArgumentException naming {@code who}, the argument, expected and actual
    */
   static TrainingData of(String who, Network net, Targets kind, Integer ignoreIndex,
-      Tensor classWeights, Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
+      Tensor classWeights, Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights,
+      int[] lengths) {
     checkNotNull(inputs, "inputs");
     checkNotNull(targets, "targets");
+    inputs = net.idsAsFeatures(inputs, false);
     boolean mse = kind != Targets.CLASSES;
     boolean bf = net.batchFirst();
     String seqBatch = bf ? "[batch, seq" : "[seq, batch";
@@ -169,6 +197,7 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
             index(mask, i), v);
       }
     }
+    Lengths l = lengths == null ? null : checkLengths(who, lengths, n, t, inputs.shape());
     Tensor x = inputs.to(net.dtype());
     Tensor y = targets;
     Tensor m = weights(who, mask, sampleWeights, want, n, perStep, bf, seqBatch, perStepLayout);
@@ -182,7 +211,68 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
         m = m == null ? null : m.transpose(0, 1);
       }
     }
-    return new TrainingData(x, y, m, perStep, t, n);
+    if (l != null && perStep) {
+      Tensor real = l.mask(DType.FLOAT64, t, false);
+      m = m == null ? real : m.to(DType.FLOAT64).mul(real);
+    }
+    return new TrainingData(x, y, m, perStep, t, n, l);
+  }
+
+  /**
+   * Sequences of different lengths given as lists: {@code inputs} {@code [T_n, F_in]} each,
+   * {@code targets} {@code [T_n, F_out]} (MSE) or {@code [T_n]} (class indices) each, or for a
+   * last-step output {@code [F_out]} or {@code []}/{@code [1]} each; padded into one batch with
+   * their lengths, and read as {@code kind} says (with {@code ignoreIndex} and {@code classWeights}
+   * as {@link #of(String, Network, Targets, Integer, Tensor, Tensor, Tensor, Tensor, Tensor,
+   * int[])}).
+   *
+   * @throws IllegalArgumentException naming the first sequence or target that does not fit
+   */
+  static TrainingData of(String who, Network net, Targets kind, Integer ignoreIndex,
+      Tensor classWeights, List<Tensor> inputs, List<Tensor> targets) {
+    Padded p = Padded.of(who, net.idsAsFeatures(inputs), net.inputSize(), net.spec(), "inputs");
+    checkNotNull(targets, "%s expected targets but got null", who);
+    checkArgument(targets.size() == inputs.size(),
+        "%s expected one target per sequence (%s) but got %s", who, inputs.size(),
+        targets.size());
+    int n = inputs.size();
+    Tensor y;
+    if (net.lastStepOnly()) {
+      List<Tensor> rows = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        Tensor t = checkNotNull(targets.get(i), "%s: targets[%s] is null", who, i);
+        rows.add(t.reshape(1, t.size()));
+      }
+      y = Tensor.concat(0, rows);
+      if (kind == Targets.CLASSES) {
+        y = y.reshape(n);
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        Tensor t = checkNotNull(targets.get(i), "%s: targets[%s] is null", who, i);
+        checkArgument(t.rank() >= 1 && t.dim(0) == p.lengths()[i],
+            "%s expected targets[%s] for the %s steps of inputs[%s] but got shape %s", who, i,
+            p.lengths()[i], i, t.shape());
+      }
+      y = Padded.pad(targets, p.timeMajor().dim(0));
+      if (net.batchFirst()) {
+        y = y.transpose(0, 1);
+      }
+    }
+    return of(who, net, kind, ignoreIndex, classWeights, net.featuresAsIds(p.in(net.batchFirst())),
+        y, null, null, p.lengths());
+  }
+
+  private static Lengths checkLengths(String who, int[] lengths, int n, int t, Shape inputs) {
+    checkArgument(lengths.length == n,
+        "%s expected %s lengths (one per sequence of the inputs %s) but got %s", who, n, inputs,
+        lengths.length);
+    for (int i = 0; i < n; i++) {
+      checkArgument(lengths[i] >= 1 && lengths[i] <= t,
+          "%s expected lengths in [1, %s] (the steps of the inputs %s) but lengths[%s] is %s",
+          who, t, inputs, i, lengths[i]);
+    }
+    return Lengths.of(lengths);
   }
 
   /**

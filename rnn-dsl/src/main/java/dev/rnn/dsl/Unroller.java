@@ -127,6 +127,11 @@ final class Unroller implements Stage.Visitor<Void> {
     return perStage(d, NodeKind.DENSE, "y" + d.layer(), d.written(), d.written());
   }
 
+  @Override public Void embedding(Stage.Embedding e) {
+    return perStage(e, NodeKind.DENSE, "e" + e.layer(), e.written(), e.written() + ", a row per"
+        + " id");
+  }
+
   @Override public Void dropout(Stage.Dropout d) {
     return perStage(d, NodeKind.DROPOUT, "y" + d.layer(), d.written(),
         d.written() + ", in training");

@@ -30,9 +30,9 @@ import java.util.List;
  *
  * <p>Each recurrent stage gets its directions (a scan per direction, with torch's parameter
  * names {@code weight_ih_l{k}[_reverse]}), its state slots {@code h_l{k}[_reverse]} (and {@code
- * c_...}, sized by the cell), and the source of its initial state: handed off, learned ({@code
- * h0_l{k}}) or zeros. Recurrent and dense stages carry their layer's initializer, which their
- * {@code initialize} reads.
+ * c_...}, sized by the scan: {@code h} of the projection's size under {@code projection(p)}),
+ * and the source of its initial state: handed off, learned ({@code h0_l{k}}) or zeros. Recurrent
+ * and dense stages carry their layer's initializer, which their {@code initialize} reads.
  */
 final class Wiring {
   private Wiring() {}
@@ -75,6 +75,10 @@ final class Wiring {
         stages.add(new Stage.Dense(number, d,
             new Parameter(name + ".weight", Shape.of(d.out(), d.in()), dtype),
             new Parameter(name + ".bias", Shape.of(d.out()), dtype), inits.get(i)));
+      } else if (l instanceof Layer.Embedding e) {
+        stages.add(new Stage.Embedding(number, e,
+            new Parameter("embedding.weight", Shape.of(e.vocab(), e.dim()), dtype),
+            inits.get(i)));
       } else if (l instanceof Layer.Drop d) {
         stages.add(new Stage.Dropout(number, d.p(), size));
       } else {
@@ -94,15 +98,17 @@ final class Wiring {
       Cell cell = r.kind().cell(r, inside);
       Scan.Biases biases = !r.bias() ? Scan.Biases.NONE
           : r.kind().linear() ? Scan.Biases.INPUT_ONLY : Scan.Biases.BOTH;
-      Scan scan = new Scan(cell, Scan.Direction.of(d == 1), suffix, dtype, biases);
+      Scan scan = new Scan(cell, Scan.Direction.of(d == 1), suffix, dtype, biases,
+          r.projection());
       List<Stage.StateSlot> slots = new ArrayList<>();
       List<Parameter> learned = new ArrayList<>();
       for (int k = 0; k < cell.stateCount(); k++) {
+        // named and sized by the scan: h has the projection's size, c the cell's
         String name = k == 0 ? "h" : k == 1 ? "c" : "s" + k;
-        slots.add(new Stage.StateSlot(name + suffix, cell.hiddenSize()));
+        slots.add(new Stage.StateSlot(name + suffix, scan.stateSize(k)));
         if (r.learnableInit()) {
           learned.add(new Parameter(name + (k < 2 ? "0" : "_0") + suffix,
-              Shape.of(cell.hiddenSize()), dtype));
+              Shape.of(scan.stateSize(k)), dtype));
         }
       }
       dirs.add(new Stage.Direction(scan, suffix, ImmutableList.copyOf(slots),

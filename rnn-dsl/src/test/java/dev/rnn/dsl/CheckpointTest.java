@@ -299,9 +299,9 @@ class CheckpointTest {
       Path p = edited(lstm(3, 4), (t, m) -> m.put("spec", "lstm(3, 4).frob()"));
       SafetensorsException e = assertThrows(SafetensorsException.class, () -> Rnn.load(p));
       assertEquals(p + ": metadata spec 'lstm(3, 4).frob()' at position 11: unknown layer 'frob'"
-          + " (expected one of recurrent, elman, lstm, gru, dense, relu, tanh, sigmoid, dropout,"
-          + " lastStep, bidirectional, peepholes, noBias, learnableInitialState, stacking,"
-          + " handOffStates, batchFirst)", e.getMessage());
+          + " (expected one of embedding, recurrent, elman, lstm, gru, dense, relu, tanh, sigmoid,"
+          + " dropout, lastStep, bidirectional, peepholes, projection, noBias,"
+          + " learnableInitialState, stacking, handOffStates, batchFirst)", e.getMessage());
     }
 
     @Test

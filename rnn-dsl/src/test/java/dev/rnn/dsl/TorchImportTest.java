@@ -37,8 +37,22 @@ class TorchImportTest {
   /** The torch cases of rnn-core; tests run in the module directory. */
   static final Path CASES = Path.of("../rnn-core/src/test/resources/torch-cases");
 
+  /** The 40 cases of format 2 (variable lengths, projections). */
+  static final Path CASES_V2 = Path.of("../rnn-core/src/test/resources/torch-cases-v2");
+
   static List<Path> cases() throws IOException {
-    try (Stream<Path> s = Files.list(CASES)) {
+    return list(CASES);
+  }
+
+  /** The cases of both formats. */
+  static List<Path> allCases() throws IOException {
+    List<Path> all = new ArrayList<>(list(CASES));
+    all.addAll(list(CASES_V2));
+    return all;
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
     }
   }
@@ -78,7 +92,7 @@ class TorchImportTest {
   @Nested
   class OnEveryTorchCase {
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.rnn.dsl.TorchImportTest#cases")
+    @MethodSource("dev.rnn.dsl.TorchImportTest#allCases")
     void theDslNetworkMatchesTorchForwardAndEveryGradient(Path file) throws IOException {
       TorchCase c = TorchCase.read(file);
       ImmutableMap<String, Tensor> results = TorchCaseRun.run(c);
@@ -99,7 +113,7 @@ class TorchImportTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.rnn.dsl.TorchImportTest#cases")
+    @MethodSource("dev.rnn.dsl.TorchImportTest#allCases")
     void theNetworksOwnForwardGivesTorchsOutputAndFinalStates(Path file) throws IOException {
       TorchCase c = TorchCase.read(file);
       Network net = Rnn.fromTorchCase(c);
@@ -112,11 +126,13 @@ class TorchImportTest {
         for (int j = 0; j < k; j++) {
           Tensor t = c.find(init[j]).orElse(null);
           initial.put(net.stateNames().get(slot * k + j), t == null
-              ? Tensor.zeros(c.dtype(), c.input().dim(c.batchFirst() ? 0 : 1), s.hiddenSize())
+              ? Tensor.zeros(c.dtype(), c.input().dim(c.batchFirst() ? 0 : 1), s.stateSize(j))
               : t.select(0, slot));
         }
       }
-      Network.Result r = net.forward(c.input(), new State(initial));
+      Network.Result r = c.lengths().isPresent()
+          ? net.forward(c.input(), c.lengths().get().toArray(), new State(initial))
+          : net.forward(c.input(), new State(initial));
       Tensor hN = stack(r.state(), net, slots, k, 0);
       assertAll(
           () -> assertTrue(c.close(r.output(), c.tensor("expected.output")),

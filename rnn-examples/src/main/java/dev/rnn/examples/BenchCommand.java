@@ -9,6 +9,7 @@ import dev.rnn.autograd.Value;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchModule;
@@ -53,6 +54,13 @@ import picocli.CommandLine.Spec;
  *       ({@link Stack#step}, no graph).
  * </ul>
  *
+ * <p>{@code lstm-ragged} (run by name: {@code --configs lstm-ragged}) is a batch of 64 sequences
+ * of lengths {@code 1 + (199 * i) / 63} (1 to 200) padded to 200 steps. Its {@code train_step_ms}
+ * and {@code inference_ms} run the batch with its lengths (each sequence over its own steps: the
+ * scan shrinks the batch as sequences end; the loss counts the real steps), as torch runs it
+ * packed; {@code train_padded_ms} and {@code inference_padded_ms} run the same batch without
+ * lengths over all 200 steps, the loss masked to the real steps.
+ *
  * <p>Each figure is the median of at least 5 runs and at least 1 s of runs (at most 200), after
  * two warm-up calls; streaming takes 200 runs, as torch_bench.py does.
  *
@@ -77,7 +85,9 @@ import picocli.CommandLine.Spec;
             + " the stack, batch 1, state carried). Median of >= 5 runs and >= 1 s after two"
             + " warm-ups.",
         "",
-        "Configurations: seed, elman-s, lstm-m, gru-m, lstm-l (see shared/bench/README.md)."},
+        "Configurations: seed, elman-s, lstm-m, gru-m, lstm-l (the default), and lstm-ragged"
+            + " (by name: 64 sequences of 1 to 200 steps, with lengths and padded; also"
+            + " train_padded_ms and inference_padded_ms). See shared/bench/README.md."},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:every configuration ran",
@@ -90,7 +100,11 @@ final class BenchCommand implements Callable<Integer> {
       "elman-s", new Config("elman-s", Stack.Mode.RNN_TANH, 32, 128, 2, 32, 64),
       "lstm-m", new Config("lstm-m", Stack.Mode.LSTM, 64, 256, 1, 64, 100),
       "gru-m", new Config("gru-m", Stack.Mode.GRU, 64, 256, 1, 64, 100),
-      "lstm-l", new Config("lstm-l", Stack.Mode.LSTM, 256, 512, 2, 64, 50));
+      "lstm-l", new Config("lstm-l", Stack.Mode.LSTM, 256, 512, 2, 64, 50),
+      "lstm-ragged", new Config("lstm-ragged", Stack.Mode.LSTM, 64, 256, 1, 64, 200));
+
+  /** The configurations whose batch has sequences of different lengths. */
+  static final List<String> RAGGED = List.of("lstm-ragged");
 
   /** Set in the environment of the JVM the command starts, so that it does not start another. */
   static final String CHILD_VARIABLE = "RNN_BENCH_CHILD";
@@ -135,11 +149,28 @@ final class BenchCommand implements Callable<Integer> {
     String cell() {
       return mode.torchName();
     }
+
+    /**
+     * The lengths of a ragged configuration's sequences, {@code 1 + (seq - 1) * i / (batch - 1)}
+     * as torch_bench.py's {@code ragged_lengths}; null for the others.
+     */
+    int[] lengths() {
+      if (!RAGGED.contains(name)) {
+        return null;
+      }
+      int[] l = new int[batch];
+      for (int i = 0; i < batch; i++) {
+        l[i] = 1 + (seq - 1) * i / (batch - 1);
+      }
+      return l;
+    }
   }
 
-  /** The three figures of one configuration. */
+  /**
+   * The figures of one configuration; the padded ones NaN but for a ragged configuration.
+   */
   record Result(Config config, int threads, double trainStepMs, double inferenceMs,
-      double streamStepUs) {
+      double streamStepUs, double trainPaddedMs, double inferencePaddedMs) {
     /** The JSON object, keys as torch_bench.py writes them. */
     Map<String, Object> toJson() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -154,6 +185,11 @@ final class BenchCommand implements Callable<Integer> {
       m.put("train_step_ms", trainStepMs);
       m.put("inference_ms", inferenceMs);
       m.put("stream_step_us", streamStepUs);
+      if (config.lengths() != null) {
+        m.put("train_padded_ms", trainPaddedMs);
+        m.put("inference_padded_ms", inferencePaddedMs);
+        m.put("lengths", config.lengths());
+      }
       return m;
     }
   }
@@ -194,6 +230,12 @@ final class BenchCommand implements Callable<Integer> {
       results.add(r);
       out.printf(Locale.ROOT, "%-8s %7d %14.3f %13.3f %15.1f%n", c.name(), r.threads(),
           r.trainStepMs(), r.inferenceMs(), r.streamStepUs());
+      if (c.lengths() != null) {
+        out.printf(Locale.ROOT, "%-8s %7s %14.3f %13.3f   (padded to %d steps, loss masked:"
+                + " train_padded_ms, inference_padded_ms; packed/padded %.2f, %.2f)%n", "", "",
+            r.trainPaddedMs(), r.inferencePaddedMs(), c.seq(), r.trainStepMs() / r.trainPaddedMs(),
+            r.inferenceMs() / r.inferencePaddedMs());
+      }
       out.flush();
     }
     if (json != null) {
@@ -353,8 +395,29 @@ final class BenchCommand implements Callable<Integer> {
     Optimizer sgd = Sgd.builder().lr(0.01).build(model.parameters());
     Tensor x = Tensor.randn(DType.FLOAT32, 2, c.batch(), c.seq(), c.input());
     Tensor y = Tensor.randn(DType.FLOAT32, 3, c.batch(), c.seq(), c.input());
-    double train = median(clock, () -> trainStep(model, sgd, x, y), 5, 1.0);
-    double infer = median(clock, () -> forward(model, Graph.inference(), x), 5, 1.0);
+    double train;
+    double infer;
+    double trainPadded = Double.NaN;
+    double inferPadded = Double.NaN;
+    if (c.lengths() == null) {
+      train = median(clock, () -> trainStep(model, sgd, x, y), 5, 1.0);
+      infer = median(clock, () -> forward(model, Graph.inference(), x), 5, 1.0);
+    } else {
+      // Packed, as torch_bench.py: the stack with lengths, head and MSE on the real rows only.
+      Lengths lengths = Lengths.of(c.lengths());
+      Tensor packedY = lengths.pack(y.transpose(0, 1));
+      train = median(clock, () -> {
+        sgd.zeroGrad();
+        Graph g = Graph.training();
+        g.backward(Ops.mse(g, packedForward(model, g, x, lengths), packedY, null));
+        sgd.step();
+      }, 5, 1.0);
+      infer = median(clock, () -> packedForward(model, Graph.inference(), x, lengths), 5, 1.0);
+      // Padded: the whole 200 steps, the loss masked to the real steps.
+      Tensor mask = lengths.mask(DType.FLOAT32, c.seq(), true);
+      trainPadded = median(clock, () -> trainStep(model, sgd, x, y, mask), 5, 1.0);
+      inferPadded = median(clock, () -> forward(model, Graph.inference(), x), 5, 1.0);
+    }
     Tensor x1 = Tensor.randn(DType.FLOAT32, 4, 1, c.input());
     Tensor[] state = new Tensor[2];
     double stream = median(clock, () -> {
@@ -362,14 +425,20 @@ final class BenchCommand implements Callable<Integer> {
       state[0] = r.hN();
       state[1] = r.cN();
     }, 200, 0.5);
-    return new Result(c, threads, train * 1e3, infer * 1e3, stream * 1e6);
+    return new Result(c, threads, train * 1e3, infer * 1e3, stream * 1e6, trainPadded * 1e3,
+        inferPadded * 1e3);
   }
 
   /** One training step of the protocol. */
   static void trainStep(SequenceModel model, Optimizer sgd, Tensor x, Tensor y) {
+    trainStep(model, sgd, x, y, null);
+  }
+
+  /** One training step, the loss over the steps {@code mask} counts ({@code [N, T]}, or all). */
+  static void trainStep(SequenceModel model, Optimizer sgd, Tensor x, Tensor y, Tensor mask) {
     sgd.zeroGrad();
     Graph g = Graph.training();
-    Value loss = Ops.mse(g, forward(model, g, x), y, null);
+    Value loss = Ops.mse(g, forward(model, g, x), y, mask);
     g.backward(loss);
     sgd.step();
   }
@@ -379,6 +448,14 @@ final class BenchCommand implements Callable<Integer> {
     Value in = Ops.swapBatchAndTime(g, g.constant(x));
     Value out = model.forward(g, in, null, 0).output();
     return Ops.swapBatchAndTime(g, out);
+  }
+
+  /**
+   * The packed forward of a ragged configuration: batch-first in, the stack with lengths, the
+   * head on the real rows ({@code [R, input]}, {@link Ops#pack}'s order).
+   */
+  static Value packedForward(StackModel model, Graph g, Tensor x, Lengths lengths) {
+    return model.packedForward(g, Ops.swapBatchAndTime(g, g.constant(x)), lengths);
   }
 
   /**

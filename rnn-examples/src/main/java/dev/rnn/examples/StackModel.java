@@ -6,6 +6,7 @@ import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.SequenceModel;
 import dev.rnn.autograd.Value;
 import dev.rnn.core.DType;
+import dev.rnn.core.Lengths;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Stack;
@@ -62,7 +63,28 @@ final class StackModel implements SequenceModel {
   }
 
   @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep) {
-    Ops.ScanResult r = Ops.stack(g, stack, input, states, firstStep);
+    return forward(g, input, states, firstStep, null);
+  }
+
+  /**
+   * As torch_bench.py runs a packed batch: the stack with each sequence's lengths, then the head
+   * on the packed real rows only ({@code head(out.data)}).
+   *
+   * @param g the graph recording the pass
+   * @param input the padded input, time-major {@code [T, N, H_in]}
+   * @param lengths the length of each sequence
+   * @return the head's output on the real steps, {@code [R, F_out]} in {@link Ops#pack}'s order
+   */
+  Value packedForward(Graph g, Value input, Lengths lengths) {
+    Value out = Ops.pack(g, Ops.stack(g, stack, input, null, 0, lengths).output(), lengths);
+    return headWeight == null ? out
+        : Ops.linear(g, out, g.parameter(headWeight), g.parameter(headBias));
+  }
+
+  /** The stack with lengths, the head on every step (zero rows in, the bias out, at padding). */
+  @Override public Forward forward(Graph g, Value input, List<Value> states, int firstStep,
+      Lengths lengths) {
+    Ops.ScanResult r = Ops.stack(g, stack, input, states, firstStep, lengths);
     Value out = r.output();
     if (headWeight != null) {
       out = Ops.linear(g, out, g.parameter(headWeight), g.parameter(headBias));

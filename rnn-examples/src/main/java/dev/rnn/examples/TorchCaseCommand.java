@@ -29,8 +29,9 @@ import picocli.CommandLine.Spec;
  * results, and compares them with torch's.
  *
  * <p>The network is built by the DSL ({@link dev.rnn.dsl.Rnn#fromTorchCase}: {@code elman},
- * {@code lstm} or {@code gru} per layer, with the case's parameters) and run by {@link
- * TorchCaseRun#run}. The results are in the case's dtype, under the names of the case's
+ * {@code lstm} (with {@code projection(p)} for a format-2 case's {@code proj_size}) or {@code
+ * gru} per layer, with the case's parameters) and run by {@link TorchCaseRun#run}, each sequence
+ * over its own steps when a format-2 case has {@code lengths}. The results are in the case's dtype, under the names of the case's
  * {@code expected.*} tensors ({@code output}, {@code h_n}, {@code c_n}, {@code grad.<parameter>},
  * {@code grad.input}, {@code grad.h0}, {@code grad.c0}), with metadata {@code format} = {@value
  * #FORMAT} and the case's {@code mode} and {@code dtype}. OUT is written atomically and only after
@@ -46,9 +47,10 @@ import picocli.CommandLine.Spec;
     description = {
         "Runs a torch reference case and compares the results with torch's.",
         "",
-        "Reads the case IN (format rnn-torch-case/1), runs its recurrent stack forward and"
-            + " backward, writes every result to OUT and compares each with torch's result in the"
-            + " case (expected.*).",
+        "Reads the case IN (format rnn-torch-case/1 or /2), runs its recurrent stack forward"
+            + " and backward (with a format-2 case's lengths, each sequence over its own steps;"
+            + " with its proj_size, projected LSTM layers), writes every result to OUT and"
+            + " compares each with torch's result in the case (expected.*).",
         "",
         "Prints one line per compared tensor (name, shape, max abs error, ok or FAIL), then a"
             + " summary. Tolerances: float64 abs 1e-10 + rel 1e-8; float32 abs 1e-5 + rel 1e-4."},

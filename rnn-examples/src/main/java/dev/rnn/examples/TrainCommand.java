@@ -41,6 +41,8 @@ import picocli.CommandLine.Spec;
         "          and the gradient norm ||dL/dh_t|| through time",
         "  charlm  a character-level LSTM language model of Genesis 1-12 (King James",
         "          Version): full vs truncated BPTT on time and loss, sampled text",
+        "  brackets  balanced brackets or not: sentences of different lengths as token",
+        "          ids, classified by an LSTM over each one's own steps",
         "",
         "A progress bar is shown on stderr when it is a terminal. Files are written",
         "atomically (a temporary file, then renamed).",
@@ -52,7 +54,7 @@ import picocli.CommandLine.Spec;
         "2:bad usage, e.g. an unknown example"})
 final class TrainCommand implements Callable<Integer> {
   @Option(names = "--example", required = true, paramLabel = "NAME",
-      description = "The example: sine, adding or charlm.")
+      description = "The example: sine, adding, charlm or brackets.")
   String example;
 
   @Option(names = "--seed", paramLabel = "S", defaultValue = "1",

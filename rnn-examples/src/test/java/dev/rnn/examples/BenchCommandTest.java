@@ -59,7 +59,7 @@ class BenchCommandTest {
       assertAll(
           () -> assertEquals(2, r.exitCode()),
           () -> assertEquals("rnn-examples bench: unknown config 'lstm-xl'; expected one of seed,"
-              + " elman-s, lstm-m, gru-m, lstm-l\n"
+              + " elman-s, lstm-m, gru-m, lstm-l, lstm-ragged\n"
               + "Try 'rnn-examples bench --help' for more information.\n", r.err()),
           () -> assertEquals("", r.out()));
     }

@@ -64,9 +64,10 @@ class DescribeCommandTest {
     @Test
     void anUnknownLayer() {
       assertUsageError("Invalid value for option '--net': spec 'recurrent(2, 2).foo()' at"
-              + " position 16: unknown layer 'foo' (expected one of recurrent, elman, lstm, gru,"
-              + " dense, relu, tanh, sigmoid, dropout, lastStep, bidirectional, peepholes, noBias,"
-              + " learnableInitialState, stacking, handOffStates, batchFirst)",
+              + " position 16: unknown layer 'foo' (expected one of embedding, recurrent, elman,"
+              + " lstm, gru, dense, relu, tanh, sigmoid, dropout, lastStep, bidirectional,"
+              + " peepholes, projection, noBias, learnableInitialState, stacking, handOffStates,"
+              + " batchFirst)",
           "describe", "--net", "recurrent(2, 2).foo()");
     }
 

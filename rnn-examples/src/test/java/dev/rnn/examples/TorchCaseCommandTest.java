@@ -33,10 +33,29 @@ class TorchCaseCommandTest {
   /** The torch cases of rnn-core; tests run in the module directory. */
   static final Path CASES = Path.of("../rnn-core/src/test/resources/torch-cases");
 
+  /** The 40 cases of format 2 (variable lengths, projections). */
+  static final Path CASES_V2 = Path.of("../rnn-core/src/test/resources/torch-cases-v2");
+
   static List<Path> cases() throws IOException {
-    try (Stream<Path> s = Files.list(CASES)) {
+    return list(CASES);
+  }
+
+  /** The cases of both formats. */
+  static List<Path> allCases() throws IOException {
+    List<Path> all = new java.util.ArrayList<>(list(CASES));
+    all.addAll(list(CASES_V2));
+    return all;
+  }
+
+  private static List<Path> list(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
       return s.filter(p -> p.toString().endsWith(".safetensors")).sorted().toList();
     }
+  }
+
+  @Test
+  void thereAre40CasesOfFormat2() throws IOException {
+    assertEquals(40, list(CASES_V2).size(), () -> "cases in " + CASES_V2.toAbsolutePath());
   }
 
   @TempDir
@@ -50,7 +69,7 @@ class TorchCaseCommandTest {
   @Nested
   class OnEveryTorchCase {
     @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.rnn.examples.TorchCaseCommandTest#cases")
+    @MethodSource("dev.rnn.examples.TorchCaseCommandTest#allCases")
     void exitsWithZeroAndWritesResultsThatMatchTorch(Path in) throws IOException {
       Path out = dir.resolve("out.safetensors");
       Invocation r = Invocation.of("torch-case", in.toString(), out.toString());

@@ -23,13 +23,14 @@ import java.util.TreeSet;
 
 /**
  * The {@code charlm} example: a character-level language model of Genesis 1-12 (King James
- * Version, public domain, shipped as a resource), {@code lstm(V, H).dense(H, V)} over one-hot
- * characters with the cross-entropy of the next character at every step, trained once with full
- * BPTT and once with truncated BPTT from the same initial weights.
+ * Version, public domain, shipped as a resource), {@code embedding(V, E).lstm(E, H).dense(H, V)}
+ * over character ids with the cross-entropy of the next character at every step, trained once with
+ * full BPTT and once with truncated BPTT from the same initial weights.
  *
  * <p>The text's first 90% trains, the rest is held out; both are cut into sequences of {@code T
- * + 1} characters, inputs the first {@code T} ({@code [T, N, V]}, one-hot), targets the last
- * {@code T} ({@code [T, N]}, class indices). The loss per character is in nats ({@code ln}) and
+ * + 1} characters, inputs the first {@code T} ({@code [T, N]}, character ids, which the embedding
+ * turns into learned vectors of {@code E} features), targets the last {@code T} ({@code [T, N]},
+ * class indices). The loss per character is in nats ({@code ln}) and
  * bits ({@code log2} = nats / ln 2); for scale, a model that knows only the characters'
  * frequencies (unigram) needs about 4.4 bits and a uniform guess {@code log2 V}.
  *
@@ -73,6 +74,7 @@ final class CharLm {
     }
     int steps = q ? 40 : 100;
     int hidden = q ? 48 : 128;
+    int embed = q ? 16 : 32;
     int epochs = s.epochsOr(4, 30);
     Bptt truncated = q ? Bptt.truncated(10, 20) : Bptt.truncated(25, 50);
     int batch = q ? 16 : 32;
@@ -88,10 +90,11 @@ final class CharLm {
 
     PrintWriter o = s.report();
     o.printf(Locale.ROOT, "charlm: Genesis 1-12 (KJV), %d characters (%d distinct), %d train"
-            + " and %d held-out sequences of %d steps; lstm(%d, %d).dense(%d, %d), one-hot"
-            + " inputs, cross-entropy per step; Adam lr %s, batch %d, clip 5.0, %d epochs%n",
-        text.length(), v, train.sequences(), heldOut.sequences(), steps, v, hidden, hidden, v,
-        q ? "1e-2" : "3e-3", batch, epochs);
+            + " and %d held-out sequences of %d steps; embedding(%d, %d).lstm(%d, %d).dense(%d,"
+            + " %d), character ids in, cross-entropy per step; Adam lr %s, batch %d, clip 5.0, %d"
+            + " epochs%n",
+        text.length(), v, train.sequences(), heldOut.sequences(), steps, v, embed, embed, hidden,
+        hidden, v, q ? "1e-2" : "3e-3", batch, epochs);
     o.printf(Locale.ROOT, "  for scale: uniform %.2f bits/char, unigram (character frequencies)"
         + " %.2f bits/char on the held-out text%n", log2(v), unigram);
     o.flush();
@@ -101,7 +104,8 @@ final class CharLm {
     for (Bptt bptt : List.of(Bptt.full(), truncated)) {
       String name = bptt.isFull() ? "full BPTT T=" + steps
           : "truncated BPTT k1=" + bptt.k1() + " k2=" + bptt.k2();
-      Network net = network().lstm(v, hidden).dense(hidden, v).seed(s.seed()).build();
+      Network net = network().embedding(v, embed).lstm(embed, hidden).dense(hidden, v)
+          .seed(s.seed()).build();
       Trainer trainer = net.trainer().loss(Trainer.Objective.CROSS_ENTROPY)
           .optimizer(params -> Adam.builder().lr(lr).build(params))
           .clipGradNorm(5.0);
@@ -159,22 +163,21 @@ final class CharLm {
   }
 
   /**
-   * The text cut into sequences of {@code steps + 1} characters (the rest dropped): one-hot
-   * inputs {@code [T, N, V]} and next-character targets {@code [T, N]}.
+   * The text cut into sequences of {@code steps + 1} characters (the rest dropped): character-id
+   * inputs {@code [T, N]} and next-character targets {@code [T, N]}.
    */
   static TrainingRun.Data data(String text, String vocab, int steps) {
-    int v = vocab.length();
     int n = (text.length() - 1) / steps;
-    float[] x = new float[steps * n * v];
+    float[] x = new float[steps * n];
     float[] y = new float[steps * n];
     for (int i = 0; i < n; i++) {
       for (int t = 0; t < steps; t++) {
         int at = i * steps + t;
-        x[(t * n + i) * v + vocab.indexOf(text.charAt(at))] = 1;
+        x[t * n + i] = vocab.indexOf(text.charAt(at));
         y[t * n + i] = vocab.indexOf(text.charAt(at + 1));
       }
     }
-    return new TrainingRun.Data(Tensor.of(x, steps, n, v), Tensor.of(y, steps, n));
+    return new TrainingRun.Data(Tensor.of(x, steps, n), Tensor.of(y, steps, n));
   }
 
   /**
@@ -184,21 +187,18 @@ final class CharLm {
    */
   static String sample(Network net, String vocab, String prompt, int length, double temperature,
       Random rnd) {
-    int v = vocab.length();
-    float[] p = new float[prompt.length() * v];
+    float[] p = new float[prompt.length()];
     for (int t = 0; t < prompt.length(); t++) {
-      p[t * v + vocab.indexOf(prompt.charAt(t))] = 1;
+      p[t] = vocab.indexOf(prompt.charAt(t));
     }
-    Network.Result r = net.forward(Tensor.of(p, prompt.length(), v), null);
+    Network.Result r = net.forward(Tensor.of(p, prompt.length()), null);
     Tensor logits = r.output().select(0, prompt.length() - 1);
     State state = r.state();
     StringBuilder sb = new StringBuilder(prompt);
     for (int i = 0; i < length; i++) {
       int c = draw(logits, temperature, rnd);
       sb.append(vocab.charAt(c));
-      float[] x = new float[v];
-      x[c] = 1;
-      Network.Result step = net.step(Tensor.of(x, v), state);
+      Network.Result step = net.step(Tensor.of(new float[] {c}), state);
       logits = step.output();
       state = step.state();
     }

@@ -31,6 +31,13 @@ public enum Example {
     @Override public ImmutableList<Path> run(Setup setup) throws IOException {
       return CharLm.run(setup).files();
     }
+  },
+  /** Balanced brackets, sentences of different lengths classified; see {@link Brackets}. */
+  BRACKETS("brackets", "is a string of brackets balanced? sentences of different lengths as"
+      + " token ids, classified by an LSTM over each one's own steps") {
+    @Override public ImmutableList<Path> run(Setup setup) throws IOException {
+      return Brackets.run(setup).files();
+    }
   };
 
   private final String id;
@@ -75,7 +82,7 @@ public enum Example {
     return Stream.of(values()).filter(e -> e.id.equals(id)).findFirst();
   }
 
-  /** {@return the names, as a list for messages: {@code sine, adding, charlm}} */
+  /** {@return the names, as a list for messages: {@code sine, adding, charlm, brackets}} */
   public static String ids() {
     return Stream.of(values()).map(Example::id).collect(Collectors.joining(", "));
   }

@@ -15,8 +15,8 @@ import java.util.Map;
 /**
  * Walkthrough 4 answers "what does an RNN output, and how are sequences batched?": the output
  * sequence against the final state, {@code lastStep()}, the {@code [seq, batch, features]} and
- * {@code [batch, seq, features]} layouts, the state of stacked layers, and mini-batch training
- * over a small data set.
+ * {@code [batch, seq, features]} layouts, the state of stacked layers, mini-batch training over a
+ * small data set, and a ragged batch (sequences of different lengths) with and without lengths.
  *
  * <p>Shapes (T steps, N sequences, F features, H hidden units, L recurrent layers): input {@code
  * [T, N, F]} (or {@code [N, T, F]} with {@code batchFirst()}); output {@code [T, N, H]} (or {@code
@@ -51,7 +51,80 @@ final class OutputsAndBatching {
     stacked(r, x);
     r.line();
     training(r);
+    r.line();
+    ragged(r);
     return r.toString();
+  }
+
+  /** The lengths of section 6's ragged batch. */
+  static final int[] LENGTHS = {4, 2, 3};
+
+  /**
+   * Section 6: a ragged batch padded to one block. Without lengths the padding runs through the
+   * recurrence: the final state of a short sequence is taken after it, and the reverse direction
+   * starts in it. With lengths each sequence gets its own answer, as if run alone.
+   */
+  private static void ragged(Report r) {
+    Network net = network().gru(2, 3).bidirectional().dtype(DType.FLOAT64).seed(SEED).build();
+    int steps = LENGTHS[0];
+    List<Tensor> sequences = new java.util.ArrayList<>();
+    for (int n = 0; n < LENGTHS.length; n++) {
+      sequences.add(Tensor.uniform(DType.FLOAT64, SEED + 10 + n, -1, 1, LENGTHS[n], 2));
+    }
+    // the padded block [4, 3, 2]: zeros after each sequence's end, as padding usually is
+    Tensor padded = padded(sequences, steps);
+    Network.Result without = net.forward(padded, null);
+    Network.Result with = net.forward(padded, LENGTHS, null);
+    Network.Result alone = net.forward(sequences.get(1), null);
+    Tensor aloneH = alone.state().get("h_l0");
+    Tensor aloneReverse = alone.output().select(0, 0).slice(0, 3, 6);
+    r.line("6. A ragged batch: %d sequences of lengths %s, padded with zeros to one block",
+        LENGTHS.length, java.util.Arrays.toString(LENGTHS));
+    r.line("   x %s [seq, batch, 2], through network().%s, float64, seed %d.",
+        padded.shape(), net.spec(), SEED);
+    r.line("   Sequence 2 (length 2) alone: h_l0 = %s,", Report.tensor(aloneH));
+    r.line("   its reverse direction's output at t = 1: %s.", Report.tensor(aloneReverse));
+    r.line("   Without lengths, net.forward(x, null) runs every sequence over all %d steps:",
+        steps);
+    Tensor h0 = without.state().get("h_l0").select(0, 1);
+    Tensor rev0 = without.output().select(0, 0).select(0, 1).slice(0, 3, 6);
+    r.line("     h_l0 of sequence 2:       %s (max difference %s: taken after the padding)",
+        Report.tensor(h0), Report.error(h0.maxAbsDiff(aloneH)));
+    r.line("     reverse output at t = 1:  %s (max difference %s: it started in the padding)",
+        Report.tensor(rev0), Report.error(rev0.maxAbsDiff(aloneReverse)));
+    Tensor h1 = with.state().get("h_l0").select(0, 1);
+    Tensor rev1 = with.output().select(0, 0).select(0, 1).slice(0, 3, 6);
+    r.line("   With lengths, net.forward(x, new int[] {4, 2, 3}, null) runs each sequence over");
+    r.line("   its own steps (the batch sorted once by length, shrinking as sequences end, as");
+    r.line("   torch's pack_padded_sequence):");
+    r.line("     h_l0 of sequence 2:       %s (max difference %s)", Report.tensor(h1),
+        Report.error(h1.maxAbsDiff(aloneH)));
+    r.line("     reverse output at t = 1:  %s (max difference %s)", Report.tensor(rev1),
+        Report.error(rev1.maxAbsDiff(aloneReverse)));
+    Tensor after = with.output().slice(0, 2, steps).select(1, 1);
+    r.line("     output of sequence 2 at t = 3, 4 (after its end): %s", Report.tensor(after));
+    Network.Result list = net.forward(sequences);
+    r.line("   A list of sequences, net.forward(List.of(x1, x2, x3)): the same output: %s;",
+        list.output().equals(with.output()));
+    r.line("   the padding is never read, so what it holds (zeros, NaN) changes nothing. A loss");
+    r.line("   counts the real steps only (trainer.fit(x, lengths, targets), or fit(list of");
+    r.line("   inputs, list of targets)), and lastStep() takes each sequence's own last step.");
+  }
+
+  /** The sequences ({@code [T_n, F]}) as one time-major block {@code [T, N, F]}, zero-padded. */
+  private static Tensor padded(List<Tensor> sequences, int steps) {
+    int n = sequences.size();
+    int f = sequences.get(0).dim(1);
+    double[] a = new double[steps * n * f];
+    for (int i = 0; i < n; i++) {
+      Tensor s = sequences.get(i);
+      for (int t = 0; t < s.dim(0); t++) {
+        for (int k = 0; k < f; k++) {
+          a[(t * n + i) * f + k] = s.get(t, k);
+        }
+      }
+    }
+    return Tensor.of(a, steps, n, f);
   }
 
   /** Section 1: a one-layer network's output at the last step is its final state. */

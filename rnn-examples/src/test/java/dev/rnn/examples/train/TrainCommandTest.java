@@ -76,7 +76,7 @@ class TrainCommandTest {
       assertAll(
           () -> assertEquals(2, r.exitCode()),
           () -> assertEquals("rnn-examples train: unknown example 'sinus': expected one of"
-              + " sine, adding, charlm\n"
+              + " sine, adding, charlm, brackets\n"
               + "Try 'rnn-examples train --help' for more information.\n", r.err()),
           () -> assertEquals("", r.out()));
     }

@@ -76,4 +76,29 @@ class OutputsAndBatchingTest {
         () -> assertTrue(after < before / 10, OUT.text()),
         () -> assertTrue(after < 0.0506 / 4, OUT.text()));
   }
+
+  @Test
+  void aRaggedBatchWithLengthsGivesEachSequenceItsOwnAnswer() {
+    String without = OUT.after("h_l0 of sequence 2:");
+    String with = OUT.allAfter("h_l0 of sequence 2:").get(1);
+    String reverseWithout = OUT.after("reverse output at t = 1:");
+    String reverseWith = OUT.allAfter("reverse output at t = 1:").get(1);
+    assertAll(
+        () -> assertTrue(without.contains("taken after the padding"), OUT.text()),
+        () -> assertTrue(reverseWithout.contains("it started in the padding"), OUT.text()),
+        () -> assertTrue(difference(without) > 1e-3, without),
+        () -> assertTrue(difference(reverseWithout) > 1e-3, reverseWithout),
+        () -> assertTrue(difference(with) < 1e-15, with),
+        () -> assertTrue(difference(reverseWith) < 1e-15, reverseWith),
+        () -> OUT.assertLine("output of sequence 2 at t = 3, 4 (after its end): [[0, 0, 0, 0, 0,"
+            + " 0], [0, 0, 0, 0, 0, 0]]"),
+        () -> assertTrue(OUT.text().contains("net.forward(List.of(x1, x2, x3)): the same"
+            + " output: true;"), OUT.text()));
+  }
+
+  /** The number after {@code max difference } in a line. */
+  private static double difference(String line) {
+    String s = line.substring(line.indexOf("max difference ") + "max difference ".length());
+    return Double.parseDouble(s.substring(0, s.indexOf(s.contains(":") ? ':' : ')')));
+  }
 }
