@@ -14,18 +14,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.optim.Adam;
+import dev.rnn.autograd.optim.AdamW;
 import dev.rnn.autograd.optim.Optimizer;
+import dev.rnn.autograd.optim.RmsProp;
 import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.DType;
+import dev.rnn.core.Parameter;
 import dev.rnn.core.SafetensorsException;
 import dev.rnn.core.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
@@ -459,6 +465,59 @@ class TrainerRunTest {
       checks.add(() -> assertEquals(-1, Files.mismatch(unbrokenDir.resolve("best.safetensors"),
           brokenDir.resolve("best.safetensors")), "the best checkpoints, byte for byte"));
       assertAll(checks);
+    }
+
+    static Stream<Arguments> optimizers() {
+      return Stream.of(
+          Arguments.of("sgd", (Function<List<Parameter>, Optimizer>)
+              ps -> Sgd.builder().lr(0.05).build(ps)),
+          Arguments.of("sgd with nesterov momentum", (Function<List<Parameter>, Optimizer>)
+              ps -> Sgd.builder().lr(0.05).momentum(0.9).nesterov(true).build(ps)),
+          Arguments.of("rmsprop centered with momentum", (Function<List<Parameter>, Optimizer>)
+              ps -> RmsProp.builder().lr(1e-3).momentum(0.5).centered(true).build(ps)),
+          Arguments.of("adamw with amsgrad", (Function<List<Parameter>, Optimizer>)
+              ps -> AdamW.builder().lr(1e-2).amsgrad(true).build(ps)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("optimizers")
+    void everyOptimizersStateGoesThroughTheCheckpoint(String name,
+        Function<List<Parameter>, Optimizer> optimizer) throws IOException {
+      Tensor x = inputs(13, 6, 12);
+      Network unbroken = echoNet(20);
+      Network broken = echoNet(20);
+      Function<Network, Trainer> trainer = net -> net.trainer().loss(Trainer.Objective.MSE)
+          .optimizer(optimizer::apply).batchSize(5).shuffle(3).epochs(3)
+          .checkpoints(dir.resolve(net == unbroken ? "a" : "b"));
+      trainer.apply(unbroken).fit(x, echo(x));
+      assertThrows(IllegalStateException.class, () -> trainer.apply(broken).epochListener(e -> {
+        if (e.epoch() == 2) {
+          throw new IllegalStateException("interrupted");
+        }
+      }).fit(x, echo(x)));
+      Network fresh = echoNet(21);
+      Trainer.Report rest = trainer.apply(fresh).fitFrom(dir.resolve("b/last.safetensors"), x,
+          echo(x));
+      Map<String, Tensor> a = snapshot(unbroken);
+      Map<String, Tensor> b = snapshot(fresh);
+      List<Executable> checks = new ArrayList<>();
+      a.forEach((p, t) -> checks.add(() -> assertTrue(bitwiseEqual(t, b.get(p)), p)));
+      checks.add(() -> assertEquals(List.of(3), rest.history().stream().map(Trainer.Epoch::epoch)
+          .toList()));
+      assertAll(checks);
+    }
+
+    @Test
+    void aCheckpointDirectoryThatIsAFileFailsBeforeTraining() throws IOException {
+      Path file = Files.writeString(dir.resolve("file"), "not a directory");
+      Network net = echoNet(1);
+      Map<String, Tensor> before = snapshot(net);
+      Tensor x = inputs(1, 4, 4);
+      UncheckedIOException e = assertThrows(UncheckedIOException.class,
+          () -> echoTrainer(net).checkpoints(file).fit(x, echo(x)));
+      assertAll(
+          () -> assertTrue(e.getCause() instanceof FileAlreadyExistsException, e::toString),
+          () -> assertEquals(before, snapshot(net)));
     }
 
     @Test

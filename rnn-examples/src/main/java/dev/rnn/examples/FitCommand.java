@@ -62,14 +62,15 @@ import picocli.CommandLine.TypeConversionException;
     description = {
         "Trains a network on a data directory and writes it as a checkpoint.",
         "",
-        "A data directory holds safetensors shards, read in file-name order, each with",
+        "A data directory holds safetensors shards, read in file-name order:",
         "  inputs   [N, T, F]  F32 or F64",
-        "  targets  [N, T, O]  F32/F64 values, or [N, T] integer class ids (I64, I32, ...);",
-        "           [N, O] or [N] for networks ending in lastStep()",
-        "The loss is cross-entropy for class ids and MSE for values, unless --loss says.",
+        "  targets  [N, T, O]  values (F32, F64), or [N, T] class ids (I64, I32, ...);",
+        "           [N, O] or [N] for a network that ends in lastStep()",
+        "The loss is cross-entropy for class ids and mse for values unless --loss says.",
         "",
-        "Example: rnn-examples fit --net 'lstm(2, 32).lastStep().dense(32, 1)' --data train"
-            + " --val val --epochs 20 --lr 3e-3 --clip 1 --out model.safetensors",
+        "Example:",
+        "  rnn-examples fit --net 'lstm(2, 32).lastStep().dense(32, 1)' --data train",
+        "      --val val --epochs 20 --lr 3e-3 --clip 1 --out model.safetensors",
         ""},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -41,8 +41,9 @@ import picocli.CommandLine.Spec;
     description = {
         "Runs a saved network over the inputs of a data directory and writes its outputs.",
         "",
-        "Example: rnn-examples predict --model model.safetensors --data test"
-            + " --out predictions.safetensors",
+        "Example:",
+        "  rnn-examples predict --model model.safetensors --data test",
+        "      --out predictions.safetensors",
         ""},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
