@@ -770,10 +770,10 @@ public final class Trainer {
       int epochCount, RunCheckpoint saved) {
     long start = System.nanoTime();
     checkObjective(who);
-    TrainingData all = TrainingData.of(who, net, objective == Objective.MSE, inputs, targets,
+    TrainingData d = TrainingData.of(who, net, objective == Objective.MSE, inputs, targets,
         mask);
-    TrainingData d = trainingPart(who, all);
-    TrainingData val = validationPart(all);
+    TrainingData val = validationPart(who, d);
+    d = trainingPart(d);
     Watch watch = watch(who, val != null);
     Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
     checkBpttFits(bptt, d.steps());
@@ -792,8 +792,8 @@ public final class Trainer {
     ImmutableList<Bptt.Window> windows = bptt.windows(d.steps());
     ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
     ImmutableList.Builder<Epoch> history = ImmutableList.builder();
-    int epoch = epochsBefore + 1;
-    for (; epoch <= epochsBefore + epochCount; epoch++) {
+    int epochsDone = epochsBefore + epochCount;
+    for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
       List<Integer> order = order(d.batch(), epoch);
       EpochTally tally = new EpochTally(metrics());
       for (int b = 1; (b - 1) * size < d.batch(); b++) {
@@ -846,10 +846,10 @@ public final class Trainer {
       }
       if (run.stoppedEarly()) {
         run.bestWeights().forEach((name, t) -> net.namedParameters().get(name).set(t));
+        epochsDone = epoch;
         break;
       }
     }
-    int epochsDone = Math.min(epoch, epochsBefore + epochCount);
     return new Report(epochLosses.build(), steps, skippedBatches,
         Duration.ofNanos(System.nanoTime() - start), epochsDone, stepsDone, optimizer.state(),
         history.build(), run);
@@ -863,29 +863,37 @@ public final class Trainer {
   }
 
   /** The sequences a fit trains on: all, or those before a validation split. */
-  private TrainingData trainingPart(String who, TrainingData all) {
+  private TrainingData trainingPart(TrainingData all) {
     if (validation == null || validation.inputs() != null) {
       return all;
     }
-    int n = all.batch();
-    int kept = (int) Math.floor(n * (1 - validation.split()));
-    checkArgument(kept >= 1 && kept < n, "%s: validationSplit(%s) of %s sequences leaves %s for"
-        + " training and %s for validation, but each needs at least one", who,
-        validation.split(), n, kept, n - kept);
-    return all.rows(range(0, kept));
+    return all.rows(range(0, splitAt(all.batch())));
   }
 
-  /** The validation data, checked and time-major, or null without. */
-  private TrainingData validationPart(TrainingData all) {
+  /**
+   * The validation data, checked and time-major, or null without.
+   *
+   * @throws IllegalArgumentException if a split leaves no sequence on one side
+   */
+  private TrainingData validationPart(String who, TrainingData all) {
     if (validation == null) {
       return null;
     }
     if (validation.inputs() == null) {
-      int kept = (int) Math.floor(all.batch() * (1 - validation.split()));
-      return all.rows(range(kept, all.batch()));
+      int n = all.batch();
+      int kept = splitAt(n);
+      checkArgument(kept >= 1 && kept < n, "%s: validationSplit(%s) of %s sequences leaves %s"
+          + " for training and %s for validation, but each needs at least one", who,
+          validation.split(), n, kept, n - kept);
+      return all.rows(range(kept, n));
     }
     return TrainingData.of("validation", net, objective == Objective.MSE, validation.inputs(),
         validation.targets(), validation.mask());
+  }
+
+  /** The sequences before a validation split, {@code floor(n (1 - fraction))}. */
+  private int splitAt(int n) {
+    return (int) Math.floor(n * (1 - validation.split()));
   }
 
   private static List<Integer> range(int from, int to) {

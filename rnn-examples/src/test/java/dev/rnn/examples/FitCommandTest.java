@@ -76,6 +76,26 @@ class FitCommandTest {
     }
 
     @Test
+    void initTakesACheckpointOfAFitWithItsRunState() throws IOException {
+      Path data = DataFiles.echoDirectory(dir.resolve("train"), 1, 1, 12, 6);
+      Network net = Rnn.parse(ECHO).seed(9).build();
+      Tensor x = DataDirectory.read(data, DType.FLOAT32, true).inputsFor(net);
+      Tensor y = DataDirectory.read(data, DType.FLOAT32, true).targetsFor(net);
+      net.trainer().loss(dev.rnn.dsl.Trainer.Objective.MSE).epochs(2)
+          .checkpoints(dir.resolve("run")).fit(x, y);
+      Path init = dir.resolve("run/last.safetensors");
+      Path out = dir.resolve("out.safetensors");
+      Invocation r = fit("--net", ECHO, "--data", data.toString(), "--init", init.toString(),
+          "--lr", "0", "--epochs", "1", "--out", out.toString());
+      Network loaded = Rnn.load(out);
+      assertAll(
+          () -> assertEquals(0, r.exitCode(), r.err()),
+          () -> assertTrue(Safetensors.read(init).tensors().keySet().stream()
+              .anyMatch(n -> n.startsWith("trainer/optimizer/")), "a checkpoint with run state"),
+          () -> assertEquals(Weights.of(net), Weights.of(loaded)));
+    }
+
+    @Test
     void validationDataIsMeasuredEveryEpoch() throws IOException {
       Path data = DataFiles.echoDirectory(dir.resolve("train"), 1, 1, 32, 8);
       Path val = DataFiles.echoDirectory(dir.resolve("val"), 2, 1, 9, 8);
@@ -339,6 +359,15 @@ class FitCommandTest {
           () -> assertEquals(1, p.exitCode()),
           () -> assertEquals("rnn-examples predict: " + dir.resolve("none.safetensors")
               + ": no such file or directory\n", p.err()));
+    }
+  }
+
+  /** The parameters of a network by name. */
+  static final class Weights {
+    static Map<String, Tensor> of(Network net) {
+      Map<String, Tensor> m = new LinkedHashMap<>();
+      net.namedParameters().forEach((name, p) -> m.put(name, p.value()));
+      return m;
     }
   }
 
