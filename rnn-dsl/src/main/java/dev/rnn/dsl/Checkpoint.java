@@ -35,6 +35,10 @@ import java.util.Map;
  *   <tr><td>{@code dtype}</td><td>{@code float32} or {@code float64}, the dtype of every tensor</td></tr>
  * </table>
  *
+ * <p>A checkpoint written during a fit ({@link Trainer#checkpoints}) also holds where the run is
+ * (see {@link RunCheckpoint}): metadata keys starting with {@code trainer.} and tensors whose
+ * names start with {@code trainer/}, which no parameter's name does; loading a network skips them.
+ *
  * <p>A checkpoint never holds NaN or infinity, and is written atomically: a save that fails
  * leaves the file that was there before as it was. Loading checks that the file's tensors are
  * exactly the network's parameters with their shapes before it changes any value, and names the
@@ -82,6 +86,16 @@ final class Checkpoint {
 
   /** {@link #save(Network, Path)} through {@code writer}. */
   static void save(Network net, Path path, Writer writer) throws IOException {
+    save(net, path, Map.of(), Map.of(), writer);
+  }
+
+  /**
+   * {@link #save(Network, Path)} through {@code writer}, with {@code extraTensors} and {@code
+   * extraMetadata} besides the network's: the state of a training run ({@link RunCheckpoint}),
+   * whose tensor names start with {@value RunCheckpoint#TENSORS}, which {@link #load} skips.
+   */
+  static void save(Network net, Path path, Map<String, Tensor> extraTensors,
+      Map<String, String> extraMetadata, Writer writer) throws IOException {
     checkNotNull(net, "net");
     checkNotNull(path, "path");
     checkRebuildable(net, path);
@@ -99,7 +113,10 @@ final class Checkpoint {
       throw new NoSuchFileException(path.toString(), null,
           "cannot save, directory " + dir + " does not exist");
     }
-    writer.write(path, tensors, metadata(net));
+    tensors.putAll(extraTensors);
+    Map<String, String> metadata = new LinkedHashMap<>(metadata(net));
+    metadata.putAll(extraMetadata);
+    writer.write(path, tensors, metadata);
   }
 
   /** The checkpoint metadata of {@code net}. */
@@ -181,7 +198,7 @@ final class Checkpoint {
       throw new SafetensorsException(src + ": metadata describes no valid network: "
           + e.getMessage());
     }
-    load(net, f.tensors(), src, dtype);
+    load(net, RunCheckpoint.withoutRunState(f.tensors()), src, dtype);
     return net;
   }
 

@@ -403,6 +403,74 @@ public final class Network {
   }
 
   /**
+   * The outputs for many sequences, computed {@code batchSize} sequences at a time (as Keras's
+   * {@code predict}), so that memory grows with the batch, not with the data: each batch's rows
+   * of the output are {@link #forward(Tensor)}'s for that batch.
+   *
+   * @param inputs {@code [T, N, F_in]} ({@code [N, T, F_in]} when batch-first)
+   * @param batchSize the sequences per forward pass, {@code >= 1}
+   * @return {@code [T, N, F_out]} (batch-first likewise; {@code [N, F_out]} for {@code
+   *     lastStep()})
+   * @throws IllegalArgumentException if {@code batchSize < 1}, or as {@link #forward(Tensor)}
+   */
+  public Tensor predict(Tensor inputs, int batchSize) {
+    checkNotNull(inputs, "predict expected inputs but got null");
+    checkArgument(batchSize >= 1, "predict expected batchSize >= 1 but got %s", batchSize);
+    checkArgument(inputs.rank() == 3, "predict expected inputs of shape %s but got %s",
+        batchFirst ? "[batch, seq, " + inputSize() + "]" : "[seq, batch, " + inputSize() + "]",
+        inputs.shape());
+    int batchDim = batchFirst ? 0 : 1;
+    int n = inputs.dim(batchDim);
+    if (n <= batchSize) {
+      return forward(inputs);
+    }
+    int outBatchDim = lastStepOnly() ? 0 : batchDim;
+    List<Tensor> parts = new ArrayList<>();
+    for (int from = 0; from < n; from += batchSize) {
+      parts.add(forward(inputs.slice(batchDim, from, Math.min(n, from + batchSize))));
+    }
+    return Tensor.concat(outBatchDim, parts);
+  }
+
+  /**
+   * The class probabilities of a classifier (a network trained with {@link
+   * Trainer.Objective#CROSS_ENTROPY}, whose outputs are logits over {@code C = F_out} classes):
+   * the softmax of {@link #predict} over the last dimension,
+   *
+   * <pre>  p_c = exp(z_c - max z) / sum_k exp(z_k - max z)</pre>
+   *
+   * @param inputs {@code [T, N, F_in]} ({@code [N, T, F_in]} when batch-first)
+   * @param batchSize the sequences per forward pass, {@code >= 1}
+   * @return {@code [T, N, C]} (batch-first likewise; {@code [N, C]} for {@code lastStep()}), each
+   *     row summing to 1
+   * @throws IllegalArgumentException as {@link #predict}
+   */
+  public Tensor classProbabilities(Tensor inputs, int batchSize) {
+    return softmax(predict(inputs, batchSize));
+  }
+
+  /** The softmax of {@code z} over its last dimension, in {@code z}'s dtype. */
+  static Tensor softmax(Tensor z) {
+    int c = z.dim(-1);
+    double[] p = z.toDoubleArray();
+    for (int row = 0; row < p.length; row += c) {
+      double max = Double.NEGATIVE_INFINITY;
+      for (int k = 0; k < c; k++) {
+        max = Math.max(max, p[row + k]);
+      }
+      double sum = 0;
+      for (int k = 0; k < c; k++) {
+        p[row + k] = Math.exp(p[row + k] - max);
+        sum += p[row + k];
+      }
+      for (int k = 0; k < c; k++) {
+        p[row + k] /= sum;
+      }
+    }
+    return Tensor.of(p, z.shape().dims()).to(z.dtype());
+  }
+
+  /**
    * One time step for streaming: {@code x_t} ({@code [N, F_in]}, or {@code [F_in]} unbatched)
    * and the state so far (null at the start) give {@code y_t} and the next state.
    *

@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableMap;
 import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.GradientFlow;
@@ -18,11 +19,18 @@ import dev.rnn.autograd.optim.OptimizerState;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Storage;
 import dev.rnn.core.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -53,8 +61,32 @@ import java.util.function.Supplier;
  *         zero gradients; backward
  *         if a gradient is NaN or infinite: STOP (throw) or SKIP_BATCH (no update for the rest
  *                                           of this batch)
- *         norm = ||grad|| (global L2, before clipping); clip; optimizer.step(); event
+ *         norm = ||grad|| (global L2, before clipping); clip;
+ *         lr = schedule(base, e, step) (with a schedule); optimizer.step(); event
+ *     end of epoch e: its metrics (loss and metrics tallied over its updates, val_loss and
+ *       val_... on the validation data); the schedule and the best value of the monitored
+ *       metric move on; checkpoints (last, and best when it improved); epoch listeners; early
+ *       stopping (which puts back the best weights)
  * </pre>
+ *
+ * <p>Around that loop, each a small value of its own:
+ *
+ * <pre>{@code
+ * Trainer trainer = net.trainer().loss(Trainer.Objective.CROSS_ENTROPY)
+ *     .optimizer(ps -> Sgd.builder().lr(0.1).momentum(0.9).build(ps))
+ *     .epochs(100).shuffle(7)
+ *     .validationSplit(0.2)                      // or validation(inputs, targets)
+ *     .metrics(Metric.accuracy())                // accuracy and val_accuracy besides the losses
+ *     .monitor("val_loss")                       // the default with validation data
+ *     .schedule(Schedule.reduceOnPlateau(0.5, 3))
+ *     .earlyStopping(EarlyStopping.patience(8))  // and put back the best weights
+ *     .checkpoints(Path.of("run"))               // run/last.safetensors, run/best.safetensors
+ *     .epochListener(e -> System.out.println(e));
+ * Trainer.Report report = trainer.fit(inputs, targets);
+ * // interrupted? In a new process, the same network and trainer finish the run from where the
+ * // checkpoint left it, with the weights an unbroken run would have had, bit for bit:
+ * Trainer.Report rest = trainer.fitFrom(Path.of("run/last.safetensors"), inputs, targets);
+ * }</pre>
  *
  * <p>Shapes (T steps, N batch, F_in input and F_out output features, C = F_out classes), all in
  * the network's layout ({@code [N, T, ...]} where the network is {@link Network#batchFirst()}):
@@ -89,10 +121,13 @@ import java.util.function.Supplier;
  * source of randomness is a function of a seed and where training is: the shuffle of an epoch of
  * (the shuffle seed, the epoch), the dropout masks of a window of (the network's dropout seed, the
  * epoch, the batch, the window). Continuing a run is explicit: a {@link Report} carries the
- * optimizer's state and the epochs done, and {@link #resume} starts from them, so fitting two
- * epochs equals fitting one and resuming for one. Besides the network's parameter values, which
- * it updates in place, a trainer changes nothing the user holds; it is used by one thread at a
- * time.
+ * optimizer's state, the epochs and steps done, and the run's {@link RunState} (the schedule's
+ * position, the best value of the monitored metric, the shuffle seed), and {@link #resume} starts
+ * from them, so fitting two epochs equals fitting one and resuming for one. A checkpoint written
+ * during a fit ({@link #checkpoints}) holds the same, with the weights, and {@link #fitFrom}
+ * finishes the fit from it. Besides the network's parameter values, which it updates in place,
+ * and the checkpoint files, a trainer changes nothing the user holds; it is used by one thread at
+ * a time.
  *
  * <p>Mistakes fail at the call that makes them: a bad argument of an option or of {@code fit}
  * throws {@link IllegalArgumentException} (a null one {@link NullPointerException}) naming it;
@@ -151,6 +186,83 @@ public final class Trainer {
   }
 
   /**
+   * The end of an epoch, as the epoch listeners see it (after the checkpoints are written).
+   *
+   * @param epoch the epoch of the run, from 1
+   * @param stepsDone the optimizer steps of the run so far
+   * @param learningRate the learning rate of the epoch's last step
+   * @param metrics by name, in order: {@code loss} (the mean of the losses of the epoch's
+   *     updates), each metric tallied over those updates, then with validation data {@code
+   *     val_loss} and {@code val_} each metric, measured after the epoch without dropout
+   * @param improved whether the monitored metric ({@link #monitor}) improved on its best
+   */
+  public record Epoch(int epoch, long stepsDone, double learningRate,
+      ImmutableMap<String, Double> metrics, boolean improved) {
+    /**
+     * The value of a metric.
+     *
+     * @param name {@code loss}, {@code val_loss}, a metric's name or {@code val_} and its name
+     * @return its value this epoch
+     * @throws IllegalArgumentException naming the metrics there are
+     */
+    public double metric(String name) {
+      Double v = metrics.get(name);
+      checkArgument(v != null, "epoch %s has no metric '%s'; it has %s", epoch, name,
+          metrics.keySet());
+      return v;
+    }
+  }
+
+  /** Receives an {@link Epoch} at the end of every epoch. */
+  @FunctionalInterface
+  public interface EpochListener {
+    /**
+     * Called after each epoch, on the training thread.
+     *
+     * @param epoch the epoch's metrics
+     */
+    void onEpoch(Epoch epoch);
+  }
+
+  /**
+   * Where a run is, besides its epochs, steps and optimizer state: what a {@link #resume} or
+   * {@link #fitFrom} needs to go on as an unbroken run would.
+   *
+   * @param schedule the schedule's position (see {@link Schedule#afterEpoch})
+   * @param monitor the metric whose best value is kept ({@link #monitor})
+   * @param best its best value so far (by {@link EarlyStopping}'s {@code minDelta}), NaN before
+   *     the first epoch
+   * @param bestEpoch the epoch of {@code best}, 0 before the first
+   * @param epochsSinceBest the epochs since {@code bestEpoch}
+   * @param bestWeights the parameters at {@code bestEpoch} by name, kept for early stopping that
+   *     restores them; empty otherwise
+   * @param shuffleSeed the shuffle seed of the run, empty if it does not shuffle
+   * @param stoppedEarly whether early stopping ended the run
+   */
+  public record RunState(Schedule.State schedule, String monitor, double best, int bestEpoch,
+      int epochsSinceBest, ImmutableMap<String, Tensor> bestWeights, OptionalLong shuffleSeed,
+      boolean stoppedEarly) {
+    /**
+     * Checks that nothing is null.
+     *
+     * @param schedule the schedule's position
+     * @param monitor the monitored metric
+     * @param best its best value so far
+     * @param bestEpoch the epoch of {@code best}
+     * @param epochsSinceBest the epochs since {@code bestEpoch}
+     * @param bestWeights the parameters at {@code bestEpoch}, or empty
+     * @param shuffleSeed the shuffle seed, or empty
+     * @param stoppedEarly whether early stopping ended the run
+     */
+    public RunState {
+      checkNotNull(schedule, "schedule");
+      checkNotNull(monitor, "monitor");
+      checkNotNull(bestWeights, "bestWeights");
+      checkNotNull(shuffleSeed, "shuffleSeed");
+    }
+  }
+
+  /**
    * What a {@link #fit} or {@link #resume} did, and where the run is: what a later {@link
    * #resume} continues from.
    *
@@ -163,12 +275,20 @@ public final class Trainer {
    * @param epochsDone the epochs of the run so far: this fit's and those of the reports it resumed
    * @param stepsDone the optimizer steps of the run so far, counted as {@code epochsDone}
    * @param optimizerState the optimizer's state at the end of this fit
+   * @param history the end of each epoch of this fit, with its metrics
+   * @param run the rest of where the run is
    */
   public record Report(ImmutableList<Double> epochLosses, long steps, int skippedBatches,
-      Duration wallTime, int epochsDone, long stepsDone, OptimizerState optimizerState) {
-    /** {@return the mean loss of the last epoch} */
+      Duration wallTime, int epochsDone, long stepsDone, OptimizerState optimizerState,
+      ImmutableList<Epoch> history, RunState run) {
+    /** {@return the mean loss of the last epoch, NaN if this fit ran none} */
     public double finalLoss() {
-      return epochLosses.get(epochLosses.size() - 1);
+      return epochLosses.isEmpty() ? Double.NaN : epochLosses.get(epochLosses.size() - 1);
+    }
+
+    /** {@return whether early stopping ended the run} */
+    public boolean stoppedEarly() {
+      return run.stoppedEarly();
     }
   }
 
@@ -186,6 +306,13 @@ public final class Trainer {
   private LossFunction lossFunction;
   private Tensor classWeights;
   private Integer ignoreIndex;
+  private Validation validation;
+  private ImmutableList<Metric> metrics;
+  private String monitor;
+  private Schedule schedule;
+  private EarlyStopping earlyStopping;
+  private Path checkpointDirectory;
+  private final List<EpochListener> epochListeners = new ArrayList<>();
 
   Trainer(Network net) {
     this.net = checkNotNull(net, "network");
@@ -433,6 +560,179 @@ public final class Trainer {
     return this;
   }
 
+  /**
+   * Validation data, measured after every epoch ({@code val_loss} and {@code val_} each metric)
+   * without dropout and without changing anything.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout (any T and N)
+   * @param targets as for {@link #fit}
+   * @return this trainer
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if validation data or a validation split was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer validation(Tensor inputs, Tensor targets) {
+    return validation(inputs, targets, null);
+  }
+
+  /**
+   * As {@link #validation(Tensor, Tensor)}, counting only the steps where {@code mask} is 1.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets as for {@link #fit}
+   * @param mask {@code [T, N]} of 0 and 1, or null
+   * @return this trainer
+   */
+  @CanIgnoreReturnValue
+  public Trainer validation(Tensor inputs, Tensor targets, Tensor mask) {
+    checkNotNull(inputs, "validation expected inputs but got null");
+    checkNotNull(targets, "validation expected targets but got null");
+    checkUnset("validation", validation);
+    this.validation = new Validation(inputs, targets, mask, 0);
+    return this;
+  }
+
+  /**
+   * Holds out the last {@code fraction} of the sequences given to {@link #fit} (before any
+   * shuffling, as Keras's {@code validation_split}): the fit trains on the first {@code
+   * floor(N (1 - fraction))} and validates on the rest.
+   *
+   * @param fraction in {@code (0, 1)}
+   * @return this trainer
+   * @throws IllegalArgumentException if {@code fraction} is not in {@code (0, 1)}
+   * @throws IllegalStateException if validation data or a validation split was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer validationSplit(double fraction) {
+    checkArgument(fraction > 0 && fraction < 1,
+        "validationSplit expected a fraction in (0, 1) but got %s", fraction);
+    checkUnset("validation", validation);
+    this.validation = new Validation(null, null, null, fraction);
+    return this;
+  }
+
+  /**
+   * Metrics reported per epoch besides the loss, on the training data and on the validation data.
+   *
+   * @param metrics e.g. {@link Metric#accuracy()}
+   * @return this trainer
+   * @throws NullPointerException if a metric is null
+   * @throws IllegalArgumentException if a name is {@code loss}, starts with {@code val_}, or is
+   *     given twice
+   * @throws IllegalStateException if the metrics were already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer metrics(Metric... metrics) {
+    checkNotNull(metrics, "metrics expected metrics but got null");
+    List<String> names = new ArrayList<>();
+    for (Metric m : metrics) {
+      checkNotNull(m, "metrics expected metrics but got null");
+      String name = checkNotNull(m.name(), "metrics: a metric named null");
+      checkArgument(!name.isEmpty() && !name.equals("loss") && !name.startsWith("val_"),
+          "metrics expected a name other than loss, not starting with val_, but got '%s'", name);
+      checkArgument(!names.contains(name), "metrics got two metrics named '%s'", name);
+      names.add(name);
+    }
+    checkUnset("metrics", this.metrics);
+    this.metrics = ImmutableList.copyOf(metrics);
+    return this;
+  }
+
+  /**
+   * The metric whose best value early stopping, reduce-on-plateau and the best checkpoint watch:
+   * {@code loss}, {@code val_loss}, a metric's name or {@code val_} and its name; lower is better
+   * for the losses, and for a metric unless {@link Metric#higherIsBetter()}. Default {@code
+   * val_loss} with validation data, else {@code loss}.
+   *
+   * @param metric the name
+   * @return this trainer
+   * @throws NullPointerException if {@code metric} is null
+   * @throws IllegalStateException if the monitored metric was already set; {@link #fit} throws it
+   *     if no metric of the epoch has that name
+   */
+  @CanIgnoreReturnValue
+  public Trainer monitor(String metric) {
+    checkNotNull(metric, "monitor expected a metric's name but got null");
+    checkUnset("monitor", monitor);
+    this.monitor = metric;
+    return this;
+  }
+
+  /**
+   * A learning-rate schedule: before every step the optimizer's learning rate is set to the
+   * schedule's, from the learning rate the optimizer was built with (default: none, the rate
+   * stays the optimizer's).
+   *
+   * @param schedule the schedule
+   * @return this trainer
+   * @throws NullPointerException if {@code schedule} is null
+   * @throws IllegalStateException if the schedule was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer schedule(Schedule schedule) {
+    checkNotNull(schedule, "schedule expected a schedule but got null");
+    checkUnset("schedule", this.schedule);
+    this.schedule = schedule;
+    return this;
+  }
+
+  /**
+   * Stops the fit when the monitored metric has not improved for a while (default: never).
+   *
+   * @param earlyStopping the patience, the smallest improvement and whether to put back the best
+   *     weights
+   * @return this trainer
+   * @throws NullPointerException if {@code earlyStopping} is null
+   * @throws IllegalStateException if early stopping was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer earlyStopping(EarlyStopping earlyStopping) {
+    checkNotNull(earlyStopping, "earlyStopping expected an EarlyStopping but got null");
+    checkUnset("earlyStopping", this.earlyStopping);
+    this.earlyStopping = earlyStopping;
+    return this;
+  }
+
+  /**
+   * Writes checkpoints into {@code directory} (created if missing) during a fit: {@code
+   * last.safetensors} after every epoch and {@code best.safetensors} after every epoch whose
+   * monitored metric improved. Each is written atomically and holds the network (which {@link
+   * Rnn#load} reads) and where the run is, so that {@link #fitFrom} can finish it.
+   *
+   * @param directory the directory of the two files
+   * @return this trainer
+   * @throws NullPointerException if {@code directory} is null
+   * @throws IllegalStateException if checkpoints were already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer checkpoints(Path directory) {
+    checkNotNull(directory, "checkpoints expected a directory but got null");
+    checkUnset("checkpoints", checkpointDirectory);
+    this.checkpointDirectory = directory;
+    return this;
+  }
+
+  /**
+   * Adds a listener of the end of every epoch; there may be several, called in the order added.
+   *
+   * @param listener called after each epoch, on the training thread
+   * @return this trainer
+   * @throws NullPointerException if {@code listener} is null
+   */
+  @CanIgnoreReturnValue
+  public Trainer epochListener(EpochListener listener) {
+    epochListeners.add(checkNotNull(listener, "epochListener expected a listener but got null"));
+    return this;
+  }
+
+  /** Validation data ({@code inputs} not null), or a split of the fit's data. */
+  private record Validation(Tensor inputs, Tensor targets, Tensor mask, double split) {
+    @Override public String toString() {
+      return inputs == null ? "validationSplit(" + split + ")"
+          : "validation(inputs " + inputs.shape() + ", targets " + targets.shape() + ")";
+    }
+  }
+
   /** An option is set once: a second call is a mistake (the first value would vanish). */
   private static void checkUnset(String option, Object value) {
     if (value != null) {
@@ -471,7 +771,7 @@ public final class Trainer {
    *     the run is, for {@link #resume}
    */
   public Report fit(Tensor inputs, Tensor targets, Tensor mask) {
-    return train("fit", null, inputs, targets, mask, null);
+    return train("fit", null, inputs, targets, mask, null, null);
   }
 
   /**
@@ -490,7 +790,7 @@ public final class Trainer {
    * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
    */
   public Report fit(Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
-    return train("fit", null, inputs, targets, mask, sampleWeights);
+    return train("fit", null, inputs, targets, mask, sampleWeights, null);
   }
 
   /**
@@ -509,7 +809,8 @@ public final class Trainer {
    */
   public Report fit(Tensor inputs, int[] lengths, Tensor targets) {
     checkNotNull(lengths, "fit expected lengths but got null");
-    return train("fit", null, () -> data("fit", inputs, targets, null, null, lengths));
+    return train("fit", null, () -> data("fit", inputs, targets, null, null, lengths),
+        epochCount(), null);
   }
 
   /**
@@ -524,7 +825,7 @@ public final class Trainer {
    * @throws IllegalStateException as {@link #fit(Tensor, Tensor)}
    */
   public Report fit(List<Tensor> inputs, List<Tensor> targets) {
-    return train("fit", null, () -> data("fit", inputs, targets));
+    return train("fit", null, () -> data("fit", inputs, targets), epochCount(), null);
   }
 
   /**
@@ -539,7 +840,8 @@ public final class Trainer {
    * @return the report of these epochs, with the run's totals
    * @throws IllegalArgumentException as {@link #fit}, or if the optimizer state does not fit the
    *     optimizer built now (another kind or options, or another network's parameters), naming
-   *     the first difference
+   *     the first difference, or if the run stopped early, shuffled otherwise than this trainer
+   *     does or monitored another metric
    * @throws IllegalStateException as {@link #fit}
    */
   public Report resume(Report from, Tensor inputs, Tensor targets) {
@@ -558,7 +860,7 @@ public final class Trainer {
    */
   public Report resume(Report from, Tensor inputs, Tensor targets, Tensor mask) {
     checkNotNull(from, "resume expected the report of a fit but got null");
-    return train("resume", from, inputs, targets, mask, null);
+    return train("resume", from, inputs, targets, mask, null, null);
   }
 
   /**
@@ -575,7 +877,7 @@ public final class Trainer {
   public Report resume(Report from, Tensor inputs, Tensor targets, Tensor mask,
       Tensor sampleWeights) {
     checkNotNull(from, "resume expected the report of a fit but got null");
-    return train("resume", from, inputs, targets, mask, sampleWeights);
+    return train("resume", from, inputs, targets, mask, sampleWeights, null);
   }
 
   /**
@@ -591,7 +893,8 @@ public final class Trainer {
   public Report resume(Report from, Tensor inputs, int[] lengths, Tensor targets) {
     checkNotNull(from, "resume expected the report of a fit but got null");
     checkNotNull(lengths, "resume expected lengths but got null");
-    return train("resume", from, () -> data("resume", inputs, targets, null, null, lengths));
+    return train("resume", from, () -> data("resume", inputs, targets, null, null, lengths),
+        epochCount(), null);
   }
 
   /**
@@ -605,40 +908,98 @@ public final class Trainer {
    */
   public Report resume(Report from, List<Tensor> inputs, List<Tensor> targets) {
     checkNotNull(from, "resume expected the report of a fit but got null");
-    return train("resume", from, () -> data("resume", inputs, targets));
-  }
-
-  private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask,
-      Tensor sampleWeights) {
-    return train(who, from, () -> data(who, inputs, targets, mask, sampleWeights, null));
+    return train("resume", from, () -> data("resume", inputs, targets), epochCount(), null);
   }
 
   /**
-   * The loop of the class comment, from the start of a run or from where {@code from} ended, over
-   * the data {@code data} gives once the objective is known to be set.
+   * Finishes the fit that wrote {@code checkpoint} (see {@link #checkpoints}): its weights go
+   * into the network, the optimizer starts from its state, and the run goes on from its epoch,
+   * schedule position and best value to {@code epochs} epochs in all, as the fit would have gone
+   * on had it not been interrupted: with this trainer (the one that wrote it, or one configured
+   * alike) and the same data, the weights at the end are those of the unbroken fit, bit for bit.
+   *
+   * @param checkpoint {@code last.safetensors} (or {@code best.safetensors}) of a fit
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @return the report of the epochs after the checkpoint's, with the run's totals
+   * @throws IOException if the file cannot be read
+   * @throws dev.rnn.core.SafetensorsException if the file is not a checkpoint of a fit of this
+   *     network, naming the file and the first difference
+   * @throws IllegalArgumentException as {@link #resume}, or if the checkpoint's run has done
+   *     {@code epochs} epochs already; nothing is changed
+   * @throws IllegalStateException as {@link #fit}
    */
-  private Report train(String who, Report from, Supplier<TrainingData> data) {
+  public Report fitFrom(Path checkpoint, Tensor inputs, Tensor targets) throws IOException {
+    return fitFrom(checkpoint, inputs, targets, null);
+  }
+
+  /**
+   * As {@link #fitFrom(Path, Tensor, Tensor)}, counting only the steps where {@code mask} (0 or
+   * 1) is 1.
+   *
+   * @param checkpoint {@code last.safetensors} (or {@code best.safetensors}) of a fit
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
+   * @param mask {@code [T, N]} of 0 and 1
+   * @return the report of the epochs after the checkpoint's, with the run's totals
+   * @throws IOException if the file cannot be read
+   */
+  public Report fitFrom(Path checkpoint, Tensor inputs, Tensor targets, Tensor mask)
+      throws IOException {
+    checkNotNull(checkpoint, "fitFrom expected a checkpoint but got null");
+    RunCheckpoint saved = RunCheckpoint.read(net, checkpoint);
+    Report from = saved.report();
+    checkArgument(from.epochsDone() < epochCount(),
+        "fitFrom: %s is at epoch %s, the end of a fit of %s epochs: nothing is left to train",
+        checkpoint, from.epochsDone(), epochCount());
+    return train("fitFrom", from, () -> data("fitFrom", inputs, targets, mask, null, null),
+        epochCount() - from.epochsDone(), saved);
+  }
+
+  private int epochCount() {
+    return epochs == null ? 1 : epochs;
+  }
+
+  private Report train(String who, Report from, Tensor inputs, Tensor targets, Tensor mask,
+      Tensor sampleWeights, RunCheckpoint saved) {
+    return train(who, from, () -> data(who, inputs, targets, mask, sampleWeights, null),
+        epochCount(), saved);
+  }
+
+  /**
+   * The loop of the class comment over the data {@code data} gives once the objective is known
+   * to be set, from the start of a run or from where {@code from} ended, for {@code epochCount}
+   * epochs; the weights of {@code saved} (if not null) are loaded once every check has passed.
+   */
+  private Report train(String who, Report from, Supplier<TrainingData> data, int epochCount,
+      RunCheckpoint saved) {
     long start = System.nanoTime();
     checkObjective(who);
     TrainingData d = data.get();
+    TrainingData val = validationPart(who, d);
+    d = trainingPart(d);
+    Watch watch = watch(who, val != null);
     Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
     checkBpttFits(bptt, d.steps());
     Optimizer optimizer = newOptimizer();
-    if (from != null) {
-      optimizer.restore(from.optimizerState());
+    double baseLr = optimizer.learningRate();
+    RunState run = from == null ? startOfRun(baseLr, watch) : continued(who, from, optimizer, watch);
+    if (saved != null) {
+      saved.loadWeights(net);
     }
+    Path dir = checkpointDirectory();
     int epochsBefore = from == null ? 0 : from.epochsDone();
-    int epochCount = epochs == null ? 1 : epochs;
     int size = batchSize == null ? 32 : batchSize;
     long stepsDone = from == null ? 0 : from.stepsDone();
     long steps = 0;
     int skippedBatches = 0;
     ImmutableList<Bptt.Window> windows = bptt.windows(d.steps());
     ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
+    ImmutableList.Builder<Epoch> history = ImmutableList.builder();
+    int epochsDone = epochsBefore + epochCount;
     for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
       List<Integer> order = order(d.batch(), epoch);
-      double lossSum = 0;
-      int lossCount = 0;
+      EpochTally tally = new EpochTally(metrics());
       for (int b = 1; (b - 1) * size < d.batch(); b++) {
         TrainingData batch = d.rows(order.subList((b - 1) * size, Math.min(d.batch(), b * size)));
         List<Tensor> carried = null;
@@ -659,11 +1020,14 @@ public final class Trainer {
             break;
           }
           double norm = clip(optimizer.parameters());
+          if (schedule != null) {
+            optimizer.setLearningRate(schedule.learningRate(baseLr, run.schedule(), epoch,
+                stepsDone));
+          }
           optimizer.step();
           steps++;
           stepsDone++;
-          lossSum += loss.item();
-          lossCount++;
+          tally.add(loss.item(), f.output().tensor(), batch.targets(w), m);
           Event event = new Event(epoch, b, w.index() + 1, stepsDone, loss.item(), norm,
               g.gradientFlow());
           for (Listener l : listeners) {
@@ -671,11 +1035,211 @@ public final class Trainer {
           }
         }
       }
-      epochLosses.add(lossCount == 0 ? Double.NaN : lossSum / lossCount);
+      ImmutableMap<String, Double> values = tally.values(val == null ? null : validate(val));
+      double watched = values.get(watch.name());
+      boolean improved = EarlyStopping.improves(watched, run.best(), watch.higherIsBetter(),
+          earlyStopping == null ? 0 : earlyStopping.minDelta());
+      run = afterEpoch(run, epoch, watched, improved, watch);
+      Epoch end = new Epoch(epoch, stepsDone, optimizer.learningRate(), values, improved);
+      epochLosses.add(values.get("loss"));
+      history.add(end);
+      if (dir != null) {
+        writeCheckpoints(dir, improved, epoch, stepsDone, optimizer, run);
+      }
+      for (EpochListener l : epochListeners) {
+        l.onEpoch(end);
+      }
+      if (run.stoppedEarly()) {
+        run.bestWeights().forEach((name, t) -> net.namedParameters().get(name).set(t));
+        epochsDone = epoch;
+        break;
+      }
     }
     return new Report(epochLosses.build(), steps, skippedBatches,
-        Duration.ofNanos(System.nanoTime() - start), epochsBefore + epochCount, stepsDone,
-        optimizer.state());
+        Duration.ofNanos(System.nanoTime() - start), epochsDone, stepsDone, optimizer.state(),
+        history.build(), run);
+  }
+
+  // ---- validation, the monitored metric, the run's state and checkpoints ---------------------
+
+  /** The metrics set, or none. */
+  private ImmutableList<Metric> metrics() {
+    return metrics == null ? ImmutableList.of() : metrics;
+  }
+
+  /** The sequences a fit trains on: all, or those before a validation split. */
+  private TrainingData trainingPart(TrainingData all) {
+    if (validation == null || validation.inputs() != null) {
+      return all;
+    }
+    return all.rows(range(0, splitAt(all.batch())));
+  }
+
+  /**
+   * The validation data, checked and time-major, or null without.
+   *
+   * @throws IllegalArgumentException if a split leaves no sequence on one side
+   */
+  private TrainingData validationPart(String who, TrainingData all) {
+    if (validation == null) {
+      return null;
+    }
+    if (validation.inputs() == null) {
+      int n = all.batch();
+      int kept = splitAt(n);
+      checkArgument(kept >= 1 && kept < n, "%s: validationSplit(%s) of %s sequences leaves %s"
+          + " for training and %s for validation, but each needs at least one", who,
+          validation.split(), n, kept, n - kept);
+      return all.rows(range(kept, n));
+    }
+    return data("validation", validation.inputs(), validation.targets(), validation.mask(), null,
+        null);
+  }
+
+  /** The sequences before a validation split, {@code floor(n (1 - fraction))}. */
+  private int splitAt(int n) {
+    return (int) Math.floor(n * (1 - validation.split()));
+  }
+
+  private static List<Integer> range(int from, int to) {
+    List<Integer> r = new ArrayList<>(to - from);
+    for (int i = from; i < to; i++) {
+      r.add(i);
+    }
+    return r;
+  }
+
+  /** {@code val_loss} and each {@code val_} metric on {@code v}, without dropout. */
+  private ImmutableMap<String, Double> validate(TrainingData v) {
+    Graph g = Graph.inference();
+    Value out = net.model().forward(g, g.constant(v.x()), null, 0, v.lengths()).output();
+    Map<String, Double> values = new LinkedHashMap<>();
+    values.put("val_loss", loss(g, out, v.y(), v.mask()).item());
+    for (Metric metric : metrics()) {
+      values.put("val_" + metric.name(), metric.tally(out.tensor(), v.y(), v.mask()).value());
+    }
+    return ImmutableMap.copyOf(values);
+  }
+
+  /** The monitored metric and its direction. */
+  private record Watch(String name, boolean higherIsBetter) {}
+
+  /**
+   * The monitored metric, checked against the metrics an epoch reports, and the metrics against
+   * the objective.
+   */
+  private Watch watch(String who, boolean validated) {
+    for (Metric m : metrics()) {
+      if (m == Metric.accuracy() && objective == Objective.MSE) {
+        throw new IllegalStateException(who + ": metric accuracy needs class indices as targets"
+            + " (CROSS_ENTROPY) but the objective is MSE");
+      }
+    }
+    String name = monitor != null ? monitor : validated ? "val_loss" : "loss";
+    List<String> names = new ArrayList<>();
+    for (String prefix : validated ? List.of("", "val_") : List.of("")) {
+      names.add(prefix + "loss");
+      for (Metric m : metrics()) {
+        names.add(prefix + m.name());
+        if (name.equals(prefix + m.name())) {
+          return new Watch(name, m.higherIsBetter());
+        }
+      }
+    }
+    if (!names.contains(name)) {
+      throw new IllegalStateException(who + " monitors '" + name + "' but the metrics of an"
+          + " epoch are " + names + (name.startsWith("val_") && !validated
+          ? "; set validation(...) or validationSplit(...)" : ""));
+    }
+    return new Watch(name, false);
+  }
+
+  /** Where a new run starts. */
+  private RunState startOfRun(double baseLr, Watch watch) {
+    Schedule.State s = schedule == null ? new Schedule.State(baseLr, Double.NaN, 0, 0)
+        : schedule.start(baseLr);
+    return new RunState(s, watch.name(), Double.NaN, 0, 0, ImmutableMap.of(), shuffleSeed(),
+        false);
+  }
+
+  private OptionalLong shuffleSeed() {
+    return shuffleSeed == null ? OptionalLong.empty() : OptionalLong.of(shuffleSeed);
+  }
+
+  /**
+   * The state of the run {@code from} ended, after restoring the optimizer from it; refuses a run
+   * that cannot go on as it would have unbroken.
+   */
+  private RunState continued(String who, Report from, Optimizer optimizer, Watch watch) {
+    optimizer.restore(from.optimizerState());
+    RunState run = from.run();
+    checkArgument(!run.stoppedEarly(), "%s: the run stopped early at epoch %s (%s had not"
+        + " improved since epoch %s); fit again to train on", who, from.epochsDone(),
+        run.monitor(), run.bestEpoch());
+    checkArgument(run.shuffleSeed().equals(shuffleSeed()),
+        "%s expected a trainer that shuffles as the run it continues, %s, but this one has %s",
+        who, shuffling(run.shuffleSeed()), shuffling(shuffleSeed()));
+    checkArgument(run.monitor().equals(watch.name()),
+        "%s expected a trainer that monitors %s as the run it continues but this one monitors %s",
+        who, run.monitor(), watch.name());
+    return run;
+  }
+
+  private static String shuffling(OptionalLong seed) {
+    return seed.isPresent() ? "shuffle(" + seed.getAsLong() + ")" : "no shuffle";
+  }
+
+  /**
+   * The run's state after epoch {@code epoch}, whose monitored metric was {@code value}: the
+   * schedule's position, the best value (with the weights, for early stopping that restores
+   * them), and whether early stopping ends the run.
+   */
+  private RunState afterEpoch(RunState run, int epoch, double value, boolean improved,
+      Watch watch) {
+    Schedule.State s = schedule == null ? run.schedule()
+        : schedule.afterEpoch(run.schedule(), value, watch.higherIsBetter());
+    if (improved) {
+      boolean keep = earlyStopping != null && earlyStopping.restoreBest();
+      return new RunState(s, run.monitor(), value, epoch, 0,
+          keep ? snapshot() : ImmutableMap.of(), run.shuffleSeed(), false);
+    }
+    int since = run.epochsSinceBest() + 1;
+    boolean stop = earlyStopping != null && since >= earlyStopping.patience();
+    return new RunState(s, run.monitor(), run.best(), run.bestEpoch(), since, run.bestWeights(),
+        run.shuffleSeed(), stop);
+  }
+
+  private ImmutableMap<String, Tensor> snapshot() {
+    ImmutableMap.Builder<String, Tensor> weights = ImmutableMap.builder();
+    net.namedParameters().forEach((name, p) -> weights.put(name, p.value()));
+    return weights.build();
+  }
+
+  /** The checkpoint directory, created if missing, or null without checkpoints. */
+  private Path checkpointDirectory() {
+    if (checkpointDirectory == null) {
+      return null;
+    }
+    RunCheckpoint.checkSavable(net, checkpointDirectory);
+    try {
+      return Files.createDirectories(checkpointDirectory);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes {@code last.safetensors}, and {@code best.safetensors} if the epoch improved. */
+  private void writeCheckpoints(Path dir, boolean improved, int epoch, long stepsDone,
+      Optimizer optimizer, RunState run) {
+    OptimizerState state = optimizer.state();
+    try {
+      if (improved) {
+        RunCheckpoint.write(net, dir.resolve(RunCheckpoint.BEST), epoch, stepsDone, state, run);
+      }
+      RunCheckpoint.write(net, dir.resolve(RunCheckpoint.LAST), epoch, stepsDone, state, run);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** Refuses a truncation that would train another function than the network computes. */

@@ -64,6 +64,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
         DescribeCommand.class,
         GraphCommand.class,
         TrainCommand.class,
+        FitCommand.class,
+        PredictCommand.class,
     })
 public final class Main implements Callable<Integer> {
   @Spec

@@ -38,6 +38,13 @@ public enum Example {
     @Override public ImmutableList<Path> run(Setup setup) throws IOException {
       return Brackets.run(setup).files();
     }
+  },
+  /** The adding problem at T = 150, IRNN vs Elman vs LSTM vs GRU; see {@link Irnn}. */
+  IRNN("irnn", "the adding problem at length 150 as in Le, Jaitly & Hinton (2015): an IRNN"
+      + " (identity recurrent matrix, relu) vs Elman (tanh), LSTM and GRU") {
+    @Override public ImmutableList<Path> run(Setup setup) throws IOException {
+      return Irnn.run(setup).files();
+    }
   };
 
   private final String id;
@@ -82,7 +89,7 @@ public enum Example {
     return Stream.of(values()).filter(e -> e.id.equals(id)).findFirst();
   }
 
-  /** {@return the names, as a list for messages: {@code sine, adding, charlm, brackets}} */
+  /** {@return the names, as a list for messages: {@code sine, adding, charlm, brackets, irnn}} */
   public static String ids() {
     return Stream.of(values()).map(Example::id).collect(Collectors.joining(", "));
   }

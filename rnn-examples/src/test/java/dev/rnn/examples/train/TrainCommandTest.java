@@ -65,7 +65,8 @@ class TrainCommandTest {
             + " [--quick] [--verbose]\n"), r.out()),
         () -> assertTrue(r.out().contains("\n  sine    "), r.out()),
         () -> assertTrue(r.out().contains("\n  adding  "), r.out()),
-        () -> assertTrue(r.out().contains("\n  charlm  "), r.out()));
+        () -> assertTrue(r.out().contains("\n  charlm  "), r.out()),
+        () -> assertTrue(r.out().contains("\n  irnn    "), r.out()));
   }
 
   @Nested
@@ -76,7 +77,7 @@ class TrainCommandTest {
       assertAll(
           () -> assertEquals(2, r.exitCode()),
           () -> assertEquals("rnn-examples train: unknown example 'sinus': expected one of"
-              + " sine, adding, charlm, brackets\n"
+              + " sine, adding, charlm, brackets, irnn\n"
               + "Try 'rnn-examples train --help' for more information.\n", r.err()),
           () -> assertEquals("", r.out()));
     }
