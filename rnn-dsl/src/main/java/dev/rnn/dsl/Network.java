@@ -76,10 +76,14 @@ public final class Network {
     }
     this.parameters = ps.buildOrThrow();
     this.stateNames = names.build();
-    Random rnd = initializer.isRandom() ? new Random(initializer.seed()) : null;
-    for (Stage s : stages) {
-      s.initialize(initializer, rnd);
-    }
+    // The weights are allocated and initialised at their first use (a forward pass, training,
+    // loading, saving), not here: describe() and graph() of a network too large for memory work.
+    Parameter.initializeOnFirstUse(parameters.values().asList(), () -> {
+      Random rnd = initializer.isRandom() ? new Random(initializer.seed()) : null;
+      for (Stage s : stages) {
+        s.initialize(initializer, rnd);
+      }
+    });
   }
 
   // ---- what it is -----------------------------------------------------------------------------
