@@ -282,6 +282,7 @@ public final class Network {
    *     direction starts from the end of the whole sequence and so cannot stream
    */
   public Result step(Tensor xt, State state) {
+    checkNotNull(xt, "step expected x_t but got null");
     String reverse = firstNotStreaming();
     if (reverse != null) {
       throw new IllegalStateException("step() streams one step at a time, but " + reverse
@@ -413,6 +414,7 @@ public final class Network {
    * finite; returns whether it is one unbatched sequence {@code [T, F_in]}.
    */
   private boolean checkInput(Tensor input) {
+    checkNotNull(input, "%s expected an input tensor but got null", firstLayer());
     String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
         : "[seq, batch, " + inputSize() + "]";
     checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),
