@@ -280,6 +280,19 @@ class SafetensorsFilesTest {
     }
 
     @Test
+    void aScanWhoseBuffersWouldOverflowAnArrayIsRefusedBeforeAllocating() {
+      // W_hh [65536, 16384] exists only as a shape: the check comes before any allocation.
+      Scan scan = new Scan(new LstmCell(1, 16384), Scan.Direction.FORWARD, "_l0", DType.FLOAT32,
+          Scan.Biases.BOTH);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> scan.forward(Storage.allocate(DType.FLOAT32, 1024 * 64), 1024, 64, null, false));
+      // (the widest buffer per step and sequence: the saved gates and cell state, 5 x 16384)
+      assertEquals("lstm(1, 16384) over 1024 steps of 64 sequences needs buffers of 1025 x 64 x"
+          + " 81920 numbers, more than the 2147483639 an array holds; split the sequences"
+          + " (truncated BPTT) or the batch", e.getMessage());
+    }
+
+    @Test
     void aShapeCountsItsElementsInLong() {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> Shape.of(65536, 65536));
