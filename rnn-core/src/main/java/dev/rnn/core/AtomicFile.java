@@ -102,6 +102,11 @@ final class AtomicFile {
             "is " + kind(target) + ", not a regular file: not replaced");
       }
       if (Files.isSymbolicLink(target)) {
+        String descriptor = openDescriptor(target);
+        if (descriptor != null) {
+          throw new FileSystemException(path.toString(), null, "is a link to " + descriptor
+              + ", an open file of a process, not a regular file: not replaced");
+        }
         target = target.toRealPath();
       }
     }
@@ -111,6 +116,23 @@ final class AtomicFile {
           "cannot write, directory " + dir + " does not exist");
     }
     return target;
+  }
+
+  /**
+   * The first link on the way from {@code link} to its file that is a process's open file
+   * ({@code /proc/self/fd/1}, {@code /dev/fd/1}, as {@code /dev/stdout} is), or null. Such a link
+   * resolves to whatever the descriptor is open on, a shell's redirection for one: replacing that
+   * file would take it from under the process writing it.
+   */
+  static String openDescriptor(Path link) throws IOException {
+    Path p = link.toAbsolutePath();
+    for (int hops = 0; hops < 40 && Files.isSymbolicLink(p); hops++) {
+      p = p.resolveSibling(Files.readSymbolicLink(p)).normalize();
+      if (p.startsWith("/proc") || p.startsWith("/dev/fd")) {
+        return p.toString();
+      }
+    }
+    return null;
   }
 
   /**
@@ -194,10 +216,11 @@ final class AtomicFile {
 
   /** {@code e}, as a one-line exception naming {@code path} rather than the temporary file. */
   private static FileSystemException named(Path path, String what, IOException e) {
-    String reason = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
-        : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-        : e.getClass().getSimpleName()
-            + (e.getMessage() == null ? "" : " " + e.getMessage());
+    String reason = e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+        : e instanceof NoSuchFileException ? "the temporary file is gone"
+        : e instanceof FileSystemException f ? (f.getReason() != null ? f.getReason()
+            : e.getClass().getSimpleName())
+        : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     FileSystemException named = new FileSystemException(path.toString(), null,
         what + " (" + reason + ")");
     named.initCause(e);
