@@ -138,6 +138,40 @@ class ReliabilityTest {
     }
   }
 
+  // ---- item 1: special files ------------------------------------------------------------------
+
+  @Nested
+  class SavingOverSpecialFiles {
+    @Test
+    void aDeviceNodeIsRefusedAndKept() throws IOException {
+      Path dev = SpecialFiles.characterDevice(dir.resolve("null"), 1, 3);
+      Network net = network().recurrent(2, 2).seed(1).build();
+      java.nio.file.FileSystemException e = assertThrows(java.nio.file.FileSystemException.class,
+          () -> net.save(dev));
+      assertAll(
+          () -> assertEquals(dev + ": is a character device, not a regular file: not replaced",
+              e.getMessage()),
+          () -> assertTrue(Files.exists(dev) && !Files.isRegularFile(dev)));
+    }
+
+    @Test
+    void aFifoIsRefusedWithoutBlockingAndKept() {
+      Path fifo = SpecialFiles.fifo(dir.resolve("net.safetensors"));
+      Network net = network().recurrent(2, 2).seed(1).build();
+      java.nio.file.FileSystemException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+          () -> assertThrows(java.nio.file.FileSystemException.class, () -> net.save(fifo)));
+      assertEquals(fifo + ": is a FIFO, not a regular file: not replaced", e.getMessage());
+    }
+
+    @Test
+    void loadingAFifoIsRefusedWithoutBlocking() {
+      Path fifo = SpecialFiles.fifo(dir.resolve("net.safetensors"));
+      java.nio.file.FileSystemException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+          () -> assertThrows(java.nio.file.FileSystemException.class, () -> Rnn.load(fifo)));
+      assertEquals(fifo + ": is a FIFO, not a regular file", e.getMessage());
+    }
+  }
+
   // ---- item 3: checkpoints --------------------------------------------------------------------
 
   @Nested
