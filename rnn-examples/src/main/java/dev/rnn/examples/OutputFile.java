@@ -117,7 +117,12 @@ public final class OutputFile {
     }
   }
 
-  /** {@return whether {@code file} is {@value #STANDARD_OUTPUT}, standard output} */
+  /**
+   * Whether {@code file} is {@value #STANDARD_OUTPUT}, standard output.
+   *
+   * @param file a path a command was given
+   * @return whether it means standard output
+   */
   public static boolean isStandardOutput(Path file) {
     return file.toString().equals(STANDARD_OUTPUT);
   }
