@@ -16,8 +16,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
+import java.lang.management.MemoryMXBean;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -59,8 +58,8 @@ import org.junit.jupiter.api.Test;
  *     -Dsurefire.failIfNoSpecifiedTests=false -Drnn.fuzz.iterations=1000000 -Drnn.fuzz.seed=1
  * }</pre>
  *
- * <p>The counts (loaded, refused by kind of message, the slowest mutant, the peak heap) are
- * printed on stdout.
+ * <p>The counts (loaded, refused by kind of message, the slowest mutant, the most heap in use
+ * after a mutant) are printed on stdout.
  */
 class CheckpointFuzzTest {
   static final int DEFAULT_ITERATIONS = 3000;
@@ -166,6 +165,15 @@ class CheckpointFuzzTest {
     int failureCount;
     long slowestNanos;
     String slowest = "none";
+    /**
+     * The most heap in use: before each collection (what the collector found), and after each
+     * mutant.
+     */
+    final java.util.concurrent.atomic.AtomicLong peakHeap =
+        new java.util.concurrent.atomic.AtomicLong();
+    /** The most heap still in use after a collection: what the mutants held alive at most. */
+    final java.util.concurrent.atomic.AtomicLong peakLive =
+        new java.util.concurrent.atomic.AtomicLong();
 
     void fail(int i, String what, Throwable t) {
       failureCount++;
@@ -182,10 +190,8 @@ class CheckpointFuzzTest {
 
   @Test
   void everyMutantLoadsOrIsRefusedWithASafetensorsException() {
-    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == MemoryType.HEAP).toList();
-    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
     Tally tally = new Tally();
+    List<Runnable> stopListening = listenToCollections(tally);
     AtomicReference<String> current = new AtomicReference<>("none yet");
     long start = System.nanoTime();
     for (int from = 0; from < ITERATIONS; from += BATCH) {
@@ -199,8 +205,8 @@ class CheckpointFuzzTest {
           + "; the last one started: " + current.get());
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
-    System.out.println(report(tally, seconds, peak));
+    stopListening.forEach(Runnable::run);
+    System.out.println(report(tally, seconds));
     int rejections = tally.rejected.values().stream().mapToInt(Integer::intValue).sum();
     assertAll(
         () -> assertEquals(0, tally.failureCount, () -> tally.failureCount
@@ -210,6 +216,43 @@ class CheckpointFuzzTest {
         () -> assertEquals(tally.mutants, rejections + tally.loaded + tally.failureCount),
         () -> assertTrue(ITERATIONS < 200 || tally.loaded > 0, "no mutant loaded"),
         () -> assertTrue(ITERATIONS < 200 || rejections > 0, "no mutant was refused"));
+  }
+
+  /**
+   * Records in {@code tally} the heap in use before every garbage collection: the heap's peaks.
+   * Returns what removes the listeners.
+   */
+  private static List<Runnable> listenToCollections(Tally tally) {
+    List<Runnable> removers = new ArrayList<>();
+    for (java.lang.management.GarbageCollectorMXBean gc
+        : ManagementFactory.getGarbageCollectorMXBeans()) {
+      if (!(gc instanceof javax.management.NotificationEmitter emitter)) {
+        continue;
+      }
+      javax.management.NotificationListener listener = (n, handback) -> {
+        if (n.getType().equals(com.sun.management.GarbageCollectionNotificationInfo
+            .GARBAGE_COLLECTION_NOTIFICATION)) {
+          com.sun.management.GarbageCollectionNotificationInfo info =
+              com.sun.management.GarbageCollectionNotificationInfo.from(
+                  (javax.management.openmbean.CompositeData) n.getUserData());
+          long before = info.getGcInfo().getMemoryUsageBeforeGc().values().stream()
+              .mapToLong(java.lang.management.MemoryUsage::getUsed).sum();
+          tally.peakHeap.accumulateAndGet(before, Math::max);
+          long after = info.getGcInfo().getMemoryUsageAfterGc().values().stream()
+              .mapToLong(java.lang.management.MemoryUsage::getUsed).sum();
+          tally.peakLive.accumulateAndGet(after, Math::max);
+        }
+      };
+      emitter.addNotificationListener(listener, null, null);
+      removers.add(() -> {
+        try {
+          emitter.removeNotificationListener(listener);
+        } catch (javax.management.ListenerNotFoundException e) {
+          throw new AssertionError(e);
+        }
+      });
+    }
+    return removers;
   }
 
   private static void run(int i, Tally tally, AtomicReference<String> current) {
@@ -251,6 +294,7 @@ class CheckpointFuzzTest {
       tally.fail(i, abbreviate(what), t);
     } finally {
       long nanos = System.nanoTime() - t0;
+      tally.peakHeap.accumulateAndGet(HEAP.getHeapMemoryUsage().getUsed(), Math::max);
       if (nanos > tally.slowestNanos) {
         tally.slowestNanos = nanos;
         tally.slowest = current.get();
@@ -259,6 +303,7 @@ class CheckpointFuzzTest {
   }
 
   private static final Pattern LINE_BREAK = Pattern.compile("\\R|\\p{Cntrl}");
+  private static final MemoryMXBean HEAP = ManagementFactory.getMemoryMXBean();
 
   // ---- mutations of the parts: the spec and the table together ------------------------------
 
@@ -623,14 +668,15 @@ class CheckpointFuzzTest {
     return m;
   }
 
-  private static String report(Tally t, double seconds, long peakHeap) {
+  private static String report(Tally t, double seconds) {
     StringBuilder sb = new StringBuilder();
     int rejections = t.rejected.values().stream().mapToInt(Integer::intValue).sum();
     sb.append(String.format(Locale.ROOT, "CheckpointFuzzTest: seed %d, %d mutants in %.1f s"
             + " (%.0f per second): %d loaded and run forward, %d refused (%d kinds of message),"
-            + " %d other exceptions; peak heap %d MB of at most %d MB%n", SEED, t.mutants, seconds,
+            + " %d other exceptions; heap: at most %d MB in use (before a collection), at most %d"
+            + " MB live (after one), of the %d MB the JVM may use%n", SEED, t.mutants, seconds,
         t.mutants / seconds, t.loaded, rejections, t.rejected.size(), t.failureCount,
-        peakHeap >> 20, Runtime.getRuntime().maxMemory() >> 20));
+        t.peakHeap.get() >> 20, t.peakLive.get() >> 20, Runtime.getRuntime().maxMemory() >> 20));
     sb.append(String.format(Locale.ROOT, "slowest: %s in %.1f ms%n", t.slowest,
         t.slowestNanos / 1e6));
     t.rejected.entrySet().stream()
