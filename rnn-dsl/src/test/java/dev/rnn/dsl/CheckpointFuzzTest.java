@@ -58,8 +58,12 @@ import org.junit.jupiter.api.Test;
  *     -Dsurefire.failIfNoSpecifiedTests=false -Drnn.fuzz.iterations=1000000 -Drnn.fuzz.seed=1
  * }</pre>
  *
- * <p>The counts (loaded, refused by kind of message, the slowest mutant, the most heap in use
- * after a mutant) are printed on stdout.
+ * <p>The counts (loaded, refused by kind of message, the slowest mutant, the heap's peaks from
+ * the collector's notifications) are printed on stdout. The documented long run, 1,000,000
+ * mutants with seed 1 under {@code -Xmx256m} (232 s on two shared cores): 114,058 loaded and ran
+ * forward; 885,942 refused, 522,326 by the safetensors reader and 363,616 by the checkpoint's own
+ * checks (among them 47,365 by the size limits and 21,821 for a NaN or infinite weight); no other
+ * exception, no {@link OutOfMemoryError}; at most 227 MB of heap in use, slowest mutant 120 ms.
  */
 class CheckpointFuzzTest {
   static final int DEFAULT_ITERATIONS = 3000;
