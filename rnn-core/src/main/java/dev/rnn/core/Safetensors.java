@@ -3,28 +3,23 @@ package dev.rnn.core;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 import static java.nio.charset.StandardCharsets.UTF_8;
-import static java.nio.file.StandardCopyOption.ATOMIC_MOVE;
-import static java.nio.file.StandardCopyOption.REPLACE_EXISTING;
-import static java.nio.file.StandardOpenOption.CREATE_NEW;
 import static java.nio.file.StandardOpenOption.READ;
-import static java.nio.file.StandardOpenOption.WRITE;
 
 import com.google.common.collect.ImmutableMap;
 import com.google.gson.stream.JsonWriter;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -44,9 +39,11 @@ import java.util.function.UnaryOperator;
  *
  * <p>Only the dtypes of {@link DType} are supported: {@code F32} and {@code F64}; the reader also
  * takes {@code I64} (torch's integer tensors, e.g. a case's {@code lengths}), read exactly into
- * float64 ({@link SafetensorsFile#isInteger} says which). The reader (the
+ * float64 ({@link SafetensorsFile#isInteger} says which). A header holds at most 100,000 tensors
+ * and 100,000 metadata keys, each key once. The reader (the
  * package-private {@code SafetensorsReader}) checks everything a malformed file can get wrong,
- * before allocating memory for it, and throws a {@link SafetensorsException} naming the file, the
+ * before allocating memory for it (a caller can check the header too, before any tensor is read:
+ * {@link #read(Path, Consumer)}), and throws a {@link SafetensorsException} naming the file, the
  * tensor, what was expected and what was found. The writer lays the data out contiguously in the
  * iteration order of the tensor map and pads the header with spaces to a multiple of 8 bytes, as
  * the reference implementation does.
@@ -54,6 +51,13 @@ import java.util.function.UnaryOperator;
 public final class Safetensors {
   /** The largest header the reader accepts, as in the reference implementation. */
   static final long MAX_HEADER_BYTES = 100_000_000;
+
+  /**
+   * The most tensors, and the most metadata keys, a header may hold: more than any model's
+   * {@code state_dict} has (torch's largest have a few thousand), few enough that a header of
+   * empty entries is refused in a few megabytes of memory.
+   */
+  static final int MAX_ENTRIES = 100_000;
 
   /** The most bytes a Java array can hold, for {@link #toBytes}. */
   private static final long MAX_ARRAY_BYTES = Integer.MAX_VALUE - 8;
@@ -77,11 +81,39 @@ public final class Safetensors {
    * @param path the file
    * @return the tensors and metadata
    * @throws SafetensorsException if the file is malformed; the message names {@code path}
+   * @throws java.nio.file.FileSystemException naming {@code path} if it is not a regular file (a
+   *     directory, a device, a FIFO, ...), before opening it
    * @throws IOException if the file cannot be read
    */
   public static SafetensorsFile read(Path path) throws IOException {
+    return read(path, header -> {});
+  }
+
+  /**
+   * Reads the safetensors file at {@code path}, letting {@code check} see its header before any
+   * tensor data is read or allocated: a caller that knows what the file must hold (a checkpoint
+   * of a given architecture) refuses a file that holds something else, however large, at the cost
+   * of its header alone.
+   *
+   * @param path the file
+   * @param check sees the header once it passed every check of its own; throws to refuse the file
+   * @return the tensors and metadata
+   * @throws SafetensorsException if the file is malformed; the message names {@code path}
+   * @throws java.nio.file.FileSystemException naming {@code path} if it is not a regular file
+   * @throws IOException if the file cannot be read
+   * @throws RuntimeException whatever {@code check} throws
+   */
+  public static SafetensorsFile read(Path path, Consumer<SafetensorsFile.Header> check)
+      throws IOException {
+    checkNotNull(path, "path");
+    checkNotNull(check, "check");
+    // Opening a FIFO for reading blocks until a writer comes; a device reads forever.
+    if (Files.exists(path) && !Files.isRegularFile(path)) {
+      throw new FileSystemException(path.toString(), null,
+          "is " + AtomicFile.kind(path) + ", not a regular file");
+    }
     try (FileChannel channel = FileChannel.open(path, READ)) {
-      return SafetensorsReader.read(channel, path.toString());
+      return SafetensorsReader.read(channel, path.toString(), check);
     }
   }
 
@@ -94,9 +126,26 @@ public final class Safetensors {
    * @throws SafetensorsException if the bytes are not a well-formed safetensors file
    */
   public static SafetensorsFile read(byte[] bytes, String sourceName) {
+    return read(bytes, sourceName, header -> {});
+  }
+
+  /**
+   * Reads a safetensors file held in {@code bytes}, letting {@code check} see its header before
+   * any tensor is allocated; see {@link #read(Path, Consumer)}.
+   *
+   * @param bytes the whole file
+   * @param sourceName where the bytes came from, used in messages
+   * @param check sees the header once it passed every check of its own; throws to refuse it
+   * @return the tensors and metadata
+   * @throws SafetensorsException if the bytes are not a well-formed safetensors file
+   * @throws RuntimeException whatever {@code check} throws
+   */
+  public static SafetensorsFile read(byte[] bytes, String sourceName,
+      Consumer<SafetensorsFile.Header> check) {
     checkNotNull(bytes, "bytes");
     checkNotNull(sourceName, "sourceName");
-    return SafetensorsReader.read(bytes, sourceName);
+    checkNotNull(check, "check");
+    return SafetensorsReader.read(bytes, sourceName, check);
   }
 
   // ---- writing ------------------------------------------------------------------------------
@@ -105,16 +154,23 @@ public final class Safetensors {
    * Writes {@code tensors} and {@code metadata} as a safetensors file at {@code path},
    * atomically.
    *
-   * <p>The file is written to a temporary file in the same directory, forced to disk, then moved
-   * over {@code path} in one atomic step. If anything fails, the temporary file is deleted and a
-   * file already at {@code path} is left as it was. Tensors are laid out in the iteration order
-   * of {@code tensors}: pass a {@link LinkedHashMap} or {@link ImmutableMap} for a stable file.
+   * <p>The file is written to a temporary file in the same directory ({@code .NAME.RANDOM.tmp}),
+   * forced to disk, then moved over {@code path} in one atomic step. If anything fails, the
+   * temporary file is deleted and a file already at {@code path} is left as it was. Only a regular
+   * file is replaced: a {@code path} that is a directory, a device, a FIFO or a socket (or a link
+   * to one) is refused before anything is written, and a link to a regular file is followed, so
+   * the link stays. Temporary files of that naming left next to {@code path} by killed runs (older
+   * than this JVM) are removed. Tensors are laid out in the iteration order of {@code tensors}:
+   * pass a {@link LinkedHashMap} or {@link ImmutableMap} for a stable file.
    *
    * @param metadata the {@code __metadata__} strings; when empty the header has none
    * @param path the file written or replaced
    * @param tensors the tensors by name
    * @throws IllegalArgumentException if a tensor is named {@code __metadata__}
    * @throws NullPointerException if a name, tensor, key or value is null
+   * @throws java.nio.file.FileSystemException naming {@code path} if it exists and is not a
+   *     regular file
+   * @throws java.nio.file.NoSuchFileException if the directory of {@code path} does not exist
    * @throws IOException if the file cannot be written or moved into place
    */
   public static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata)
@@ -126,27 +182,9 @@ public final class Safetensors {
   static void write(Path path, Map<String, Tensor> tensors, Map<String, String> metadata,
       UnaryOperator<OutputStream> decorate) throws IOException {
     byte[] header = header(tensors, metadata);
-    Path target = path.toAbsolutePath();
-    checkArgument(target.getFileName() != null, "write expected a file path but got %s", path);
-    Path temp = target.resolveSibling("." + target.getFileName() + "."
-        + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".tmp");
-    FileChannel channel = FileChannel.open(temp, CREATE_NEW, WRITE);
-    try {
-      try (channel;
-          OutputStream out = decorate.apply(
-              new BufferedOutputStream(Channels.newOutputStream(channel)))) {
-        writeTo(out, header, tensors);
-        channel.force(true);
-      }
-      Files.move(temp, target, ATOMIC_MOVE, REPLACE_EXISTING);
-    } catch (Throwable e) {
-      try {
-        Files.deleteIfExists(temp);
-      } catch (IOException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw e;
-    }
+    checkArgument(path.toAbsolutePath().getFileName() != null,
+        "write expected a file path but got %s", path);
+    AtomicFile.write(path, out -> writeTo(out, header, tensors), decorate);
   }
 
   /**
@@ -239,6 +277,9 @@ public final class Safetensors {
   private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) {
     checkNotNull(tensors, "tensors");
     checkNotNull(metadata, "metadata");
+    checkArgument(tensors.size() <= MAX_ENTRIES && metadata.size() <= MAX_ENTRIES,
+        "%s tensors and %s metadata keys are over the limit of %s each that readers accept",
+        tensors.size(), metadata.size(), MAX_ENTRIES);
     StringWriter text = new StringWriter();
     JsonWriter w = new JsonWriter(text);
     try {

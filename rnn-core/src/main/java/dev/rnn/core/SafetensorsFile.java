@@ -17,6 +17,55 @@ import java.util.Set;
 public final class SafetensorsFile {
   private static final int NAMES_SHOWN = 10;
 
+  /**
+   * What the header of a safetensors file declares, once it passed the reader's checks and before
+   * any tensor data is read: what {@link Safetensors#read(java.nio.file.Path,
+   * java.util.function.Consumer)} shows its check.
+   *
+   * @param source the file name (or other source name), as used in messages
+   * @param metadata the {@code __metadata__} strings; empty if the file has none
+   * @param tensors each tensor's dtype and shape by name, in the order of their data in the file
+   */
+  public record Header(String source, ImmutableMap<String, String> metadata,
+      ImmutableMap<String, Declared> tensors) {
+    /**
+     * Checks nothing: the reader made it.
+     *
+     * @param source the file name, as used in messages
+     * @param metadata the metadata strings
+     * @param tensors each tensor's dtype and shape by name
+     */
+    public Header {
+      checkNotNull(source, "source");
+      checkNotNull(metadata, "metadata");
+      checkNotNull(tensors, "tensors");
+    }
+  }
+
+  /**
+   * The dtype and shape a header declares for one tensor.
+   *
+   * @param dtype the tensor's dtype
+   * @param shape the tensor's shape
+   */
+  public record Declared(DType dtype, Shape shape) {
+    /**
+     * Checks nothing but presence.
+     *
+     * @param dtype the tensor's dtype
+     * @param shape the tensor's shape
+     */
+    public Declared {
+      checkNotNull(dtype, "dtype");
+      checkNotNull(shape, "shape");
+    }
+
+    /** {@return the bytes of its data: its element count times its dtype's width} */
+    public long bytes() {
+      return (long) shape.size() * dtype.byteSize();
+    }
+  }
+
   private final String source;
   private final ImmutableMap<String, Tensor> tensors;
   private final ImmutableMap<String, String> metadata;

@@ -1,6 +1,7 @@
 package dev.rnn.core;
 
 import static dev.rnn.core.Safetensors.CHUNK_BYTES;
+import static dev.rnn.core.Safetensors.MAX_ENTRIES;
 import static dev.rnn.core.Safetensors.MAX_HEADER_BYTES;
 import static dev.rnn.core.Safetensors.METADATA;
 import static java.nio.charset.StandardCharsets.UTF_8;
@@ -16,32 +17,40 @@ import com.google.gson.Strictness;
 import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
+import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.StringReader;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
  * The reading half of {@link Safetensors}: checks everything a malformed file can get wrong
- * (header length, UTF-8, strict JSON, names given twice, dtypes, shapes, byte ranges, overlaps)
- * before allocating memory for its tensors, then reads their data in chunks straight into their
- * arrays. Every refusal is a {@link SafetensorsException} naming the file, the tensor, what was
+ * (header length, UTF-8, strict JSON, names or metadata keys given twice, too many entries,
+ * dtypes, shapes, byte ranges, overlaps) before allocating memory for its tensors, shows the
+ * header to the caller's check, then reads their data in chunks straight into their arrays. The
+ * header is parsed as a stream, entry by entry, so that its memory is bounded by its entries. Every refusal is a {@link SafetensorsException} naming the file, the tensor, what was
  * expected and what was found.
  */
 final class SafetensorsReader {
   /** The most elements a {@link Shape} can hold. */
-  private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+  private static final long MAX_ELEMENTS = Shape.MAX_ELEMENTS;
 
   private static final Pattern INTEGER = Pattern.compile("-?[0-9]+");
   private static final TypeAdapter<JsonElement> JSON = new Gson().getAdapter(JsonElement.class);
@@ -49,15 +58,17 @@ final class SafetensorsReader {
 
   private SafetensorsReader() {}
 
-  /** {@link Safetensors#read(java.nio.file.Path)}, from an open channel named {@code source}. */
-  static SafetensorsFile read(FileChannel channel, String source) throws IOException {
-    return parse(new ChannelSource(channel, source), source);
+  /** {@link Safetensors#read(java.nio.file.Path, Consumer)}, from an open channel. */
+  static SafetensorsFile read(FileChannel channel, String source,
+      Consumer<SafetensorsFile.Header> check) throws IOException {
+    return parse(new ChannelSource(channel, source), source, check);
   }
 
-  /** {@link Safetensors#read(byte[], String)}. */
-  static SafetensorsFile read(byte[] bytes, String source) {
+  /** {@link Safetensors#read(byte[], String, Consumer)}. */
+  static SafetensorsFile read(byte[] bytes, String source,
+      Consumer<SafetensorsFile.Header> check) {
     try {
-      return parse(new ArraySource(bytes), source);
+      return parse(new ArraySource(bytes), source, check);
     } catch (IOException e) {
       throw new AssertionError("reading a byte array cannot fail", e);
     }
@@ -121,7 +132,11 @@ final class SafetensorsReader {
     }
   }
 
-  private static SafetensorsFile parse(Source src, String source) throws IOException {
+  /** The metadata and the entries of a header, in file order. */
+  private record Parsed(ImmutableMap<String, String> metadata, List<Entry> entries) {}
+
+  private static SafetensorsFile parse(Source src, String source,
+      Consumer<SafetensorsFile.Header> check) throws IOException {
     long fileSize = src.size();
     check(fileSize >= Long.BYTES,
         "%s: file has %s bytes but a safetensors file starts with an 8-byte header length",
@@ -134,15 +149,17 @@ final class SafetensorsReader {
     check(dataSize >= 0,
         "%s: header length %s runs past the end of the file, which has %s bytes after the 8-byte"
             + " header length", source, n, fileSize - Long.BYTES);
-    Map<String, JsonElement> header = parseHeader(src.read(Long.BYTES, (int) n), source);
+    Parsed header = parseHeader(src.read(Long.BYTES, (int) n), dataSize, source);
 
-    ImmutableMap<String, String> metadata = metadata(header.remove(METADATA), source);
-    List<Entry> entries = new ArrayList<>(header.size());
-    for (Map.Entry<String, JsonElement> e : header.entrySet()) {
-      entries.add(entry(e.getKey(), e.getValue(), dataSize, source));
-    }
+    List<Entry> entries = header.entries();
     entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
     checkNoOverlap(entries, source);
+    ImmutableMap.Builder<String, SafetensorsFile.Declared> declared =
+        ImmutableMap.builderWithExpectedSize(entries.size());
+    for (Entry e : entries) {
+      declared.put(e.name(), new SafetensorsFile.Declared(e.dtype(), e.shape()));
+    }
+    check.accept(new SafetensorsFile.Header(source, header.metadata(), declared.buildOrThrow()));
 
     long dataStart = Long.BYTES + n;
     ImmutableMap.Builder<String, Tensor> tensors = ImmutableMap.builderWithExpectedSize(
@@ -157,25 +174,27 @@ final class SafetensorsReader {
         tensors.put(e.name(), readTensor(src, dataStart + e.begin(), e.dtype(), e.shape()));
       }
     }
-    return new SafetensorsFile(source, tensors.buildOrThrow(), metadata, integers.build());
+    return new SafetensorsFile(source, tensors.buildOrThrow(), header.metadata(), integers.build());
   }
 
-  /** The top-level JSON object of the header, in file order, with no name twice. */
-  private static Map<String, JsonElement> parseHeader(ByteBuffer bytes, String source) {
-    String text;
+  /**
+   * The header's metadata and entries, each entry checked as it is read: the header is parsed as
+   * a stream, one entry at a time, so that its memory is the entries' and not a tree of the whole
+   * JSON (a header of a million empty entries is refused at entry {@value
+   * Safetensors#MAX_ENTRIES}, in a few megabytes). What is wrong is reported in the order of a
+   * whole-header check: JSON syntax first, then the metadata, then the first entry.
+   */
+  private static Parsed parseHeader(ByteBuffer bytes, long dataSize, String source) {
+    checkUtf8(bytes.duplicate(), source);
+    Reader text = new InputStreamReader(new ByteArrayInputStream(bytes.array(),
+        bytes.arrayOffset() + bytes.position(), bytes.remaining()), UTF_8);
+    Set<String> names = new HashSet<>();
+    Metadata metadata = new Metadata(source);
+    List<Entry> entries = new ArrayList<>();
+    SafetensorsException entryError = null;
+    int count = 0;
     try {
-      text = UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(bytes)
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw error("%s: header is not valid UTF-8 (malformed byte at header offset %s)",
-          source, bytes.position());
-    }
-    Map<String, JsonElement> entries = new LinkedHashMap<>();
-    try {
-      JsonReader r = new JsonReader(new StringReader(text));
+      JsonReader r = new JsonReader(text);
       r.setStrictness(Strictness.STRICT);
       if (r.peek() != JsonToken.BEGIN_OBJECT) {
         throw error("%s: header must be a JSON object but is %s", source,
@@ -184,8 +203,21 @@ final class SafetensorsReader {
       r.beginObject();
       while (r.hasNext()) {
         String name = r.nextName();
-        check(!entries.containsKey(name), "%s: header has two entries named '%s'", source, name);
-        entries.put(name, JSON.read(r));
+        check(names.add(name), "%s: header has two entries named '%s'", source, name);
+        if (name.equals(METADATA)) {
+          metadata.read(r);
+          continue;
+        }
+        check(++count <= MAX_ENTRIES, "%s: header has more than %s tensors, the most a"
+            + " safetensors file may hold here", source, MAX_ENTRIES);
+        JsonElement json = JSON.read(r);
+        if (entryError == null) {
+          try {
+            entries.add(entry(name, json, dataSize, source));
+          } catch (SafetensorsException e) {
+            entryError = e;
+          }
+        }
       }
       r.endObject();
       // Only whitespace may follow the object; in strict mode anything else throws here.
@@ -194,33 +226,86 @@ final class SafetensorsReader {
     } catch (IOException e) {
       throw error("%s: header is not valid JSON: %s", source, jsonError(e));
     }
-    return entries;
+    if (metadata.error != null) {
+      throw metadata.error;
+    }
+    if (entryError != null) {
+      throw entryError;
+    }
+    return new Parsed(ImmutableMap.copyOf(metadata.values), entries);
+  }
+
+  /** Refuses bytes that are not UTF-8, naming the offset of the first malformed one. */
+  private static void checkUtf8(ByteBuffer bytes, String source) {
+    CharsetDecoder decoder = UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    CharBuffer chars = CharBuffer.allocate(8192);
+    for (boolean flushed = false; !flushed; chars.clear()) {
+      CoderResult result = decoder.decode(bytes, chars, true);
+      if (result.isUnderflow()) {
+        result = decoder.flush(chars);
+        flushed = result.isUnderflow();
+      }
+      if (result.isError()) {
+        throw error("%s: header is not valid UTF-8 (malformed byte at header offset %s)",
+            source, bytes.position());
+      }
+    }
   }
 
   /** Gson's message without its advice on lenient parsing or its link, which do not apply. */
   private static String jsonError(Exception e) {
     String m = Strings.nullToEmpty(e.getMessage()).lines().findFirst().orElse("");
     return m.replace(
-        "Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON", "malformed JSON");
+        "Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON",
+            "malformed JSON");
   }
 
-  private static ImmutableMap<String, String> metadata(JsonElement json, String source) {
-    if (json == null) {
-      return ImmutableMap.of();
+  /**
+   * The {@code __metadata__} object: strings, each key once. Read from the stream to its end even
+   * when something is wrong, so that a JSON syntax error later in the header is reported first.
+   */
+  private static final class Metadata {
+    private final String source;
+    final Map<String, String> values = new LinkedHashMap<>();
+    /** The first thing wrong, or null. */
+    SafetensorsException error;
+
+    Metadata(String source) {
+      this.source = source;
     }
-    if (!json.isJsonObject()) {
-      throw error("%s: %s must be a JSON object of strings but is %s",
-          source, METADATA, abbreviate(json));
-    }
-    ImmutableMap.Builder<String, String> metadata = ImmutableMap.builder();
-    for (Map.Entry<String, JsonElement> e : json.getAsJsonObject().entrySet()) {
-      if (!isString(e.getValue())) {
-        throw error("%s: %s key '%s' has value %s but expected a string",
-            source, METADATA, e.getKey(), abbreviate(e.getValue()));
+
+    void read(JsonReader r) throws IOException {
+      if (r.peek() != JsonToken.BEGIN_OBJECT) {
+        fail("%s: %s must be a JSON object of strings but is %s", source, METADATA,
+            abbreviate(JSON.read(r)));
+        return;
       }
-      metadata.put(e.getKey(), e.getValue().getAsString());
+      r.beginObject();
+      while (r.hasNext()) {
+        String key = r.nextName();
+        check(values.size() < MAX_ENTRIES, "%s: %s has more than %s keys, the most a"
+            + " safetensors file may hold here", source, METADATA, MAX_ENTRIES);
+        if (r.peek() != JsonToken.STRING) {
+          fail("%s: %s key '%s' has value %s but expected a string", source, METADATA, key,
+              abbreviate(JSON.read(r)));
+        } else if (values.containsKey(key)) {
+          r.skipValue();
+          fail("%s: %s has key '%s' twice; which value is meant is not clear", source, METADATA,
+              key);
+        } else {
+          values.put(key, r.nextString());
+        }
+      }
+      r.endObject();
     }
-    return metadata.buildOrThrow();
+
+    private void fail(String template, Object... args) {
+      if (error == null) {
+        error = error(template, args);
+      }
+    }
   }
 
   private static Entry entry(String name, JsonElement json, long dataSize, String source) {

@@ -340,6 +340,12 @@ public final class Scan {
       int firstStep, Lengths lengths) {
     checkArgument(seq >= 1 && batch >= 1, "%s expected seq >= 1 and batch >= 1 but got %s and %s",
         cell.describe(), seq, batch);
+    long widest = Math.max(Math.max(cell.gateSize(), cell.savedSize()),
+        Math.max(cell.inputSize(), cell.hiddenSize()));
+    checkArgument((seq + 1L) * batch * widest <= Shape.MAX_ELEMENTS,
+        "%s over %s steps of %s sequences needs buffers of %s x %s x %s numbers, more than the %s"
+            + " an array holds; split the sequences (truncated BPTT) or the batch",
+        cell.describe(), seq, batch, seq + 1L, batch, widest, Shape.MAX_ELEMENTS);
     checkArgument(x.length() == seq * batch * cell.inputSize(),
         "%s expected input of %s x %s x %s elements but got %s", cell.describe(), seq, batch,
         cell.inputSize(), x.length());

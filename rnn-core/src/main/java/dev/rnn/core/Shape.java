@@ -7,9 +7,16 @@ import java.util.Arrays;
 /**
  * The immutable dimensions of a {@link Tensor}, outermost first (row-major).
  *
- * <p>A shape of rank 0 is a scalar with one element. Every dimension is at least 0.
+ * <p>A shape of rank 0 is a scalar with one element. Every dimension is at least 0, and the
+ * element count, computed in {@code long}, at most {@link #MAX_ELEMENTS}.
  */
 public final class Shape {
+  /**
+   * The most elements a shape, and so a tensor or a parameter, may hold: {@code 2^31 - 9}, the
+   * largest array a JVM allocates.
+   */
+  public static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
   private final int[] dims;
   private final int size;
 
@@ -19,7 +26,7 @@ public final class Shape {
       checkArgument(dims[i] >= 0, "shape %s has a negative dimension %s at index %s",
           Arrays.toString(dims), dims[i], i);
       n *= dims[i];
-      checkArgument(n <= Integer.MAX_VALUE - 8, "shape %s has more than 2^31 - 9 elements",
+      checkArgument(n <= MAX_ELEMENTS, "shape %s has more than 2^31 - 9 elements",
           Arrays.toString(dims));
     }
     this.dims = dims;

@@ -72,13 +72,14 @@ public final class Tensor {
   public static Tensor ofRows(double[][] rows) {
     checkArgument(rows.length > 0, "ofRows expected at least one row but got none");
     int cols = rows[0].length;
-    double[] d = new double[rows.length * cols];
+    Shape shape = Shape.of(rows.length, cols);
+    double[] d = new double[shape.size()];
     for (int r = 0; r < rows.length; r++) {
       checkArgument(rows[r].length == cols,
           "ofRows expected rows of length %s but row %s has length %s", cols, r, rows[r].length);
       System.arraycopy(rows[r], 0, d, r * cols, cols);
     }
-    return adopt(Storage.wrap(d), Shape.of(rows.length, cols));
+    return adopt(Storage.wrap(d), shape);
   }
 
   /**
@@ -626,7 +627,7 @@ public final class Tensor {
     checkArgument(d >= 0 && d < first.rank(), "concat dimension %s out of range for shape %s",
         dim, first.shape);
     int[] dims = first.shape.dims();
-    int total = 0;
+    long total = 0;
     for (Tensor t : parts) {
       checkArgument(t.dtype() == first.dtype(), "concat expected dtype %s but got %s%s",
           first.dtype(), t.dtype(), convert(first.dtype()));
@@ -647,14 +648,17 @@ public final class Tensor {
     for (int i = d + 1; i < dims.length; i++) {
       inner *= dims[i];
     }
-    dims[d] = total;
+    checkArgument(total <= Integer.MAX_VALUE,
+        "concat along %s of %s tensors gives dimension %s, more than the int maximum %s", d,
+        parts.size(), total, Integer.MAX_VALUE);
+    dims[d] = (int) total;
     Shape out = Shape.of(dims);
     Storage dst = Storage.allocate(first.dtype(), out.size());
     int at = 0;
     for (Tensor t : parts) {
       int block = t.shape.dim(d) * inner;
       for (int o = 0; o < outer; o++) {
-        dst.copyFrom(t.storage, o * block, o * total * inner + at, block);
+        dst.copyFrom(t.storage, o * block, o * dims[d] * inner + at, block);
       }
       at += block;
     }

@@ -92,10 +92,14 @@ public final class Network {
     }
     this.parameters = ps.buildOrThrow();
     this.stateNames = names.build();
-    Random rnd = new Random(initializer.seed());
-    for (Stage s : stages) {
-      s.initialize(rnd);
-    }
+    // The weights are allocated and initialised at their first use (a forward pass, training,
+    // loading, saving), not here: describe() and graph() of a network too large for memory work.
+    Parameter.initializeOnFirstUse(parameters.values().asList(), () -> {
+      Random rnd = new Random(initializer.seed());
+      for (Stage s : stages) {
+        s.initialize(rnd);
+      }
+    });
   }
 
   // ---- what it is -----------------------------------------------------------------------------
@@ -522,6 +526,7 @@ public final class Network {
 
   /** {@link #step(Tensor, State)}, each row running or not as {@code running} (0 or 1) says. */
   private Result stream(Tensor input, State state, Lengths running) {
+    checkNotNull(input, "step expected x_t but got null");
     Tensor xt = idsAsFeatures(input, true);
     String reverse = firstNotStreaming();
     if (reverse != null) {
@@ -684,6 +689,7 @@ public final class Network {
    * unbatched sequence {@code [T, F_in]}.
    */
   private boolean checkShape(Tensor input) {
+    checkNotNull(input, "%s expected an input tensor but got null", firstLayer());
     String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
         : "[seq, batch, " + inputSize() + "]";
     checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),

@@ -7,6 +7,8 @@ import com.google.errorprone.annotations.CanIgnoreReturnValue;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Cell;
 import dev.rnn.core.DType;
+import dev.rnn.core.ParameterSpec;
+import dev.rnn.core.Shape;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -27,13 +29,22 @@ import java.util.Map;
  * <p>Every call checks its own argument and fails at once, so the message points at the call
  * that is wrong: a bad argument (a size below 1, a dropout probability outside [0, 1), a layer
  * whose input size is not the previous layer's output size, a layer that needs a sequence after
- * {@code lastStep()}) throws {@link IllegalArgumentException}; a call that does not fit what was
+ * {@code lastStep()}, a layer that would take the network over {@link #MAX_PARAMETERS}
+ * parameters) throws {@link IllegalArgumentException}; a call that does not fit what was
  * built so far (an option set twice, a modifier that follows no recurrent layer, {@code
  * handOffStates()} with {@link Stacking#STATES}) throws {@link IllegalStateException}. {@link
  * #build()} reports only what the whole network shows: no layer, no layer that sets the input
  * size, hand-off between layers of different directions.
  */
 public final class NetworkBuilder {
+  /**
+   * The most parameters (numbers) a network may hold, in all its tensors together: {@link
+   * Shape#MAX_ELEMENTS}, {@code 2^31 - 9}, the largest array a JVM allocates (8 GB of float32). A
+   * layer that would take a network over it is refused when it is added, before anything is
+   * allocated; sizes are counted in {@code long}, so no product of sizes can overflow.
+   */
+  public static final long MAX_PARAMETERS = Shape.MAX_ELEMENTS;
+
   private final List<Layer> layers = new ArrayList<>();
   private Stacking stacking;
   private boolean handOffStates;
@@ -51,6 +62,8 @@ public final class NetworkBuilder {
   private boolean afterLastStep;
   /** The index of the last recurrent layer, or -1. */
   private int lastRecurrent = -1;
+  /** The parameters of the layers so far, counted by {@link #checkParameterCount}. */
+  private long parameterCount;
 
   NetworkBuilder() {}
 
@@ -161,6 +174,7 @@ public final class NetworkBuilder {
       }
       lastRecurrent = layers.size();
     }
+    checkParameterCount(l, null, number);
     layers.add(l);
     if (l.inputSize() > 0) {
       size = l.outputSize(l.inputSize());
@@ -172,6 +186,7 @@ public final class NetworkBuilder {
 
   /** Replaces the last layer, a recurrent one, by its modified form {@code r}. */
   private NetworkBuilder replaceLast(Layer.Recurrent r) {
+    checkParameterCount(r, layers.get(layers.size() - 1), layers.size());
     layers.set(layers.size() - 1, r);
     size = r.outputSize(r.inputSize());
     return this;
@@ -704,6 +719,70 @@ public final class NetworkBuilder {
     return new Network(List.copyOf(layers), stacking == null ? Stacking.OUTPUTS : stacking,
         handOffStates, batchFirst, dtype == null ? DType.FLOAT32 : dtype, init,
         List.copyOf(inits), dropoutSeed == null ? 0 : dropoutSeed);
+  }
+
+  /**
+   * Refuses layer {@code l} (number {@code number}, replacing {@code replaced} or added) if it, or
+   * the network with it, would hold more than {@link #MAX_PARAMETERS} numbers: counted in {@code
+   * long} from the sizes alone, before any cell, scan or parameter exists.
+   */
+  private void checkParameterCount(Layer l, Layer replaced, int number) {
+    long n = parameterCount(l);
+    long total = plus(parameterCount - parameterCount(replaced), n);
+    if (n > MAX_PARAMETERS || total > MAX_PARAMETERS) {
+      throw new IllegalArgumentException(l.describe() + " (layer " + number + ") would "
+          + (n > MAX_PARAMETERS ? "have " : "bring the network to ")
+          + (total == Long.MAX_VALUE ? "more than " + Long.MAX_VALUE : n > MAX_PARAMETERS ? n
+              : total) + " parameters, more than the " + MAX_PARAMETERS + " a network may hold");
+    }
+    parameterCount = total;
+  }
+
+  /**
+   * The numbers in the parameters of {@code l} (0 for null), saturated at {@code Long.MAX_VALUE}:
+   * a recurrent layer's {@code W_ih [G, in]}, {@code W_hh [G, S]}, {@code W_hr [P, H]} with a
+   * projection, biases, its cell's extra parameters and learned initial states (counted as {@code
+   * H} each, an upper bound), per direction; a dense layer's {@code W}, {@code b}; an embedding's
+   * table.
+   */
+  private static long parameterCount(Layer l) {
+    if (l instanceof Layer.Dense d) {
+      return (long) d.in() * d.out() + d.out();
+    }
+    if (l instanceof Layer.Embedding e) {
+      return (long) e.vocab() * e.dim();
+    }
+    if (!(l instanceof Layer.Recurrent r)) {
+      return 0;
+    }
+    Cell cell = r.kind().cell(r, Activation.IDENTITY);
+    // A built-in cell's gate size is a multiple of its hidden size, which may overflow an int for
+    // absurd sizes: take the multiple from a cell of one unit and count in long.
+    long g = r.custom() != null ? cell.gateSize()
+        : times(r.kind().cell(new Layer.Recurrent(r.kind(), 1, 1, r.activation(), null,
+            r.modifiers(), 0, r.merge()), Activation.IDENTITY).gateSize(), r.out());
+    long h = cell.hiddenSize();
+    // W_ih [G, in], W_hh [G, S] with S the state fed back (the projection's size, if any)
+    long n = plus(times(g, cell.inputSize()), times(g, r.stateSize()));
+    if (r.projection() > 0) {
+      n = plus(n, times(r.projection(), h)); // W_hr [P, H]
+    }
+    n = plus(n, times(!r.bias() ? 0 : r.kind().linear() ? 1 : 2, g));
+    for (ParameterSpec spec : cell.extraParameters()) {
+      n = plus(n, spec.shape().size());
+    }
+    n = plus(n, r.learnableInit() ? times(cell.stateCount(), h) : 0);
+    return times(n, r.bidirectional() ? 2 : 1);
+  }
+
+  /** {@code a * b} for {@code a, b >= 0}, saturated at {@code Long.MAX_VALUE}. */
+  private static long times(long a, long b) {
+    return b != 0 && a > Long.MAX_VALUE / b ? Long.MAX_VALUE : a * b;
+  }
+
+  /** {@code a + b} for {@code a, b >= 0}, saturated at {@code Long.MAX_VALUE}. */
+  private static long plus(long a, long b) {
+    return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
   }
 
   /** Refuses hand-off from layer {@code i} to {@code b} (layer {@code j}) of another size. */

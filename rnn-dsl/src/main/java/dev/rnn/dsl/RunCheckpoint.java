@@ -72,8 +72,8 @@ final class RunCheckpoint {
   }
 
   /** {@code tensors} without the run's: the network's parameters. */
-  static Map<String, Tensor> withoutRunState(Map<String, Tensor> tensors) {
-    Map<String, Tensor> params = new LinkedHashMap<>();
+  static <T> Map<String, T> withoutRunState(Map<String, T> tensors) {
+    Map<String, T> params = new LinkedHashMap<>();
     tensors.forEach((name, t) -> {
       if (!name.startsWith(TENSORS)) {
         params.put(name, t);

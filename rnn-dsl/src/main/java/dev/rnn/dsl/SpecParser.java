@@ -4,6 +4,7 @@ import dev.rnn.core.Activation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Reads the builder's spec language, as {@link Network#spec()} writes it and the command line
@@ -14,6 +15,10 @@ final class SpecParser {
   private static final String KNOWN = "embedding, recurrent, elman, lstm, gru, dense, relu, tanh,"
       + " sigmoid, dropout, lastStep, bidirectional, peepholes, projection, noBias,"
       + " learnableInitialState, stacking, handOffStates, batchFirst";
+
+  private static final Pattern WHOLE = Pattern.compile("[+-]?[0-9]+");
+  private static final Pattern DECIMAL =
+      Pattern.compile("[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?");
 
   private final String spec;
   private int pos;
@@ -190,6 +195,11 @@ final class SpecParser {
 
   private int integer(String s, int at) {
     try {
+      // ASCII digits only: Integer.parseInt reads any script's digits, so that recurrent(٢,٢)
+      // would be recurrent(2, 2) in a spec that does not say so.
+      if (!WHOLE.matcher(s).matches()) {
+        throw new NumberFormatException(s);
+      }
       return Integer.parseInt(s);
     } catch (NumberFormatException e) {
       throw error("at position " + at + ": expected a whole number but got '" + s + "'");
@@ -198,6 +208,10 @@ final class SpecParser {
 
   private double number(String s, int at) {
     try {
+      // Decimal only: Double.parseDouble also reads NaN, Infinity, hexadecimal and 0.5f.
+      if (!DECIMAL.matcher(s).matches()) {
+        throw new NumberFormatException(s);
+      }
       return Double.parseDouble(s);
     } catch (NumberFormatException e) {
       throw error("at position " + at + ": expected a number but got '" + s + "'");

@@ -62,7 +62,10 @@ import java.util.function.Supplier;
  *         if a gradient is NaN or infinite: STOP (throw) or SKIP_BATCH (no update for the rest
  *                                           of this batch)
  *         norm = ||grad|| (global L2, before clipping); clip;
- *         lr = schedule(base, e, step) (with a schedule); optimizer.step(); event
+ *         lr = schedule(base, e, step) (with a schedule); optimizer.step()
+ *         if a parameter is now NaN or infinite: put the values from before the step back, then
+ *                                           STOP or SKIP_BATCH as above
+ *         event
  *     end of epoch e: its metrics (loss and metrics tallied over its updates, val_loss and
  *       val_... on the validation data); the schedule and the best value of the monitored
  *       metric move on; checkpoints (last, and best when it improved); epoch listeners; early
@@ -752,10 +755,11 @@ public final class Trainer {
    *     the run is, for {@link #resume}
    * @throws IllegalStateException if no objective was set, or truncated BPTT would split the
    *     sequence of a {@code lastStep()}, {@code handOffStates()} or bidirectional network; or,
-   *     under {@link NonFinite#STOP}, when a gradient is NaN or infinite (the parameters keep
-   *     their values from before that step)
-   * @throws IllegalArgumentException if a shape does not fit, naming it, or a class index is not
-   *     one
+   *     under {@link NonFinite#STOP}, when a gradient is NaN or infinite or an update makes a
+   *     parameter NaN or infinite (the parameters keep their values from before that step); or
+   *     if the optimizer factory builds an optimizer over parameters this network does not have
+   * @throws IllegalArgumentException if a shape does not fit, naming it, a class index is not
+   *     one, or the mask counts no step of a batch (naming the batch and its sequences)
    */
   public Report fit(Tensor inputs, Tensor targets) {
     return fit(inputs, targets, null);
@@ -997,11 +1001,14 @@ public final class Trainer {
     ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
     ImmutableList.Builder<Epoch> history = ImmutableList.builder();
     int epochsDone = epochsBefore + epochCount;
+    PreviousValues previous = new PreviousValues();
     for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
       List<Integer> order = order(d.batch(), epoch);
       EpochTally tally = new EpochTally(metrics());
       for (int b = 1; (b - 1) * size < d.batch(); b++) {
-        TrainingData batch = d.rows(order.subList((b - 1) * size, Math.min(d.batch(), b * size)));
+        List<Integer> rows = order.subList((b - 1) * size, Math.min(d.batch(), b * size));
+        TrainingData batch = d.rows(rows);
+        checkMaskCounts(who, batch, epoch, b, rows);
         List<Tensor> carried = null;
         for (Bptt.Window w : windows) {
           Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
@@ -1024,7 +1031,12 @@ public final class Trainer {
             optimizer.setLearningRate(schedule.learningRate(baseLr, run.schedule(), epoch,
                 stepsDone));
           }
+          previous.keep(optimizer.parameters());
           optimizer.step();
+          if (!previous.updateFinite(optimizer, epoch, b, w)) {
+            skippedBatches++;
+            break;
+          }
           steps++;
           stepsDone++;
           tally.add(loss.item(), f.output().tensor(), batch.targets(w), m);
@@ -1273,7 +1285,25 @@ public final class Trainer {
     if (optimizer == null) {
       throw new IllegalStateException("the optimizer factory returned null");
     }
+    checkOwnParameters(optimizer);
     return optimizer;
+  }
+
+  /**
+   * Refuses an optimizer that updates a parameter this network does not have (another network's,
+   * say): training would change nothing here, without a word.
+   */
+  private void checkOwnParameters(Optimizer optimizer) {
+    java.util.Set<Parameter> own = java.util.Collections.newSetFromMap(
+        new java.util.IdentityHashMap<>());
+    own.addAll(net.parameters());
+    for (Parameter p : optimizer.parameters()) {
+      if (!own.contains(p)) {
+        throw new IllegalStateException("the optimizer factory built an optimizer that updates "
+            + p.name() + " " + p.shape() + ", which is not a parameter of this network ("
+            + net.spec() + "); build it over the parameters the factory is given");
+      }
+    }
   }
 
   /** The order of the sequences in epoch {@code epoch}: shuffled from (seed, epoch) alone. */
@@ -1307,6 +1337,93 @@ public final class Trainer {
       }
     }
     return true;
+  }
+
+  /**
+   * The parameter values from before an optimizer step, so that a step whose result is not finite
+   * (an overflow: a learning rate of 1e300, a gradient near the float range) is undone before
+   * anything sees it. Its copies are allocated at the first step and reused.
+   */
+  private final class PreviousValues {
+    private Storage[] values;
+
+    /** Copies the current values of {@code params}. */
+    void keep(List<Parameter> params) {
+      if (values == null) {
+        values = new Storage[params.size()];
+        for (int k = 0; k < values.length; k++) {
+          values[k] = Storage.allocate(params.get(k).dtype(), params.get(k).size());
+        }
+      }
+      for (int k = 0; k < values.length; k++) {
+        Parameter p = params.get(k);
+        values[k].copyFrom(p.data(), 0, 0, p.size());
+      }
+    }
+
+    /**
+     * Whether every value after the step is finite; if not, puts back the values from before it
+     * and, under {@link NonFinite#STOP}, throws naming the parameter, epoch, batch and steps.
+     */
+    boolean updateFinite(Optimizer optimizer, int epoch, int batch, Bptt.Window w) {
+      List<Parameter> params = optimizer.parameters();
+      for (Parameter p : params) {
+        if (!p.data().allFinite()) {
+          double bad = firstNonFinite(p.data());
+          for (int k = 0; k < values.length; k++) {
+            params.get(k).data().copyFrom(values[k], 0, 0, params.get(k).size());
+          }
+          if (onNonFinite == NonFinite.SKIP_BATCH) {
+            return false;
+          }
+          throw new IllegalStateException(String.format("the update of %s is not finite (%s) at"
+              + " epoch %s, batch %s, steps [%s, %s): stopped, the parameters keep their values"
+              + " from before that update; lower the learning rate (%s) or clip the gradients",
+              p.name(), bad, epoch, batch, w.lossFrom(), w.end(), optimizer.learningRate()));
+        }
+      }
+      return true;
+    }
+  }
+
+  /**
+   * Refuses a NaN or infinity in the inputs or (MSE) targets, naming the first: the loss would be
+   * NaN. (Training meets them as a gradient that is not finite, where {@link NonFinite} decides.)
+   */
+  private void checkFinite(String who, Tensor inputs, Tensor targets) {
+    checkNotNull(inputs, "inputs");
+    checkNotNull(targets, "targets");
+    for (Tensor t : objective == Objective.MSE ? List.of(inputs, targets) : List.of(inputs)) {
+      String what = t == inputs ? "inputs" : "targets";
+      for (int i = 0; i < t.size(); i++) {
+        double v = t.at(i);
+        if (!Double.isFinite(v)) {
+          int[] at = new int[t.rank()];
+          for (int k = at.length - 1, r = i; k >= 0; k--) {
+            at[k] = r % t.dim(k);
+            r /= t.dim(k);
+          }
+          throw new IllegalArgumentException(String.format("%s expected finite %s but %s%s is %s",
+              who, what, what, java.util.Arrays.toString(at), v));
+        }
+      }
+    }
+  }
+
+  /**
+   * Refuses a batch whose 0/1 mask counts no step: there is nothing to learn from it, and its loss
+   * is not defined. Names the epoch, the batch and its sequences. (A batch that sample or class
+   * weights weigh all 0 is meant: it takes no update, as the class comment says.)
+   */
+  private static void checkMaskCounts(String who, TrainingData batch, int epoch, int b,
+      List<Integer> rows) {
+    if (batch.mask() != null && !batch.weighted() && batch.mask().sum() == 0) {
+      throw new IllegalArgumentException(String.format("%s: the mask counts no step of batch %s"
+          + " of epoch %s (sequences %s): every step of it is masked out; give each sequence at"
+          + " least one counted step, or leave out those that have none", who, b, epoch,
+          rows.size() <= 10 ? rows : rows.subList(0, 10) + " and " + (rows.size() - 10)
+              + " more"));
+    }
   }
 
   /** Clips as set and returns the global L2 norm of the gradients before clipping. */
@@ -1353,7 +1470,8 @@ public final class Trainer {
    * @param targets {@code [T, N, F_out]} for MSE, {@code [T, N]} class indices for cross-entropy
    * @return the loss
    * @throws IllegalStateException if no objective was set
-   * @throws IllegalArgumentException as {@link #fit}
+   * @throws IllegalArgumentException as {@link #fit}, or if an input or (MSE) target is NaN or
+   *     infinite (naming the first), or the mask counts no step
    */
   public double evaluate(Tensor inputs, Tensor targets) {
     return evaluate(inputs, targets, null);
@@ -1383,6 +1501,7 @@ public final class Trainer {
    */
   public double evaluate(Tensor inputs, Tensor targets, Tensor mask, Tensor sampleWeights) {
     checkObjective("evaluate");
+    checkFinite("evaluate", inputs, targets);
     return evaluate(data("evaluate", inputs, targets, mask, sampleWeights, null));
   }
 
@@ -1414,6 +1533,10 @@ public final class Trainer {
   }
 
   private double evaluate(TrainingData d) {
+    if (d.mask() != null && d.mask().sum() == 0) {
+      throw new IllegalArgumentException("evaluate expected a mask that counts at least one step"
+          + " but it is all 0: the loss over no step is not defined");
+    }
     Graph g = Graph.inference();
     Value out = net.model().forward(g, g.constant(d.x()), null, 0, d.lengths()).output();
     return loss(g, out, d.y(), d.mask()).item();

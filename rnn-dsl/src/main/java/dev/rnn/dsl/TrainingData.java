@@ -32,9 +32,12 @@ import java.util.List;
  * @param steps {@code T}
  * @param batch {@code N}
  * @param lengths the length of each sequence, or null for {@code T} each
+ * @param weighted whether sample weights, class weights or an ignored class are folded into the
+ *     mask: a batch they weigh all 0 is then meant and takes no update, where a 0/1 mask that
+ *     counts no step of a batch is a mistake
  */
 record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps, int batch,
-    Lengths lengths) {
+    Lengths lengths, boolean weighted) {
 
   /** The targets of the steps {@code w} counts (all of them for a last-step output). */
   Tensor targets(Bptt.Window w) {
@@ -58,7 +61,7 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
     }
     return new TrainingData(gather(x, 1, rows), gather(y, perStep ? 1 : 0, rows),
         mask == null ? null : gather(mask, perStep ? 1 : 0, rows), perStep, steps,
-        rows.size(), l);
+        rows.size(), l, weighted);
   }
 
   private static Tensor gather(Tensor t, int dim, List<Integer> rows) {
@@ -215,7 +218,9 @@ record TrainingData(Tensor x, Tensor y, Tensor mask, boolean perStep, int steps,
       Tensor real = l.mask(DType.FLOAT64, t, false);
       m = m == null ? real : m.to(DType.FLOAT64).mul(real);
     }
-    return new TrainingData(x, y, m, perStep, t, n, l);
+    boolean weighted = sampleWeights != null
+        || kind == Targets.CLASSES && (ignoreIndex != null || classWeights != null);
+    return new TrainingData(x, y, m, perStep, t, n, l, weighted);
   }
 
   /**

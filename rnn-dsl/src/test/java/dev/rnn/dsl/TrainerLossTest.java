@@ -137,7 +137,8 @@ class TrainerLossTest {
 
     @Test
     void sampleWeightsOfZeroAndOneTrainAsAMaskAndOnesAsNone() {
-      double[] w = {1, 0, 1, 1, 0, 1, 1};
+      // no batch all 0: a 0/1 mask that counts no step of a batch is refused
+      double[] w = {1, 1, 0, 1, 0, 1, 1};
       double[] m = new double[6 * 7];
       for (int i = 0; i < m.length; i++) {
         m[i] = w[i % 7];

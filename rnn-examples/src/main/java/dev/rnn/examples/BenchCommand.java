@@ -21,6 +21,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,18 +116,20 @@ final class BenchCommand implements Callable<Integer> {
   List<String> configs;
 
   @Option(names = "--threads", paramLabel = "N",
-      description = "OpenBLAS threads (default: OPENBLAS_NUM_THREADS, else the processor count)."
-          + " A value other than the current setting runs the benchmark in a new JVM.")
+      description = "OpenBLAS threads, 1 to 4 x the processor count (default:"
+          + " OPENBLAS_NUM_THREADS, else the processor count). A value other than the current"
+          + " setting runs the benchmark in a new JVM.")
   Integer threads;
 
   @Option(names = "--blas-core", paramLabel = "CORE", defaultValue = "auto",
       description = "OPENBLAS_CORETYPE for native OpenBLAS: auto (SkylakeX on an AVX-512"
           + " processor, unless OPENBLAS_CORETYPE already names an AVX-512 core), keep (leave it"
-          + " as it is), or a core name such as Haswell or SkylakeX.")
+          + " as it is), or an OpenBLAS core name such as Haswell or SkylakeX.")
   String blasCore;
 
   @Option(names = "--json", paramLabel = "FILE",
-      description = "Also write the results as a JSON list, as torch_bench.py --json does.")
+      description = "Also write the results as a JSON list, as torch_bench.py --json does; - for"
+          + " standard output.")
   Path json;
 
   @Option(names = "--cpu-clock", hidden = true,
@@ -194,14 +197,30 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * OpenBLAS core names {@code --blas-core} accepts besides {@code auto} and {@code keep}, in any
+   * case: the x86-64 and ARM64 cores of OpenBLAS's {@code DYNAMIC_ARCH} builds.
+   */
+  static final List<String> BLAS_CORES = List.of("Prescott", "Core2", "Penryn", "Dunnington",
+      "Nehalem", "Sandybridge", "Haswell", "SkylakeX", "CooperLake", "SapphireRapids", "Atom",
+      "Athlon", "Opteron", "Opteron_SSE3", "Barcelona", "Bobcat", "Bulldozer", "Piledriver",
+      "Steamroller", "Excavator", "Zen", "ARMV8", "CortexA53", "CortexA55", "CortexA57",
+      "CortexA72", "CortexA73", "NeoverseN1", "NeoverseN2", "NeoverseV1", "ThunderX",
+      "ThunderX2T99", "TSV110", "EMAG8180", "Falkor", "A64FX");
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     List<Config> chosen = chosenConfigs();
     int current = configuredThreads();
     int wanted = threads == null ? current : threads;
-    if (wanted < 1) {
-      throw new ParameterException(spec.commandLine(),
-          "--threads expected a count >= 1 but got " + wanted);
+    int most = 4 * Runtime.getRuntime().availableProcessors();
+    if (wanted < 1 || wanted > most) {
+      throw new ParameterException(spec.commandLine(), "--threads expected 1 to " + most + " (4 x"
+          + " the " + most / 4 + " cores) but got " + wanted);
+    }
+    checkBlasCore();
+    if (json != null && !OutputFile.isStandardOutput(json)) {
+      OutputFile.checkTarget(json); // before minutes of benchmarking, not after
     }
     String core = wantedCore();
     boolean nativeBlas = Tensor.blasImplementation().equals("JNIBLAS");
@@ -226,6 +245,7 @@ final class BenchCommand implements Callable<Integer> {
     int used = nativeBlas ? wanted : 1;
     List<Result> results = new ArrayList<>();
     for (Config c : chosen) {
+      Main.working("benchmarking " + c.name(), 0);
       Result r = run(c, used, cpuClock);
       results.add(r);
       out.printf(Locale.ROOT, "%-8s %7d %14.3f %13.3f %15.1f%n", c.name(), r.threads(),
@@ -244,7 +264,8 @@ final class BenchCommand implements Callable<Integer> {
         rows.add(r.toJson());
       }
       String text = new GsonBuilder().setPrettyPrinting().create().toJson(rows) + "\n";
-      OutputFile.writeText(json, text);
+      OutputFile.write(json, o -> o.write(text.getBytes(StandardCharsets.UTF_8)),
+          Main.standardOutput(spec));
     }
     return 0;
   }
@@ -261,6 +282,21 @@ final class BenchCommand implements Callable<Integer> {
       chosen.add(c);
     }
     return chosen;
+  }
+
+  /** Refuses a {@code --blas-core} that is neither auto, keep nor a core OpenBLAS knows. */
+  private void checkBlasCore() {
+    if (blasCore.equals("auto") || blasCore.equals("keep")) {
+      return;
+    }
+    for (String c : BLAS_CORES) {
+      if (c.equalsIgnoreCase(blasCore)) {
+        blasCore = c;
+        return;
+      }
+    }
+    throw new ParameterException(spec.commandLine(), "unknown --blas-core '" + blasCore
+        + "'; expected auto, keep or an OpenBLAS core: " + String.join(", ", BLAS_CORES));
   }
 
   /** The OpenBLAS thread count the environment gives, as OpenBLAS reads it. */
@@ -349,7 +385,8 @@ final class BenchCommand implements Callable<Integer> {
     }
     if (json != null) {
       cmd.add("--json");
-      cmd.add(json.toAbsolutePath().toString());
+      cmd.add(OutputFile.isStandardOutput(json) ? OutputFile.STANDARD_OUTPUT
+          : json.toAbsolutePath().toString());
     }
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("OPENBLAS_NUM_THREADS", Integer.toString(n));

@@ -22,8 +22,10 @@ import picocli.CommandLine.TypeConversionException;
  * Network#describe()} writes it (per layer the equation, where each activation sits, the
  * parameters, the state and the stacking).
  *
- * <p>A spec that does not parse or does not build (sizes that do not fit, {@code handOffStates()}
- * under STATES, a stacking given twice) is bad usage: the library's message, exit 2.
+ * <p>A spec that does not parse or does not build (sizes that do not fit, a layer over {@link
+ * NetworkBuilder#MAX_PARAMETERS} parameters, {@code handOffStates()} under STATES, a stacking given
+ * twice) is bad usage: the library's message, exit 2. The network's weights are never allocated
+ * (a network is described from its sizes), so a network larger than memory is described too.
  */
 @Command(
     name = "describe",
@@ -61,7 +63,9 @@ final class DescribeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    spec.commandLine().getOut().println(network(spec.commandLine(), net, stacking).describe());
+    Network network = network(spec.commandLine(), net, stacking);
+    Main.working("describing " + abbreviate(network.spec()), 0);
+    spec.commandLine().getOut().println(network.describe());
     return ExitCode.OK;
   }
 
@@ -72,6 +76,7 @@ final class DescribeCommand implements Callable<Integer> {
    *     message, when the spec does not parse or build
    */
   static Network network(CommandLine cl, String text, Stacking stacking) {
+    Main.working("building the network " + abbreviate(text), 0);
     NetworkBuilder b;
     try {
       b = Rnn.parse(text);
@@ -98,6 +103,11 @@ final class DescribeCommand implements Callable<Integer> {
       throw new ParameterException(cl, "Invalid value for option '--net': spec '" + text
           + "' does not build: " + e.getMessage(), e);
     }
+  }
+
+  /** {@code spec}, cut to 60 characters for a message. */
+  static String abbreviate(String spec) {
+    return spec.length() <= 60 ? spec : spec.substring(0, 57) + "...";
   }
 
   /** {@code states} or {@code outputs}, in any case. */

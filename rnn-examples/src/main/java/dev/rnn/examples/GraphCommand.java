@@ -24,7 +24,9 @@ import picocli.CommandLine.TypeConversionException;
  * Network#graphSvg(int)}), printed or written to a file.
  *
  * <p>FILE is written atomically: to a temporary file in the same directory, then moved over FILE,
- * so a failure leaves no partial FILE behind and an existing FILE as it was.
+ * so a failure leaves no partial FILE behind and an existing FILE as it was. A FILE that exists
+ * and is not a regular file (a device, a FIFO, a directory) is refused before anything is drawn;
+ * {@code -} is standard output.
  */
 @Command(
     name = "graph",
@@ -47,7 +49,7 @@ import picocli.CommandLine.TypeConversionException;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success",
-        "1:FILE could not be written (no FILE is left behind)",
+        "1:FILE could not be written (no FILE is left behind), or is not a regular file",
         "2:bad usage, or SPEC does not parse or does not build, or N is not within 1..50"})
 final class GraphCommand implements Callable<Integer> {
   /** The output formats. */
@@ -74,7 +76,8 @@ final class GraphCommand implements Callable<Integer> {
   Format format;
 
   @Option(names = "--out", paramLabel = "FILE",
-      description = "Where to write the graph; replaced if it exists. Default: print it.")
+      description = "Where to write the graph: a regular file, replaced if it exists, or - for"
+          + " standard output. Default: print it.")
   Path out;
 
   @Mixin
@@ -86,7 +89,13 @@ final class GraphCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
+    boolean toFile = out != null && !OutputFile.isStandardOutput(out);
+    if (toFile) {
+      OutputFile.checkTarget(out); // before the work: a device or FIFO is refused at once
+    }
     Network network = DescribeCommand.network(cl, net, stacking);
+    Main.working("drawing " + DescribeCommand.abbreviate(network.spec()) + " over " + steps
+        + " steps", 0);
     Format f = format != null ? format
         : out != null && out.getFileName() != null
             && out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".svg")
@@ -98,7 +107,7 @@ final class GraphCommand implements Callable<Integer> {
       throw new ParameterException(cl, "Invalid value for option '--steps': " + e.getMessage(),
           e);
     }
-    if (out == null) {
+    if (!toFile) {
       cl.getOut().print(text);
       cl.getOut().flush();
     } else {

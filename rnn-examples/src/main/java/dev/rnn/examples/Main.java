@@ -38,9 +38,15 @@ import picocli.CommandLine.UnmatchedArgumentException;
  *   <li>bad data ({@link IOException}, or {@link IllegalArgumentException} and so {@link
  *       dev.rnn.core.SafetensorsException} from the library): {@code rnn-examples <command>:
  *       <message>} on one line of stderr, the stack trace only with {@code --verbose}; exit 1;
+ *   <li>the JVM running out of memory or stack: one line saying what was being done, what it
+ *       needed where that is known, the memory the JVM may use, and how to give it more ({@code
+ *       -Xmx}, {@code -Xss}); exit 1;
  *   <li>anything else is a bug: the same line prefixed {@code internal error}, then the stack
  *       trace; exit 1.
  * </ul>
+ *
+ * <p>Arguments are taken as they are: picocli's {@code @file} expansion is off, so that {@code
+ * @/dev/zero} or {@code @/proc/self/environ} is an unknown argument, not a file read.
  *
  * <p>{@link #run} is the entry point for tests; {@link #main} calls it and exits with its result.
  */
@@ -79,6 +85,31 @@ public final class Main implements Callable<Integer> {
       description = "No progress bar in the showcase (it shows only on a terminal anyway).")
   boolean noProgress;
 
+  /** The standard output as bytes, for a command that writes a file to {@code -}. */
+  private PrintStream standardOutput = System.out;
+
+  /** What the command on this thread is doing, for the message when memory runs out. */
+  private static final ThreadLocal<Work> WORK = new ThreadLocal<>();
+
+  /**
+   * What a command is doing, said when the JVM runs out of memory or stack during it.
+   *
+   * @param what e.g. {@code running torch case x.safetensors}
+   * @param bytes about how much memory it needs, or 0 if not known
+   */
+  record Work(String what, long bytes) {}
+
+  /**
+   * Records what the command on this thread is doing now, for the one-line message if the JVM
+   * runs out of memory or stack.
+   *
+   * @param what e.g. {@code building the network recurrent(1, 40000)}
+   * @param bytes about how much memory it needs, or 0 if not known
+   */
+  static void working(String what, long bytes) {
+    WORK.set(new Work(what, bytes));
+  }
+
   /**
    * Runs the command line and exits the JVM with its exit code.
    *
@@ -100,9 +131,16 @@ public final class Main implements Callable<Integer> {
   public static int run(PrintStream out, PrintStream err, String... args) {
     PrintWriter outWriter = new PrintWriter(out, true);
     PrintWriter errWriter = new PrintWriter(err, true);
+    Main main = new Main();
+    main.standardOutput = out;
+    CommandLine cl = commandLine(main, outWriter, errWriter);
+    WORK.remove();
     try {
-      return commandLine(outWriter, errWriter).execute(args);
+      return cl.execute(args);
+    } catch (OutOfMemoryError | StackOverflowError e) {
+      return handleExhaustion(e, cl, args);
     } finally {
+      WORK.remove();
       outWriter.flush();
       errWriter.flush();
     }
@@ -110,11 +148,27 @@ public final class Main implements Callable<Integer> {
 
   /** The command hierarchy, printing to {@code out} and {@code err}, with this class's handlers. */
   static CommandLine commandLine(PrintWriter out, PrintWriter err) {
-    return new CommandLine(new Main())
+    return commandLine(new Main(), out, err);
+  }
+
+  private static CommandLine commandLine(Main main, PrintWriter out, PrintWriter err) {
+    return new CommandLine(main)
         .setOut(out)
         .setErr(err)
+        .setExpandAtFiles(false)
         .setParameterExceptionHandler(Main::handleUsageError)
         .setExecutionExceptionHandler(Main::handleFailure);
+  }
+
+  /**
+   * The standard output of the command line {@code spec} belongs to, as bytes: where a command
+   * writes a file named {@code -}. Its character output is flushed first, so that the two keep
+   * their order.
+   */
+  static PrintStream standardOutput(CommandSpec spec) {
+    spec.commandLine().getOut().flush();
+    Object root = spec.root().userObject();
+    return root instanceof Main m ? m.standardOutput : System.out;
   }
 
   /** With no command: the showcase. */
@@ -157,6 +211,50 @@ public final class Main implements Callable<Integer> {
       e.printStackTrace(err);
     }
     return cl.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  /**
+   * The JVM ran out of memory or stack: one line on stderr naming the command, what it was doing,
+   * what that needed where known, what the JVM may use and how to give it more; exit 1. The
+   * stack trace follows only with {@code --verbose}.
+   */
+  static int handleExhaustion(Error e, CommandLine top, String[] args) {
+    CommandLine cl = top;
+    ParseResult parsed = top.getParseResult();
+    for (ParseResult p = parsed; p != null && p.subcommand() != null; p = p.subcommand()) {
+      cl = p.subcommand().commandSpec().commandLine();
+    }
+    Work work = WORK.get();
+    String what = work != null ? work.what() : "running '" + abbreviate(String.join(" ", args))
+        + "'";
+    PrintWriter err = cl.getErr();
+    String command = cl.getCommandSpec().qualifiedName();
+    if (e instanceof OutOfMemoryError) {
+      long max = Runtime.getRuntime().maxMemory();
+      long need = work == null ? 0 : work.bytes();
+      long advice = Math.max(2 * max, need + need / 2);
+      err.println(command + ": out of memory while " + what
+          + (need > 0 ? " (it needs about " + megabytes(need) + ")" : "")
+          + ": the JVM may use at most " + megabytes(max) + "; give it more with -Xmx, e.g. java"
+          + " -Xmx" + Math.max(1, (advice + (1L << 30) - 1) >> 30) + "g -jar rnn-examples.jar ...");
+    } else {
+      err.println(command + ": out of stack while " + what + " (is the input nested too"
+          + " deeply?); give the JVM more with -Xss, e.g. java -Xss64m -jar rnn-examples.jar ...");
+    }
+    if (parsed != null && VerboseOption.isSet(parsed)) {
+      e.printStackTrace(err);
+    }
+    return cl.getCommandSpec().exitCodeOnExecutionException();
+  }
+
+  /** {@code n} bytes as {@code 256 MB} or {@code 12.8 GB}. */
+  static String megabytes(long n) {
+    return n >= 10L << 30 ? String.format(java.util.Locale.ROOT, "%.1f GB", n / (double) (1L << 30))
+        : (n >> 20) + " MB";
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 
   /** Whether {@code e} says the input was bad, rather than that the program is. */

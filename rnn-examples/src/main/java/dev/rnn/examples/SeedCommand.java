@@ -26,6 +26,7 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
@@ -59,7 +60,8 @@ import picocli.CommandLine.TypeConversionException;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:success",
-        "2:bad usage, or --input is not a JSON list of steps of 2 numbers"})
+        "2:bad usage, or --input is not a JSON list of steps of 2 numbers, or the network's"
+            + " output overflows float32 on it"})
 final class SeedCommand implements Callable<Integer> {
   /** The seed input, three steps of two features. */
   static final double[][] SEED_INPUT = {{1, 1}, {2, 2}, {3, 3}};
@@ -70,8 +72,8 @@ final class SeedCommand implements Callable<Integer> {
   Stacking stacking;
 
   @Option(names = "--input", paramLabel = "JSON", converter = StepsConverter.class,
-      description = "The input: a JSON list of steps, each a list of 2 numbers, e.g."
-          + " '[[-1,-1],[2,2],[1,1]]' (default [[1,1],[2,2],[3,3]]).")
+      description = "The input: a JSON list of at most 10000 steps, each a list of 2 numbers,"
+          + " e.g. '[[-1,-1],[2,2],[1,1]]' (default [[1,1],[2,2],[3,3]]).")
   Steps input;
 
   @Option(names = "--json", description = "Also print the output as one line of JSON, last.")
@@ -97,8 +99,43 @@ final class SeedCommand implements Callable<Integer> {
     double[][] x = input == null ? SEED_INPUT : input.rows();
     List<Stacking> modes = stacking == null ? List.of(Stacking.STATES, Stacking.OUTPUTS)
         : List.of(stacking);
-    report(spec.commandLine().getOut(), x, modes, true, json);
+    Main.working("running the seed network on " + x.length + " steps", 0);
+    try {
+      report(spec.commandLine().getOut(), x, modes, true, json);
+    } catch (Overflow e) {
+      throw new ParameterException(spec.commandLine(), "Invalid value for option '--input': "
+          + e.getMessage());
+    }
     return ExitCode.OK;
+  }
+
+  /** The seed network's output overflowed float32 on the input given. */
+  static final class Overflow extends IllegalArgumentException {
+    Overflow(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Refuses an output that is not finite: from finite inputs, a sum that overflowed float32
+   * (4 x 3e38), whose NaN or infinity would be printed as if it were a result.
+   */
+  private static void checkFinite(Stacking mode, double[][] x, double[][] y) {
+    for (int t = 0; t < y.length; t++) {
+      for (double v : y[t]) {
+        if (!Double.isFinite(v)) {
+          double largest = 0;
+          for (double[] step : x) {
+            for (double e : step) {
+              largest = Math.max(largest, Math.abs(e));
+            }
+          }
+          throw new Overflow("the seed network's output under stacking " + mode + " overflows"
+              + " float32 at step " + (t + 1) + " (inputs up to " + (float) largest + " in"
+              + " magnitude): give inputs whose sums stay within 3.4e38");
+        }
+      }
+    }
   }
 
   /**
@@ -113,7 +150,9 @@ final class SeedCommand implements Callable<Integer> {
     for (Stacking m : modes) {
       Network net = seedNetwork(m);
       nets.put(m, net);
-      outputs.put(m, rows(net.forward(Tensor.ofRows(x))));
+      double[][] y = rows(net.forward(Tensor.ofRows(x)));
+      checkFinite(m, x, y);
+      outputs.put(m, y);
     }
     out.println("network()." + nets.get(modes.get(0)).spec()
         + ", every weight 1 and every bias 0 (Initializer.constant(1, 0))");
@@ -235,8 +274,18 @@ final class SeedCommand implements Callable<Integer> {
     static final String EXPECTED = "expected a JSON list of steps, each a list of 2 numbers, e.g."
         + " [[1,1],[2,2],[3,3]]";
 
+    /** The most steps an input may have: the table prints one line per step. */
+    static final int MAX_STEPS = 10_000;
+
+    /** The longest input read: {@value #MAX_STEPS} steps of long numbers fit. */
+    static final int MAX_CHARACTERS = 1_000_000;
+
     @Override
     public Steps convert(String value) {
+      if (value.length() > MAX_CHARACTERS) {
+        throw new TypeConversionException(EXPECTED + ", but it has " + value.length()
+            + " characters, more than the " + MAX_CHARACTERS + " read");
+      }
       JsonElement root;
       try {
         root = new GsonBuilder().setStrictness(Strictness.STRICT).create()
@@ -253,6 +302,10 @@ final class SeedCommand implements Callable<Integer> {
       JsonArray steps = root.getAsJsonArray();
       if (steps.isEmpty()) {
         throw new TypeConversionException(EXPECTED + ", but got no steps");
+      }
+      if (steps.size() > MAX_STEPS) {
+        throw new TypeConversionException(EXPECTED + ", but got " + steps.size()
+            + " steps, more than the " + MAX_STEPS + " this command runs");
       }
       double[][] rows = new double[steps.size()][];
       for (int t = 0; t < steps.size(); t++) {

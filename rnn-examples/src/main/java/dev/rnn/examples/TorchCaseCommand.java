@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,8 +56,8 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
         "0:every result within tolerance, or nothing to compare",
-        "1:a result outside tolerance (OUT is still written), or IN could not be read or run"
-            + " (no OUT is written)",
+        "1:a result outside tolerance (OUT is still written), or IN could not be read or run,"
+            + " or IN or OUT is not a regular file (no OUT is written)",
         "2:bad usage"})
 final class TorchCaseCommand implements Callable<Integer> {
   /** The metadata {@code format} of the results file. */
@@ -83,6 +82,7 @@ final class TorchCaseCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     checkPaths();
+    Main.working("running the torch case " + in, 0);
     TorchCase c = TorchCase.read(in);
     ImmutableMap<String, Tensor> results = inDtype(c, TorchCaseRun.run(c));
     Safetensors.write(out, results, ImmutableMap.of(
@@ -92,23 +92,23 @@ final class TorchCaseCommand implements Callable<Integer> {
     return report(c, compare(c, results));
   }
 
-  /** Fails before the work, rather than after it, when IN or OUT's directory is not usable. */
+  /**
+   * Fails before the work, rather than after it, when IN is not a regular file (a FIFO would block
+   * the read forever, a device read forever) or OUT cannot be written (its directory is missing,
+   * or it exists and is not a regular file, such as a device, which the results would replace).
+   */
   private void checkPaths() throws IOException {
     if (Files.isDirectory(in)) {
       throw new FileSystemException(in.toString(), null, "is a directory, not a case file");
     }
-    if (Files.isDirectory(out)) {
-      throw new FileSystemException(out.toString(), null, "is a directory, not a file");
+    if (Files.exists(in)) {
+      OutputFile.checkReadable(in);
     }
     if (Files.exists(in) && Files.exists(out) && Files.isSameFile(in, out)) {
       throw new ParameterException(spec.commandLine(), "IN and OUT are the same file, " + in
           + ": the results would replace the case; give another OUT");
     }
-    Path dir = out.toAbsolutePath().getParent();
-    if (dir != null && !Files.isDirectory(dir)) {
-      throw new NoSuchFileException(out.toString(), null,
-          "cannot write, directory " + dir + " does not exist");
-    }
+    OutputFile.checkTarget(out);
   }
 
   private static ImmutableMap<String, Tensor> inDtype(TorchCase c, Map<String, Tensor> results) {

@@ -56,6 +56,9 @@ import picocli.CommandLine.Spec;
         "1:the run failed, e.g. a file could not be written (the message says why)",
         "2:bad usage, e.g. an unknown example"})
 final class TrainCommand implements Callable<Integer> {
+  /** The most epochs a run may take: the examples need tens; each epoch keeps its loss. */
+  static final int MAX_EPOCHS = 10_000;
+
   @Option(names = "--example", required = true, paramLabel = "NAME",
       description = "The example: sine, adding, charlm, brackets or irnn.")
   String example;
@@ -66,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
   long seed;
 
   @Option(names = "--epochs", paramLabel = "N",
-      description = "The number of epochs (default: the example's own).")
+      description = "The number of epochs, 1 to 10000 (default: the example's own).")
   Integer epochs;
 
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "rnn-out",
@@ -91,9 +94,9 @@ final class TrainCommand implements Callable<Integer> {
     Example e = Example.find(example).orElseThrow(() -> new ParameterException(
         spec.commandLine(), "unknown example '" + example + "': expected one of "
             + Example.ids()));
-    if (epochs != null && epochs < 1) {
+    if (epochs != null && (epochs < 1 || epochs > MAX_EPOCHS)) {
       throw new ParameterException(spec.commandLine(),
-          "--epochs expected a number >= 1 but got " + epochs);
+          "--epochs expected 1 to " + MAX_EPOCHS + " but got " + epochs);
     }
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new FileSystemException(out.toString(), null, "is not a directory");
@@ -108,6 +111,7 @@ final class TrainCommand implements Callable<Integer> {
     o.flush();
     Setup setup = new Setup(seed, epochs == null ? OptionalInt.empty() : OptionalInt.of(epochs),
         quick, out, Progress.onStderr(!noProgress), o);
+    Main.working("training the " + e.id() + " example", 0);
     List<Path> files = e.run(setup);
     for (Path f : files) {
       o.println("wrote " + f);

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code rnn-examples bench}: the table, the JSON of torch_bench.py, and usage errors. */
 class BenchCommandTest {
+  static final int CORES = Runtime.getRuntime().availableProcessors();
+
   @TempDir
   Path dir;
 
@@ -69,7 +71,8 @@ class BenchCommandTest {
       Invocation r = Invocation.of("bench", "--configs", "seed", "--threads", "0");
       assertAll(
           () -> assertEquals(2, r.exitCode()),
-          () -> assertEquals("rnn-examples bench: --threads expected a count >= 1 but got 0\n"
+          () -> assertEquals("rnn-examples bench: --threads expected 1 to " + 4 * CORES
+              + " (4 x the " + CORES + " cores) but got 0\n"
               + "Try 'rnn-examples bench --help' for more information.\n", r.err()),
           () -> assertFalse(r.out().contains("seed"), r.out()));
     }

@@ -120,7 +120,8 @@ class CliReviewTest {
       Invocation r = Invocation.of("torch-case", CASE.toString(), out.toString());
       assertAll(
           () -> assertEquals(1, r.exitCode()),
-          () -> assertEquals("rnn-examples torch-case: " + out + ": is a directory, not a file\n",
+          () -> assertEquals("rnn-examples torch-case: " + out + ": is a directory, not a regular"
+              + " file: not replaced\n",
               r.err()),
           () -> assertEquals("", r.out()),
           () -> assertTrue(Files.isDirectory(out)));

@@ -139,7 +139,8 @@ class GraphCommandTest {
       Invocation r = Invocation.of("graph", "--net", SEED, "--out", dir.toString());
       assertAll(
           () -> assertEquals(1, r.exitCode()),
-          () -> assertEquals("rnn-examples graph: " + dir + ": is a directory, not a file\n",
+          () -> assertEquals("rnn-examples graph: " + dir + ": is a directory, not a regular file:"
+              + " not replaced\n",
               r.err()));
     }
   }

@@ -38,7 +38,7 @@ abstract class AbstractAdamBuilder<B extends AbstractAdamBuilder<B, O>, O extend
    *
    * @param lr the learning rate
    * @return this builder
-   * @throws IllegalArgumentException if {@code lr < 0} or NaN
+   * @throws IllegalArgumentException if {@code lr < 0}, NaN or infinite
    */
   @CanIgnoreReturnValue public B lr(double lr) {
     this.lr = checkAtLeastZero("lr", lr);
@@ -64,7 +64,7 @@ abstract class AbstractAdamBuilder<B extends AbstractAdamBuilder<B, O>, O extend
    *
    * @param eps the term {@code eps}
    * @return this builder
-   * @throws IllegalArgumentException if {@code eps < 0} or NaN
+   * @throws IllegalArgumentException if {@code eps < 0}, NaN or infinite
    */
   @CanIgnoreReturnValue public B eps(double eps) {
     this.eps = checkAtLeastZero("eps", eps);
@@ -75,7 +75,7 @@ abstract class AbstractAdamBuilder<B extends AbstractAdamBuilder<B, O>, O extend
    * Sets the weight decay, for the public {@code weightDecay} setter of each subclass, which
    * documents how its optimizer applies it.
    *
-   * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+   * @throws IllegalArgumentException if {@code weightDecay < 0}, NaN or infinite
    */
   @CanIgnoreReturnValue final B setWeightDecay(double weightDecay) {
     this.weightDecay = checkAtLeastZero("weightDecay", weightDecay);

@@ -184,9 +184,14 @@ abstract class AbstractOptimizer implements Optimizer {
     return state;
   }
 
-  /** {@code value}, checked to be {@code >= 0} (and so not NaN). */
+  /**
+   * {@code value}, checked to be {@code >= 0} (and so not NaN) and finite: an infinite learning
+   * rate, momentum, epsilon or weight decay turns every weight into infinity or NaN at the first
+   * step.
+   */
   static double checkAtLeastZero(String what, double value) {
     checkArgument(value >= 0, "%s must be >= 0 but got %s", what, value);
+    checkArgument(value < Double.POSITIVE_INFINITY, "%s must be finite but got %s", what, value);
     return value;
   }
 

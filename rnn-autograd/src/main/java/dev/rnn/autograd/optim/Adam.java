@@ -58,7 +58,7 @@ public final class Adam extends AbstractAdam {
      *
      * @param weightDecay the L2 penalty
      * @return this builder
-     * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+     * @throws IllegalArgumentException if {@code weightDecay < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
       return setWeightDecay(weightDecay);

@@ -59,7 +59,7 @@ public final class AdamW extends AbstractAdam {
      *
      * @param weightDecay the decoupled weight decay
      * @return this builder
-     * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+     * @throws IllegalArgumentException if {@code weightDecay < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
       return setWeightDecay(weightDecay);

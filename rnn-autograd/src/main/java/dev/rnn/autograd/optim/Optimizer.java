@@ -46,7 +46,7 @@ public interface Optimizer {
    * Sets the learning rate of the following steps, for schedules; the state is kept.
    *
    * @param lr the new learning rate
-   * @throws IllegalArgumentException if {@code lr} is negative or NaN
+   * @throws IllegalArgumentException if {@code lr} is negative, NaN or infinite
    */
   void setLearningRate(double lr);
 

@@ -136,7 +136,7 @@ public final class RmsProp extends AbstractOptimizer {
      *
      * @param lr the learning rate
      * @return this builder
-     * @throws IllegalArgumentException if {@code lr < 0} or NaN
+     * @throws IllegalArgumentException if {@code lr < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder lr(double lr) {
       this.lr = checkAtLeastZero("lr", lr);
@@ -160,7 +160,7 @@ public final class RmsProp extends AbstractOptimizer {
      *
      * @param eps the term {@code eps}
      * @return this builder
-     * @throws IllegalArgumentException if {@code eps < 0} or NaN
+     * @throws IllegalArgumentException if {@code eps < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder eps(double eps) {
       this.eps = checkAtLeastZero("eps", eps);
@@ -173,7 +173,7 @@ public final class RmsProp extends AbstractOptimizer {
      *
      * @param weightDecay the L2 penalty
      * @return this builder
-     * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+     * @throws IllegalArgumentException if {@code weightDecay < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
       this.weightDecay = checkAtLeastZero("weightDecay", weightDecay);
@@ -185,7 +185,7 @@ public final class RmsProp extends AbstractOptimizer {
      *
      * @param momentum the momentum factor
      * @return this builder
-     * @throws IllegalArgumentException if {@code momentum < 0} or NaN
+     * @throws IllegalArgumentException if {@code momentum < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder momentum(double momentum) {
       this.momentum = checkAtLeastZero("momentum", momentum);

@@ -125,7 +125,7 @@ public final class Sgd extends AbstractOptimizer {
      *
      * @param lr the learning rate
      * @return this builder
-     * @throws IllegalArgumentException if {@code lr < 0} or NaN
+     * @throws IllegalArgumentException if {@code lr < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder lr(double lr) {
       this.lr = checkAtLeastZero("lr", lr);
@@ -137,7 +137,7 @@ public final class Sgd extends AbstractOptimizer {
      *
      * @param momentum the momentum factor
      * @return this builder
-     * @throws IllegalArgumentException if {@code momentum < 0} or NaN
+     * @throws IllegalArgumentException if {@code momentum < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder momentum(double momentum) {
       this.momentum = checkAtLeastZero("momentum", momentum);
@@ -174,7 +174,7 @@ public final class Sgd extends AbstractOptimizer {
      *
      * @param weightDecay the L2 penalty
      * @return this builder
-     * @throws IllegalArgumentException if {@code weightDecay < 0} or NaN
+     * @throws IllegalArgumentException if {@code weightDecay < 0}, NaN or infinite
      */
     @CanIgnoreReturnValue public Builder weightDecay(double weightDecay) {
       this.weightDecay = checkAtLeastZero("weightDecay", weightDecay);

@@ -79,7 +79,30 @@ class OptimizerOptionsTest {
           bad("RmsProp weightDecay -0.1", () -> RmsProp.builder().weightDecay(-0.1),
               "weightDecay must be >= 0 but got -0.1"),
           bad("RmsProp momentum -0.9", () -> RmsProp.builder().momentum(-0.9),
-              "momentum must be >= 0 but got -0.9"));
+              "momentum must be >= 0 but got -0.9"),
+          // Infinite hyper-parameters put infinity or NaN into every weight at the first step.
+          bad("Sgd lr Infinity", () -> Sgd.builder().lr(Double.POSITIVE_INFINITY),
+              "lr must be finite but got Infinity"),
+          bad("Sgd momentum Infinity", () -> Sgd.builder().momentum(Double.POSITIVE_INFINITY),
+              "momentum must be finite but got Infinity"),
+          bad("Sgd weightDecay Infinity",
+              () -> Sgd.builder().weightDecay(Double.POSITIVE_INFINITY),
+              "weightDecay must be finite but got Infinity"),
+          bad("Adam lr Infinity", () -> Adam.builder().lr(Double.POSITIVE_INFINITY),
+              "lr must be finite but got Infinity"),
+          bad("Adam eps Infinity", () -> Adam.builder().eps(Double.POSITIVE_INFINITY),
+              "eps must be finite but got Infinity"),
+          bad("AdamW weightDecay Infinity",
+              () -> AdamW.builder().weightDecay(Double.POSITIVE_INFINITY),
+              "weightDecay must be finite but got Infinity"),
+          bad("RmsProp lr Infinity", () -> RmsProp.builder().lr(Double.POSITIVE_INFINITY),
+              "lr must be finite but got Infinity"),
+          bad("RmsProp momentum Infinity",
+              () -> RmsProp.builder().momentum(Double.POSITIVE_INFINITY),
+              "momentum must be finite but got Infinity"),
+          bad("setLearningRate Infinity", () -> Sgd.builder().build(List.of(
+              new dev.rnn.core.Parameter("w", dev.rnn.core.Shape.of(1), dev.rnn.core.DType.FLOAT32)))
+              .setLearningRate(Double.POSITIVE_INFINITY), "lr must be finite but got Infinity"));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -96,7 +96,7 @@ class TrainCommandTest {
       Invocation r = Invocation.of("train", "--example", "sine", "--epochs", "0");
       assertAll(
           () -> assertEquals(2, r.exitCode()),
-          () -> assertEquals("rnn-examples train: --epochs expected a number >= 1 but got 0\n"
+          () -> assertEquals("rnn-examples train: --epochs expected 1 to 10000 but got 0\n"
               + "Try 'rnn-examples train --help' for more information.\n", r.err()));
     }
 
