@@ -78,36 +78,6 @@ final class DataFiles {
     return dir;
   }
 
-  /**
-   * The echo task of sequences of different lengths: {@code shards} shards of {@code n} examples
-   * padded to {@code t} steps, with {@code lengths} (I64) drawn from {@code [1, t]}; the padding
-   * of the inputs and targets is {@code padding} (as if any value, it is never read).
-   */
-  static Path raggedEchoDirectory(Path dir, long seed, int shards, int n, int t, float padding)
-      throws IOException {
-    Random r = new Random(seed);
-    for (int k = 0; k < shards; k++) {
-      Tensor x = inputs(seed * 100 + k, n, t, 1);
-      Tensor y = echo(x);
-      long[] lengths = new long[n];
-      float[] xs = x.toFloatArray();
-      float[] ys = y.toFloatArray();
-      for (int i = 0; i < n; i++) {
-        lengths[i] = 1 + r.nextInt(t);
-        for (int s = (int) lengths[i]; s < t; s++) {
-          xs[i * t + s] = padding;
-          ys[i * t + s] = padding;
-        }
-      }
-      Map<String, ShardFile.Entry> m = new LinkedHashMap<>();
-      m.put("inputs", ShardFile.floats(Tensor.of(xs, n, t, 1)));
-      m.put("targets", ShardFile.floats(Tensor.of(ys, n, t, 1)));
-      m.put("lengths", ShardFile.integers("I64", lengths, n));
-      shard(dir.resolve(String.format("part-%03d.safetensors", k)), m);
-    }
-    return dir;
-  }
-
   /** The sign task in one shard of {@code n} examples of {@code t} steps. */
   static Path signDirectory(Path dir, long seed, int n, int t) throws IOException {
     Tensor x = inputs(seed, n, t, 1);
