@@ -24,7 +24,8 @@ import java.util.stream.Stream;
  *             [N, T]      integer (I64, I32, ...)     per step: a class id in [0, O) (cross-entropy)
  *             [N, O]      F32 or F64                 networks ending in lastStep(): O values
  *             [N]         integer                     networks ending in lastStep(): a class id
- *   lengths   [N]         I64                         refused: it comes with variable lengths
+ *   lengths   [N]         integer (I64, I32, ...)     optional: example n is its first lengths[n]
+ *                                                     steps, each in [1, T]; the rest is padding
  * </pre>
  *
  * <p>Examples are example-major ({@code [N, T, F]}, as torch's {@code batch_first=True}) whatever
@@ -34,14 +35,22 @@ import java.util.stream.Stream;
  * target} would otherwise be ignored), and so are files that are not {@code .safetensors} or are
  * hidden (a temporary file of an interrupted write).
  *
+ * <p>With {@code lengths}, sequences of different lengths come padded to T: example {@code n} is
+ * its first {@code lengths[n]} steps, and its steps after are padding, which the network never
+ * reads ({@link Network#forward(Tensor, int[], dev.rnn.dsl.State)}) and the loss does not count
+ * ({@link dev.rnn.dsl.Trainer#fit(Tensor, int[], Tensor)}); the padding may hold anything finite
+ * (targets: anything finite, or a valid class id). Either every shard has lengths or none does.
+ *
  * @param shards the files read, in order
  * @param counts the number of examples of each shard
  * @param inputs {@code [N, T, F]}, of the dtype asked for
  * @param targets as in the table (class ids as float64), or null if the shards have none
+ * @param lengths the length of each example, in {@code [1, T]}, or null if the shards have none
+ *     (every example is T steps)
  * @param classIds whether the targets are class ids
  */
 record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Tensor targets,
-    boolean classIds) {
+    int[] lengths, boolean classIds) {
 
   /** {@return N, the number of examples} */
   int examples() {
@@ -71,6 +80,7 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
     List<Integer> counts = new ArrayList<>();
     List<Tensor> inputs = new ArrayList<>();
     List<Tensor> targets = new ArrayList<>();
+    List<int[]> lengths = new ArrayList<>();
     Shard first = null;
     for (Path p : shards) {
       Shard s = Shard.of(p, ShardFile.read(p), needTargets);
@@ -84,10 +94,15 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
       if (s.targets != null) {
         targets.add(s.targets.to(s.classIds ? DType.FLOAT64 : dtype));
       }
+      if (s.lengths != null) {
+        lengths.add(s.lengths);
+      }
     }
     Tensor x = Tensor.concat(0, inputs);
     Tensor y = targets.isEmpty() ? null : Tensor.concat(0, targets);
-    return new DataDirectory(List.copyOf(shards), List.copyOf(counts), x, y, first.classIds);
+    int[] l = lengths.isEmpty() ? null
+        : lengths.stream().flatMapToInt(Arrays::stream).toArray();
+    return new DataDirectory(List.copyOf(shards), List.copyOf(counts), x, y, l, first.classIds);
   }
 
   /** The {@code .safetensors} files of {@code dir} that are not hidden, by file name. */
@@ -182,17 +197,13 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
     throw new IllegalArgumentException("no example " + n + " in " + first + " examples");
   }
 
-  /** One shard's tensors, checked on their own. */
-  private record Shard(Path path, Tensor inputs, Tensor targets, boolean classIds) {
+  /** One shard's tensors, checked on their own; {@code lengths} null without. */
+  private record Shard(Path path, Tensor inputs, Tensor targets, int[] lengths,
+      boolean classIds) {
     static Shard of(Path path, Map<String, ShardFile.Entry> t, boolean needTargets)
         throws IOException {
       for (String name : t.keySet()) {
-        if (name.equals("lengths")) {
-          throw new IOException(path + ": has lengths, for sequences of different lengths,"
-              + " which come with variable-length support; this version takes sequences of one"
-              + " length (pad them, or leave lengths out)");
-        }
-        if (!name.equals("inputs") && !name.equals("targets")) {
+        if (!name.equals("inputs") && !name.equals("targets") && !name.equals("lengths")) {
           throw new IOException(path + ": holds a tensor '" + name + "', but a data shard"
               + " holds inputs, targets and lengths only");
         }
@@ -206,16 +217,17 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
         throw new IOException(path + ": inputs expected [N, T, F] of F32 or F64 with N, T, F >= 1"
             + " but got " + x.describe());
       }
+      int n = x.shape()[0];
+      int steps = x.shape()[1];
+      int[] lengths = lengths(path, x, t.get("lengths"));
       ShardFile.Entry y = t.get("targets");
       if (y == null) {
         if (needTargets) {
           throw new IOException(path + ": has no targets (expected [N, T, O] or [N, O] of F32 or"
               + " F64, or class ids [N, T] or [N] of an integer dtype)");
         }
-        return new Shard(path, x.floats(), null, false);
+        return new Shard(path, x.floats(), null, lengths, false);
       }
-      int n = x.shape()[0];
-      int steps = x.shape()[1];
       boolean ok = y.isInteger() ? y.rank() == 1 || y.rank() == 2 && y.shape()[1] == steps
           : y.rank() == 2 && y.shape()[1] >= 1 || y.rank() == 3 && y.shape()[1] == steps
               && y.shape()[2] >= 1;
@@ -225,7 +237,7 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
             + steps + "] or [" + n + "] of an integer dtype, but got " + y.describe());
       }
       if (!y.isInteger()) {
-        return new Shard(path, x.floats(), y.floats(), false);
+        return new Shard(path, x.floats(), y.floats(), lengths, false);
       }
       double[] ids = new double[y.integers().length];
       for (int i = 0; i < ids.length; i++) {
@@ -236,7 +248,36 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
         }
         ids[i] = c;
       }
-      return new Shard(path, x.floats(), Tensor.of(ids, y.shape()), true);
+      return new Shard(path, x.floats(), Tensor.of(ids, y.shape()), lengths, true);
+    }
+
+    /**
+     * The lengths of a shard of inputs {@code x}, checked: {@code [N]} integers in {@code [1,
+     * T]}; null if there are none.
+     */
+    private static int[] lengths(Path path, ShardFile.Entry x, ShardFile.Entry l)
+        throws IOException {
+      if (l == null) {
+        return null;
+      }
+      int n = x.shape()[0];
+      int steps = x.shape()[1];
+      if (!l.isInteger() || l.rank() != 1 || l.shape()[0] != n) {
+        throw new IOException(path + ": lengths expected [" + n + "] of an integer dtype (I64,"
+            + " I32, ...), one per example of inputs " + x.describe() + ", but got "
+            + l.describe());
+      }
+      int[] lengths = new int[n];
+      for (int i = 0; i < n; i++) {
+        long v = l.integers()[i];
+        if (v < 1 || v > steps) {
+          throw new IOException(path + ": lengths[" + i + "] is " + v + ", but a length is in"
+              + " [1, " + steps + "] (T = " + steps + ", the steps of inputs " + x.describe()
+              + ")");
+        }
+        lengths[i] = (int) v;
+      }
+      return lengths;
     }
 
     /** Refuses a shard unlike the first: another T, F or kind of targets. */
@@ -245,6 +286,11 @@ record DataDirectory(List<Path> shards, List<Integer> counts, Tensor inputs, Ten
         throw new IOException(path + ": inputs " + inputs.shape() + " but " + first.path
             + " has T = " + first.inputs.dim(1) + " steps and F = " + first.inputs.dim(2)
             + " features; every shard has the same T and F");
+      }
+      if ((lengths == null) != (first.lengths == null)) {
+        throw new IOException(path + (lengths == null ? ": has no lengths but " : ": has lengths"
+            + " but ") + first.path + (lengths == null ? " has" : " has none")
+            + "; every shard has lengths or none does");
       }
       if ((targets == null) != (first.targets == null) || targets != null
           && (classIds != first.classIds || targets.rank() != first.targets.rank()

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,6 +54,11 @@ import picocli.CommandLine.TypeConversionException;
  * Without {@code --init} the weights are torch's default initialisation from {@code --seed}; the
  * shuffle and dropout are seeded from it too, so a run is reproducible bit for bit, and with
  * {@code --init} and {@code --no-shuffle} it depends on nothing but the files.
+ *
+ * <p>A data directory with {@code lengths} trains on sequences of different lengths, as {@link
+ * Trainer#fit(Tensor, int[], Tensor)}: the padding is never read and the loss counts real steps
+ * only. The Trainer's validation data takes no lengths, so {@code --val} data with lengths is
+ * refused (give validation sequences of the full T without lengths instead).
  */
 @Command(
     name = "fit",
@@ -66,6 +72,8 @@ import picocli.CommandLine.TypeConversionException;
         "  inputs   [N, T, F]  F32 or F64",
         "  targets  [N, T, O]  values (F32, F64), or [N, T] class ids (I64, I32, ...);",
         "           [N, O] or [N] for a network that ends in lastStep()",
+        "  lengths  [N]        optional (I64, I32, ...): example n is its first lengths[n]",
+        "           steps, in [1, T]; the rest is padding, not read, not counted",
         "The loss is cross-entropy for class ids and mse for values unless --loss says.",
         "",
         "Example:",
@@ -172,6 +180,11 @@ final class FitCommand implements Callable<Integer> {
     checkOutput(json);
     DataDirectory train = DataDirectory.read(data, dtype, true);
     DataDirectory held = val == null ? null : DataDirectory.read(val, dtype, true);
+    if (held != null && held.lengths() != null) {
+      throw new IllegalArgumentException("--val " + val + ": has lengths, but validation data"
+          + " is measured without them (Trainer.validation takes none); give --val sequences of"
+          + " the full " + held.steps() + " steps without lengths, or leave --val out");
+    }
     train.checkFits(network, "--data " + data);
     Trainer.Objective objective = objective(train);
     if (held != null) {
@@ -201,8 +214,8 @@ final class FitCommand implements Callable<Integer> {
       trainer.validation(held.inputsFor(network), held.targetsFor(network));
     }
     PrintWriter o = cl.getOut();
-    o.printf(Locale.ROOT, "fit %s on %s: %d examples of %d steps%s; %s, %s, %d epochs, batch %d,"
-            + " seed %d%s%n", network.spec(), data, train.examples(), train.steps(),
+    o.printf(Locale.ROOT, "fit %s on %s: %d examples of %s%s; %s, %s, %d epochs, batch %d,"
+            + " seed %d%s%n", network.spec(), data, train.examples(), steps(train),
         held == null ? "" : ", validation " + val + ": " + held.examples() + " examples",
         lossName(objective), factory.apply(network.parameters()), epochs, batch, seed,
         noShuffle ? ", no shuffle" : "");
@@ -212,7 +225,9 @@ final class FitCommand implements Callable<Integer> {
     try (Progress.Bar bar = Progress.onStderr(!noProgress).start("fit", epochs * batches)) {
       trainer.listener(e -> bar.step(String.format(Locale.ROOT, "epoch %d/%d loss %.4f",
           e.epoch(), epochs, e.loss())));
-      report = trainer.fit(train.inputsFor(network), train.targetsFor(network));
+      report = train.lengths() == null
+          ? trainer.fit(train.inputsFor(network), train.targetsFor(network))
+          : trainer.fit(train.inputsFor(network), train.lengths(), train.targetsFor(network));
     }
     for (Trainer.Epoch e : report.history()) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "epoch %3d/%d",
@@ -233,6 +248,16 @@ final class FitCommand implements Callable<Integer> {
     }
     o.flush();
     return ExitCode.OK;
+  }
+
+  /** {@code 10 steps}, or with lengths {@code 3 to 10 steps (padded to 12)}. */
+  private static String steps(DataDirectory d) {
+    if (d.lengths() == null) {
+      return d.steps() + " steps";
+    }
+    int min = Arrays.stream(d.lengths()).min().orElseThrow();
+    int max = Arrays.stream(d.lengths()).max().orElseThrow();
+    return min + " to " + max + " steps (padded to " + d.steps() + ")";
   }
 
   private void checkPositive(String option, int value) {
@@ -367,6 +392,7 @@ final class FitCommand implements Callable<Integer> {
     w.name("data").value(data.toString());
     w.name("examples").value(train.examples());
     w.name("steps").value(train.steps());
+    w.name("lengths").value(train.lengths() != null);
     w.name("val").value(val == null ? null : val.toString());
     w.name("valExamples").value(held == null ? null : (Integer) held.examples());
     w.name("loss").value(lossName(objective));

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -32,6 +33,10 @@ import picocli.CommandLine.Spec;
  * --probabilities} also {@code probabilities}, their softmax over the last dimension (for a
  * network trained with cross-entropy, whose outputs are logits). Targets in the shards are not
  * needed and not read beyond their checks.
+ *
+ * <p>With {@code lengths} in the shards, each example runs over its own steps only, as {@link
+ * Network#forward(Tensor, int[], dev.rnn.dsl.State)}: the padding is never read, per-step outputs
+ * are zero after each example's end, and a {@code lastStep()} output is its last real step.
  */
 @Command(
     name = "predict",
@@ -93,11 +98,15 @@ final class PredictCommand implements Callable<Integer> {
     Tensor x = d.inputsFor(net);
     int n = d.examples();
     int batchDim = net.batchFirst() ? 0 : 1;
+    int[] lengths = d.lengths();
     List<Tensor> parts = new ArrayList<>();
     try (Progress.Bar bar = Progress.onStderr(!noProgress).start("predict",
         (n + batch - 1) / batch)) {
       for (int from = 0; from < n; from += batch) {
-        parts.add(net.predict(x.slice(batchDim, from, Math.min(n, from + batch)), batch));
+        int to = Math.min(n, from + batch);
+        Tensor xs = x.slice(batchDim, from, to);
+        parts.add(lengths == null ? net.predict(xs, batch)
+            : net.forward(xs, Arrays.copyOfRange(lengths, from, to), null).output());
         bar.step(String.format(Locale.ROOT, "%d/%d examples", Math.min(n, from + batch), n));
       }
     }

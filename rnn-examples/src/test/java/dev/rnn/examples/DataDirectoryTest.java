@@ -3,6 +3,7 @@ package dev.rnn.examples;
 import static dev.rnn.dsl.Rnn.network;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -86,6 +87,27 @@ class DataDirectoryTest {
     }
 
     @Test
+    void lengthsOfEveryShardAreJoinedInTheOrderOfTheExamples() throws IOException {
+      Tensor a = DataFiles.inputs(1, 2, 4, 3);
+      Tensor b = DataFiles.inputs(2, 3, 4, 3);
+      Map<String, ShardFile.Entry> first = new LinkedHashMap<>();
+      first.put("inputs", ShardFile.floats(a));
+      first.put("lengths", ShardFile.integers("I64", new long[] {4, 1}, 2));
+      Map<String, ShardFile.Entry> second = new LinkedHashMap<>();
+      second.put("lengths", ShardFile.integers("I32", new long[] {2, 3, 4}, 3));
+      second.put("inputs", ShardFile.floats(b));
+      DataFiles.shard(dir.resolve("with/a.safetensors"), first);
+      DataFiles.shard(dir.resolve("with/b.safetensors"), second);
+      DataFiles.shard(dir.resolve("without/a.safetensors"), a, null);
+      DataDirectory d = DataDirectory.read(dir.resolve("with"), DType.FLOAT32, false);
+      assertAll(
+          () -> assertArrayEquals(new int[] {4, 1, 2, 3, 4}, d.lengths()),
+          () -> assertEquals(4, d.steps()),
+          () -> assertNull(DataDirectory.read(dir.resolve("without"), DType.FLOAT32, false)
+              .lengths()));
+    }
+
+    @Test
     void targetsMayBeLeftOutWhenOnlyInputsAreNeeded() throws IOException {
       Tensor x = DataFiles.inputs(4, 3, 5, 1);
       DataFiles.shard(dir.resolve("s.safetensors"), x, null);
@@ -103,12 +125,28 @@ class DataDirectoryTest {
     @Test
     void eachProblemIsNamedOnOneLine() throws IOException {
       Tensor x = DataFiles.inputs(5, 2, 4, 1);
-      Path lengths = dir.resolve("lengths");
       Map<String, ShardFile.Entry> withLengths = new LinkedHashMap<>();
       withLengths.put("inputs", ShardFile.floats(x));
       withLengths.put("targets", ShardFile.floats(DataFiles.echo(x)));
       withLengths.put("lengths", ShardFile.integers("I64", new long[] {4, 3}, 2));
-      DataFiles.shard(lengths.resolve("s.safetensors"), withLengths);
+      Path lengthsFirst = dir.resolve("lengthsFirst");
+      DataFiles.shard(lengthsFirst.resolve("a.safetensors"), withLengths);
+      DataFiles.shard(lengthsFirst.resolve("b.safetensors"), x, DataFiles.echo(x));
+      Path lengthsLater = dir.resolve("lengthsLater");
+      DataFiles.shard(lengthsLater.resolve("a.safetensors"), x, DataFiles.echo(x));
+      DataFiles.shard(lengthsLater.resolve("b.safetensors"), withLengths);
+      Path tooLong = dir.resolve("tooLong");
+      withLengths.put("lengths", ShardFile.integers("I64", new long[] {4, 5}, 2));
+      DataFiles.shard(tooLong.resolve("s.safetensors"), withLengths);
+      Path zero = dir.resolve("zero");
+      withLengths.put("lengths", ShardFile.integers("I8", new long[] {0, 4}, 2));
+      DataFiles.shard(zero.resolve("s.safetensors"), withLengths);
+      Path floatLengths = dir.resolve("floatLengths");
+      withLengths.put("lengths", ShardFile.floats(Tensor.of(new float[] {4, 3}, 2)));
+      DataFiles.shard(floatLengths.resolve("s.safetensors"), withLengths);
+      Path oneLength = dir.resolve("oneLength");
+      withLengths.put("lengths", ShardFile.integers("I64", new long[] {4}, 1));
+      DataFiles.shard(oneLength.resolve("s.safetensors"), withLengths);
       Path misspelt = dir.resolve("misspelt");
       Map<String, ShardFile.Entry> target = new LinkedHashMap<>();
       target.put("inputs", ShardFile.floats(x));
@@ -139,10 +177,23 @@ class DataDirectoryTest {
       Files.createDirectories(notJson);
       writeRaw(notJson.resolve("s.safetensors"), "{\"inputs\": [", 0);
       Executable[] checks = {
-          () -> assertEquals(lengths.resolve("s.safetensors") + ": has lengths, for sequences"
-              + " of different lengths, which come with variable-length support; this version"
-              + " takes sequences of one length (pad them, or leave lengths out)",
-              message(lengths, true)),
+          () -> assertEquals(lengthsFirst.resolve("b.safetensors") + ": has no lengths but "
+              + lengthsFirst.resolve("a.safetensors") + " has; every shard has lengths or none"
+              + " does", message(lengthsFirst, true)),
+          () -> assertEquals(lengthsLater.resolve("b.safetensors") + ": has lengths but "
+              + lengthsLater.resolve("a.safetensors") + " has none; every shard has lengths or"
+              + " none does", message(lengthsLater, false)),
+          () -> assertEquals(tooLong.resolve("s.safetensors") + ": lengths[1] is 5, but a length"
+              + " is in [1, 4] (T = 4, the steps of inputs F32 [2, 4, 1])",
+              message(tooLong, true)),
+          () -> assertEquals(zero.resolve("s.safetensors") + ": lengths[0] is 0, but a length"
+              + " is in [1, 4] (T = 4, the steps of inputs F32 [2, 4, 1])", message(zero, false)),
+          () -> assertEquals(floatLengths.resolve("s.safetensors") + ": lengths expected [2] of"
+              + " an integer dtype (I64, I32, ...), one per example of inputs F32 [2, 4, 1], but"
+              + " got F32 [2]", message(floatLengths, true)),
+          () -> assertEquals(oneLength.resolve("s.safetensors") + ": lengths expected [2] of"
+              + " an integer dtype (I64, I32, ...), one per example of inputs F32 [2, 4, 1], but"
+              + " got I64 [1]", message(oneLength, true)),
           () -> assertEquals(misspelt.resolve("s.safetensors") + ": holds a tensor 'target', but"
               + " a data shard holds inputs, targets and lengths only", message(misspelt, true)),
           () -> assertEquals(noTargets.resolve("s.safetensors") + ": has no targets (expected"

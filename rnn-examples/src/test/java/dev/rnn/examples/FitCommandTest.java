@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.rnn.autograd.optim.Adam;
 import dev.rnn.core.DType;
 import dev.rnn.core.Safetensors;
 import dev.rnn.core.SafetensorsFile;
@@ -16,6 +17,7 @@ import dev.rnn.core.Shape;
 import dev.rnn.core.Tensor;
 import dev.rnn.dsl.Network;
 import dev.rnn.dsl.Rnn;
+import dev.rnn.dsl.Trainer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -155,6 +157,133 @@ class FitCommandTest {
           () -> assertTrue(outputs.allClose(net.forward(x), 1e-6, 0)),
           () -> assertTrue(probabilities.allClose(net.classProbabilities(x, 30), 1e-6, 0)),
           () -> assertEquals("rnn-predictions/1", file.metadata("format")));
+    }
+  }
+
+  @Nested
+  class OnSequencesOfDifferentLengths {
+    /** Two shards of the echo task, 5 + 4 examples padded to 6 steps, of these lengths. */
+    final int[] lengths = {6, 2, 5, 1, 3, 4, 6, 2, 5};
+
+    Tensor inputs(float pad) {
+      float[] x = DataFiles.inputs(11, 9, 6, 1).toFloatArray();
+      for (int n = 0; n < 9; n++) {
+        for (int t = lengths[n]; t < 6; t++) {
+          x[n * 6 + t] = pad;
+        }
+      }
+      return Tensor.of(x, 9, 6, 1);
+    }
+
+    Path data(String name, float pad) throws IOException {
+      return data(name, pad, true);
+    }
+
+    Path data(String name, float pad, boolean withTargets) throws IOException {
+      Tensor x = inputs(pad);
+      Tensor y = DataFiles.echo(x);
+      for (int[] part : new int[][] {{0, 5}, {5, 9}}) {
+        long[] l = new long[part[1] - part[0]];
+        for (int i = 0; i < l.length; i++) {
+          l[i] = lengths[part[0] + i];
+        }
+        Map<String, ShardFile.Entry> t = new LinkedHashMap<>();
+        t.put("inputs", ShardFile.floats(x.slice(0, part[0], part[1])));
+        if (withTargets) {
+          t.put("targets", ShardFile.floats(y.slice(0, part[0], part[1])));
+        }
+        t.put("lengths", ShardFile.integers("I64", l, l.length));
+        DataFiles.shard(dir.resolve(name + "/part-" + part[0] + ".safetensors"), t);
+      }
+      return dir.resolve(name);
+    }
+
+    @Test
+    void aFitEqualsTheTrainersFitWithTheSameLengthsBitwise() throws IOException {
+      Path data = data("ragged", 0.75f);
+      Path out = dir.resolve("ragged.safetensors");
+      Path json = dir.resolve("ragged.json");
+      Invocation r = fit("--net", ECHO, "--data", data.toString(), "--epochs", "3", "--batch",
+          "4", "--lr", "0.01", "--seed", "3", "--out", out.toString(), "--json",
+          json.toString());
+      Network net = Rnn.parse(ECHO).dtype(DType.FLOAT32).seed(3).dropoutSeed(3).build();
+      Tensor x = inputs(0.75f);
+      net.trainer().loss(Trainer.Objective.MSE)
+          .optimizer(ps -> Adam.builder().lr(0.01).build(ps)).epochs(3).batchSize(4).shuffle(3)
+          .fit(x.transpose(0, 1), lengths, DataFiles.echo(x).transpose(0, 1));
+      JsonObject report = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
+      assertAll(
+          () -> assertEquals(0, r.exitCode(), r.err()),
+          () -> assertTrue(r.outLines().get(0).startsWith("fit " + ECHO + " on " + data + ": 9"
+              + " examples of 1 to 6 steps (padded to 6); mse, Adam(lr=0.01,"), r.out()),
+          () -> assertTrue(report.get("lengths").getAsBoolean()),
+          () -> assertEquals(Weights.of(net), Weights.of(Rnn.load(out))));
+    }
+
+    @Test
+    void thePaddingIsNeverRead() throws IOException {
+      Path zeros = dir.resolve("zeros.safetensors");
+      Path other = dir.resolve("other.safetensors");
+      Invocation a = fit("--net", ECHO, "--data", data("zeros", 0).toString(), "--epochs",
+          "2", "--batch", "4", "--out", zeros.toString());
+      Invocation b = fit("--net", ECHO, "--data", data("other", 123.5f).toString(),
+          "--epochs", "2", "--batch", "4", "--out", other.toString());
+      assertAll(
+          () -> assertEquals(0, a.exitCode(), a.err()),
+          () -> assertEquals(0, b.exitCode(), b.err()),
+          () -> assertEquals(Weights.of(Rnn.load(zeros)), Weights.of(Rnn.load(other))));
+    }
+
+    @Test
+    void predictWithLengthsEqualsForwardWithThem() throws IOException {
+      Path data = data("ragged", 0.75f);
+      Path model = dir.resolve("echo.safetensors");
+      Rnn.parse(ECHO).seed(5).build().save(model);
+      Path lastModel = dir.resolve("last.safetensors");
+      Rnn.parse("lstm(1, 8).dense(8, 1).lastStep()").seed(5).build().save(lastModel);
+      Path perStep = dir.resolve("p.safetensors");
+      Path last = dir.resolve("q.safetensors");
+      Invocation p = Invocation.of("predict", "--model", model.toString(), "--data",
+          data.toString(), "--out", perStep.toString(), "--batch", "4", "--no-progress");
+      Invocation q = Invocation.of("predict", "--model", lastModel.toString(), "--data",
+          data("inputsOnly", 0.75f, false).toString(), "--out", last.toString(), "--batch", "4", "--no-progress");
+      assertEquals(List.of(0, 0), List.of(p.exitCode(), q.exitCode()), p.err() + q.err());
+      Network net = Rnn.load(model);
+      Network lastNet = Rnn.load(lastModel);
+      Tensor x = inputs(0.75f).transpose(0, 1);
+      Tensor outputs = Safetensors.read(perStep).tensor("outputs");
+      Tensor lastOutputs = Safetensors.read(last).tensor("outputs");
+      Tensor expected = net.forward(x, lengths, null).output().transpose(0, 1);
+      assertAll(
+          () -> assertEquals(Shape.of(9, 6, 1), outputs.shape()),
+          () -> assertTrue(outputs.allClose(expected, 1e-6, 0), "as forward with lengths"),
+          () -> assertEquals(0, outputs.get(3, 1, 0), "zero after the end of example 3"),
+          () -> assertEquals(0, outputs.get(1, 5, 0), "zero after the end of example 1"),
+          () -> assertTrue(lastOutputs.allClose(lastNet.forward(x, lengths, null).output(), 1e-6,
+              0), "lastStep(): each example's last real step"));
+    }
+
+    @Test
+    void validationDataWithLengthsAndAMixAreRefusedOnOneLine() throws IOException {
+      Path ragged = data("ragged", 0.75f);
+      Path plain = DataFiles.echoDirectory(dir.resolve("plain"), 1, 1, 4, 6);
+      Path mixed = dir.resolve("mixed");
+      Files.createDirectories(mixed);
+      Files.copy(ragged.resolve("part-0.safetensors"), mixed.resolve("a.safetensors"));
+      Files.copy(plain.resolve("part-000.safetensors"), mixed.resolve("b.safetensors"));
+      Invocation val = fit("--net", ECHO, "--data", plain.toString(), "--val",
+          ragged.toString());
+      Invocation mix = fit("--net", ECHO, "--data", mixed.toString());
+      assertAll(
+          () -> assertEquals(List.of(1, 1), List.of(val.exitCode(), mix.exitCode())),
+          () -> assertEquals("rnn-examples fit: --val " + ragged + ": has lengths, but"
+              + " validation data is measured without them (Trainer.validation takes none); give"
+              + " --val sequences of the full 6 steps without lengths, or leave --val out\n",
+              val.err()),
+          () -> assertEquals("rnn-examples fit: " + mixed.resolve("b.safetensors") + ": has no"
+              + " lengths but " + mixed.resolve("a.safetensors") + " has; every shard has"
+              + " lengths or none does\n", mix.err()),
+          () -> assertEquals("", val.out() + mix.out(), "nothing trained"));
     }
   }
 
@@ -310,25 +439,16 @@ class FitCommandTest {
     void badDataExitsWithOneAndOneLineBeforeTraining() throws IOException {
       Path values = DataFiles.echoDirectory(dir.resolve("values"), 1, 1, 4, 5);
       Path classes = DataFiles.signDirectory(dir.resolve("classes"), 2, 4, 5);
-      Path lengths = dir.resolve("lengths");
-      Tensor x = DataFiles.inputs(3, 2, 5, 1);
-      Map<String, ShardFile.Entry> t = new LinkedHashMap<>();
-      t.put("inputs", ShardFile.floats(x));
-      t.put("targets", ShardFile.floats(DataFiles.echo(x)));
-      t.put("lengths", ShardFile.integers("I64", new long[] {5, 3}, 2));
-      DataFiles.shard(lengths.resolve("s.safetensors"), t);
       Invocation crossEntropy = fit("--net", ECHO, "--data", values.toString(), "--loss",
           "cross-entropy");
       Invocation mse = fit("--net", SIGN, "--data", classes.toString(), "--loss", "mse");
       Invocation features = fit("--net", "lstm(2, 8).dense(8, 1)", "--data", values.toString());
-      Invocation variable = fit("--net", ECHO, "--data", lengths.toString());
       Invocation missing = fit("--net", ECHO, "--data", dir.resolve("none").toString());
       Invocation outDir = fit("--net", ECHO, "--data", values.toString(), "--out",
           dir.resolve("no/such/dir/m.safetensors").toString());
       assertAll(
-          () -> assertEquals(List.of(1, 1, 1, 1, 1, 1), List.of(crossEntropy.exitCode(),
-              mse.exitCode(), features.exitCode(), variable.exitCode(), missing.exitCode(),
-              outDir.exitCode())),
+          () -> assertEquals(List.of(1, 1, 1, 1, 1), List.of(crossEntropy.exitCode(),
+              mse.exitCode(), features.exitCode(), missing.exitCode(), outDir.exitCode())),
           () -> assertEquals("rnn-examples fit: --loss cross-entropy needs class ids (integer"
               + " targets) but the targets of --data " + values + " are values [4, 5, 1]; use"
               + " --loss mse\n", crossEntropy.err()),
@@ -337,10 +457,6 @@ class FitCommandTest {
               mse.err()),
           () -> assertEquals("rnn-examples fit: --data " + values + ": inputs have 1 features per"
               + " step but the network lstm(2, 8).dense(8, 1) takes 2\n", features.err()),
-          () -> assertEquals("rnn-examples fit: " + lengths.resolve("s.safetensors") + ": has"
-              + " lengths, for sequences of different lengths, which come with variable-length"
-              + " support; this version takes sequences of one length (pad them, or leave"
-              + " lengths out)\n", variable.err()),
           () -> assertEquals("rnn-examples fit: " + dir.resolve("none")
               + ": no such data directory\n", missing.err()),
           () -> assertTrue(outDir.err().startsWith("rnn-examples fit: "

@@ -8,8 +8,8 @@ import dev.rnn.autograd.optim.Adam;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.core.Activation;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Tensor;
 import dev.rnn.dsl.Network;
+import dev.rnn.dsl.Init;
 import dev.rnn.dsl.NetworkBuilder;
 import dev.rnn.dsl.Trainer;
 import java.io.IOException;
@@ -18,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
 import java.util.function.Function;
 
 /**
@@ -36,9 +35,17 @@ import java.util.function.Function;
  *   W_ih, dense weight  N(0, 0.001^2), "small random input weights"; the dense bias 0
  * </pre>
  *
- * <p>It is built through the DSL alone: {@code elman(2, 100, relu).lastStep().dense(100, 1)}, then
- * the weights above through {@link Parameter#set} (the builder's identity initializer will
- * replace that). The other three keep torch's default initialisation. All four are trained alike:
+ * <p>It is built through the DSL alone, the weights above by the builder's initializers:
+ *
+ * <pre>{@code
+ * network().elman(2, 100, Activation.RELU)
+ *     .init(Init.recurrent(Init.identity(1)), Init.input(Init.normal(0.001)),
+ *         Init.bias(Init.zeros()))
+ *     .lastStep().dense(100, 1).init(Init.input(Init.normal(0.001)), Init.bias(Init.zeros()))
+ *     .seed(seed).build()
+ * }</pre>
+ *
+ * <p>The other three keep torch's default initialisation. All four are trained alike:
  * Adam with learning rate {@value #LR}, gradient clipping at norm 1, batches of 16 as in the
  * paper, 15 epochs of 16,000 sequences (15,000 steps). The paper used SGD with a learning rate
  * tuned per model and up to 10^6 steps; with SGD at 1e-2 (and clipping) the IRNN here stayed at
@@ -69,7 +76,13 @@ final class Irnn {
   enum Model {
     IRNN("irnn") {
       @Override NetworkBuilder add(NetworkBuilder b, int hidden) {
-        return b.elman(2, hidden, Activation.RELU);
+        return b.elman(2, hidden, Activation.RELU).init(Init.recurrent(Init.identity(1)),
+            Init.input(Init.normal(INPUT_STD)), Init.bias(Init.zeros()));
+      }
+
+      @Override NetworkBuilder readOut(NetworkBuilder b, int hidden) {
+        return b.dense(hidden, 1).init(Init.input(Init.normal(INPUT_STD)),
+            Init.bias(Init.zeros()));
       }
     },
     ELMAN("elman (tanh)") {
@@ -94,15 +107,17 @@ final class Irnn {
       this.id = id;
     }
 
+    /** Adds the recurrent layer of {@code hidden} units, with its initializers. */
     abstract NetworkBuilder add(NetworkBuilder b, int hidden);
+
+    /** Adds the dense read-out of one value, torch's default unless a model says otherwise. */
+    NetworkBuilder readOut(NetworkBuilder b, int hidden) {
+      return b.dense(hidden, 1);
+    }
 
     /** The network: the recurrent layer, its last step, a dense read-out of one value. */
     Network build(int hidden, long seed) {
-      Network net = add(network(), hidden).lastStep().dense(hidden, 1).seed(seed).build();
-      if (this == IRNN) {
-        identityInitialisation(net, new Random(seed));
-      }
-      return net;
+      return readOut(add(network(), hidden).lastStep(), hidden).seed(seed).build();
     }
   }
 
@@ -128,29 +143,6 @@ final class Irnn {
   }
 
   private Irnn() {}
-
-  /**
-   * Sets {@code net} (an {@code elman(in, H, relu)} layer and a dense read-out) to the IRNN's
-   * initial weights of the class comment: identity recurrent matrix, zero biases, {@code N(0,
-   * 0.001^2)} input and read-out weights, drawn from {@code rnd} in parameter order.
-   */
-  static void identityInitialisation(Network net, Random rnd) {
-    for (Parameter p : net.parameters()) {
-      String name = p.name();
-      int[] shape = p.shape().dims();
-      double[] v = new double[p.size()];
-      if (name.startsWith("weight_hh")) {
-        for (int i = 0; i < shape[0]; i++) {
-          v[i * shape[1] + i] = 1;
-        }
-      } else if (name.startsWith("weight_ih") || name.endsWith(".weight")) {
-        for (int i = 0; i < v.length; i++) {
-          v[i] = rnd.nextGaussian() * INPUT_STD;
-        }
-      } // biases stay 0
-      p.set(Tensor.of(v, shape));
-    }
-  }
 
   static Result run(Setup s) throws IOException {
     boolean q = s.quick();

@@ -10,7 +10,6 @@ import dev.rnn.examples.train.Irnn.Model;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -44,7 +43,7 @@ class IrnnTest {
     }
 
     @Test
-    void startsFromTheIdentityZeroBiasesAndSmallInputWeights() {
+    void startsFromTheIdentityZeroBiasesAndSmallInputWeightsSetByTheBuildersInitializers() {
       Tensor whh = net.parameter("weight_hh_l0");
       Tensor wih = net.parameter("weight_ih_l0");
       Tensor dense = net.parameter("dense0.weight");
@@ -79,7 +78,6 @@ class IrnnTest {
     @Test
     void carriesItsStateUnchangedWithoutInput() {
       Network small = Model.IRNN.build(4, 5);
-      Irnn.identityInitialisation(small, new Random(5));
       // zero input: h_t = relu(I h_{t-1}) = h_{t-1} for h >= 0; from zeros it stays zero
       Tensor y = small.forward(Tensor.zeros(dev.rnn.core.DType.FLOAT32, 150, 1, 2));
       assertEquals(0, y.map(Math::abs).sum());
