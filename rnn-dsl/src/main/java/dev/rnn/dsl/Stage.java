@@ -403,6 +403,10 @@ sealed interface Stage permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, St
 
     /** With lengths, on the real steps only: packed, projected, unpacked (zeros after them). */
     @Override public Value forward(Graph g, Value x, Run run) {
+      if (x.shape().rank() != 3) {
+        // after lastStep(): one row per sequence, its last real step; no padding to leave out
+        return Ops.linear(g, x, g.parameter(weight), g.parameter(bias));
+      }
       if (run.lengths == null || run.lengths.total() == 0) {
         return Ops.zeroPadding(g, Ops.linear(g, x, g.parameter(weight), g.parameter(bias)),
             run.lengths);

@@ -256,6 +256,25 @@ class VariableLengthsTest {
     }
 
     @Test
+    void aDenseLayerAfterLastStepReadsEachSequencesLastRealStep() {
+      Network dense = Rnn.network().lstm(3, 4).bidirectional().lastStep().dense(8, 2)
+          .dtype(DType.FLOAT64).seed(11).build();
+      Network last = Rnn.network().lstm(3, 4).bidirectional().lastStep()
+          .dtype(DType.FLOAT64).seed(11).build();
+      Tensor x = paddedWith(Double.NaN, 12, 3);
+      Tensor h = last.forward(x, LENGTHS, null).output();
+      Tensor w = dense.parameter("dense0.weight");
+      Tensor b = dense.parameter("dense0.bias");
+      // y_n = W h_n + b, with h_n the state at sequence n's own last step
+      Tensor ones = Tensor.full(DType.FLOAT64, 1, LENGTHS.length, 1);
+      Tensor expected = h.matmul(w.transpose(0, 1)).add(ones.matmul(b.reshape(1, 2)));
+      assertTrue(dense.forward(x, LENGTHS, null).output().maxAbsDiff(expected) <= TOL);
+      Trainer.Report r = dense.trainer().loss(Trainer.Objective.MSE).epochs(2)
+          .fit(x, LENGTHS, Tensor.zeros(DType.FLOAT64, LENGTHS.length, 2));
+      assertTrue(Double.isFinite(r.finalLoss()));
+    }
+
+    @Test
     void describeSaysHowLengthsAreHandled() {
       assertTrue(net.describe().contains("lengths: forward(x, lengths), a list of sequences and"
           + " the trainer run each sequence over its own steps only"), net.describe());
