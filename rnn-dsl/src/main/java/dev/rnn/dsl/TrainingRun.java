@@ -113,7 +113,11 @@ final class TrainingRun {
     this.safety = new UpdateSafety(config.onNonFinite(), config.clipNorm(), config.clipValue());
   }
 
-  /** Runs the loop of the class comment; {@return what it did and where the run is} */
+  /**
+   * Runs the loop of the class comment, once.
+   *
+   * @return what the run did and where it is, for a later resume
+   */
   Trainer.Report run() {
     if (ran) {
       throw new IllegalStateException("a TrainingRun runs once");
