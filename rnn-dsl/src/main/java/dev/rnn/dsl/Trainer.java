@@ -10,28 +10,17 @@ import dev.rnn.autograd.Bptt;
 import dev.rnn.autograd.GradientFlow;
 import dev.rnn.autograd.Graph;
 import dev.rnn.autograd.LossFunction;
-import dev.rnn.autograd.Ops;
 import dev.rnn.autograd.Value;
-import dev.rnn.autograd.optim.Adam;
-import dev.rnn.autograd.optim.GradientClipping;
 import dev.rnn.autograd.optim.Optimizer;
 import dev.rnn.autograd.optim.OptimizerState;
 import dev.rnn.core.Parameter;
-import dev.rnn.core.Storage;
 import dev.rnn.core.Tensor;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.Random;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -309,7 +298,7 @@ public final class Trainer {
   private LossFunction lossFunction;
   private Tensor classWeights;
   private Integer ignoreIndex;
-  private Validation validation;
+  private TrainerConfig.Validation validation;
   private ImmutableList<Metric> metrics;
   private String monitor;
   private Schedule schedule;
@@ -591,7 +580,7 @@ public final class Trainer {
     checkNotNull(inputs, "validation expected inputs but got null");
     checkNotNull(targets, "validation expected targets but got null");
     checkUnset("validation", validation);
-    this.validation = new Validation(inputs, targets, mask, 0);
+    this.validation = new TrainerConfig.Validation(inputs, targets, mask, 0);
     return this;
   }
 
@@ -610,7 +599,7 @@ public final class Trainer {
     checkArgument(fraction > 0 && fraction < 1,
         "validationSplit expected a fraction in (0, 1) but got %s", fraction);
     checkUnset("validation", validation);
-    this.validation = new Validation(null, null, null, fraction);
+    this.validation = new TrainerConfig.Validation(null, null, null, fraction);
     return this;
   }
 
@@ -726,14 +715,6 @@ public final class Trainer {
   public Trainer epochListener(EpochListener listener) {
     epochListeners.add(checkNotNull(listener, "epochListener expected a listener but got null"));
     return this;
-  }
-
-  /** Validation data ({@code inputs} not null), or a split of the fit's data. */
-  private record Validation(Tensor inputs, Tensor targets, Tensor mask, double split) {
-    @Override public String toString() {
-      return inputs == null ? "validationSplit(" + split + ")"
-          : "validation(inputs " + inputs.shape() + ", targets " + targets.shape() + ")";
-    }
   }
 
   /** An option is set once: a second call is a mistake (the first value would vanish). */
@@ -971,419 +952,16 @@ public final class Trainer {
   }
 
   /**
-   * The loop of the class comment over the data {@code data} gives once the objective is known
-   * to be set, from the start of a run or from where {@code from} ended, for {@code epochCount}
-   * epochs; the weights of {@code saved} (if not null) are loaded once every check has passed.
+   * The run of the class comment (a {@link TrainingRun}) over the data {@code data} gives once
+   * the objective is known to be set, from the start of a run or from where {@code from} ended,
+   * for {@code epochCount} epochs; the weights of {@code saved} (if not null) are loaded once
+   * every check has passed.
    */
   private Report train(String who, Report from, Supplier<TrainingData> data, int epochCount,
       RunCheckpoint saved) {
     long start = System.nanoTime();
     checkObjective(who);
-    TrainingData d = data.get();
-    TrainingData val = validationPart(who, d);
-    d = trainingPart(d);
-    Watch watch = watch(who, val != null);
-    Bptt bptt = this.bptt == null ? Bptt.full() : this.bptt;
-    checkBpttFits(bptt, d.steps());
-    Optimizer optimizer = newOptimizer();
-    double baseLr = optimizer.learningRate();
-    RunState run = from == null ? startOfRun(baseLr, watch) : continued(who, from, optimizer, watch);
-    if (saved != null) {
-      saved.loadWeights(net);
-    }
-    Path dir = checkpointDirectory();
-    int epochsBefore = from == null ? 0 : from.epochsDone();
-    int size = batchSize == null ? 32 : batchSize;
-    long stepsDone = from == null ? 0 : from.stepsDone();
-    long steps = 0;
-    int skippedBatches = 0;
-    ImmutableList<Bptt.Window> windows = bptt.windows(d.steps());
-    ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
-    ImmutableList.Builder<Epoch> history = ImmutableList.builder();
-    int epochsDone = epochsBefore + epochCount;
-    PreviousValues previous = new PreviousValues();
-    for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
-      List<Integer> order = order(d.batch(), epoch);
-      EpochTally tally = new EpochTally(metrics());
-      for (int b = 1; (b - 1) * size < d.batch(); b++) {
-        List<Integer> rows = order.subList((b - 1) * size, Math.min(d.batch(), b * size));
-        TrainingData batch = d.rows(rows);
-        checkMaskCounts(who, batch, epoch, b, rows);
-        List<Tensor> carried = null;
-        for (Bptt.Window w : windows) {
-          Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
-          Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried,
-              batch.lengths());
-          carried = f.carried();
-          Tensor m = batch.mask(w);
-          if (m != null && m.sum() == 0) {
-            continue; // padding only: nothing to learn from this window
-          }
-          Value loss = loss(g, f.output(), batch.targets(w), m);
-          optimizer.zeroGrad();
-          g.backward(loss);
-          if (!gradientsFinite(optimizer.parameters(), epoch, b, w)) {
-            skippedBatches++;
-            break;
-          }
-          double norm = clip(optimizer.parameters());
-          if (schedule != null) {
-            optimizer.setLearningRate(schedule.learningRate(baseLr, run.schedule(), epoch,
-                stepsDone));
-          }
-          previous.keep(optimizer.parameters());
-          optimizer.step();
-          if (!previous.updateFinite(optimizer, epoch, b, w)) {
-            skippedBatches++;
-            break;
-          }
-          steps++;
-          stepsDone++;
-          tally.add(loss.item(), f.output().tensor(), batch.targets(w), m);
-          Event event = new Event(epoch, b, w.index() + 1, stepsDone, loss.item(), norm,
-              g.gradientFlow());
-          for (Listener l : listeners) {
-            l.onStep(event);
-          }
-        }
-      }
-      ImmutableMap<String, Double> values = tally.values(val == null ? null : validate(val));
-      double watched = values.get(watch.name());
-      boolean improved = EarlyStopping.improves(watched, run.best(), watch.higherIsBetter(),
-          earlyStopping == null ? 0 : earlyStopping.minDelta());
-      run = afterEpoch(run, epoch, watched, improved, watch);
-      Epoch end = new Epoch(epoch, stepsDone, optimizer.learningRate(), values, improved);
-      epochLosses.add(values.get("loss"));
-      history.add(end);
-      if (dir != null) {
-        writeCheckpoints(dir, improved, epoch, stepsDone, optimizer, run);
-      }
-      for (EpochListener l : epochListeners) {
-        l.onEpoch(end);
-      }
-      if (run.stoppedEarly()) {
-        run.bestWeights().forEach((name, t) -> net.namedParameters().get(name).set(t));
-        epochsDone = epoch;
-        break;
-      }
-    }
-    return new Report(epochLosses.build(), steps, skippedBatches,
-        Duration.ofNanos(System.nanoTime() - start), epochsDone, stepsDone, optimizer.state(),
-        history.build(), run);
-  }
-
-  // ---- validation, the monitored metric, the run's state and checkpoints ---------------------
-
-  /** The metrics set, or none. */
-  private ImmutableList<Metric> metrics() {
-    return metrics == null ? ImmutableList.of() : metrics;
-  }
-
-  /** The sequences a fit trains on: all, or those before a validation split. */
-  private TrainingData trainingPart(TrainingData all) {
-    if (validation == null || validation.inputs() != null) {
-      return all;
-    }
-    return all.rows(range(0, splitAt(all.batch())));
-  }
-
-  /**
-   * The validation data, checked and time-major, or null without.
-   *
-   * @throws IllegalArgumentException if a split leaves no sequence on one side
-   */
-  private TrainingData validationPart(String who, TrainingData all) {
-    if (validation == null) {
-      return null;
-    }
-    if (validation.inputs() == null) {
-      int n = all.batch();
-      int kept = splitAt(n);
-      checkArgument(kept >= 1 && kept < n, "%s: validationSplit(%s) of %s sequences leaves %s"
-          + " for training and %s for validation, but each needs at least one", who,
-          validation.split(), n, kept, n - kept);
-      return all.rows(range(kept, n));
-    }
-    return data("validation", validation.inputs(), validation.targets(), validation.mask(), null,
-        null);
-  }
-
-  /** The sequences before a validation split, {@code floor(n (1 - fraction))}. */
-  private int splitAt(int n) {
-    return (int) Math.floor(n * (1 - validation.split()));
-  }
-
-  private static List<Integer> range(int from, int to) {
-    List<Integer> r = new ArrayList<>(to - from);
-    for (int i = from; i < to; i++) {
-      r.add(i);
-    }
-    return r;
-  }
-
-  /** {@code val_loss} and each {@code val_} metric on {@code v}, without dropout. */
-  private ImmutableMap<String, Double> validate(TrainingData v) {
-    Graph g = Graph.inference();
-    Value out = net.model().forward(g, g.constant(v.x()), null, 0, v.lengths()).output();
-    Map<String, Double> values = new LinkedHashMap<>();
-    values.put("val_loss", loss(g, out, v.y(), v.mask()).item());
-    for (Metric metric : metrics()) {
-      values.put("val_" + metric.name(), metric.tally(out.tensor(), v.y(), v.mask()).value());
-    }
-    return ImmutableMap.copyOf(values);
-  }
-
-  /** The monitored metric and its direction. */
-  private record Watch(String name, boolean higherIsBetter) {}
-
-  /**
-   * The monitored metric, checked against the metrics an epoch reports, and the metrics against
-   * the objective.
-   */
-  private Watch watch(String who, boolean validated) {
-    for (Metric m : metrics()) {
-      if (m == Metric.accuracy() && objective == Objective.MSE) {
-        throw new IllegalStateException(who + ": metric accuracy needs class indices as targets"
-            + " (CROSS_ENTROPY) but the objective is MSE");
-      }
-    }
-    String name = monitor != null ? monitor : validated ? "val_loss" : "loss";
-    List<String> names = new ArrayList<>();
-    for (String prefix : validated ? List.of("", "val_") : List.of("")) {
-      names.add(prefix + "loss");
-      for (Metric m : metrics()) {
-        names.add(prefix + m.name());
-        if (name.equals(prefix + m.name())) {
-          return new Watch(name, m.higherIsBetter());
-        }
-      }
-    }
-    if (!names.contains(name)) {
-      throw new IllegalStateException(who + " monitors '" + name + "' but the metrics of an"
-          + " epoch are " + names + (name.startsWith("val_") && !validated
-          ? "; set validation(...) or validationSplit(...)" : ""));
-    }
-    return new Watch(name, false);
-  }
-
-  /** Where a new run starts. */
-  private RunState startOfRun(double baseLr, Watch watch) {
-    Schedule.State s = schedule == null ? new Schedule.State(baseLr, Double.NaN, 0, 0)
-        : schedule.start(baseLr);
-    return new RunState(s, watch.name(), Double.NaN, 0, 0, ImmutableMap.of(), shuffleSeed(),
-        false);
-  }
-
-  private OptionalLong shuffleSeed() {
-    return shuffleSeed == null ? OptionalLong.empty() : OptionalLong.of(shuffleSeed);
-  }
-
-  /**
-   * The state of the run {@code from} ended, after restoring the optimizer from it; refuses a run
-   * that cannot go on as it would have unbroken.
-   */
-  private RunState continued(String who, Report from, Optimizer optimizer, Watch watch) {
-    optimizer.restore(from.optimizerState());
-    RunState run = from.run();
-    checkArgument(!run.stoppedEarly(), "%s: the run stopped early at epoch %s (%s had not"
-        + " improved since epoch %s); fit again to train on", who, from.epochsDone(),
-        run.monitor(), run.bestEpoch());
-    checkArgument(run.shuffleSeed().equals(shuffleSeed()),
-        "%s expected a trainer that shuffles as the run it continues, %s, but this one has %s",
-        who, shuffling(run.shuffleSeed()), shuffling(shuffleSeed()));
-    checkArgument(run.monitor().equals(watch.name()),
-        "%s expected a trainer that monitors %s as the run it continues but this one monitors %s",
-        who, run.monitor(), watch.name());
-    return run;
-  }
-
-  private static String shuffling(OptionalLong seed) {
-    return seed.isPresent() ? "shuffle(" + seed.getAsLong() + ")" : "no shuffle";
-  }
-
-  /**
-   * The run's state after epoch {@code epoch}, whose monitored metric was {@code value}: the
-   * schedule's position, the best value (with the weights, for early stopping that restores
-   * them), and whether early stopping ends the run.
-   */
-  private RunState afterEpoch(RunState run, int epoch, double value, boolean improved,
-      Watch watch) {
-    Schedule.State s = schedule == null ? run.schedule()
-        : schedule.afterEpoch(run.schedule(), value, watch.higherIsBetter());
-    if (improved) {
-      boolean keep = earlyStopping != null && earlyStopping.restoreBest();
-      return new RunState(s, run.monitor(), value, epoch, 0,
-          keep ? snapshot() : ImmutableMap.of(), run.shuffleSeed(), false);
-    }
-    int since = run.epochsSinceBest() + 1;
-    boolean stop = earlyStopping != null && since >= earlyStopping.patience();
-    return new RunState(s, run.monitor(), run.best(), run.bestEpoch(), since, run.bestWeights(),
-        run.shuffleSeed(), stop);
-  }
-
-  private ImmutableMap<String, Tensor> snapshot() {
-    ImmutableMap.Builder<String, Tensor> weights = ImmutableMap.builder();
-    net.namedParameters().forEach((name, p) -> weights.put(name, p.value()));
-    return weights.build();
-  }
-
-  /** The checkpoint directory, created if missing, or null without checkpoints. */
-  private Path checkpointDirectory() {
-    if (checkpointDirectory == null) {
-      return null;
-    }
-    RunCheckpoint.checkSavable(net, checkpointDirectory);
-    try {
-      return Files.createDirectories(checkpointDirectory);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Writes {@code last.safetensors}, and {@code best.safetensors} if the epoch improved. */
-  private void writeCheckpoints(Path dir, boolean improved, int epoch, long stepsDone,
-      Optimizer optimizer, RunState run) {
-    OptimizerState state = optimizer.state();
-    try {
-      if (improved) {
-        RunCheckpoint.write(net, dir.resolve(RunCheckpoint.BEST), epoch, stepsDone, state, run);
-      }
-      RunCheckpoint.write(net, dir.resolve(RunCheckpoint.LAST), epoch, stepsDone, state, run);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  /** Refuses a truncation that would train another function than the network computes. */
-  private void checkBpttFits(Bptt bptt, int steps) {
-    if (bptt.isFull() || bptt.k1() >= steps) {
-      return;
-    }
-    if (net.lastStepOnly()) {
-      throw new IllegalStateException(bptt + " splits the " + steps + " steps into chunks, but "
-          + net.spec() + " outputs only the last step; use Bptt.full()");
-    }
-    if (net.handsOffStates()) {
-      // A window would hand off the final states of its own end (or of wherever BPTT splits it),
-      // not of the sequence's: training would fit another function than forward computes.
-      throw new IllegalStateException(bptt + " splits the " + steps + " steps into chunks, but "
-          + net.spec() + " hands each recurrent layer's final state, at the end of the whole"
-          + " sequence, to the next layer (handOffStates()); use Bptt.full()");
-    }
-    if (net.firstNotStreaming() != null) {
-      // The reverse direction of a window would start from the reverse state carried from the
-      // window before, which holds the past, not from the end of the sequence as in forward.
-      throw new IllegalStateException(bptt + " splits the " + steps + " steps into chunks, but "
-          + net.spec() + " has a bidirectional layer, whose reverse direction runs back from the"
-          + " end of the whole sequence; use Bptt.full()");
-    }
-  }
-
-  private Optimizer newOptimizer() {
-    Optimizer optimizer = optimizerFactory == null ? Adam.builder().build(net.parameters())
-        : optimizerFactory.apply(net.parameters());
-    if (optimizer == null) {
-      throw new IllegalStateException("the optimizer factory returned null");
-    }
-    checkOwnParameters(optimizer);
-    return optimizer;
-  }
-
-  /**
-   * Refuses an optimizer that updates a parameter this network does not have (another network's,
-   * say): training would change nothing here, without a word.
-   */
-  private void checkOwnParameters(Optimizer optimizer) {
-    java.util.Set<Parameter> own = java.util.Collections.newSetFromMap(
-        new java.util.IdentityHashMap<>());
-    own.addAll(net.parameters());
-    for (Parameter p : optimizer.parameters()) {
-      if (!own.contains(p)) {
-        throw new IllegalStateException("the optimizer factory built an optimizer that updates "
-            + p.name() + " " + p.shape() + ", which is not a parameter of this network ("
-            + net.spec() + "); build it over the parameters the factory is given");
-      }
-    }
-  }
-
-  /** The order of the sequences in epoch {@code epoch}: shuffled from (seed, epoch) alone. */
-  private List<Integer> order(int sequences, int epoch) {
-    List<Integer> order = new ArrayList<>(sequences);
-    for (int n = 0; n < sequences; n++) {
-      order.add(n);
-    }
-    if (shuffleSeed != null) {
-      Collections.shuffle(order, new Random(seed(shuffleSeed, epoch)));
-    }
-    return order;
-  }
-
-  /**
-   * Whether every gradient is finite; if not, under {@link NonFinite#STOP} throws naming the
-   * parameter, epoch, batch and counted steps.
-   */
-  private boolean gradientsFinite(List<Parameter> params, int epoch, int batch, Bptt.Window w) {
-    for (Parameter p : params) {
-      Storage grad = p.grad();
-      if (!grad.allFinite()) {
-        if (onNonFinite == NonFinite.SKIP_BATCH) {
-          return false;
-        }
-        throw new IllegalStateException(String.format("the gradient of %s is not finite (%s)"
-            + " at epoch %s, batch %s, steps [%s, %s): stopped before the update, the"
-            + " parameters keep their values; look for NaN or infinity in that batch's inputs"
-            + " and targets, lower the learning rate, or clip the gradients", p.name(),
-            firstNonFinite(grad), epoch, batch, w.lossFrom(), w.end()));
-      }
-    }
-    return true;
-  }
-
-  /**
-   * The parameter values from before an optimizer step, so that a step whose result is not finite
-   * (an overflow: a learning rate of 1e300, a gradient near the float range) is undone before
-   * anything sees it. Its copies are allocated at the first step and reused.
-   */
-  private final class PreviousValues {
-    private Storage[] values;
-
-    /** Copies the current values of {@code params}. */
-    void keep(List<Parameter> params) {
-      if (values == null) {
-        values = new Storage[params.size()];
-        for (int k = 0; k < values.length; k++) {
-          values[k] = Storage.allocate(params.get(k).dtype(), params.get(k).size());
-        }
-      }
-      for (int k = 0; k < values.length; k++) {
-        Parameter p = params.get(k);
-        values[k].copyFrom(p.data(), 0, 0, p.size());
-      }
-    }
-
-    /**
-     * Whether every value after the step is finite; if not, puts back the values from before it
-     * and, under {@link NonFinite#STOP}, throws naming the parameter, epoch, batch and steps.
-     */
-    boolean updateFinite(Optimizer optimizer, int epoch, int batch, Bptt.Window w) {
-      List<Parameter> params = optimizer.parameters();
-      for (Parameter p : params) {
-        if (!p.data().allFinite()) {
-          double bad = firstNonFinite(p.data());
-          for (int k = 0; k < values.length; k++) {
-            params.get(k).data().copyFrom(values[k], 0, 0, params.get(k).size());
-          }
-          if (onNonFinite == NonFinite.SKIP_BATCH) {
-            return false;
-          }
-          throw new IllegalStateException(String.format("the update of %s is not finite (%s) at"
-              + " epoch %s, batch %s, steps [%s, %s): stopped, the parameters keep their values"
-              + " from before that update; lower the learning rate (%s) or clip the gradients",
-              p.name(), bad, epoch, batch, w.lossFrom(), w.end(), optimizer.learningRate()));
-        }
-      }
-      return true;
-    }
+    return new TrainingRun(config(), who, data.get(), from, epochCount, saved, start).run();
   }
 
   /**
@@ -1408,58 +986,6 @@ public final class Trainer {
         }
       }
     }
-  }
-
-  /**
-   * Refuses a batch whose 0/1 mask counts no step: there is nothing to learn from it, and its loss
-   * is not defined. Names the epoch, the batch and its sequences. (A batch that sample or class
-   * weights weigh all 0 is meant: it takes no update, as the class comment says.)
-   */
-  private static void checkMaskCounts(String who, TrainingData batch, int epoch, int b,
-      List<Integer> rows) {
-    if (batch.mask() != null && !batch.weighted() && batch.mask().sum() == 0) {
-      throw new IllegalArgumentException(String.format("%s: the mask counts no step of batch %s"
-          + " of epoch %s (sequences %s): every step of it is masked out; give each sequence at"
-          + " least one counted step, or leave out those that have none", who, b, epoch,
-          rows.size() <= 10 ? rows : rows.subList(0, 10) + " and " + (rows.size() - 10)
-              + " more"));
-    }
-  }
-
-  /** Clips as set and returns the global L2 norm of the gradients before clipping. */
-  private double clip(List<Parameter> params) {
-    if (clipNorm != null) {
-      return GradientClipping.clipByGlobalNorm(params, clipNorm);
-    }
-    double sumOfSquares = 0;
-    for (Parameter p : params) {
-      sumOfSquares += p.grad().sumOfSquares();
-    }
-    if (clipValue != null) {
-      GradientClipping.clipByValue(params, clipValue);
-    }
-    return Math.sqrt(sumOfSquares);
-  }
-
-  private static double firstNonFinite(Storage s) {
-    for (int i = 0; i < s.length(); i++) {
-      if (!Double.isFinite(s.get(i))) {
-        return s.get(i);
-      }
-    }
-    return Double.NaN;
-  }
-
-  /** A seed mixed from {@code parts} (SplitMix64's finalizer after each), for equal parts equal. */
-  private static long seed(long... parts) {
-    long z = 0;
-    for (long p : parts) {
-      z += 0x9E3779B97F4A7C15L + p;
-      z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-      z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-      z ^= z >>> 31;
-    }
-    return z;
   }
 
   /**
@@ -1539,7 +1065,7 @@ public final class Trainer {
     }
     Graph g = Graph.inference();
     Value out = net.model().forward(g, g.constant(d.x()), null, 0, d.lengths()).output();
-    return loss(g, out, d.y(), d.mask()).item();
+    return config().loss(g, out, d.y(), d.mask()).item();
   }
 
   private void checkObjective(String who) {
@@ -1560,41 +1086,23 @@ public final class Trainer {
   /** The data checked as the loss reads its targets, with the weights folded into one mask. */
   private TrainingData data(String who, Tensor inputs, Tensor targets, Tensor mask,
       Tensor sampleWeights, int[] lengths) {
-    return TrainingData.of(who, net, targetKind(), ignoreIndex, classWeights, inputs, targets,
-        mask, sampleWeights, lengths);
+    return config().data(who, inputs, targets, mask, sampleWeights, lengths);
   }
 
   /** The sequences of {@code inputs} and {@code targets} padded into one batch with lengths. */
   private TrainingData data(String who, List<Tensor> inputs, List<Tensor> targets) {
-    return TrainingData.of(who, net, targetKind(), ignoreIndex, classWeights, inputs, targets);
+    return config().data(who, inputs, targets);
   }
 
-  /** What the targets are, as the loss reads them. */
-  private TrainingData.Targets targetKind() {
-    return lossFunction != null ? TrainingData.Targets.ANY
-        : switch (objective) {
-          case MSE -> TrainingData.Targets.FEATURES;
-          case CROSS_ENTROPY -> TrainingData.Targets.CLASSES;
-          case BINARY_CROSS_ENTROPY -> TrainingData.Targets.PROBABILITIES;
-        };
-  }
-
-
-  /**
-   * The loss of {@code out} against {@code y}, each row weighted by {@code weights} (or 1), which
-   * hold the class weights and the ignored targets already ({@link TrainingData}), so that a
-   * window whose weights are all 0 is seen, and skipped, before the loss.
-   */
-  private Value loss(Graph g, Value out, Tensor y, Tensor weights) {
-    if (lossFunction != null) {
-      return Ops.loss(g, out, y, weights, lossFunction);
-    }
-    return switch (objective) {
-      case MSE -> Ops.weightedMse(g, out, y, weights);
-      case CROSS_ENTROPY -> Ops.weightedCrossEntropy(g, out, y, weights, null,
-          ignoreIndex == null ? OptionalInt.empty() : OptionalInt.of(ignoreIndex));
-      case BINARY_CROSS_ENTROPY -> Ops.binaryCrossEntropyWithLogits(g, out, y, weights);
-    };
+  /** A snapshot of the options, with their defaults, for a run or an evaluation. */
+  private TrainerConfig config() {
+    return new TrainerConfig(net, objective, lossFunction, classWeights, ignoreIndex,
+        optimizerFactory, batchSize == null ? 32 : batchSize,
+        shuffleSeed == null ? OptionalLong.empty() : OptionalLong.of(shuffleSeed),
+        bptt == null ? Bptt.full() : bptt, clipNorm, clipValue, onNonFinite,
+        ImmutableList.copyOf(listeners), validation,
+        metrics == null ? ImmutableList.of() : metrics, monitor, schedule, earlyStopping,
+        checkpointDirectory, ImmutableList.copyOf(epochListeners));
   }
 
   @Override public String toString() {
