@@ -36,10 +36,16 @@ import java.util.regex.Pattern;
  * by runs that were killed (older than this JVM) are removed. Every message names the path the
  * caller gave, never the temporary file.
  */
-final class AtomicFile {
+public final class AtomicFile {
   /** Writes the bytes of one file. */
   @FunctionalInterface
-  interface Content {
+  public interface Content {
+    /**
+     * Writes the file's bytes.
+     *
+     * @param out the stream, buffered; closed by the caller
+     * @throws IOException if writing fails
+     */
     void writeTo(OutputStream out) throws IOException;
   }
 
@@ -47,6 +53,20 @@ final class AtomicFile {
   private static final Pattern RANDOM = Pattern.compile("[0-9a-z]{1,13}");
 
   private AtomicFile() {}
+
+  /**
+   * Writes {@code content} to {@code path}, whose directory must exist.
+   *
+   * @param path the file written or replaced
+   * @param content writes the bytes
+   * @throws FileSystemException naming {@code path} if it exists and is not a regular file, its
+   *     directory does not exist, or the file cannot be written or moved into place; a previous
+   *     file at {@code path} is then as it was
+   * @throws IOException if {@code content} fails; nothing is replaced
+   */
+  public static void write(Path path, Content content) throws IOException {
+    write(path, content, out -> out);
+  }
 
   /**
    * Writes {@code content} to {@code path} through {@code decorate} (tests inject failures).
@@ -86,12 +106,15 @@ final class AtomicFile {
 
   /**
    * The absolute path to write: {@code path} itself, or the regular file a link at {@code path}
-   * points to.
+   * points to. Checks, before any work that produces the file, that it can be written.
    *
+   * @param path the file to be written or replaced
+   * @return the path {@link #write} writes
    * @throws FileSystemException naming {@code path} if it is not a file path, exists and is not
    *     a regular file, or its directory does not exist
+   * @throws IOException if a link cannot be followed
    */
-  static Path regularTarget(Path path) throws IOException {
+  public static Path regularTarget(Path path) throws IOException {
     Path target = path.toAbsolutePath();
     if (target.getFileName() == null || target.getParent() == null) {
       throw new FileSystemException(path.toString(), null, "is not a file path");
@@ -133,6 +156,24 @@ final class AtomicFile {
       }
     }
     return null;
+  }
+
+  /**
+   * Checks that {@code path} is a regular file to read, before opening it: opening a FIFO blocks
+   * until a writer comes, and a device reads forever.
+   *
+   * @param path the file to read
+   * @throws NoSuchFileException if there is none
+   * @throws FileSystemException naming {@code path} and what it is if it is not a regular file
+   */
+  public static void checkReadable(Path path) throws IOException {
+    if (!Files.exists(path)) {
+      throw new NoSuchFileException(path.toString());
+    }
+    if (!Files.isRegularFile(path)) {
+      throw new FileSystemException(path.toString(), null,
+          "is " + kind(path) + ", not a regular file");
+    }
   }
 
   /**

@@ -65,15 +65,6 @@ class OutputFileTest {
               + " temporary file is gone)", Main.message(e)),
           () -> assertFalse(Files.exists(target)));
     }
-
-    @Test
-    void ofAnotherNameIsNotMistakenForAStaleTemporaryFile() {
-      assertAll(
-          () -> assertTrue(OutputFile.isTemporaryOf(".g.svg.1x2y3z.tmp", "g.svg")),
-          () -> assertFalse(OutputFile.isTemporaryOf(".g.svg.1x2y3z.tmp", "g")),
-          () -> assertFalse(OutputFile.isTemporaryOf(".g.svg.A.tmp", "g.svg")),
-          () -> assertFalse(OutputFile.isTemporaryOf("g.svg.1.tmp", "g.svg")));
-    }
   }
 
   @Nested
