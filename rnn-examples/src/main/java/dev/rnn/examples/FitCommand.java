@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.function.DoubleConsumer;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -448,52 +449,39 @@ final class FitCommand implements Callable<Integer> {
       return this == SGD || this == RMSPROP;
     }
 
+    /** Sets an option the command line gave; leaves the builder's default otherwise. */
+    private static void ifSet(Double value, DoubleConsumer set) {
+      if (value != null) {
+        set.accept(value);
+      }
+    }
+
     Optimizer build(List<Parameter> ps, Double lr, Double momentum, Double weightDecay) {
       return switch (this) {
         case SGD -> {
           Sgd.Builder b = Sgd.builder();
-          if (lr != null) {
-            b.lr(lr);
-          }
-          if (momentum != null) {
-            b.momentum(momentum);
-          }
-          if (weightDecay != null) {
-            b.weightDecay(weightDecay);
-          }
+          ifSet(lr, b::lr);
+          ifSet(momentum, b::momentum);
+          ifSet(weightDecay, b::weightDecay);
           yield b.build(ps);
         }
         case ADAM -> {
           Adam.Builder b = Adam.builder();
-          if (lr != null) {
-            b.lr(lr);
-          }
-          if (weightDecay != null) {
-            b.weightDecay(weightDecay);
-          }
+          ifSet(lr, b::lr);
+          ifSet(weightDecay, b::weightDecay);
           yield b.build(ps);
         }
         case ADAMW -> {
           AdamW.Builder b = AdamW.builder();
-          if (lr != null) {
-            b.lr(lr);
-          }
-          if (weightDecay != null) {
-            b.weightDecay(weightDecay);
-          }
+          ifSet(lr, b::lr);
+          ifSet(weightDecay, b::weightDecay);
           yield b.build(ps);
         }
         case RMSPROP -> {
           RmsProp.Builder b = RmsProp.builder();
-          if (lr != null) {
-            b.lr(lr);
-          }
-          if (momentum != null) {
-            b.momentum(momentum);
-          }
-          if (weightDecay != null) {
-            b.weightDecay(weightDecay);
-          }
+          ifSet(lr, b::lr);
+          ifSet(momentum, b::momentum);
+          ifSet(weightDecay, b::weightDecay);
           yield b.build(ps);
         }
       };
