@@ -21,6 +21,14 @@ abstract class Node {
     this.label = label;
   }
 
+  /**
+   * A node whose {@link #label()} is made when asked for, by the subclass: a recurrent layer
+   * records one node per step on every call, and labels are read only by graphs and reports.
+   */
+  Node() {
+    this.label = null;
+  }
+
   /** {@return what the node computes, for {@code describe()} and graphs} */
   String label() {
     return label;
@@ -30,6 +38,6 @@ abstract class Node {
   abstract void backward();
 
   @Override public String toString() {
-    return label;
+    return label();
   }
 }

@@ -138,8 +138,11 @@ final class ScanOp {
     private final Recording r;
 
     Begin(Recording r) {
-      super(r.label + " final states");
       this.r = r;
+    }
+
+    @Override String label() {
+      return r.label + " final states";
     }
 
     @Override void backward() {
@@ -164,16 +167,20 @@ final class ScanOp {
     private final int t;
 
     Step(Recording r, Graph g, int p, int t) {
-      super(r.label + (r.scan.reverse() ? " reverse" : "") + " step " + t);
       this.r = r;
       this.g = g;
       this.p = p;
       this.t = t;
     }
 
+    @Override String label() {
+      return r.label + (r.scan.reverse() ? " reverse" : "") + " step " + t;
+    }
+
     @Override void backward() {
       int hidden = r.scan.outputSize();
-      double norm = r.backward("step " + t).step(p, r.output.gradOrNull(), 0, hidden);
+      Scan.Backward b = r.backward != null ? r.backward : r.backward("step " + t);
+      double norm = b.step(p, r.output.gradOrNull(), 0, hidden);
       g.recordFlow(new GradientFlow.Entry(r.label, r.scan.reverse(), t, norm));
     }
   }
@@ -186,8 +193,11 @@ final class ScanOp {
     private final Recording r;
 
     Finish(Recording r) {
-      super(r.label + " input projection");
       this.r = r;
+    }
+
+    @Override String label() {
+      return r.label + " input projection";
     }
 
     @Override void backward() {

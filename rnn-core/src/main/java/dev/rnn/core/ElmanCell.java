@@ -25,6 +25,8 @@ import static dev.rnn.core.LstmCell.f64;
 public final class ElmanCell implements Cell {
   private final int inputSize;
   private final int hiddenSize;
+  /** {@link #describe()}, made once: the scan names the cell in checks on every call. */
+  private final String description;
   private final Activation activation;
 
   /**
@@ -41,6 +43,7 @@ public final class ElmanCell implements Cell {
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
     this.activation = checkNotNull(activation, "activation");
+    this.description = "elman(" + inputSize + ", " + hiddenSize + ", " + activation.label() + ")";
   }
 
   /** {@return the nonlinearity inside the recurrence} */
@@ -49,7 +52,7 @@ public final class ElmanCell implements Cell {
   }
 
   @Override public String describe() {
-    return "elman(" + inputSize + ", " + hiddenSize + ", " + activation.label() + ")";
+    return description;
   }
 
   @Override public int inputSize() {

@@ -29,6 +29,8 @@ import static dev.rnn.core.LstmCell.f64;
 public final class GruCell implements Cell {
   private final int inputSize;
   private final int hiddenSize;
+  /** {@link #describe()}, made once: the scan names the cell in checks on every call. */
+  private final String description;
 
   /**
    * A GRU cell.
@@ -42,10 +44,11 @@ public final class GruCell implements Cell {
         "gru(%s, %s) expected sizes >= 1", inputSize, hiddenSize);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
+    this.description = "gru(" + inputSize + ", " + hiddenSize + ")";
   }
 
   @Override public String describe() {
-    return "gru(" + inputSize + ", " + hiddenSize + ")";
+    return description;
   }
 
   @Override public int inputSize() {

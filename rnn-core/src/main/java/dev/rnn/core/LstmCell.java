@@ -32,6 +32,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 public final class LstmCell implements Cell {
   private final int inputSize;
   private final int hiddenSize;
+  /** {@link #describe()}, made once: the scan names the cell in checks on every call. */
+  private final String description;
 
   /**
    * An LSTM cell.
@@ -45,10 +47,11 @@ public final class LstmCell implements Cell {
         "lstm(%s, %s) expected sizes >= 1", inputSize, hiddenSize);
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
+    this.description = "lstm(" + inputSize + ", " + hiddenSize + ")";
   }
 
   @Override public String describe() {
-    return "lstm(" + inputSize + ", " + hiddenSize + ")";
+    return description;
   }
 
   @Override public int inputSize() {

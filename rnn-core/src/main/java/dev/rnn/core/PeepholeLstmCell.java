@@ -45,6 +45,8 @@ public final class PeepholeLstmCell implements Cell {
 
   private final int inputSize;
   private final int hiddenSize;
+  /** {@link #describe()}, made once: the scan names the cell in checks on every call. */
+  private final String description;
   private final ImmutableList<ParameterSpec> extras;
 
   /**
@@ -64,10 +66,11 @@ public final class PeepholeLstmCell implements Cell {
         new ParameterSpec("weight_ci", diagonal, ParameterSpec.Init.UNIFORM_HIDDEN),
         new ParameterSpec("weight_cf", diagonal, ParameterSpec.Init.UNIFORM_HIDDEN),
         new ParameterSpec("weight_co", diagonal, ParameterSpec.Init.UNIFORM_HIDDEN));
+    this.description = "lstm(" + inputSize + ", " + hiddenSize + ", peepholes)";
   }
 
   @Override public String describe() {
-    return "lstm(" + inputSize + ", " + hiddenSize + ", peepholes)";
+    return description;
   }
 
   @Override public int inputSize() {

@@ -22,12 +22,17 @@ public final class Shape {
 
   private Shape(int[] dims) {
     long n = 1;
+    // Messages built only on failure: shapes are made on every op of every call.
     for (int i = 0; i < dims.length; i++) {
-      checkArgument(dims[i] >= 0, "shape %s has a negative dimension %s at index %s",
-          Arrays.toString(dims), dims[i], i);
+      if (dims[i] < 0) {
+        throw new IllegalArgumentException("shape " + Arrays.toString(dims)
+            + " has a negative dimension " + dims[i] + " at index " + i);
+      }
       n *= dims[i];
-      checkArgument(n <= MAX_ELEMENTS, "shape %s has more than 2^31 - 9 elements",
-          Arrays.toString(dims));
+      if (n > MAX_ELEMENTS) {
+        throw new IllegalArgumentException(
+            "shape " + Arrays.toString(dims) + " has more than 2^31 - 9 elements");
+      }
     }
     this.dims = dims;
     this.size = (int) n;

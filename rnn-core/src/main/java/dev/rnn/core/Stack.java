@@ -117,6 +117,8 @@ public final class Stack {
   private final DType dtype;
   private final ImmutableList<ImmutableList<Scan>> layers;
   private final ImmutableMap<String, Parameter> parameters;
+  /** {@link #describe()}, made once: checks name the stack on every call and streaming step. */
+  private final String description;
 
   /**
    * A stack with zero parameters, as torch builds {@code module}; call {@link #initialize(long)}
@@ -154,6 +156,10 @@ public final class Stack {
     }
     this.layers = ls.build();
     this.parameters = ps.buildOrThrow();
+    this.description = mode.torchName() + "(input_size=" + inputSize + ", hidden_size="
+        + hiddenSize + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
+        + (bidirectional ? ", bidirectional" : "")
+        + (outputSize != hiddenSize ? ", proj_size=" + outputSize : "") + ")";
   }
 
   /**
@@ -280,10 +286,7 @@ public final class Stack {
    * @return the description, as used in error messages
    */
   public String describe() {
-    return mode.torchName() + "(input_size=" + inputSize + ", hidden_size=" + hiddenSize
-        + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
-        + (bidirectional ? ", bidirectional" : "")
-        + (outputSize != hiddenSize ? ", proj_size=" + outputSize : "") + ")";
+    return description;
   }
 
   /**

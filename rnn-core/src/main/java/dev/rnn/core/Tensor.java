@@ -385,8 +385,10 @@ public final class Tensor {
         rank(), shape, index.length);
     int flat = 0;
     for (int i = 0; i < index.length; i++) {
-      checkArgument(index[i] >= 0 && index[i] < shape.dim(i),
-          "index %s out of bounds for shape %s", Arrays.toString(index), shape);
+      if (index[i] < 0 || index[i] >= shape.dim(i)) {
+        throw new IllegalArgumentException(
+            "index " + Arrays.toString(index) + " out of bounds for shape " + shape);
+      }
       flat = flat * shape.dim(i) + index[i];
     }
     return storage.get(flat);
@@ -462,15 +464,20 @@ public final class Tensor {
     int known = 1;
     for (int i = 0; i < d.length; i++) {
       if (d[i] == -1) {
-        checkArgument(infer < 0, "reshape %s has more than one -1", Arrays.toString(dims));
+        if (infer >= 0) {
+          throw new IllegalArgumentException(
+              "reshape " + Arrays.toString(dims) + " has more than one -1");
+        }
         infer = i;
       } else {
         known *= d[i];
       }
     }
     if (infer >= 0) {
-      checkArgument(known > 0 && size() % known == 0, "cannot reshape %s to %s", shape,
-          Arrays.toString(dims));
+      if (known <= 0 || size() % known != 0) {
+        throw new IllegalArgumentException(
+            "cannot reshape " + shape + " to " + Arrays.toString(dims));
+      }
       d[infer] = size() / known;
     }
     Shape s = Shape.of(d);
@@ -522,8 +529,10 @@ public final class Tensor {
     int[] stride = new int[perm.length];
     boolean[] seen = new boolean[perm.length];
     for (int i = 0; i < perm.length; i++) {
-      checkArgument(perm[i] >= 0 && perm[i] < rank() && !seen[perm[i]],
-          "permute expected a permutation of 0..%s but got %s", rank() - 1, Arrays.toString(perm));
+      if (perm[i] < 0 || perm[i] >= rank() || seen[perm[i]]) {
+        throw new IllegalArgumentException("permute expected a permutation of 0.." + (rank() - 1)
+            + " but got " + Arrays.toString(perm));
+      }
       seen[perm[i]] = true;
       dims[i] = src[perm[i]];
       stride[i] = srcStride[perm[i]];
