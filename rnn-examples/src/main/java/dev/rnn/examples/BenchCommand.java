@@ -20,6 +20,8 @@ import java.io.PrintWriter;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.ref.Reference;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,6 +33,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,8 +55,19 @@ import picocli.CommandLine.Spec;
  *       backpropagation through time, SGD step (lr 0.01);
  *   <li>{@code inference_ms}: the same forward, recording nothing ({@link Graph#inference()});
  *   <li>{@code stream_step_us}: one time step of the stack alone, batch 1, carrying the state
- *       ({@link Stack#step}, no graph).
+ *       ({@link Stack#step}, no graph);
+ *   <li>{@code peak_heap_mb}: the most Java heap live at once during a training step, in MB
+ *       (10^6 bytes), above what was live before the configuration was built: the parameters and
+ *       their gradients, the input and targets, the recorded graph and the scan's reused buffers,
+ *       measured after full collections at the step's high points (forward done and the graph
+ *       recorded; backward done, the gradients filled); {@link #liveHeap()};
+ *   <li>{@code train_alloc_mb}: the heap a training step allocates, in MB, once warm (the least of
+ *       five steps, by {@link com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes()}).
  * </ul>
+ *
+ * <p>The two memory figures count the Java heap only, not native memory (OpenBLAS's own
+ * buffers); {@code bench/torch_memory.py} measures torch's peak resident memory for the same
+ * step.
  *
  * <p>{@code lstm-ragged} (run by name: {@code --configs lstm-ragged}) is a batch of 64 sequences
  * of lengths {@code 1 + (199 * i) / 63} (1 to 200) padded to 200 steps. Its {@code train_step_ms}
@@ -85,6 +99,10 @@ import picocli.CommandLine.Spec;
             + " inference_ms (the same forward, nothing recorded) and stream_step_us (one step of"
             + " the stack, batch 1, state carried). Median of >= 5 runs and >= 1 s after two"
             + " warm-ups.",
+        "",
+        "Memory, in MB (10^6 bytes) of Java heap: peak_heap_mb (the most live at once during a"
+            + " training step, above what was live before the configuration was built) and"
+            + " train_alloc_mb (allocated by one warm training step).",
         "",
         "Configurations: seed, elman-s, lstm-m, gru-m, lstm-l (the default), and lstm-ragged"
             + " (by name: 64 sequences of 1 to 200 steps, with lengths and padded; also"
@@ -173,7 +191,7 @@ final class BenchCommand implements Callable<Integer> {
    * The figures of one configuration; the padded ones NaN but for a ragged configuration.
    */
   record Result(Config config, int threads, double trainStepMs, double inferenceMs,
-      double streamStepUs, double trainPaddedMs, double inferencePaddedMs) {
+      double streamStepUs, double trainPaddedMs, double inferencePaddedMs, Memory memory) {
     /** The JSON object, keys as torch_bench.py writes them. */
     Map<String, Object> toJson() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -188,6 +206,8 @@ final class BenchCommand implements Callable<Integer> {
       m.put("train_step_ms", trainStepMs);
       m.put("inference_ms", inferenceMs);
       m.put("stream_step_us", streamStepUs);
+      m.put("peak_heap_mb", memory.peakHeapMb());
+      m.put("train_alloc_mb", memory.trainAllocMb());
       if (config.lengths() != null) {
         m.put("train_padded_ms", trainPaddedMs);
         m.put("inference_padded_ms", inferencePaddedMs);
@@ -239,8 +259,8 @@ final class BenchCommand implements Callable<Integer> {
     out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s%n",
         Tensor.blasImplementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
         envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"));
-    out.printf("%-8s %7s %14s %13s %15s%n", "config", "threads", "train_step_ms", "inference_ms",
-        "stream_step_us");
+    out.printf("%-8s %7s %14s %13s %15s %13s %15s%n", "config", "threads", "train_step_ms",
+        "inference_ms", "stream_step_us", "peak_heap_mb", "train_alloc_mb");
     // A pure-Java BLAS computes on the calling thread only.
     int used = nativeBlas ? wanted : 1;
     List<Result> results = new ArrayList<>();
@@ -248,8 +268,9 @@ final class BenchCommand implements Callable<Integer> {
       Main.working("benchmarking " + c.name(), 0);
       Result r = run(c, used, cpuClock);
       results.add(r);
-      out.printf(Locale.ROOT, "%-8s %7d %14.3f %13.3f %15.1f%n", c.name(), r.threads(),
-          r.trainStepMs(), r.inferenceMs(), r.streamStepUs());
+      out.printf(Locale.ROOT, "%-8s %7d %14.3f %13.3f %15.1f %13.3f %15.3f%n", c.name(),
+          r.threads(), r.trainStepMs(), r.inferenceMs(), r.streamStepUs(),
+          r.memory().peakHeapMb(), r.memory().trainAllocMb());
       if (c.lengths() != null) {
         out.printf(Locale.ROOT, "%-8s %7s %14.3f %13.3f   (padded to %d steps, loss masked:"
                 + " train_padded_ms, inference_padded_ms; packed/padded %.2f, %.2f)%n", "", "",
@@ -422,10 +443,30 @@ final class BenchCommand implements Callable<Integer> {
     return t;
   }
 
-  /** Times the three figures of {@code c}. */
+  /**
+   * The memory figures of one configuration's training step.
+   *
+   * @param peakHeapBytes the most heap live at once during the step, above the heap live before
+   *     the configuration was built
+   * @param trainAllocBytes the heap one warm step allocates
+   */
+  record Memory(long peakHeapBytes, long trainAllocBytes) {
+    /** {@return the peak in MB, 10^6 bytes} */
+    double peakHeapMb() {
+      return peakHeapBytes / 1e6;
+    }
+
+    /** {@return the allocation per step in MB, 10^6 bytes} */
+    double trainAllocMb() {
+      return trainAllocBytes / 1e6;
+    }
+  }
+
+  /** Times the figures of {@code c} and measures its training step's memory. */
   static Result run(Config c, int threads, boolean cpuClock) {
     LongSupplier clock = cpuClock ? ManagementFactory.getThreadMXBean()::getCurrentThreadCpuTime
         : System::nanoTime;
+    long before = liveHeap();
     Stack stack = new Stack(TorchModule.of(c.mode(), c.input(), c.hidden()).numLayers(c.layers()))
         .initialize(0);
     StackModel model = new StackModel(stack, c.input(), 1);
@@ -436,20 +477,25 @@ final class BenchCommand implements Callable<Integer> {
     double infer;
     double trainPadded = Double.NaN;
     double inferPadded = Double.NaN;
+    Memory memory;
     if (c.lengths() == null) {
       train = median(clock, () -> trainStep(model, sgd, x, y), 5, 1.0);
       infer = median(clock, () -> forward(model, Graph.inference(), x), 5, 1.0);
+      memory = memory(sgd, g -> Ops.mse(g, forward(model, g, x), y, null), before);
     } else {
       // Packed, as torch_bench.py: the stack with lengths, head and MSE on the real rows only.
       Lengths lengths = Lengths.of(c.lengths());
       Tensor packedY = lengths.pack(y.transpose(0, 1));
+      Function<Graph, Value> packedLoss =
+          g -> Ops.mse(g, packedForward(model, g, x, lengths), packedY, null);
       train = median(clock, () -> {
         sgd.zeroGrad();
         Graph g = Graph.training();
-        g.backward(Ops.mse(g, packedForward(model, g, x, lengths), packedY, null));
+        g.backward(packedLoss.apply(g));
         sgd.step();
       }, 5, 1.0);
       infer = median(clock, () -> packedForward(model, Graph.inference(), x, lengths), 5, 1.0);
+      memory = memory(sgd, packedLoss, before);
       // Padded: the whole 200 steps, the loss masked to the real steps.
       Tensor mask = lengths.mask(DType.FLOAT32, c.seq(), true);
       trainPadded = median(clock, () -> trainStep(model, sgd, x, y, mask), 5, 1.0);
@@ -463,7 +509,48 @@ final class BenchCommand implements Callable<Integer> {
       state[1] = r.cN();
     }, 200, 0.5);
     return new Result(c, threads, train * 1e3, infer * 1e3, stream * 1e6, trainPadded * 1e3,
-        inferPadded * 1e3);
+        inferPadded * 1e3, memory);
+  }
+
+  /**
+   * The memory of the training step whose loss {@code lossOf} records (zero the gradients,
+   * forward and loss, backward, the optimizer's step), warm: the least allocation of five steps,
+   * then one step with full collections at its high points, forward recorded and backward done,
+   * whose larger live heap above {@code before} is the peak.
+   */
+  static Memory memory(Optimizer opt, Function<Graph, Value> lossOf, long before) {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long alloc = Long.MAX_VALUE;
+    for (int i = 0; i < 5; i++) {
+      long a0 = threads.getCurrentThreadAllocatedBytes();
+      opt.zeroGrad();
+      Graph g = Graph.training();
+      g.backward(lossOf.apply(g));
+      opt.step();
+      alloc = Math.min(alloc, threads.getCurrentThreadAllocatedBytes() - a0);
+    }
+    opt.zeroGrad();
+    Graph g = Graph.training();
+    Value loss = lossOf.apply(g);
+    long forwardDone = liveHeap();
+    g.backward(loss);
+    long backwardDone = liveHeap();
+    opt.step();
+    Reference.reachabilityFence(g);
+    return new Memory(Math.max(0, Math.max(forwardDone, backwardDone) - before), alloc);
+  }
+
+  /**
+   * The heap live now: used after full collections (two, so that objects freed by the first's
+   * reference processing are gone too). Idle buffers of the scan's pool, softly reachable, are
+   * kept by a collection while the heap has room, and so counted: the next call reuses them.
+   */
+  static long liveHeap() {
+    MemoryMXBean heap = ManagementFactory.getMemoryMXBean();
+    System.gc();
+    System.gc();
+    return heap.getHeapMemoryUsage().getUsed();
   }
 
   /** One training step of the protocol. */

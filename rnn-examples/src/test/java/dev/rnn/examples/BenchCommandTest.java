@@ -8,6 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.rnn.autograd.Ops;
+import dev.rnn.autograd.optim.Optimizer;
+import dev.rnn.autograd.optim.Sgd;
+import dev.rnn.core.DType;
+import dev.rnn.core.Parameter;
+import dev.rnn.core.Shape;
 import dev.rnn.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,8 +44,8 @@ class BenchCommandTest {
       assertAll(
           () -> assertEquals(0, r.exitCode(), r.err()),
           () -> assertTrue(lines.get(0).startsWith("blas: "), r.out()),
-          () -> assertEquals("config   threads  train_step_ms  inference_ms  stream_step_us",
-              lines.get(1)),
+          () -> assertEquals("config   threads  train_step_ms  inference_ms  stream_step_us"
+              + "  peak_heap_mb  train_alloc_mb", lines.get(1)),
           () -> assertTrue(lines.get(2).startsWith("seed "), r.out()),
           () -> assertEquals(3, lines.size(), r.out()),
           () -> assertEquals(1, rows.size()),
@@ -49,7 +55,41 @@ class BenchCommandTest {
           () -> assertEquals("rnn_relu", row.get("cell").getAsString()),
           () -> assertTrue(row.get("train_step_ms").getAsDouble() > 0, row::toString),
           () -> assertTrue(row.get("inference_ms").getAsDouble() > 0, row::toString),
-          () -> assertTrue(row.get("stream_step_us").getAsDouble() > 0, row::toString));
+          () -> assertTrue(row.get("stream_step_us").getAsDouble() > 0, row::toString),
+          // The seed network's step: a few kB live and allocated, under a megabyte.
+          () -> assertTrue(row.get("peak_heap_mb").getAsDouble() >= 0
+              && row.get("peak_heap_mb").getAsDouble() < 1, row::toString),
+          () -> assertTrue(row.get("train_alloc_mb").getAsDouble() > 0
+              && row.get("train_alloc_mb").getAsDouble() < 1, row::toString),
+          () -> assertEquals(row.get("peak_heap_mb").getAsDouble(),
+              Double.parseDouble(lines.get(2).trim().split("\\s+")[5]), 1e-3, lines.get(2)),
+          () -> assertEquals(row.get("train_alloc_mb").getAsDouble(),
+              Double.parseDouble(lines.get(2).trim().split("\\s+")[6]), 1e-3, lines.get(2)));
+    }
+  }
+
+  @Nested
+  class WhenMeasuringTheMemoryOfAStep {
+    /**
+     * A step over a 4 MB value: forward keeps the value and the loss's copy of the target (8 MB),
+     * backward adds the value's gradient (4 MB); it allocates the zeros, their copy, the target's
+     * copy and the gradient (16 MB).
+     */
+    @Test
+    void countsWhatTheGraphHoldsAtItsPeakAndWhatTheStepAllocates() {
+      int n = 1_000_000;
+      Tensor target = Tensor.zeros(DType.FLOAT32, 1000, n / 1000);
+      Parameter p = new Parameter("p", Shape.of(1), DType.FLOAT32);
+      Optimizer sgd = Sgd.builder().lr(0.01).build(List.of(p));
+      long before = BenchCommand.liveHeap();
+      BenchCommand.Memory m = BenchCommand.memory(sgd, g -> Ops.mse(g,
+          g.variable(Tensor.zeros(DType.FLOAT32, 1000, n / 1000)), target, null), before);
+      assertAll(
+          () -> assertTrue(m.peakHeapBytes() >= 12e6 && m.peakHeapBytes() < 20e6, m::toString),
+          () -> assertTrue(m.trainAllocBytes() >= 16e6 && m.trainAllocBytes() < 20e6,
+              m::toString),
+          () -> assertEquals(m.peakHeapBytes() / 1e6, m.peakHeapMb()),
+          () -> assertEquals(m.trainAllocBytes() / 1e6, m.trainAllocMb()));
     }
   }
 
