@@ -149,7 +149,9 @@ public final class Graph {
 
   /**
    * Backpropagates from a one-element value (a loss): its gradient is set to 1 and every node
-   * runs its backward, last first.
+   * runs its backward, last first. Each node lets go of what it saved once its backward ran, so
+   * the gradients of intermediate values are freed as the pass goes, unless the caller holds the
+   * value; {@link #nodes()} still lists every node.
    *
    * @param loss the one-element value differentiated
    * @throws IllegalStateException if nothing was recorded, or backward already ran
@@ -171,7 +173,11 @@ public final class Graph {
     checkState(!backwardDone, "backward already ran on this graph");
     backwardDone = true;
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).backward();
+      Node n = nodes.get(i);
+      n.backward();
+      // Every node that reads this one's outputs ran before it: what it saved is garbage now
+      // (unless the caller holds a value), so the pass frees memory as it goes.
+      nodes.set(i, n.released());
     }
   }
 

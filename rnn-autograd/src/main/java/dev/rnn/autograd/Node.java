@@ -37,6 +37,46 @@ abstract class Node {
   /** Adds the gradients of the inputs, from the gradients of the outputs. */
   abstract void backward();
 
+  /**
+   * What the graph keeps of this node once its backward ran: its label, without what the
+   * backward needed (saved activations, the values whose gradients it read), so that a long
+   * backward pass frees the memory of the nodes it is done with, as torch frees a graph's saved
+   * tensors.
+   *
+   * @return a node with this one's label only
+   */
+  Node released() {
+    return new Done(label, "", -1);
+  }
+
+  /**
+   * A node whose backward ran: its label only, made when asked for from {@code prefix + suffix}
+   * and, if {@code time >= 0}, the time.
+   */
+  static final class Done extends Node {
+    private final String prefix;
+    private final String suffix;
+    private final int time;
+
+    Done(String prefix, String suffix, int time) {
+      this.prefix = prefix;
+      this.suffix = suffix;
+      this.time = time;
+    }
+
+    @Override String label() {
+      return time < 0 ? (suffix.isEmpty() ? prefix : prefix + suffix) : prefix + suffix + time;
+    }
+
+    @Override void backward() {
+      throw new IllegalStateException(label() + ": backward already ran");
+    }
+
+    @Override Node released() {
+      return this;
+    }
+  }
+
   @Override public String toString() {
     return label();
   }

@@ -145,6 +145,10 @@ final class ScanOp {
       return r.label + " final states";
     }
 
+    @Override Node released() {
+      return new Done(r.label, " final states", -1);
+    }
+
     @Override void backward() {
       checkState(r.backward == null, "%s: the final states node ran twice", r.label);
       Storage[] dFinal = new Storage[r.finals.length];
@@ -177,6 +181,10 @@ final class ScanOp {
       return r.label + (r.scan.reverse() ? " reverse" : "") + " step " + t;
     }
 
+    @Override Node released() {
+      return new Done(r.label, r.scan.reverse() ? " reverse step " : " step ", t);
+    }
+
     @Override void backward() {
       int hidden = r.scan.outputSize();
       Scan.Backward b = r.backward != null ? r.backward : r.backward("step " + t);
@@ -198,6 +206,10 @@ final class ScanOp {
 
     @Override String label() {
       return r.label + " input projection";
+    }
+
+    @Override Node released() {
+      return new Done(r.label, " input projection", -1);
     }
 
     @Override void backward() {

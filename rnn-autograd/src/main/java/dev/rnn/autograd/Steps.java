@@ -233,6 +233,9 @@ final class Steps {
     Storage y = Storage.allocate(x.dtype(), a * b * f);
     swap(x.data(), y, a, b, f);
     Value result = g.result(Shape.of(b, a, f), y, x);
+    if (!result.requiresGrad()) {
+      return result; // nothing flows back: no node keeps x (a constant input) alive
+    }
     g.record(new Node("transpose(0, 1)") {
       @Override void backward() {
         Storage dy = result.gradOrNull();

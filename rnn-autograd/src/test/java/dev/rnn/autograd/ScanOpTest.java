@@ -3,6 +3,7 @@ package dev.rnn.autograd;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rnn.core.DType;
 import dev.rnn.core.LstmCell;
@@ -50,6 +51,31 @@ class ScanOpTest {
       Graph g = Graph.training();
       List<Node> nodes = record(g, false);
       assertEquals(labels(nodes), g.nodes());
+    }
+
+    @Test
+    void afterBackwardTheGraphStillListsEveryNodeButHoldsNoneOfTheirData() {
+      Graph g = Graph.training();
+      Scan scan = new Scan(new LstmCell(2, 3), Scan.Direction.of(true), "_l0", DType.FLOAT64,
+          Scan.Biases.BOTH);
+      scan.initialize(new Random(1));
+      Value out = Ops.scan(g, scan, "layer 0", g.variable(Tensor.randn(DType.FLOAT64, 1, 3, 2, 2)),
+          null, 0, null).output();
+      Value loss = Ops.mse(g, Ops.linear(g, out, g.variable(Tensor.randn(DType.FLOAT64, 2, 1, 3)),
+          null), Tensor.zeros(DType.FLOAT64, 3, 2, 1), null);
+      List<String> before = g.nodes();
+      g.backward(loss);
+      assertAll(
+          () -> assertEquals(before, g.nodes()),
+          () -> assertEquals(List.of("layer 0 input projection", "layer 0 reverse step 2",
+              "layer 0 reverse step 1", "layer 0 reverse step 0", "layer 0 final states",
+              "dense(3, 1)", "mse"), g.nodes()),
+          () -> assertTrue(g.recorded().stream().allMatch(n -> n instanceof Node.Done),
+              g.recorded()::toString),
+          // The caller's value keeps its gradient.
+          () -> assertEquals(List.of(3, 2, 3), List.of(out.gradient().shape().dim(0),
+              out.gradient().shape().dim(1), out.gradient().shape().dim(2))),
+          () -> assertThrows(IllegalStateException.class, () -> g.recorded().get(0).backward()));
     }
 
     @Test

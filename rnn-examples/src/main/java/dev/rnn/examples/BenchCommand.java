@@ -462,8 +462,35 @@ final class BenchCommand implements Callable<Integer> {
     }
   }
 
-  /** Times the figures of {@code c} and measures its training step's memory. */
+  /**
+   * Times the figures of {@code c} and measures its training step's memory, on a new thread: the
+   * scan's buffers are pooled per thread, so that a configuration neither reuses the idle buffers
+   * of the ones before it (which its peak would then leave out) nor counts them.
+   */
   static Result run(Config c, int threads, boolean cpuClock) {
+    Result[] result = new Result[1];
+    Throwable[] failure = new Throwable[1];
+    Thread t = new Thread(() -> result[0] = runHere(c, threads, cpuClock), "bench-" + c.name());
+    t.setUncaughtExceptionHandler((th, e) -> failure[0] = e);
+    t.start();
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("bench: interrupted while running " + c.name(), e);
+    }
+    if (failure[0] instanceof RuntimeException e) {
+      throw e;
+    } else if (failure[0] instanceof Error e) {
+      throw e;
+    } else if (failure[0] != null) {
+      throw new IllegalStateException(failure[0]);
+    }
+    return result[0];
+  }
+
+  /** {@link #run} on this thread. */
+  private static Result runHere(Config c, int threads, boolean cpuClock) {
     LongSupplier clock = cpuClock ? ManagementFactory.getThreadMXBean()::getCurrentThreadCpuTime
         : System::nanoTime;
     long before = liveHeap();

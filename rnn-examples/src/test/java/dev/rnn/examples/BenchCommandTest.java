@@ -71,9 +71,9 @@ class BenchCommandTest {
   @Nested
   class WhenMeasuringTheMemoryOfAStep {
     /**
-     * A step over a 4 MB value: forward keeps the value and the loss's copy of the target (8 MB),
-     * backward adds the value's gradient (4 MB); it allocates the zeros, their copy, the target's
-     * copy and the gradient (16 MB).
+     * A step over a 4 MB value: forward keeps the value and the loss's copy of the target (8 MB,
+     * the peak: backward lets go of them as it goes, the value's gradient too, since no one holds
+     * the value); it allocates the zeros, their copy, the target's copy and the gradient (16 MB).
      */
     @Test
     void countsWhatTheGraphHoldsAtItsPeakAndWhatTheStepAllocates() {
@@ -85,7 +85,7 @@ class BenchCommandTest {
       BenchCommand.Memory m = BenchCommand.memory(sgd, g -> Ops.mse(g,
           g.variable(Tensor.zeros(DType.FLOAT32, 1000, n / 1000)), target, null), before);
       assertAll(
-          () -> assertTrue(m.peakHeapBytes() >= 12e6 && m.peakHeapBytes() < 20e6, m::toString),
+          () -> assertTrue(m.peakHeapBytes() >= 8e6 && m.peakHeapBytes() < 12e6, m::toString),
           () -> assertTrue(m.trainAllocBytes() >= 16e6 && m.trainAllocBytes() < 20e6,
               m::toString),
           () -> assertEquals(m.peakHeapBytes() / 1e6, m.peakHeapMb()),
