@@ -107,6 +107,29 @@ public final class Graph {
   }
 
   /**
+   * A value that takes no gradient over {@code t} with dimensions {@code a} and {@code b}
+   * swapped: {@code constant(t.transpose(a, b))} in one copy of the data instead of two, e.g. a
+   * batch-first sequence made time-major.
+   *
+   * @param t the data
+   * @param a the first dimension swapped
+   * @param b the second dimension swapped
+   * @return a value over {@code t.transpose(a, b)}
+   * @throws IllegalArgumentException if a dimension is out of range
+   */
+  public Value constant(Tensor t, int a, int b) {
+    int[] dims = t.shape().dims();
+    int r = dims.length;
+    int da = a < 0 ? r + a : a;
+    int db = b < 0 ? r + b : b;
+    Storage s = t.copyStorage(a, b); // checks the range
+    int d = dims[da];
+    dims[da] = dims[db];
+    dims[db] = d;
+    return new Value(Shape.of(dims), s, false);
+  }
+
+  /**
    * A value whose gradient backward computes (an input whose gradient is wanted, h0, c0).
    *
    * @param t the data

@@ -60,6 +60,20 @@ public final class Value {
     return Tensor.copyOf(data, shape);
   }
 
+  /**
+   * A snapshot of the data with dimensions {@code a} and {@code b} swapped: {@code
+   * tensor().transpose(a, b)} in one copy instead of two, e.g. a time-major result made
+   * batch-first.
+   *
+   * @param a the first dimension swapped
+   * @param b the second dimension swapped
+   * @return a new tensor
+   * @throws IllegalArgumentException if a dimension is out of range
+   */
+  public Tensor tensor(int a, int b) {
+    return Tensor.transposedCopyOf(data, shape, a, b);
+  }
+
   /** {@return a snapshot of the gradient (zeros if backward did not reach it)} */
   public Tensor gradient() {
     return grad == null ? Tensor.zeros(dtype(), shape.dims()) : Tensor.copyOf(grad, shape);

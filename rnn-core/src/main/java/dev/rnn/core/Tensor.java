@@ -313,6 +313,25 @@ public final class Tensor {
   }
 
   /**
+   * A tensor holding a copy of {@code storage} with dimensions {@code a} and {@code b} swapped:
+   * {@code copyOf(storage, shape).transpose(a, b)} in one copy instead of two, e.g. a time-major
+   * result made batch-first on its way out of a graph.
+   *
+   * @param storage the elements in row-major order of {@code shape}, copied
+   * @param shape the dimensions of {@code storage}
+   * @param a the first dimension swapped
+   * @param b the second dimension swapped
+   * @return a new tensor of shape {@code shape} with {@code a} and {@code b} swapped
+   * @throws IllegalArgumentException if the storage length differs from the shape's element
+   *     count, or a dimension is out of range
+   */
+  public static Tensor transposedCopyOf(Storage storage, Shape shape, int a, int b) {
+    Tensor view = adopt(storage, shape); // read once by transpose, never handed out
+    Tensor t = view.transpose(a, b);
+    return t == view ? copyOf(storage, shape) : t;
+  }
+
+  /**
    * A tensor over {@code storage} without a copy. The caller hands the storage over and must not
    * change it afterwards: this is how kernels of this package return results without copying
    * them. Package-private, so that no code outside it keeps a storage a tensor shares; elsewhere
@@ -419,6 +438,21 @@ public final class Tensor {
   /** {@return a copy of the storage, for kernels that write into their own memory} */
   public Storage copyStorage() {
     return storage.copy();
+  }
+
+  /**
+   * A copy of the storage in the row-major order of {@link #transpose transpose(a, b)}: {@code
+   * transpose(a, b).copyStorage()} in one copy instead of two, e.g. a batch-first sequence made
+   * time-major on its way into a graph.
+   *
+   * @param a the first dimension
+   * @param b the second dimension
+   * @return a new storage of {@code transpose(a, b)}'s elements
+   * @throws IllegalArgumentException if a dimension is out of range
+   */
+  public Storage copyStorage(int a, int b) {
+    Tensor t = transpose(a, b);
+    return t == this ? storage.copy() : t.storage; // t is new and not shared: its storage is ours
   }
 
   /**
@@ -549,8 +583,14 @@ public final class Tensor {
         }
         int n = inner < 0 ? 1 : dims[inner];
         int s = inner < 0 ? 0 : stride[inner];
-        for (int j = 0; j < n; j++) {
-          dst.set(o++, storage.get(base + j * s));
+        if (s == 1) {
+          // the last dimension stays last (transpose(0, 1) of a sequence): whole rows at once
+          dst.copyFrom(storage, base, o, n);
+          o += n;
+        } else {
+          for (int j = 0; j < n; j++) {
+            dst.set(o++, storage.get(base + j * s));
+          }
         }
         for (int i = inner - 1; i >= 0; i--) {
           if (++idx[i] < dims[i]) {

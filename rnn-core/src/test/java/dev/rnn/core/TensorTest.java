@@ -720,6 +720,29 @@ class TensorTest {
       assertTensor(m.transpose(0, 1), dtype, shape(3, 2), 1, 4, 2, 5, 3, 6);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(DType.class)
+    void theTransposedCopiesAreTransposeAndCopyInOne(DType dtype) {
+      Tensor x = Tensor.randn(dtype, 7, 2, 3, 5);
+      Storage s = x.copyStorage(0, 1);
+      Tensor back = Tensor.transposedCopyOf(s, Shape.of(3, 2, 5), 0, 1);
+      Storage same = x.copyStorage(1, 1);
+      assertAll(
+          () -> assertEquals(x.transpose(0, 1), Tensor.copyOf(s, Shape.of(3, 2, 5))),
+          () -> assertEquals(x, back),
+          () -> assertEquals(x, Tensor.copyOf(same, x.shape())),
+          // copies: writing the storages changes no tensor
+          () -> {
+            s.set(0, 99);
+            same.set(0, 99);
+            assertEquals(x, back);
+            assertNotEquals(99, x.at(0));
+          },
+          () -> assertEquals(x.transpose(-1, 0), Tensor.transposedCopyOf(x.copyStorage(), x.shape(),
+              -1, 0)),
+          () -> assertThrows(IllegalArgumentException.class, () -> x.copyStorage(0, 3)));
+    }
+
     @Test
     void transposeOfAMatrixWithNegativeDimensions() {
       Tensor m = Tensor.ofRows(new double[][] {{1, 2, 3}, {4, 5, 6}});

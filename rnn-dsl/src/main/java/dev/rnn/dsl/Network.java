@@ -386,17 +386,17 @@ public final class Network {
     Tensor x = input.to(dtype);
     if (unbatched) {
       x = x.reshape(x.dim(0), 1, x.dim(1));
-    } else if (batchFirst) {
-      x = x.transpose(0, 1);
     }
+    // Batch-first data is made time-major, and the output batch-first, in the one copy each
+    // way that the graph's boundary makes anyway.
+    boolean swap = batchFirst && !unbatched;
     Graph g = Graph.inference();
-    List<Value> states = stateValues(g, initial, x.dim(1), unbatched, stepping);
-    SequenceModel.Forward f = forward(g, g.constant(x), states, 0, lengths);
-    Tensor out = f.output().tensor();
+    Value in = swap ? g.constant(x, 0, 1) : g.constant(x);
+    List<Value> states = stateValues(g, initial, in.dim(1), unbatched, stepping);
+    SequenceModel.Forward f = forward(g, in, states, 0, lengths);
+    Tensor out = swap && !lastStepOnly() ? f.output().tensor(0, 1) : f.output().tensor();
     if (unbatched) {
       out = lastStepOnly() ? out.reshape(out.dim(1)) : out.reshape(out.dim(0), out.dim(2));
-    } else if (batchFirst && !lastStepOnly()) {
-      out = out.transpose(0, 1);
     }
     List<Tensor> finals = new ArrayList<>();
     for (Value v : f.states()) {

@@ -596,7 +596,7 @@ final class BenchCommand implements Callable<Integer> {
 
   /** The protocol's forward: batch-first in, stack and head time-major, batch-first out. */
   static Value forward(SequenceModel model, Graph g, Tensor x) {
-    Value in = Ops.swapBatchAndTime(g, g.constant(x));
+    Value in = g.constant(x, 0, 1);
     Value out = model.forward(g, in, null, 0).output();
     return Ops.swapBatchAndTime(g, out);
   }
@@ -606,7 +606,7 @@ final class BenchCommand implements Callable<Integer> {
    * head on the real rows ({@code [R, input]}, {@link Ops#pack}'s order).
    */
   static Value packedForward(StackModel model, Graph g, Tensor x, Lengths lengths) {
-    return model.packedForward(g, Ops.swapBatchAndTime(g, g.constant(x)), lengths);
+    return model.packedForward(g, g.constant(x, 0, 1), lengths);
   }
 
   /**
