@@ -3,6 +3,7 @@ package dev.rnn.dsl;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.autograd.Graph;
@@ -657,9 +658,12 @@ public final class Network {
    */
   SequenceModel.Forward forward(Graph g, Value input, List<Value> states, int firstStep,
       Lengths lengths) {
-    checkArgument(input.shape().rank() == 3 && input.dim(2) == inputSize(),
-        "%s expected input of shape [seq, batch, %s] but got %s", firstLayer(), inputSize(),
-        input.shape());
+    if (input.shape().rank() != 3 || input.dim(2) != inputSize()) {
+      // the message names the first layer, described only on failure: this runs every step
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of shape [seq, batch, %s] but got %s", firstLayer(), inputSize(),
+          input.shape()));
+    }
     checkArgument(states == null || states.size() == stateNames.size(),
         "network expected %s state tensors %s but got %s", stateNames.size(), stateNames,
         states == null ? 0 : states.size());
