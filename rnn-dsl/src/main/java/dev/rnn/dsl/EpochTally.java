@@ -39,6 +39,27 @@ final class EpochTally {
   }
 
   /**
+   * Counts the losses of updates made before a run was restarted in the middle of this epoch.
+   *
+   * @param sum their sum
+   * @param count their number
+   */
+  void addLosses(double sum, int count) {
+    lossSum += sum;
+    lossCount += count;
+  }
+
+  /** {@return the sum of the losses counted} */
+  double lossSum() {
+    return lossSum;
+  }
+
+  /** {@return the number of losses counted} */
+  int lossCount() {
+    return lossCount;
+  }
+
+  /**
    * The epoch's metrics: {@code loss} (NaN for an epoch without an update), each metric, then
    * {@code validation}'s (null for none).
    */
