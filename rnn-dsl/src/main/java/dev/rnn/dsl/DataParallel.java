@@ -233,6 +233,27 @@ public final class DataParallel {
   }
 
   /**
+   * Whether {@code trainer} shuffles the sequences each epoch (else every epoch has the order of
+   * the data).
+   *
+   * @param trainer the configuration
+   * @return whether it has a shuffle seed
+   */
+  public static boolean shuffles(Trainer trainer) {
+    return trainer.config().shuffleSeed().isPresent();
+  }
+
+  /**
+   * The network {@code trainer} trains.
+   *
+   * @param trainer the configuration
+   * @return its network
+   */
+  public static Network network(Trainer trainer) {
+    return trainer.config().net();
+  }
+
+  /**
    * The batch size of {@code trainer}, with its default.
    *
    * @param trainer the configuration
@@ -315,9 +336,11 @@ public final class DataParallel {
     private final Integer ignoreIndex;
     private final int k1;
     private final int k2;
+    private final int parameters;
 
     private Worker(Trainer trainer) {
       TrainerConfig c = trainer.config();
+      this.parameters = weights(c.net()).length;
       this.network = bytes(c.net());
       this.dropoutSeed = c.net().dropoutSeed();
       this.objective = c.objective();
@@ -369,6 +392,21 @@ public final class DataParallel {
      */
     public Part part(Tensor inputs, int[] lengths, Tensor targets, int[] indices) {
       return new Part(this, inputs, lengths, targets, indices);
+    }
+
+    /** {@return the number of the network's parameters, the length of a flat gradient} */
+    public int parameterCount() {
+      return parameters;
+    }
+
+    /**
+     * The BPTT windows over sequences of {@code steps} steps.
+     *
+     * @param steps {@code T}
+     * @return the windows, in order
+     */
+    public List<Bptt.Window> windows(int steps) {
+      return (k1 == 0 ? Bptt.full() : Bptt.truncated(k1, k2)).windows(steps);
     }
 
     Trainer trainer(Network net) {
