@@ -132,6 +132,20 @@ class SparkTrainerTest {
     assertClose(onOneMachine(d, Bptt.truncated(2, 3)), net, 1e-9);
   }
 
+  @Test void executorsThatLoseTheirPartsInTheMiddleOfABatchReplayItAndEndTheSame() {
+    Data d = data(true);
+    Network net = lstm();
+    // local mode: the executors are this JVM; forgetting every part after some windows is what
+    // an executor lost and replaced does (the carried state of truncated BPTT gone with it)
+    Trainer forgetful = trainer(net, Bptt.truncated(2, 3)).listener(e -> {
+      if (e.step() % 7 == 0) {
+        Parts.forget("");
+      }
+    });
+    SparkTrainer.of(forgetful).fit(sc.parallelize(d.examples(), 2));
+    assertClose(onOneMachine(d, Bptt.truncated(2, 3)), net, 1e-9);
+  }
+
   @Test void dataWhoseEveryBatchSitsInOnePartitionIsSpreadEvenly() {
     Data d = data(false);
     Network net = lstm();
