@@ -50,18 +50,33 @@ public final class DataParallel {
     private final double[] gradient;
     private double loss;
     private double count;
+    private final double[] tallies;
 
     /**
-     * A sum.
+     * A sum without metrics.
      *
      * @param gradient {@code sum_p C_p dL_p/dw}, flat; kept, not copied
      * @param loss {@code sum_p C_p L_p}
      * @param count {@code sum_p C_p}
      */
     public Sum(double[] gradient, double loss, double count) {
+      this(gradient, loss, count, new double[0]);
+    }
+
+    /**
+     * A sum with the tallies of the trainer's metrics.
+     *
+     * @param gradient {@code sum_p C_p dL_p/dw}, flat; kept, not copied
+     * @param loss {@code sum_p C_p L_p}
+     * @param count {@code sum_p C_p}
+     * @param tallies each metric's sum and count, in the trainer's order: {@code [s_0, c_0, s_1,
+     *     c_1, ...]}; kept, not copied
+     */
+    public Sum(double[] gradient, double loss, double count, double[] tallies) {
       this.gradient = checkNotNull(gradient, "gradient");
       this.loss = loss;
       this.count = count;
+      this.tallies = checkNotNull(tallies, "tallies");
     }
 
     /**
@@ -77,6 +92,9 @@ public final class DataParallel {
           other.gradient.length);
       for (int i = 0; i < gradient.length; i++) {
         gradient[i] += other.gradient[i];
+      }
+      for (int i = 0; i < tallies.length; i++) {
+        tallies[i] += other.tallies[i];
       }
       loss += other.loss;
       count += other.count;
@@ -96,6 +114,11 @@ public final class DataParallel {
     /** {@return the summed count of the rows counted, {@code C}; 0 if no row counts} */
     public double count() {
       return count;
+    }
+
+    /** {@return the metrics' summed tallies, {@code [s_0, c_0, s_1, c_1, ...]} (the array)} */
+    public double[] tallies() {
+      return tallies;
     }
   }
 
@@ -132,8 +155,9 @@ public final class DataParallel {
    *     reaches each multiple of this many steps, and at the end of each epoch; 0 for none
    * @param directory where, or null when {@code checkpointEvery} is 0
    * @return the report, as {@link Trainer#fit}'s (events carry no gradient flow)
-   * @throws IllegalStateException as {@link Trainer#fit}, or for metrics or a validation split,
-   *     which need the data on the driver
+   * @throws IllegalStateException as {@link Trainer#fit}
+   * @throws IllegalArgumentException for a validation split, which needs the data on the driver
+   *     (give validation data instead)
    */
   public static Trainer.Report fit(Trainer trainer, Cluster cluster, int checkpointEvery,
       Path directory) {
@@ -171,10 +195,6 @@ public final class DataParallel {
     String who = saved == null ? "fit" : "fitFrom";
     trainer.checkObjective(who);
     TrainerConfig config = trainer.config();
-    if (!config.metrics().isEmpty()) {
-      throw new IllegalStateException(who + " on many machines reports the loss only, but the"
-          + " trainer has metrics " + config.metrics() + "; evaluate them after training");
-    }
     Network net = config.net();
     List<Parameter> params = net.parameters();
     GradientSource source = new GradientSource() {
@@ -201,7 +221,11 @@ public final class DataParallel {
               d.set(i, g[at++] / s.count());
             }
           }
-          return new Window(s.loss() / s.count(), null, null, null, null);
+          List<Metric.Tally> tallies = new ArrayList<>();
+          for (int i = 0; i < config.metrics().size(); i++) {
+            tallies.add(new Metric.Tally(s.tallies()[2 * i], s.tallies()[2 * i + 1]));
+          }
+          return new Window(s.loss() / s.count(), null, null, null, null, tallies);
         };
       }
     };
@@ -337,9 +361,23 @@ public final class DataParallel {
     private final int k1;
     private final int k2;
     private final int parameters;
+    private final boolean[] accuracy;
+    private final Metric[] metrics;
 
     private Worker(Trainer trainer) {
       TrainerConfig c = trainer.config();
+      this.accuracy = new boolean[c.metrics().size()];
+      this.metrics = new Metric[c.metrics().size()];
+      for (int i = 0; i < metrics.length; i++) {
+        Metric m = c.metrics().get(i);
+        accuracy[i] = m == Metric.accuracy();
+        if (!accuracy[i] && !(m instanceof Serializable)) {
+          throw new IllegalStateException("training on many machines sends each metric to the"
+              + " workers; metric " + m.name() + " (" + m.getClass().getName() + ") is not"
+              + " Serializable");
+        }
+        metrics[i] = accuracy[i] ? null : m;
+      }
       this.parameters = weights(c.net()).length;
       this.network = bytes(c.net());
       this.dropoutSeed = c.net().dropoutSeed();
@@ -423,6 +461,13 @@ public final class DataParallel {
         t.ignoreIndex(ignoreIndex);
       }
       t.bptt(k1 == 0 ? Bptt.full() : Bptt.truncated(k1, k2));
+      if (metrics.length > 0) {
+        Metric[] ms = new Metric[metrics.length];
+        for (int i = 0; i < ms.length; i++) {
+          ms[i] = accuracy[i] ? Metric.accuracy() : metrics[i];
+        }
+        t.metrics(ms);
+      }
       return t;
     }
   }
@@ -505,10 +550,11 @@ public final class DataParallel {
       }
       double[] gradient = new double[parameterCount];
       String key = epoch + "/" + batch;
+      double[] none = new double[2 * config.metrics().size()];
       if (rows.length == 0) {
         carried = null;
         carriedFor = key + "/" + w.index();
-        return new Sum(gradient, 0, 0);
+        return new Sum(gradient, 0, 0, none);
       }
       List<Integer> local = new ArrayList<>(rows.length);
       List<Integer> global = new ArrayList<>(rows.length);
@@ -531,13 +577,19 @@ public final class DataParallel {
       double count = m != null ? m.sum()
           : b.perStep() ? (double) (w.end() - w.lossFrom()) * rows.length : rows.length;
       if (count == 0) {
-        return new Sum(gradient, 0, 0);
+        return new Sum(gradient, 0, 0, none);
       }
       for (Parameter p : net.parameters()) {
         p.zeroGrad();
       }
       Value loss = config.loss(g, f.output(), b.targets(w), m);
       g.backward(loss);
+      double[] tallies = new double[2 * config.metrics().size()];
+      for (int i = 0; i < config.metrics().size(); i++) {
+        Metric.Tally tally = config.metrics().get(i).tally(f.output().tensor(), b.targets(w), m);
+        tallies[2 * i] = tally.sum();
+        tallies[2 * i + 1] = tally.count();
+      }
       int at = 0;
       for (Parameter p : net.parameters()) {
         Storage d = p.grad();
@@ -545,7 +597,7 @@ public final class DataParallel {
           gradient[at++] = d.get(i) * count;
         }
       }
-      return new Sum(gradient, loss.item() * count, count);
+      return new Sum(gradient, loss.item() * count, count, tallies);
     }
 
     @Override public String toString() {

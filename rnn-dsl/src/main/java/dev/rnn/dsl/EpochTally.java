@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.core.Tensor;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,6 +36,21 @@ final class EpochTally {
     lossCount++;
     for (int i = 0; i < tallies.length; i++) {
       tallies[i] = tallies[i].plus(metrics.get(i).tally(output, targets, mask));
+    }
+  }
+
+  /**
+   * Counts one update whose metrics were tallied elsewhere (on the machines of a data-parallel
+   * run).
+   *
+   * @param loss the window's loss
+   * @param windowTallies each metric's tally of the window, in order
+   */
+  void add(double loss, List<Metric.Tally> windowTallies) {
+    lossSum += loss;
+    lossCount++;
+    for (int i = 0; i < tallies.length; i++) {
+      tallies[i] = tallies[i].plus(windowTallies.get(i));
     }
   }
 

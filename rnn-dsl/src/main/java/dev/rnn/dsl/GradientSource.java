@@ -45,6 +45,9 @@ interface GradientSource {
    * @param targets its targets, or null likewise
    * @param mask its mask, or null
    * @param flow how the gradient flowed back in time, or null where it stayed on other machines
+   * @param tallies each metric's tally of the window where other machines tallied them, or null
+   *     to tally {@code output} here
    */
-  record Window(double loss, Tensor output, Tensor targets, Tensor mask, GradientFlow flow) {}
+  record Window(double loss, Tensor output, Tensor targets, Tensor mask, GradientFlow flow,
+      List<Metric.Tally> tallies) {}
 }

@@ -226,7 +226,11 @@ final class TrainingRun {
       }
       steps++;
       stepsDone++;
-      tally.add(r.loss(), r.output(), r.targets(), r.mask());
+      if (r.tallies() != null) {
+        tally.add(r.loss(), r.tallies());
+      } else {
+        tally.add(r.loss(), r.output(), r.targets(), r.mask());
+      }
       Trainer.Event event = new Trainer.Event(epoch, b, w.index() + 1, stepsDone, r.loss(),
           norm, r.flow());
       for (Trainer.Listener l : config.listeners()) {
@@ -265,7 +269,7 @@ final class TrainingRun {
         Value loss = config.loss(g, f.output(), batch.targets(w), m);
         g.backward(loss);
         return new Window(loss.item(), f.output().tensor(), batch.targets(w), m,
-            g.gradientFlow());
+            g.gradientFlow(), null);
       };
     }
   }

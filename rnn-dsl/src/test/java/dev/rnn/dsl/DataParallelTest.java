@@ -2,6 +2,7 @@ package dev.rnn.dsl;
 
 import static dev.rnn.dsl.Rnn.network;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -183,6 +184,39 @@ class DataParallelTest {
       partOf[i] = i < 20 ? 0 : 1; // part 1 holds four sequences: most batches miss it
     }
     assertClose(fitOnOneMachine(d, Bptt.full()), fitInParts(d, Bptt.full(), partOf, 2), 1e-9);
+  }
+
+  @Test void accuracyIsTalliedOnThePartsAsOnOneMachine() {
+    Random r = new Random(3);
+    double[][][] x = new double[N][T][F];
+    double[] classes = new double[N];
+    for (int n = 0; n < N; n++) {
+      for (int t = 0; t < T; t++) {
+        for (int f = 0; f < F; f++) {
+          x[n][t][f] = r.nextGaussian();
+        }
+      }
+      classes[n] = r.nextInt(3);
+    }
+    Data d = new Data(Tensor.of(x), Tensor.of(classes, N), null);
+    Supplier<Network> classifier = () -> network().gru(F, 5).lastStep().dense(5, 3)
+        .dtype(DType.FLOAT64).seed(9).build();
+    Network one = classifier.get();
+    Trainer.Report expected = one.trainer().loss(Trainer.Objective.CROSS_ENTROPY)
+        .metrics(Metric.accuracy()).epochs(4).batchSize(8).shuffle(3)
+        .fit(d.inputs().transpose(0, 1), d.targets());
+    Network parted = classifier.get();
+    Trainer t = parted.trainer().loss(Trainer.Objective.CROSS_ENTROPY)
+        .metrics(Metric.accuracy()).epochs(4).batchSize(8).shuffle(3);
+    Trainer.Report actual =
+        DataParallel.fit(t, new LocalCluster(t, parted, d, alternate(2), 2), 0, null);
+    for (int e = 0; e < 4; e++) {
+      assertEquals(expected.history().get(e).metric("accuracy"),
+          actual.history().get(e).metric("accuracy"), 1e-12);
+      assertEquals(expected.history().get(e).metric("loss"),
+          actual.history().get(e).metric("loss"), 1e-9);
+    }
+    assertClose(one, parted, 1e-9);
   }
 
   @Test void aSequencesDropoutMaskIsItsOwnWhateverItsBatch() {
