@@ -39,8 +39,14 @@ final class SparkThroughput {
     Network net = Rnn.parse("lstm(" + INPUT + ", " + HIDDEN + ").dense(" + HIDDEN + ", 1)")
         .seed(1).build();
     List<Long> stamps = new ArrayList<>();
+    List<Long> cpu = new ArrayList<>();
+    var os = (com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     Trainer trainer = net.trainer().loss(Trainer.Objective.MSE).epochs(1).batchSize(BATCH)
-        .listener(e -> stamps.add(System.nanoTime()));
+        .listener(e -> {
+          stamps.add(System.nanoTime());
+          cpu.add(os.getProcessCpuTime());
+        });
     Tensor x = Tensor.randn(DType.FLOAT32, 7, n, STEPS, INPUT);
     Tensor y = Tensor.randn(DType.FLOAT32, 8, n, STEPS, 1);
     long start = System.nanoTime();
@@ -69,6 +75,14 @@ final class SparkThroughput {
       }
     }
     report(master, net, stamps, start);
+    long[] c = new long[cpu.size() - 1];
+    for (int i = 1; i < cpu.size(); i++) {
+      c[i - 1] = cpu.get(i) - cpu.get(i - 1);
+    }
+    long[] measured = Arrays.copyOfRange(c, Math.min(2, c.length - 1), c.length);
+    Arrays.sort(measured);
+    System.out.printf(Locale.ROOT, "%s: median process CPU time per step %.1f ms%n", master,
+        measured[measured.length / 2] / 1e6);
   }
 
   /**
