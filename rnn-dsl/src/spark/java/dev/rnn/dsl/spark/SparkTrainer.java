@@ -90,10 +90,11 @@ public final class SparkTrainer {
   }
 
   /**
-   * Has the driver write a checkpoint of the run (weights, optimizer state, where the run is)
-   * every {@code steps} optimizer steps and at the end, atomically, as {@code directory}/{@code
-   * last.safetensors}; {@link #fitFrom} finishes the run from it with the weights of an unbroken
-   * run.
+   * Has the driver write a checkpoint of the run (weights, optimizer state, where the run is,
+   * down to the batch) atomically as {@code directory}/{@code last.safetensors}: at the end of
+   * the batch that reaches each multiple of {@code steps} optimizer steps (a batch of truncated
+   * BPTT is not cut), and at the end of every epoch; {@link #fitFrom} finishes the run from it
+   * with the weights of an unbroken run.
    *
    * @param steps the optimizer steps between checkpoints, {@code >= 1}
    * @param directory the directory, created if missing
