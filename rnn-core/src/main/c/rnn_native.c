@@ -75,6 +75,26 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_pack(JNIEnv *env, jclass cls, jf
   (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
 }
 
+/*
+ * Asks for the lines of rows [0, rows) x columns [0, cols) of a row-strided block, row by row, to
+ * read (write = 0) or to write: a panel reads the source of its columns a line or a few per row
+ * at a large stride, which no hardware prefetcher follows, so without this each line is a miss
+ * to memory (XP[t] of a long sequence is not in cache); asked for all at once at the start of a
+ * step, they arrive as a stream while the first panels compute.
+ */
+static inline void prefetch_block(const float *base, long ld, int rows, int cols, int write) {
+  for (int r = 0; r < rows; r++) {
+    const char *row = (const char *) (base + r * ld);
+    for (int b = 0; b < cols * 4; b += 64) {
+      if (write) {
+        __builtin_prefetch(row + b, 1, 2);
+      } else {
+        __builtin_prefetch(row + b, 0, 2);
+      }
+    }
+  }
+}
+
 /* ---- AVX-512: 6 x 64 tiles -------------------------------------------------------------- */
 
 #define MR512 6
@@ -101,6 +121,29 @@ void tile512(int mr, int k, const float *a, long lda, const float *b, __m512 acc
         acc[i][2] = _mm512_fmadd_ps(ai, b2, acc[i][2]);
         acc[i][3] = _mm512_fmadd_ps(ai, b3, acc[i][3]);
       }
+    }
+  }
+}
+
+/*
+ * tile512 for rows [0, mr), stored to t [6][64]: a function of its own, so that the registers
+ * of the pointwise step that follows (its constants) cannot push an accumulator out of the
+ * product's loop (gcc spilled one to the stack, a third slower).
+ */
+static __attribute__((noinline, target("avx512f")))
+void tile512_to(int mr, int k, const float *a, long lda, const float *b, float *t) {
+  __m512 acc[MR512][4];
+  switch (mr) {
+    case 1: tile512(1, k, a, lda, b, acc); break;
+    case 2: tile512(2, k, a, lda, b, acc); break;
+    case 3: tile512(3, k, a, lda, b, acc); break;
+    case 4: tile512(4, k, a, lda, b, acc); break;
+    case 5: tile512(5, k, a, lda, b, acc); break;
+    default: tile512(6, k, a, lda, b, acc); break;
+  }
+  for (int i = 0; i < MR512; i++) {
+    if (i < mr) {
+      for (int j = 0; j < 4; j++) _mm512_storeu_ps(t + i * NR + 16 * j, acc[i][j]);
     }
   }
 }
@@ -135,6 +178,15 @@ static void gemm512_panel(int m, int n, int k, const float *a, long lda, const f
 __attribute__((target("avx512f")))
 static void gemm512(int m, int n, int k, const float *a, long lda, const float *packed, int p0,
     int p1, int mode, const float *s, long lds, float *c, long ldc) {
+  int c0 = p0 * NR;
+  int c1 = p1 * NR < n ? p1 * NR : n;
+  if (mode == 2 && c0 < c1) {
+    if (c0 == 0 && c1 == n && lds == n) {
+      prefetch_block(s, 0, 1, m * n, 0);
+    } else {
+      prefetch_block(s + c0, lds, lds == 0 ? 1 : m, c1 - c0, 0);
+    }
+  }
   for (int p = p0; p < p1; p++) {
     for (int k0 = 0; k0 < k; k0 += KC) {
       int kc = k - k0 < KC ? k - k0 : KC;
@@ -199,41 +251,86 @@ static inline __attribute__((always_inline, target("avx512f"))) __m512 sigmoid51
  * Rows [0, mr) of the units [u0, u0 + 16) of one LSTM step: z = XP + acc (the four gates),
  * then LstmCell.forward32: saved gates (i, f, g, o activated), c' = f c + i g, tanh(c'), h'.
  */
+/*
+ * Row r, units [u0, u0 + 16) of one LSTM step: z = Z + t (t: the product's tile row, four gates
+ * of 16, or zeros when Z already holds the sum), then LstmCell.forward32: saved gates (i, f, g, o
+ * activated), c' = f c + i g, tanh(c') (after the rows x 4H gates), h' = o tanh(c').
+ */
 static inline __attribute__((always_inline, target("avx512f")))
-void lstm512_block(int mr, int k, const float *a, long lda, const float *b, int hh, int u0,
-    int rows, const float *z, const float *c, float *h2, float *c2, float *sv, int row0) {
-  __m512 acc[MR512][4];
-  tile512(mr, k, a, lda, b, acc);
+void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const float *z,
+    const float *c, float *h2, float *c2, float *sv) {
   __mmask16 m = mask16(hh - u0);
   const __m512 one = _mm512_set1_ps(1.0f);
   const __m512 two = _mm512_set1_ps(2.0f);
   long g4 = 4L * hh;
+  const float *zr = z + r * g4 + u0;
+  float *svr = sv + r * g4 + u0;
+  __m512 ig = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr), _mm512_loadu_ps(ti)));
+  __m512 fg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + hh),
+      _mm512_loadu_ps(ti + 16)));
+  __m512 gs = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 2 * hh),
+      _mm512_loadu_ps(ti + 32)));
+  __m512 og = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 3 * hh),
+      _mm512_loadu_ps(ti + 48)));
+  __m512 u = _mm512_sub_ps(_mm512_mul_ps(two, gs), one);
+  __m512 gg = _mm512_div_ps(_mm512_mul_ps(two, u), _mm512_add_ps(one, _mm512_mul_ps(u, u)));
+  __m512 cp = _mm512_maskz_loadu_ps(m, c + r * hh + u0);
+  __m512 cn = _mm512_add_ps(_mm512_mul_ps(fg, cp), _mm512_mul_ps(ig, gg));
+  __m512 tc = tanh512(cn);
+  _mm512_mask_storeu_ps(svr, m, ig);
+  _mm512_mask_storeu_ps(svr + hh, m, fg);
+  _mm512_mask_storeu_ps(svr + 2 * hh, m, gg);
+  _mm512_mask_storeu_ps(svr + 3 * hh, m, og);
+  _mm512_mask_storeu_ps(c2 + r * hh + u0, m, cn);
+  _mm512_mask_storeu_ps(sv + rows * g4 + r * hh + u0, m, tc);
+  _mm512_mask_storeu_ps(h2 + r * hh + u0, m, _mm512_mul_ps(og, tc));
+}
+
+/* Rows [row0, row0 + mr) of the units [u0, u0 + 16): the product's tile, then the cell. */
+static inline __attribute__((always_inline, target("avx512f")))
+void lstm512_block(int mr, int k, const float *a, long lda, const float *b, int hh, int u0,
+    int rows, const float *z, const float *c, float *h2, float *c2, float *sv, int row0) {
+  float t[MR512 * NR];
+  tile512_to(mr, k, a, lda, b, t);
   for (int i = 0; i < mr; i++) {
-    long r = row0 + i;
-    const float *zr = z + r * g4 + u0;
-    float *svr = sv + r * g4 + u0;
-    __m512 ig = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr), acc[i][0]));
-    __m512 fg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + hh), acc[i][1]));
-    __m512 gs = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 2 * hh), acc[i][2]));
-    __m512 og = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 3 * hh), acc[i][3]));
-    __m512 u = _mm512_sub_ps(_mm512_mul_ps(two, gs), one);
-    __m512 gg = _mm512_div_ps(_mm512_mul_ps(two, u), _mm512_add_ps(one, _mm512_mul_ps(u, u)));
-    __m512 cp = _mm512_maskz_loadu_ps(m, c + r * hh + u0);
-    __m512 cn = _mm512_add_ps(_mm512_mul_ps(fg, cp), _mm512_mul_ps(ig, gg));
-    __m512 tc = tanh512(cn);
-    _mm512_mask_storeu_ps(svr, m, ig);
-    _mm512_mask_storeu_ps(svr + hh, m, fg);
-    _mm512_mask_storeu_ps(svr + 2 * hh, m, gg);
-    _mm512_mask_storeu_ps(svr + 3 * hh, m, og);
-    _mm512_mask_storeu_ps(c2 + r * hh + u0, m, cn);
-    _mm512_mask_storeu_ps(sv + rows * g4 + r * hh + u0, m, tc);
-    _mm512_mask_storeu_ps(h2 + r * hh + u0, m, _mm512_mul_ps(og, tc));
+    lstm_units512(t + i * NR, row0 + i, u0, hh, rows, z, c, h2, c2, sv);
+  }
+}
+
+/* The cell alone, z already summed (a step without packed weights: streaming). */
+__attribute__((target("avx512f")))
+static void lstm_cell512(int m, int hh, const float *z, const float *c, float *h2, float *c2,
+    float *sv) {
+  static const float zeros[NR];
+  for (int r = 0; r < m; r++) {
+    for (int u0 = 0; u0 < hh; u0 += 16) {
+      lstm_units512(zeros, r, u0, hh, m, z, c, h2, c2, sv);
+    }
   }
 }
 
 __attribute__((target("avx512f")))
 static void lstm512(int m, int hh, int k, const float *a, long lda, const float *packed,
     int p0, int p1, const float *z, const float *c, float *h2, float *c2, float *sv) {
+  long g4 = 4L * hh;
+  int u0 = 16 * p0;
+  int u1 = 16 * p1 < hh ? 16 * p1 : hh;
+  if (u0 == 0 && u1 == hh) {
+    /* All units: z, h' and c' are contiguous blocks, asked for as one stream each. */
+    prefetch_block(z, g4, m, (int) g4, 0);
+    for (int r = 0; r < m * hh; r += 16) {
+      __builtin_prefetch(h2 + r, 1, 2);
+      __builtin_prefetch(c2 + r, 1, 2);
+    }
+  } else {
+    for (int q = 0; q < 4 && u0 < u1; q++) {
+      prefetch_block(z + q * hh + u0, g4, m, u1 - u0, 0);
+    }
+    if (u0 < u1) {
+      prefetch_block(h2 + u0, hh, m, u1 - u0, 1);
+      prefetch_block(c2 + u0, hh, m, u1 - u0, 1);
+    }
+  }
   for (int p = p0; p < p1; p++) {
     const float *b = packed + (size_t) p * k * NR;
     int u0 = 16 * p;
@@ -355,6 +452,29 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, ji
   lstm512(m, hh, k, ptr[0] + aOff, lda, ptr[1], p0, p1, ptr[2] + zOff, ptr[3] + cOff,
       ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] + svOff);
   for (int i = 6; i >= 0; i--) {
+    int first = 1;
+    for (int j = 0; j < i; j++) {
+      if (ptr[j] == ptr[i]) first = 0;
+    }
+    if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
+  }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCell(JNIEnv *env, jclass cls, jint m,
+    jint hh, jfloatArray z, jint zOff, jfloatArray c, jint cOff, jfloatArray h2, jint h2Off,
+    jfloatArray c2, jint c2Off, jfloatArray sv, jint svOff) {
+  jfloatArray arr[5] = {z, c, h2, c2, sv};
+  float *ptr[5];
+  for (int i = 0; i < 5; i++) {
+    ptr[i] = NULL;
+    for (int j = 0; j < i; j++) {
+      if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
+    }
+    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+  }
+  lstm_cell512(m, hh, ptr[0] + zOff, ptr[1] + cOff, ptr[2] + h2Off, ptr[3] + c2Off,
+      ptr[4] + svOff);
+  for (int i = 4; i >= 0; i--) {
     int first = 1;
     for (int j = 0; j < i; j++) {
       if (ptr[j] == ptr[i]) first = 0;

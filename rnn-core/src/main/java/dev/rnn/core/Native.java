@@ -176,6 +176,13 @@ final class Native {
    * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
    * block; AVX-512 only.
    */
+  /**
+   * {@link LstmCell}'s forward alone, {@code z} already summed (a step without packed weights,
+   * as streaming's); AVX-512 only.
+   */
+  static native void lstmCell(int m, int hidden, float[] z, int zOff, float[] c, int cOff,
+      float[] h2, int h2Off, float[] c2, int c2Off, float[] saved, int savedOff);
+
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,
       int p0, int p1, float[] z, int zOff, float[] c, int cOff, float[] h2, int h2Off, float[] c2,
       int c2Off, float[] saved, int savedOff);

@@ -405,7 +405,11 @@ public final class Scan {
       } else {
         projectHidden(s);
       }
-      cell.forward(s);
+      if (fusedLstm && nativeCell()) {
+        lstmCell(s);                                            // the cell's equations in C
+      } else {
+        cell.forward(s);
+      }
     }
     if (weightHr != null) {
       projectOutput(s);
@@ -547,6 +551,24 @@ public final class Scan {
     if (weightHr != null) {
       s.packedHr = PackedWeight.of(weightHr.data(), true, projection, cell.hiddenSize());
     }
+  }
+
+  /**
+   * Whether a step without packed weights (streaming, one step) runs the declared LSTM kernel's
+   * cell part in C: float32, AVX-512, products not below {@link Native#minWork()}. Then the
+   * Java cell's forward is not needed by any float32 path, which also spares streaming the
+   * warm-up of code that training and inference no longer run.
+   */
+  private boolean nativeCell() {
+    return dtype() == DType.FLOAT32 && Native.isa() == Native.Isa.AVX512
+        && (long) cell.gateSize() * outputSize() >= Native.minWork();
+  }
+
+  /** {@link LstmCell#forward} in C, on {@code z} in {@code hp}, as the fused step's cell part. */
+  private void lstmCell(Step s) {
+    Native.lstmCell(s.batch, cell.hiddenSize(), LstmCell.f32(s.hp), s.hpOff,
+        LstmCell.f32(s.prev[1]), s.prevOff[1], LstmCell.f32(s.next[0]), s.nextOff[0],
+        LstmCell.f32(s.next[1]), s.nextOff[1], LstmCell.f32(s.saved), s.savedOff);
   }
 
   /** Drops the weights {@link #packForward} packed, so that the run does not hold them. */

@@ -1,6 +1,7 @@
 package dev.rnn.core;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The native kernels ({@link Native}, {@link PackedWeight}) give the BLAS path's numbers: the
@@ -75,6 +77,37 @@ class NativeTest {
       assertAll(
           () -> assertEquals(declared, cell.kernel()),
           () -> assertEquals(fused ? 0 : seq, forwards[0], Native.describe()));
+    }
+
+    @ParameterizedTest(name = "lstm(5, {0})")
+    @ValueSource(ints = {1, 16, 17, 40})
+    void runsTheCellAloneBitForBitAsJavaWhenNothingIsPacked(int hidden) {
+      // One step packs nothing: the product is BLAS's either way, and the cell's part in C
+      // repeats LstmCell.forward32 operation by operation.
+      Scan scan = new Scan(new LstmCell(5, hidden), Scan.Direction.FORWARD, "", DType.FLOAT32,
+          Scan.Biases.BOTH);
+      scan.initialize(new Random(4));
+      int batch = 7;
+      Random rnd = new Random(6);
+      Storage x = random(rnd, batch * 5);
+      Storage[] init = {random(rnd, batch * hidden), random(rnd, batch * hidden)};
+      Storage[][] states = new Storage[2][];
+      Native.without(() -> states[0] = finalStates(scan, x, batch, init));
+      states[1] = finalStates(scan, x, batch, init);
+      assertAll(
+          () -> assertArrayEquals(LstmCell.f32(states[0][0]), LstmCell.f32(states[1][0]), "h"),
+          () -> assertArrayEquals(LstmCell.f32(states[0][1]), LstmCell.f32(states[1][1]), "c"));
+    }
+
+    private Storage[] finalStates(Scan scan, Storage x, int batch, Storage[] init) {
+      Scan.Run run = scan.forward(x, 1, batch, init, false);
+      Storage[] out = new Storage[2];
+      for (int k = 0; k < 2; k++) {
+        out[k] = Storage.allocate(DType.FLOAT32, init[k].length());
+        run.copyFinalState(k, out[k], 0);
+      }
+      run.release();
+      return out;
     }
 
     @Test
