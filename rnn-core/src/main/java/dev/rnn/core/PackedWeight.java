@@ -3,6 +3,7 @@ package dev.rnn.core;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -20,9 +21,8 @@ import java.util.concurrent.locks.LockSupport;
  * weight at each of T steps, few rows) is most of the work when the rows are few. Float32 only;
  * the packed copy is allocated per call (not pooled: it would outlive the call, as large as the
  * weight; allocating it costs about what packing does, well below one step). With two
- * threads ({@link Native#threads()}) a large product is split by panels: this thread computes
- * the first half, one worker thread the second; small ones stay on this thread, so that two
- * threads are never slower than one.
+ * threads ({@link Native#threads()}) a large product is shared by panels between this thread
+ * and one worker thread, each taking the next panel left; small ones stay on this thread.
  */
 final class PackedWeight {
   /** Columns per panel, as {@code NR} in {@code rnn_native.c}. */
@@ -160,7 +160,7 @@ final class PackedWeight {
         c, cOff, h2, h2Off, c2, c2Off, sv, svOff));
   }
 
-  // ---- two threads: panels [0, half) here, [half, panels) on the worker ----------------------
+  // ---- two threads: this one and a worker take panels one at a time --------------------------
 
   /** A range of panels. */
   interface Panels {
@@ -172,28 +172,50 @@ final class PackedWeight {
       body.run(0, panels);
       return;
     }
-    int half = panels / 2;
-    Worker.INSTANCE.start(() -> body.run(half, panels));
-    try {
-      body.run(0, half);
-    } finally {
-      Worker.INSTANCE.await();
+    Worker.INSTANCE.run(new Job(body, panels));
+  }
+
+  /**
+   * One product shared by two threads: each takes the next panel until none is left, so that
+   * when the worker is late (the other core busy) this thread computes the panels it would have.
+   */
+  private static final class Job {
+    final Panels body;
+    final int panels;
+    final AtomicInteger next = new AtomicInteger();
+    final AtomicInteger done = new AtomicInteger();
+    volatile Throwable failure;
+
+    Job(Panels body, int panels) {
+      this.body = body;
+      this.panels = panels;
+    }
+
+    void work() {
+      for (int p; (p = next.getAndIncrement()) < panels; ) {
+        try {
+          body.run(p, p + 1);
+        } catch (Throwable t) {
+          failure = t;
+        } finally {
+          done.incrementAndGet();
+        }
+      }
     }
   }
 
   /**
-   * The second thread: a daemon that runs one range at a time, spins briefly after each (the
-   * next step's product follows within microseconds) and then parks. A caller that finds it
-   * busy (another thread's product) computes the whole product itself.
+   * The second thread: a daemon that joins one job at a time, spins briefly after each (the next
+   * step's product follows within microseconds) and then parks. A caller that finds it busy
+   * (another thread's product) computes the whole product itself.
    */
   private static final class Worker implements Runnable {
     static final Worker INSTANCE = new Worker();
-    /** How long the worker spins for the next range before it parks. */
-    private static final long SPIN_NANOS = 200_000;
+    /** How long the worker spins for the next job before it parks. */
+    private static final long SPIN_NANOS = 50_000;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final Thread thread;
-    private volatile Runnable task;
-    private volatile Throwable failure;
+    private volatile Job job;
 
     private Worker() {
       thread = new Thread(this, "rnn-native-worker");
@@ -205,40 +227,30 @@ final class PackedWeight {
       return busy.compareAndSet(false, true);
     }
 
-    void start(Runnable r) {
-      failure = null;
-      task = r;
+    /** Runs {@code j} on this thread and the worker; returns when every panel is done. */
+    void run(Job j) {
+      job = j;
       LockSupport.unpark(thread);
-    }
-
-    void await() {
-      for (int i = 0; task != null; i++) {
-        if (i < 1 << 20) {
-          Thread.onSpinWait();
-        } else {
-          Thread.yield();
-        }
+      j.work();
+      while (j.done.get() < j.panels) {
+        Thread.onSpinWait();
       }
+      job = null;
       busy.set(false);
-      Throwable t = failure;
+      Throwable t = j.failure;
       if (t != null) {
-        throw new IllegalStateException("rnn-native-worker failed on its half of a product: "
-            + t, t);
+        throw new IllegalStateException("native product failed on a panel: " + t, t);
       }
     }
 
     @Override public void run() {
       long idleSince = System.nanoTime();
+      Job last = null;
       for (int i = 0; ; i++) {
-        Runnable r = task;
-        if (r != null) {
-          try {
-            r.run();
-          } catch (Throwable t) {
-            failure = t;
-          } finally {
-            task = null;
-          }
+        Job j = job;
+        if (j != null && j != last) {
+          j.work();
+          last = j;
           idleSince = System.nanoTime();
           i = 0;
         } else if ((i & 255) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {

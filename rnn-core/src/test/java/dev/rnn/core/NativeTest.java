@@ -262,6 +262,51 @@ class NativeTest {
     }
   }
 
+  @Nested
+  class ALargeScan {
+    static Stream<Arguments> scans() {
+      return Stream.of(
+          Arguments.of("lstm 8->300", (Supplier<Cell>) () -> new LstmCell(8, 300), 0),
+          Arguments.of("lstm 8->300, projection 200", (Supplier<Cell>) () -> new LstmCell(8, 300),
+              200),
+          Arguments.of("gru 8->280", (Supplier<Cell>) () -> new GruCell(8, 280), 0),
+          Arguments.of("elman 8->600", (Supplier<Cell>) () -> new ElmanCell(8, 600,
+              Activation.TANH), 0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("scans")
+    void givesTheBlasPathsNumbersWhenItsProductsAreShared(String name, Supplier<Cell> factory,
+        int projection) {
+      // Products of 64 rows x G x P >= PackedWeight.PARALLEL_MIN: with two threads
+      // (Native.threads()) this thread and the worker take their panels.
+      Cell cell = factory.get();
+      Scan scan = new Scan(cell, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH,
+          projection);
+      scan.initialize(new Random(3));
+      int seq = 3;
+      int batch = 64;
+      Random rnd = new Random(5);
+      Storage x = random(rnd, seq * batch * cell.inputSize());
+      Storage[] init = new Storage[cell.stateCount()];
+      for (int k = 0; k < init.length; k++) {
+        init[k] = random(rnd, batch * scan.stateSize(k));
+      }
+      Storage dOut = random(rnd, seq * batch * scan.outputSize());
+      Pass[] blas = new Pass[1];
+      Native.without(() -> blas[0] = pass(scan, x, seq, batch, init, null, dOut, null));
+      Pass kernels = pass(scan, x, seq, batch, init, null, dOut, null);
+      List<Executable> checks = new ArrayList<>();
+      checks.add(close("output", blas[0].out, kernels.out));
+      checks.add(close("input gradient", blas[0].dx, kernels.dx));
+      for (int i = 0; i < scan.parameters().size(); i++) {
+        checks.add(close("gradient of " + scan.parameters().get(i).name(), blas[0].grads.get(i),
+            kernels.grads.get(i)));
+      }
+      assertAll(checks);
+    }
+  }
+
   /** The results of one forward and backward pass. */
   private record Pass(Storage out, Storage[] finals, List<Storage> grads, Storage dx,
       Storage[] dInit) {}
