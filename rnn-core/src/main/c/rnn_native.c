@@ -482,3 +482,62 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCell(JNIEnv *env, jclass cls
     if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
   }
 }
+
+/* ---- the LSTM cell's backward (LstmCell.backward32, operation by operation) --------------- */
+
+__attribute__((target("avx512f")))
+static void lstm_back512(int m, int hh, const float *sv, const float *c, const float *dh2,
+    const float *dc2, float *dg, float *dc) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  long g4 = 4L * hh;
+  const float *tcb = sv + m * g4;
+  for (long r = 0; r < m; r++) {
+    const float *v = sv + r * g4;
+    float *d = dg + r * g4;
+    for (int j = 0; j < hh; j += 16) {
+      __mmask16 k = mask16(hh - j);
+      __m512 i = _mm512_maskz_loadu_ps(k, v + j);
+      __m512 f = _mm512_maskz_loadu_ps(k, v + hh + j);
+      __m512 g = _mm512_maskz_loadu_ps(k, v + 2 * hh + j);
+      __m512 o = _mm512_maskz_loadu_ps(k, v + 3 * hh + j);
+      __m512 tc = _mm512_maskz_loadu_ps(k, tcb + r * hh + j);
+      __m512 dh = _mm512_maskz_loadu_ps(k, dh2 + r * hh + j);
+      __m512 cp = _mm512_maskz_loadu_ps(k, c + r * hh + j);
+      __m512 dct = _mm512_add_ps(_mm512_maskz_loadu_ps(k, dc2 + r * hh + j),
+          _mm512_mul_ps(_mm512_mul_ps(dh, o), _mm512_sub_ps(one, _mm512_mul_ps(tc, tc))));
+      _mm512_mask_storeu_ps(d + j, k, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dct, g), i),
+          _mm512_sub_ps(one, i)));
+      _mm512_mask_storeu_ps(d + hh + j, k, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dct, cp),
+          f), _mm512_sub_ps(one, f)));
+      _mm512_mask_storeu_ps(d + 2 * hh + j, k, _mm512_mul_ps(_mm512_mul_ps(dct, i),
+          _mm512_sub_ps(one, _mm512_mul_ps(g, g))));
+      _mm512_mask_storeu_ps(d + 3 * hh + j, k, _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dh, tc),
+          o), _mm512_sub_ps(one, o)));
+      _mm512_mask_storeu_ps(dc + r * hh + j, k, _mm512_mul_ps(dct, f));
+    }
+  }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jclass cls,
+    jint m, jint hh, jfloatArray sv, jint svOff, jfloatArray c, jint cOff, jfloatArray dh2,
+    jint dh2Off, jfloatArray dc2, jint dc2Off, jfloatArray dg, jint dgOff, jfloatArray dc,
+    jint dcOff) {
+  jfloatArray arr[6] = {sv, c, dh2, dc2, dg, dc};
+  float *ptr[6];
+  for (int i = 0; i < 6; i++) {
+    ptr[i] = NULL;
+    for (int j = 0; j < i; j++) {
+      if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
+    }
+    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+  }
+  lstm_back512(m, hh, ptr[0] + svOff, ptr[1] + cOff, ptr[2] + dh2Off, ptr[3] + dc2Off,
+      ptr[4] + dgOff, ptr[5] + dcOff);
+  for (int i = 5; i >= 0; i--) {
+    int first = 1;
+    for (int j = 0; j < i; j++) {
+      if (ptr[j] == ptr[i]) first = 0;
+    }
+    if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
+  }
+}

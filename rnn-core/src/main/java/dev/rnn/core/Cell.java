@@ -133,7 +133,8 @@ public interface Cell {
      * Projections#SUMMED}), two states, {@code G = 4H}, and {@code saved} laid out as {@code
      * LstmCell}'s ({@code [N, 4H]} activated gates, then {@code tanh(c')} {@code [N, H]}). For
      * float32 on a processor with AVX-512, the scan then computes each tile of {@code z = xp + h
-     * W_hh^T} and the cell's pointwise step on it while it is in registers.
+     * W_hh^T} and the cell's pointwise step on it while it is in registers, and the cell's
+     * backward in C as well.
      */
     LSTM
   }

@@ -69,6 +69,14 @@ import java.util.Random;
  * of the plain loop up to the rounding of one sum. The buffers of a run come from a pool and go
  * back to it when the run is done.
  *
+ * <p>Fast path of the native kernels ({@code Native}, float32, when loaded): a run of more than
+ * one step packs {@code W_hh} (and {@code W_hr}) once, for its forward and once for its backward,
+ * and every step's product, {@code h W_hh^T} forward and {@code dHP W_hh} backward, reads the
+ * packed copy ({@code PackedWeight}) instead of BLAS packing the weight again at each step; for
+ * any number of rows, so the shrinking active batch of a run with lengths too. A cell that
+ * declares {@link Cell.Kernel#LSTM} has the product and its forward computed as one kernel. The
+ * results are the BLAS path's up to the rounding of the sums; float64 always runs on BLAS.
+ *
  * <p>Shapes (T steps, N batch, H hidden, P = {@link #outputSize()} ({@code H} without a
  * projection), H_in input, G = {@link Cell#gateSize()}): input {@code [T, N, H_in]}, output
  * {@code [T, N, P]}, initial and final states {@code [N, stateSize(k)]}: {@code h} {@code [N, P]},
@@ -554,10 +562,11 @@ public final class Scan {
   }
 
   /**
-   * Whether a step without packed weights (streaming, one step) runs the declared LSTM kernel's
-   * cell part in C: float32, AVX-512, products not below {@link Native#minWork()}. Then the
-   * Java cell's forward is not needed by any float32 path, which also spares streaming the
-   * warm-up of code that training and inference no longer run.
+   * Whether the declared LSTM kernel's cell part runs in C where the product is not fused with
+   * it (a step without packed weights, as streaming's, and every backward step): float32,
+   * AVX-512, products not below {@link Native#minWork()}. Then the Java cell is not needed by any
+   * float32 path, which also spares streaming the warm-up of code that training and inference no
+   * longer run.
    */
   private boolean nativeCell() {
     return dtype() == DType.FLOAT32 && Native.isa() == Native.Isa.AVX512
@@ -569,6 +578,16 @@ public final class Scan {
     Native.lstmCell(s.batch, cell.hiddenSize(), LstmCell.f32(s.hp), s.hpOff,
         LstmCell.f32(s.prev[1]), s.prevOff[1], LstmCell.f32(s.next[0]), s.nextOff[0],
         LstmCell.f32(s.next[1]), s.nextOff[1], LstmCell.f32(s.saved), s.savedOff);
+  }
+
+  /** {@link LstmCell#backward} in C, for a cell that declares {@link Cell.Kernel#LSTM}. */
+  private void lstmCellBackward(Step s) {
+    int hidden = cell.hiddenSize();
+    Native.lstmCellBackward(s.batch, hidden, LstmCell.f32(s.saved), s.savedOff,
+        LstmCell.f32(s.prev[1]), s.prevOff[1], LstmCell.f32(s.dNext[0]), s.dNextOff[0],
+        LstmCell.f32(s.dNext[1]), s.dNextOff[1], LstmCell.f32(s.dxp), s.dxpOff,
+        LstmCell.f32(s.dPrev[1]), s.dPrevOff[1]);
+    s.dPrev[0].fill(s.dPrevOff[0], s.batch * hidden, 0);
   }
 
   /** Drops the weights {@link #packForward} packed, so that the run does not hold them. */
@@ -1112,26 +1131,17 @@ public final class Scan {
       }
       if (weightHr != null) {
         // h_t = m_t W_hr^T: dm = dh W_hr, and dh is kept for dW_hr = dH^T M after the loop.
-        int hidden = cell.hiddenSize();
         dhr.copyFrom(dCur[0], 0, block * projection, n * projection);
-        if (packedHr != null) {
-          packedHr.multiply(n, dCur[0], 0, projection, PackedWeight.Init.ZERO, null, 0, 0, dm, 0,
-              hidden);
-        } else {
-          dm.gemm(false, false, n, hidden, projection, 1, dCur[0], 0, projection,
-              weightHr.data(), 0, hidden, 0, 0, hidden);
-        }
+        projectGradient(n);
         step.dNext[0] = dm;
         step.dPrev[0] = dmPrev;
       }
-      cell.backward(step);
-      if (packedHh != null) {
-        packedHh.multiply(n, dhp, block * g, g, weightHr == null ? PackedWeight.Init.ACCUMULATE
-            : PackedWeight.Init.ZERO, null, 0, 0, dOther[0], 0, w);
+      if (fusedLstm && nativeCell()) {
+        lstmCellBackward(step);                                 // the cell's backward in C
       } else {
-        dOther[0].gemm(false, false, n, w, g, 1, dhp, block * g, g, weightHh.data(), 0, w,
-            weightHr == null ? 1 : 0, 0, w);
+        cell.backward(step);
       }
+      carryHidden(n, block * g);                                // dh += dHP[t] W_hh
       Storage[] swap = dCur;
       dCur = dOther;
       dOther = swap;
@@ -1144,6 +1154,35 @@ public final class Scan {
         }
       }
       return norm;
+    }
+
+    /** Under a projection: {@code dm = dh W_hr} for the {@code n} running rows, one gemm. */
+    private void projectGradient(int n) {
+      int hidden = cell.hiddenSize();
+      if (packedHr != null) {
+        packedHr.multiply(n, dCur[0], 0, projection, PackedWeight.Init.ZERO, null, 0, 0, dm, 0,
+            hidden);
+        return;
+      }
+      dm.gemm(false, false, n, hidden, projection, 1, dCur[0], 0, projection, weightHr.data(), 0,
+          hidden, 0, 0, hidden);
+    }
+
+    /**
+     * {@code dh += dHP[t] W_hh} into the gradient of the state before the step ({@code dh =}
+     * under a projection, where the cell's own part is of {@code m}), for the {@code n} running
+     * rows of {@code dHP} at {@code off}: one gemm, or the packed {@code W_hh}.
+     */
+    private void carryHidden(int n, int off) {
+      int g = cell.gateSize();
+      int w = outputSize();
+      if (packedHh != null) {
+        packedHh.multiply(n, dhp, off, g, weightHr == null ? PackedWeight.Init.ACCUMULATE
+            : PackedWeight.Init.ZERO, null, 0, 0, dOther[0], 0, w);
+        return;
+      }
+      dOther[0].gemm(false, false, n, w, g, 1, dhp, off, g, weightHh.data(), 0, w,
+          weightHr == null ? 1 : 0, 0, w);
     }
 
     /** {@code d += rows of src}: {@code rows} rows of {@code width} at {@code off}, stride ld. */

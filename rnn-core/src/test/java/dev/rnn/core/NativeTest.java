@@ -99,6 +99,37 @@ class NativeTest {
           () -> assertArrayEquals(LstmCell.f32(states[0][1]), LstmCell.f32(states[1][1]), "c"));
     }
 
+    @ParameterizedTest(name = "lstm(5, {0})")
+    @ValueSource(ints = {1, 16, 17, 40})
+    void runsTheCellsBackwardBitForBitAsJavaWhenNothingIsPacked(int hidden) {
+      Scan scan = new Scan(new LstmCell(5, hidden), Scan.Direction.FORWARD, "", DType.FLOAT32,
+          Scan.Biases.BOTH);
+      scan.initialize(new Random(4));
+      int batch = 7;
+      Random rnd = new Random(6);
+      Storage x = random(rnd, batch * 5);
+      Storage[] init = {random(rnd, batch * hidden), random(rnd, batch * hidden)};
+      Storage[] dFinal = {random(rnd, batch * hidden), random(rnd, batch * hidden)};
+      Storage dOut = random(rnd, batch * hidden);
+      Pass[] java = new Pass[1];
+      Native.without(() -> java[0] = pass(scan, x, 1, batch, init, null, dOut, dFinal));
+      Pass kernels = pass(scan, x, 1, batch, init, null, dOut, dFinal);
+      List<Executable> checks = new ArrayList<>();
+      checks.add(() -> assertArrayEquals(LstmCell.f32(java[0].dx), LstmCell.f32(kernels.dx),
+          "input gradient"));
+      for (int k = 0; k < 2; k++) {
+        int state = k;
+        checks.add(() -> assertArrayEquals(LstmCell.f32(java[0].dInit[state]),
+            LstmCell.f32(kernels.dInit[state]), "initial state gradient " + state));
+      }
+      for (int i = 0; i < scan.parameters().size(); i++) {
+        int p = i;
+        checks.add(() -> assertArrayEquals(LstmCell.f32(java[0].grads.get(p)),
+            LstmCell.f32(kernels.grads.get(p)), scan.parameters().get(p).name()));
+      }
+      assertAll(checks);
+    }
+
     private Storage[] finalStates(Scan scan, Storage x, int batch, Storage[] init) {
       Scan.Run run = scan.forward(x, 1, batch, init, false);
       Storage[] out = new Storage[2];
