@@ -92,7 +92,8 @@ final class Native {
       System.load(file.toAbsolutePath().toString());
       return null;
     } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
-      return "not loaded: " + e.getClass().getSimpleName() + " " + e.getMessage();
+      return ("not loaded: " + e.getClass().getSimpleName() + " " + e.getMessage())
+          .replace('\n', ' ');
     }
   }
 

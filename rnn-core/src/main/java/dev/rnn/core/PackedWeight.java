@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -180,6 +181,8 @@ final class PackedWeight {
    * when the worker is late (the other core busy) this thread computes the panels it would have.
    */
   private static final class Job {
+    private static final AtomicLong IDS = new AtomicLong();
+    final long id = IDS.incrementAndGet();
     final Panels body;
     final int panels;
     final AtomicInteger next = new AtomicInteger();
@@ -232,8 +235,13 @@ final class PackedWeight {
       job = j;
       LockSupport.unpark(thread);
       j.work();
-      while (j.done.get() < j.panels) {
-        Thread.onSpinWait();
+      // The worker's last panel: spin, then yield (if it was preempted, this core may be its).
+      for (int i = 0; j.done.get() < j.panels; i++) {
+        if (i < 1 << 12) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
+        }
       }
       job = null;
       busy.set(false);
@@ -245,12 +253,17 @@ final class PackedWeight {
 
     @Override public void run() {
       long idleSince = System.nanoTime();
-      Job last = null;
+      // The last job joined, by number: holding the job itself would keep its packed weight.
+      long last = 0;
       for (int i = 0; ; i++) {
         Job j = job;
-        if (j != null && j != last) {
+        boolean fresh = j != null && j.id != last;
+        if (fresh) {
+          last = j.id;
           j.work();
-          last = j;
+        }
+        j = null;                                // nor while spinning or parked
+        if (fresh) {
           idleSince = System.nanoTime();
           i = 0;
         } else if ((i & 255) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
