@@ -121,6 +121,35 @@ public interface Cell {
   }
 
   /**
+   * A native kernel that may run the scan's product and this cell's forward as one step, which a
+   * cell declares in {@link #kernel()}; the results are those of the product followed by {@link
+   * #forward}, up to the rounding of the product's sums.
+   */
+  enum Kernel {
+    /** None: the scan computes the product, then calls {@link #forward}. */
+    NONE,
+    /**
+     * The LSTM step of {@link LstmCell}, exactly: gates i, f, g, o read through their sum ({@link
+     * Projections#SUMMED}), two states, {@code G = 4H}, and {@code saved} laid out as {@code
+     * LstmCell}'s ({@code [N, 4H]} activated gates, then {@code tanh(c')} {@code [N, H]}). For
+     * float32 on a processor with AVX-512, the scan then computes each tile of {@code z = xp + h
+     * W_hh^T} and the cell's pointwise step on it while it is in registers, and the cell's
+     * backward in C as well.
+     */
+    LSTM
+  }
+
+  /**
+   * The native kernel that may run this cell's forward together with the scan's product; a cell
+   * whose forward is not exactly that kernel's equations keeps the default.
+   *
+   * @return {@link Kernel#NONE} by default; {@link Kernel#LSTM} for {@link LstmCell}
+   */
+  default Kernel kernel() {
+    return Kernel.NONE;
+  }
+
+  /**
    * Whether a scan may project this cell's output, as torch's {@code proj_size} does for LSTM
    * (Sak et al. 2014): the cell's state 0 is then {@code m_t}, which the scan turns into {@code
    * h_t = m_t W_hr^T} of size {@code P < H}, fed back through {@code W_hh [G, P]}. Only a cell that

@@ -79,6 +79,11 @@ public final class LstmCell implements Cell {
     return Projections.SUMMED;
   }
 
+  /** {@return {@link Kernel#LSTM}: the scan may fuse its product with these equations} */
+  @Override public Kernel kernel() {
+    return Kernel.LSTM;
+  }
+
   /** {@return true: the gates read {@code h_{t-1}} only through {@code hp}} */
   @Override public boolean projectable() {
     return true;

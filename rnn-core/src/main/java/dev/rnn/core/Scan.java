@@ -69,6 +69,14 @@ import java.util.Random;
  * of the plain loop up to the rounding of one sum. The buffers of a run come from a pool and go
  * back to it when the run is done.
  *
+ * <p>Fast path of the native kernels ({@code Native}, float32, when loaded): a run of more than
+ * one step packs {@code W_hh} (and {@code W_hr}) once, for its forward and once for its backward,
+ * and every step's product, {@code h W_hh^T} forward and {@code dHP W_hh} backward, reads the
+ * packed copy ({@code PackedWeight}) instead of BLAS packing the weight again at each step; for
+ * any number of rows, so the shrinking active batch of a run with lengths too. A cell that
+ * declares {@link Cell.Kernel#LSTM} has the product and its forward computed as one kernel. The
+ * results are the BLAS path's up to the rounding of the sums; float64 always runs on BLAS.
+ *
  * <p>Shapes (T steps, N batch, H hidden, P = {@link #outputSize()} ({@code H} without a
  * projection), H_in input, G = {@link Cell#gateSize()}): input {@code [T, N, H_in]}, output
  * {@code [T, N, P]}, initial and final states {@code [N, stateSize(k)]}: {@code h} {@code [N, P]},
@@ -84,6 +92,8 @@ public final class Scan {
   private final Cell cell;
   private final boolean reverse;
   private final boolean summed;
+  /** Whether the cell declares {@link Cell.Kernel#LSTM}: the fused native step may run it. */
+  private final boolean fusedLstm;
   private final int projection;
   private final Parameter weightIh;
   private final Parameter weightHh;
@@ -164,6 +174,13 @@ public final class Scan {
     this.projection = projection;
     this.summed = checkNotNull(cell.projections(), "%s.projections()", cell.describe())
         == Cell.Projections.SUMMED;
+    this.fusedLstm = checkNotNull(cell.kernel(), "%s.kernel()", cell.describe())
+        == Cell.Kernel.LSTM;
+    checkArgument(!fusedLstm || summed && cell.stateCount() == 2
+            && cell.gateSize() == 4 * cell.hiddenSize() && cell.savedSize() == 5 * cell.hiddenSize(),
+        "%s declares the LSTM kernel, which expects summed projections, 2 states, G = 4H and S ="
+            + " 5H but got %s, %s states, G = %s, S = %s", cell.describe(), cell.projections(),
+        cell.stateCount(), cell.gateSize(), cell.savedSize());
     int g = cell.gateSize();
     List<Parameter> all = new ArrayList<>();
     this.weightIh = new Parameter("weight_ih" + suffix, Shape.of(g, cell.inputSize()), dtype);
@@ -388,23 +405,47 @@ public final class Scan {
    * XP[t]}, the previous and next states and the saved block of the step.
    */
   void step(Step s) {
-    if (summed) {
-      sumProjections(s);
+    if (s.packedHh != null && s.packedHh.byGates()) {          // the cell declared Kernel.LSTM
+      s.packedHh.lstmStep(s);                                   // the product and the cell at once
     } else {
-      projectHidden(s);
+      if (summed) {
+        sumProjections(s);
+      } else {
+        projectHidden(s);
+      }
+      if (fusedLstm && nativeCell()) {
+        lstmCell(s);                                            // the cell's equations in C
+      } else {
+        cell.forward(s);
+      }
     }
-    cell.forward(s);
     if (weightHr != null) {
-      int hidden = cell.hiddenSize();
-      s.out.gemm(false, true, s.batch, projection, hidden, 1, s.next[0], s.nextOff[0], hidden,
-          weightHr.data(), 0, hidden, 0, s.outOff, projection);
+      projectOutput(s);
     }
+  }
+
+  /** Under a projection: {@code h_t = m_t W_hr^T}, one gemm (or the packed {@code W_hr^T}). */
+  private void projectOutput(Step s) {
+    int hidden = cell.hiddenSize();
+    if (s.packedHr != null) {
+      s.packedHr.multiply(s.batch, s.next[0], s.nextOff[0], hidden, PackedWeight.Init.ZERO, null,
+          0, 0, s.out, s.outOff, projection);
+      return;
+    }
+    s.out.gemm(false, true, s.batch, projection, hidden, 1, s.next[0], s.nextOff[0], hidden,
+        weightHr.data(), 0, hidden, 0, s.outOff, projection);
   }
 
   /** {@code hp = h_{t-1} W_hh^T + b_hh}: one gemm. */
   private void projectHidden(Step s) {
     int g = cell.gateSize();
     int h = outputSize();
+    if (s.packedHh != null) {
+      s.packedHh.multiply(s.batch, s.prev[0], s.prevOff[0], h,
+          biasHh == null ? PackedWeight.Init.ZERO : PackedWeight.Init.SOURCE,
+          biasHh == null ? null : biasHh.data(), 0, 0, s.hp, s.hpOff, g);
+      return;
+    }
     if (biasHh != null) {
       s.hp.setRows(s.hpOff, s.batch, g, biasHh.data(), 0);
     }
@@ -469,6 +510,11 @@ public final class Scan {
   private void sumProjections(Step s) {
     int g = cell.gateSize();
     int h = outputSize();
+    if (s.packedHh != null) {
+      s.packedHh.multiply(s.batch, s.prev[0], s.prevOff[0], h, PackedWeight.Init.SOURCE, s.xp,
+          s.xpOff, g, s.hp, s.hpOff, g);
+      return;
+    }
     if (s.hpT != null && s.batch >= 2 && s.batch <= FEW_ROWS) {
       // A few rows left (a ragged batch's last sequences): BLAS is faster at W_hh h^T, [G, n],
       // whose transpose is added to XP[t].
@@ -488,6 +534,67 @@ public final class Scan {
    * weights are the operand it streams.
    */
   private static final int FEW_ROWS = 32;
+
+  // ---- the fast path of the native kernels: weights packed once per call ---------------------
+
+  /**
+   * Whether a run of {@code seq} steps packs its weights once for the native kernels: float32,
+   * the kernels loaded and on ({@link Native#enabled()}), more than one step, products large
+   * enough ({@link Native#minWork()}: the seed's 2 x 8 stays on BLAS).
+   */
+  private boolean packs(int seq) {
+    return dtype() == DType.FLOAT32 && seq > 1 && Native.enabled()
+        && (long) cell.gateSize() * outputSize() >= Native.minWork();
+  }
+
+  /**
+   * Packs {@code W_hh^T} (for the fused LSTM step, by gates, when the processor runs it) and
+   * {@code W_hr^T} into {@code s}, for every step of a forward run.
+   */
+  private void packForward(Step s) {
+    int h = outputSize();
+    s.packedHh = fusedLstm && Native.isa() == Native.Isa.AVX512
+        ? PackedWeight.ofGates(weightHh.data(), cell.hiddenSize(), h)
+        : PackedWeight.of(weightHh.data(), true, cell.gateSize(), h);
+    if (weightHr != null) {
+      s.packedHr = PackedWeight.of(weightHr.data(), true, projection, cell.hiddenSize());
+    }
+  }
+
+  /**
+   * Whether the declared LSTM kernel's cell part runs in C where the product is not fused with
+   * it (a step without packed weights, as streaming's, and every backward step): float32,
+   * AVX-512, products not below {@link Native#minWork()}. Then the Java cell is not needed by any
+   * float32 path, which also spares streaming the warm-up of code that training and inference no
+   * longer run.
+   */
+  private boolean nativeCell() {
+    return dtype() == DType.FLOAT32 && Native.isa() == Native.Isa.AVX512
+        && (long) cell.gateSize() * outputSize() >= Native.minWork();
+  }
+
+  /** {@link LstmCell#forward} in C, on {@code z} in {@code hp}, as the fused step's cell part. */
+  private void lstmCell(Step s) {
+    Native.lstmCell(s.batch, cell.hiddenSize(), LstmCell.f32(s.hp), s.hpOff,
+        LstmCell.f32(s.prev[1]), s.prevOff[1], LstmCell.f32(s.next[0]), s.nextOff[0],
+        LstmCell.f32(s.next[1]), s.nextOff[1], LstmCell.f32(s.saved), s.savedOff);
+  }
+
+  /** {@link LstmCell#backward} in C, for a cell that declares {@link Cell.Kernel#LSTM}. */
+  private void lstmCellBackward(Step s) {
+    int hidden = cell.hiddenSize();
+    Native.lstmCellBackward(s.batch, hidden, LstmCell.f32(s.saved), s.savedOff,
+        LstmCell.f32(s.prev[1]), s.prevOff[1], LstmCell.f32(s.dNext[0]), s.dNextOff[0],
+        LstmCell.f32(s.dNext[1]), s.dNextOff[1], LstmCell.f32(s.dxp), s.dxpOff,
+        LstmCell.f32(s.dPrev[1]), s.dPrevOff[1]);
+    s.dPrev[0].fill(s.dPrevOff[0], s.batch * hidden, 0);
+  }
+
+  /** Drops the weights {@link #packForward} packed, so that the run does not hold them. */
+  private static void releasePacked(Step s) {
+    s.packedHh = null;
+    s.packedHr = null;
+  }
 
   // ---- steps: the buffers handed to the cell -----------------------------------------------
 
@@ -627,6 +734,9 @@ public final class Scan {
         step.hpT = Storage.allocate(dt, Math.min(batch, FEW_ROWS) * g);
       }
       step.saved = Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
+      if (packs(seq)) {
+        packForward(step);
+      }
       if (weightHr != null) {
         int hidden = cell.hiddenSize();
         m = Storage.borrow(dt, (record ? rows : batch) * hidden);
@@ -724,6 +834,7 @@ public final class Scan {
      * pool for the next run, and so do {@code saved} and {@code m} of an unrecorded run.
      */
     private void endForward() {
+      releasePacked(step);
       Storage.giveBack(step.xp);
       Storage.giveBack(step.hp);
       step.xp = null;
@@ -907,6 +1018,10 @@ public final class Scan {
     private final Storage dm;
     /** Under a projection: where the cell writes {@code dPrev(0)}, which is zero. */
     private final Storage dmPrev;
+    /** Native kernels: {@code W_hh} packed once for {@code dh += dHP W_hh}, else null. */
+    private final PackedWeight packedHh;
+    /** Native kernels under a projection: {@code W_hr} packed for {@code dm = dh W_hr}. */
+    private final PackedWeight packedHr;
     /** The gradient reaching the states after the next step to visit. */
     private Storage[] dCur;
     /** Where the cell writes the gradient of the states before it. */
@@ -931,6 +1046,11 @@ public final class Scan {
       this.dhr = weightHr == null ? null : Storage.borrow(dt, rows * projection);
       this.dm = weightHr == null ? null : Storage.allocate(dt, run.batch * cell.hiddenSize());
       this.dmPrev = weightHr == null ? null : Storage.allocate(dt, run.batch * cell.hiddenSize());
+      boolean packs = packs(run.seq);
+      this.packedHh = packs ? PackedWeight.of(weightHh.data(), false, outputSize(),
+          cell.gateSize()) : null;
+      this.packedHr = packs && weightHr != null
+          ? PackedWeight.of(weightHr.data(), false, cell.hiddenSize(), projection) : null;
       this.dCur = new Storage[cell.stateCount()];
       this.dOther = new Storage[cell.stateCount()];
       boolean ragged = run.lengths != null;
@@ -1011,16 +1131,17 @@ public final class Scan {
       }
       if (weightHr != null) {
         // h_t = m_t W_hr^T: dm = dh W_hr, and dh is kept for dW_hr = dH^T M after the loop.
-        int hidden = cell.hiddenSize();
         dhr.copyFrom(dCur[0], 0, block * projection, n * projection);
-        dm.gemm(false, false, n, hidden, projection, 1, dCur[0], 0, projection,
-            weightHr.data(), 0, hidden, 0, 0, hidden);
+        projectGradient(n);
         step.dNext[0] = dm;
         step.dPrev[0] = dmPrev;
       }
-      cell.backward(step);
-      dOther[0].gemm(false, false, n, w, g, 1, dhp, block * g, g, weightHh.data(), 0, w,
-          weightHr == null ? 1 : 0, 0, w);
+      if (fusedLstm && nativeCell()) {
+        lstmCellBackward(step);                                 // the cell's backward in C
+      } else {
+        cell.backward(step);
+      }
+      carryHidden(n, block * g);                                // dh += dHP[t] W_hh
       Storage[] swap = dCur;
       dCur = dOther;
       dOther = swap;
@@ -1033,6 +1154,35 @@ public final class Scan {
         }
       }
       return norm;
+    }
+
+    /** Under a projection: {@code dm = dh W_hr} for the {@code n} running rows, one gemm. */
+    private void projectGradient(int n) {
+      int hidden = cell.hiddenSize();
+      if (packedHr != null) {
+        packedHr.multiply(n, dCur[0], 0, projection, PackedWeight.Init.ZERO, null, 0, 0, dm, 0,
+            hidden);
+        return;
+      }
+      dm.gemm(false, false, n, hidden, projection, 1, dCur[0], 0, projection, weightHr.data(), 0,
+          hidden, 0, 0, hidden);
+    }
+
+    /**
+     * {@code dh += dHP[t] W_hh} into the gradient of the state before the step ({@code dh =}
+     * under a projection, where the cell's own part is of {@code m}), for the {@code n} running
+     * rows of {@code dHP} at {@code off}: one gemm, or the packed {@code W_hh}.
+     */
+    private void carryHidden(int n, int off) {
+      int g = cell.gateSize();
+      int w = outputSize();
+      if (packedHh != null) {
+        packedHh.multiply(n, dhp, off, g, weightHr == null ? PackedWeight.Init.ACCUMULATE
+            : PackedWeight.Init.ZERO, null, 0, 0, dOther[0], 0, w);
+        return;
+      }
+      dOther[0].gemm(false, false, n, w, g, 1, dhp, off, g, weightHh.data(), 0, w,
+          weightHr == null ? 1 : 0, 0, w);
     }
 
     /** {@code d += rows of src}: {@code rows} rows of {@code width} at {@code off}, stride ld. */

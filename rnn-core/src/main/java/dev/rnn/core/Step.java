@@ -53,6 +53,13 @@ public final class Step {
    * null (see the scan's summed projections).
    */
   Storage hpT;
+  /**
+   * A run of the native kernels ({@link Native}): {@code W_hh^T} packed once for the run ({@link
+   * PackedWeight#ofGates} under the fused LSTM step), or null for the BLAS path.
+   */
+  PackedWeight packedHh;
+  /** A run of the native kernels under a projection: {@code W_hr^T} packed once, or null. */
+  PackedWeight packedHr;
 
   Step(int stateCount, DType dtype, boolean summed) {
     this.stateCount = stateCount;

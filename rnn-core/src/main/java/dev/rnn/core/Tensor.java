@@ -842,6 +842,18 @@ public final class Tensor {
   }
 
   /**
+   * What runs the recurrent products of float32 scans, in one line for logs and benchmarks: the
+   * project's native kernels ({@code rnn_native ... AVX-512 packed recurrent product and fused
+   * LSTM step, 1 thread}) or, when they are not used, why ({@code rnn_native off:
+   * -Drnn.native=false; recurrent products on BLAS}). Float64 always runs on BLAS.
+   *
+   * @return the kernels in use, or the reason none are
+   */
+  public static String nativeKernels() {
+    return Native.describe();
+  }
+
+  /**
    * The largest {@code |this - other|} over all elements, in double.
    *
    * @param other a tensor of this shape

@@ -35,6 +35,10 @@ public class BpttBenchmark {
   @Param({"elman-s", "lstm-m", "gru-m", "lstm-l"})
   public String config;
 
+  /** The native kernels on ({@code true}) or off: {@code rnn.native}, read once per fork. */
+  @Param({"true", "false"})
+  public String nativeKernels;
+
   private StackModel model;
   private Optimizer sgd;
   private Tensor x;
@@ -42,6 +46,8 @@ public class BpttBenchmark {
 
   @Setup
   public void setUp() {
+    System.setProperty("rnn.native", nativeKernels);
+    System.out.println("\nkernels: " + Tensor.nativeKernels());
     BenchCommand.Config c = BenchCommand.CONFIGS.get(config);
     Stack stack = new Stack(TorchModule.of(c.mode(), c.input(), c.hidden()).numLayers(c.layers()))
         .initialize(0);

@@ -256,9 +256,10 @@ final class BenchCommand implements Callable<Integer> {
           threads, Tensor.blasImplementation());
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s%n",
+    out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s; kernels: %s%n",
         Tensor.blasImplementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
-        envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"));
+        envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"),
+        Tensor.nativeKernels());
     out.printf("%-8s %7s %14s %13s %15s %13s %15s%n", "config", "threads", "train_step_ms",
         "inference_ms", "stream_step_us", "peak_heap_mb", "train_alloc_mb");
     // A pure-Java BLAS computes on the calling thread only.

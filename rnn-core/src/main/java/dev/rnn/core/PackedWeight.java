@@ -1,0 +1,277 @@
+package dev.rnn.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A weight packed once for the native kernels ({@link Native}), then multiplied at every time step
+ * without packing it again: {@code C[M, N] = init + A[M, K] op(W)} for any {@code M}.
+ *
+ * <pre>
+ *   op(W) = W^T  (trans, W [N, K]: the forward products h W_hh^T and m W_hr^T)
+ *         = W    (W [K, N]: the backward products dHP W_hh and dh W_hr)
+ *   packed [ceil(N/64)][K][64]: panels of 64 columns, zero-padded; for the fused LSTM step
+ *   (gates = 4) a panel holds 16 units of each gate i, f, g, o
+ * </pre>
+ *
+ * <p>BLAS gemm packs its operand again at every call, which for a recurrent product (the same
+ * weight at each of T steps, few rows) is most of the work when the rows are few. Float32 only;
+ * the packed copy is allocated per call (not pooled: it would outlive the call, as large as the
+ * weight; allocating it costs about what packing does, well below one step). With two
+ * threads ({@link Native#threads()}) a large product is shared by panels between this thread
+ * and one worker thread, each taking the next panel left; small ones stay on this thread.
+ */
+final class PackedWeight {
+  /** Columns per panel, as {@code NR} in {@code rnn_native.c}. */
+  static final int PANEL = 64;
+
+  /** Products of fewer multiply-adds ({@code M N K}) than this run on one thread. */
+  static final long PARALLEL_MIN = 1L << 22;
+
+  /** How a product starts: from zero, from {@code C}, or from a source {@code S}. */
+  enum Init {
+    /** {@code C = A op(W)}. */
+    ZERO,
+    /** {@code C += A op(W)}. */
+    ACCUMULATE,
+    /** {@code C = S + A op(W)}, {@code S} row-strided (stride 0: one row for all, a bias). */
+    SOURCE
+  }
+
+  private final Storage packed;
+  private final int n;
+  private final int k;
+  private final int panels;
+  private final boolean gates;
+
+  private PackedWeight(Storage packed, int n, int k, int panels, boolean gates) {
+    this.packed = packed;
+    this.n = n;
+    this.k = k;
+    this.panels = panels;
+    this.gates = gates;
+  }
+
+  /**
+   * Packs {@code op(W) [K, N]} of the float32 weight {@code w} (row-major, from offset 0).
+   *
+   * @param w the weight, {@code [N, K]} if {@code trans} else {@code [K, N]}
+   * @param trans whether {@code op(W) = W^T}
+   * @param n {@code N}, the columns of the products
+   * @param k {@code K}, their depth
+   * @return the packed weight
+   */
+  static PackedWeight of(Storage w, boolean trans, int n, int k) {
+    checkArgument(w.length() == n * k, "pack expected a weight of %s x %s elements but got %s",
+        n, k, w.length());
+    int panels = (n + PANEL - 1) / PANEL;
+    Storage packed = Storage.allocate(DType.FLOAT32, panels * PANEL * k);
+    Native.pack(LstmCell.f32(w), 0, trans ? k : n, trans, n, k, 1, LstmCell.f32(packed));
+    return new PackedWeight(packed, n, k, panels, false);
+  }
+
+  /**
+   * Packs {@code W_hh^T} of an LSTM ({@code W_hh [4H, K]}) for {@link #lstmStep}: each panel
+   * holds 16 units of each of the four gates.
+   *
+   * @param w {@code W_hh}, {@code [4H, K]}
+   * @param hidden {@code H}
+   * @param k {@code K}, the size of {@code h} ({@code P} under a projection)
+   * @return the packed weight
+   */
+  static PackedWeight ofGates(Storage w, int hidden, int k) {
+    checkArgument(w.length() == 4 * hidden * k,
+        "pack expected gate weights of 4 x %s x %s elements but got %s", hidden, k, w.length());
+    int panels = (hidden + 15) / 16;
+    Storage packed = Storage.allocate(DType.FLOAT32, panels * PANEL * k);
+    Native.pack(LstmCell.f32(w), 0, k, true, 4 * hidden, k, 4, LstmCell.f32(packed));
+    return new PackedWeight(packed, 4 * hidden, k, panels, true);
+  }
+
+  /** {@return whether this is {@code W_hh^T} packed by gates, for {@link #lstmStep}} */
+  boolean byGates() {
+    return gates;
+  }
+
+  /**
+   * {@code C[M, N] = init + A[M, K] op(W)}, rows {@code M} from 1 to any number.
+   *
+   * @param m {@code M}
+   * @param a {@code A}, row stride {@code lda}
+   * @param aOff the offset of {@code A}
+   * @param lda the row stride of {@code A}
+   * @param init how {@code C} starts
+   * @param s {@code S} for {@link Init#SOURCE}, else ignored
+   * @param sOff the offset of {@code S}
+   * @param lds the row stride of {@code S}, 0 for one row repeated
+   * @param c {@code C}
+   * @param cOff the offset of {@code C}
+   * @param ldc the row stride of {@code C}
+   */
+  void multiply(int m, Storage a, int aOff, int lda, Init init, Storage s, int sOff, int lds,
+      Storage c, int cOff, int ldc) {
+    checkArgument(!gates, "multiply expected a weight packed by of(...), not by ofGates");
+    if (m == 0) {
+      return;
+    }
+    int isa = Native.isa().ordinal();
+    float[] af = LstmCell.f32(a);
+    float[] pf = LstmCell.f32(packed);
+    float[] sf = init == Init.SOURCE ? LstmCell.f32(s) : null;
+    float[] cf = LstmCell.f32(c);
+    int mode = init.ordinal();
+    split((long) m * n * k, (p0, p1) -> Native.gemm(isa, m, n, k, af, aOff, lda, pf, p0, p1, mode,
+        sf, sOff, lds, cf, cOff, ldc));
+  }
+
+  /**
+   * One LSTM step with this weight ({@link #ofGates}): {@code z = Z + h W_hh^T}, then {@link
+   * LstmCell}'s forward on the tile of {@code z} while it is in registers. Reads {@code Z} ({@code
+   * XP[t]} with {@code b_hh} folded in) from the step's {@code xp}, {@code h_{t-1}} and {@code
+   * c_{t-1}} from its previous states; writes {@code h_t}, {@code c_t} and the saved block as
+   * {@link LstmCell#forward} does.
+   *
+   * @param st the step, aimed at time {@code t}
+   */
+  void lstmStep(Step st) {
+    checkArgument(gates, "lstmStep expected a weight packed by ofGates(...)");
+    int m = st.batch;
+    if (m == 0) {
+      return;
+    }
+    int hidden = n / 4;
+    float[] af = LstmCell.f32(st.prev[0]);
+    int aOff = st.prevOff[0];
+    float[] pf = LstmCell.f32(packed);
+    float[] z = LstmCell.f32(st.xp);
+    float[] c = LstmCell.f32(st.prev[1]);
+    float[] h2 = LstmCell.f32(st.next[0]);
+    float[] c2 = LstmCell.f32(st.next[1]);
+    float[] sv = LstmCell.f32(st.saved);
+    int zOff = st.xpOff;
+    int cOff = st.prevOff[1];
+    int h2Off = st.nextOff[0];
+    int c2Off = st.nextOff[1];
+    int svOff = st.savedOff;
+    split((long) m * n * k, (p0, p1) -> Native.lstm(m, hidden, k, af, aOff, k, pf, p0, p1, z, zOff,
+        c, cOff, h2, h2Off, c2, c2Off, sv, svOff));
+  }
+
+  // ---- two threads: this one and a worker take panels one at a time --------------------------
+
+  /** A range of panels. */
+  interface Panels {
+    void run(int p0, int p1);
+  }
+
+  private void split(long work, Panels body) {
+    if (Native.threads() < 2 || work < PARALLEL_MIN || panels < 2 || !Worker.INSTANCE.claim()) {
+      body.run(0, panels);
+      return;
+    }
+    Worker.INSTANCE.run(new Job(body, panels));
+  }
+
+  /**
+   * One product shared by two threads: each takes the next panel until none is left, so that
+   * when the worker is late (the other core busy) this thread computes the panels it would have.
+   */
+  private static final class Job {
+    private static final AtomicLong IDS = new AtomicLong();
+    final long id = IDS.incrementAndGet();
+    final Panels body;
+    final int panels;
+    final AtomicInteger next = new AtomicInteger();
+    final AtomicInteger done = new AtomicInteger();
+    volatile Throwable failure;
+
+    Job(Panels body, int panels) {
+      this.body = body;
+      this.panels = panels;
+    }
+
+    void work() {
+      for (int p; (p = next.getAndIncrement()) < panels; ) {
+        try {
+          body.run(p, p + 1);
+        } catch (Throwable t) {
+          failure = t;
+        } finally {
+          done.incrementAndGet();
+        }
+      }
+    }
+  }
+
+  /**
+   * The second thread: a daemon that joins one job at a time, spins briefly after each (the next
+   * step's product follows within microseconds) and then parks. A caller that finds it busy
+   * (another thread's product) computes the whole product itself.
+   */
+  private static final class Worker implements Runnable {
+    static final Worker INSTANCE = new Worker();
+    /** How long the worker spins for the next job before it parks. */
+    private static final long SPIN_NANOS = 50_000;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private final Thread thread;
+    private volatile Job job;
+
+    private Worker() {
+      thread = new Thread(this, "rnn-native-worker");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    boolean claim() {
+      return busy.compareAndSet(false, true);
+    }
+
+    /** Runs {@code j} on this thread and the worker; returns when every panel is done. */
+    void run(Job j) {
+      job = j;
+      LockSupport.unpark(thread);
+      j.work();
+      // The worker's last panel: spin, then yield (if it was preempted, this core may be its).
+      for (int i = 0; j.done.get() < j.panels; i++) {
+        if (i < 1 << 12) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
+        }
+      }
+      job = null;
+      busy.set(false);
+      Throwable t = j.failure;
+      if (t != null) {
+        throw new IllegalStateException("native product failed on a panel: " + t, t);
+      }
+    }
+
+    @Override public void run() {
+      long idleSince = System.nanoTime();
+      // The last job joined, by number: holding the job itself would keep its packed weight.
+      long last = 0;
+      for (int i = 0; ; i++) {
+        Job j = job;
+        boolean fresh = j != null && j.id != last;
+        if (fresh) {
+          last = j.id;
+          j.work();
+        }
+        j = null;                                // nor while spinning or parked
+        if (fresh) {
+          idleSince = System.nanoTime();
+          i = 0;
+        } else if ((i & 255) != 0 || System.nanoTime() - idleSince < SPIN_NANOS) {
+          Thread.onSpinWait();
+        } else {
+          LockSupport.park(this);
+        }
+      }
+    }
+  }
+}

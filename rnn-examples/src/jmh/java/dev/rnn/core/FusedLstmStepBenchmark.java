@@ -1,0 +1,102 @@
+package dev.rnn.core;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One LSTM forward step of a scan, {@code z = XP[t] + h W_hh^T}, then the cell: as the BLAS path
+ * runs it (copy of {@code XP[t]}, gemm onto it, {@link LstmCell#forward} in Java), with the
+ * weight packed once (the product native, the cell in Java), and fused ({@link
+ * PackedWeight#lstmStep}: each tile of {@code z} and the cell's pointwise work while it is in
+ * registers; AVX-512 only, else the packed variant).
+ *
+ * <p>Shapes: batch x hidden, {@code K = hidden}: lstm-m's {@code 64x256}, lstm-l's {@code
+ * 64x512}, a ragged batch's tail {@code 8x256}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class FusedLstmStepBenchmark {
+  @Param({"64x256", "64x512", "8x256"})
+  public String shape;
+
+  private final LstmCell[] cell = new LstmCell[1];
+  private Step step;
+  private Storage weightHh;
+  private Storage xp;
+  private PackedWeight packed;
+  private PackedWeight byGates;
+  private int hidden;
+
+  @Setup
+  public void setUp() {
+    String[] d = shape.split("x");
+    int batch = Integer.parseInt(d[0]);
+    hidden = Integer.parseInt(d[1]);
+    cell[0] = new LstmCell(hidden, hidden);
+    int g = 4 * hidden;
+    weightHh = RecurrentProductBenchmark.random(g * hidden, 1);
+    xp = RecurrentProductBenchmark.random(batch * g, 2);
+    step = new Step(2, DType.FLOAT32, true);
+    step.batch = batch;
+    step.xp = xp;
+    step.hp = Storage.allocate(DType.FLOAT32, batch * g);
+    step.saved = Storage.allocate(DType.FLOAT32, batch * 5 * hidden);
+    for (int k = 0; k < 2; k++) {
+      step.prev[k] = RecurrentProductBenchmark.random(batch * hidden, 3 + k);
+      step.next[k] = Storage.allocate(DType.FLOAT32, batch * hidden);
+    }
+    System.out.println("\nblas: " + Tensor.blasImplementation() + "; kernels: "
+        + Tensor.nativeKernels());
+    packed = Native.enabled() ? PackedWeight.of(weightHh, true, g, hidden) : null;
+    byGates = Native.isa() == Native.Isa.AVX512
+        ? PackedWeight.ofGates(weightHh, hidden, hidden) : null;
+  }
+
+  /** Copy of {@code XP[t]}, BLAS gemm onto it, the cell in Java. */
+  @Benchmark
+  public Storage blas() {
+    int g = 4 * hidden;
+    step.hp.copyFrom(xp, 0, 0, step.batch * g);
+    step.hp.gemm(false, true, step.batch, g, hidden, 1, step.prev[0], 0, hidden, weightHh, 0,
+        hidden, 1, 0, g);
+    cell[0].forward(step);
+    return step.next[0];
+  }
+
+  /** {@code z = XP[t] + h W_hh^T} with the packed weight, the cell in Java. */
+  @Benchmark
+  public Storage packed() {
+    if (packed == null) {
+      return blas();
+    }
+    int g = 4 * hidden;
+    packed.multiply(step.batch, step.prev[0], 0, hidden, PackedWeight.Init.SOURCE, xp, 0, g,
+        step.hp, 0, g);
+    cell[0].forward(step);
+    return step.next[0];
+  }
+
+  /** The product and the cell in one kernel. */
+  @Benchmark
+  public Storage fused() {
+    if (byGates == null) {
+      return packed();
+    }
+    byGates.lstmStep(step);
+    return step.next[0];
+  }
+}
