@@ -241,22 +241,42 @@ public final class RnnEstimator extends Estimator<RnnModel> implements DefaultPa
     return partitions;
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #sequenceCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnEstimator setSequenceCol(String v) {
     return (RnnEstimator) set(sequenceCol, v);
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #targetCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnEstimator setTargetCol(String v) {
     return (RnnEstimator) set(targetCol, v);
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #lengthCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnEstimator setLengthCol(String v) {
     return (RnnEstimator) set(lengthCol, v);
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #predictionCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnEstimator setPredictionCol(String v) {
     return (RnnEstimator) set(predictionCol, v);
   }
@@ -273,62 +293,122 @@ public final class RnnEstimator extends Estimator<RnnModel> implements DefaultPa
     return (RnnEstimator) set(network, spec);
   }
 
-  /** @param v {@code float32} or {@code float64} @return this */
+  /**
+   * Sets {@link #dtype()}.
+   *
+   * @param v {@code float32} or {@code float64}
+   * @return this
+   */
   public RnnEstimator setDtype(String v) {
     return (RnnEstimator) set(dtype, v);
   }
 
-  /** @param v {@code mse}, {@code cross-entropy} or {@code bce} @return this */
+  /**
+   * Sets {@link #loss()}.
+   *
+   * @param v {@code mse}, {@code cross-entropy} or {@code bce}
+   * @return this
+   */
   public RnnEstimator setLoss(String v) {
     return (RnnEstimator) set(loss, v);
   }
 
-  /** @param v {@code sgd}, {@code adam}, {@code adamw} or {@code rmsprop} @return this */
+  /**
+   * Sets {@link #optimizer()}.
+   *
+   * @param v {@code sgd}, {@code adam}, {@code adamw} or {@code rmsprop}
+   * @return this
+   */
   public RnnEstimator setOptimizer(String v) {
     return (RnnEstimator) set(optimizer, v);
   }
 
-  /** @param v the learning rate @return this */
+  /**
+   * Sets {@link #learningRate()}.
+   *
+   * @param v the learning rate
+   * @return this
+   */
   public RnnEstimator setLearningRate(double v) {
     return (RnnEstimator) set(learningRate, v);
   }
 
-  /** @param v the momentum @return this */
+  /**
+   * Sets {@link #momentum()}.
+   *
+   * @param v the momentum
+   * @return this
+   */
   public RnnEstimator setMomentum(double v) {
     return (RnnEstimator) set(momentum, v);
   }
 
-  /** @param v the weight decay @return this */
+  /**
+   * Sets {@link #weightDecay()}.
+   *
+   * @param v the weight decay
+   * @return this
+   */
   public RnnEstimator setWeightDecay(double v) {
     return (RnnEstimator) set(weightDecay, v);
   }
 
-  /** @param v the largest global gradient norm @return this */
+  /**
+   * Sets {@link #clipGradNorm()}.
+   *
+   * @param v the largest global gradient norm
+   * @return this
+   */
   public RnnEstimator setClipGradNorm(double v) {
     return (RnnEstimator) set(clipGradNorm, v);
   }
 
-  /** @param v the epochs @return this */
+  /**
+   * Sets {@link #epochs()}.
+   *
+   * @param v the epochs
+   * @return this
+   */
   public RnnEstimator setEpochs(int v) {
     return (RnnEstimator) set(epochs, v);
   }
 
-  /** @param v the global batch size @return this */
+  /**
+   * Sets {@link #batchSize()}.
+   *
+   * @param v the global batch size
+   * @return this
+   */
   public RnnEstimator setBatchSize(int v) {
     return (RnnEstimator) set(batchSize, v);
   }
 
-  /** @param v the seed @return this */
+  /**
+   * Sets {@link #seed()}.
+   *
+   * @param v the seed
+   * @return this
+   */
   public RnnEstimator setSeed(long v) {
     return (RnnEstimator) set(seed, v);
   }
 
-  /** @param v whether to shuffle @return this */
+  /**
+   * Sets {@link #shuffle()}.
+   *
+   * @param v whether to shuffle
+   * @return this
+   */
   public RnnEstimator setShuffle(boolean v) {
     return (RnnEstimator) set(shuffle, v);
   }
 
-  /** @param v the partitions @return this */
+  /**
+   * Sets {@link #partitions()}.
+   *
+   * @param v the partitions
+   * @return this
+   */
   public RnnEstimator setPartitions(int v) {
     return (RnnEstimator) set(partitions, v);
   }

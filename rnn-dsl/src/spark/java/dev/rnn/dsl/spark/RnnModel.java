@@ -100,22 +100,42 @@ public final class RnnModel extends Model<RnnModel> implements MLWritable {
     return batchSize;
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #sequenceCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnModel setSequenceCol(String v) {
     return (RnnModel) set(sequenceCol, v);
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #lengthCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnModel setLengthCol(String v) {
     return (RnnModel) set(lengthCol, v);
   }
 
-  /** @param v the column @return this */
+  /**
+   * Sets {@link #predictionCol()}.
+   *
+   * @param v the column
+   * @return this
+   */
   public RnnModel setPredictionCol(String v) {
     return (RnnModel) set(predictionCol, v);
   }
 
-  /** @param v the sequences per forward pass @return this */
+  /**
+   * Sets {@link #batchSize()}.
+   *
+   * @param v the sequences per forward pass
+   * @return this
+   */
   public RnnModel setBatchSize(int v) {
     return (RnnModel) set(batchSize, v);
   }
