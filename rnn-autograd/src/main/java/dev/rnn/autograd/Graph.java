@@ -27,10 +27,16 @@ public final class Graph {
   private boolean backwardDone;
   private final long seed;
   private Random random;
+  private final long[] rowSeeds;
 
   private Graph(boolean recording, long seed) {
+    this(recording, seed, null);
+  }
+
+  private Graph(boolean recording, long seed, long[] rowSeeds) {
     this.recording = recording;
     this.seed = seed;
+    this.rowSeeds = rowSeeds;
   }
 
   /**
@@ -51,6 +57,29 @@ public final class Graph {
    */
   public static Graph training(long seed) {
     return new Graph(true, seed);
+  }
+
+  /**
+   * A graph that records for backward, whose stochastic ops draw per batch row: row {@code n}'s
+   * dropout mask is a function of {@code rowSeeds[n]} and where the element is (the op, the
+   * step, the feature) alone, so a sequence gets the same mask whatever batch it is in and
+   * wherever in it (what data-parallel training needs: the split of a batch cannot change it).
+   *
+   * @param rowSeeds one seed per row of the batch (sequence); kept, not copied
+   * @return a new recording graph
+   */
+  public static Graph trainingPerRow(long[] rowSeeds) {
+    return new Graph(true, 0, rowSeeds);
+  }
+
+  /**
+   * The seed of each batch row for stochastic ops ({@link #trainingPerRow}), or null for a graph
+   * whose ops draw from {@link #random()}.
+   *
+   * @return the row seeds, or null
+   */
+  public long[] rowSeeds() {
+    return rowSeeds;
   }
 
   /**

@@ -142,6 +142,28 @@ public final class Ops {
   }
 
   /**
+   * Inverted dropout as {@link #dropout(Graph, double, Random, Value)}, with the mask of each
+   * batch row drawn from that row's seed ({@link Graph#rowSeeds()}): {@code m[t, n, f] = (u >= p)}
+   * with {@code u} uniform in {@code [0, 1)} a hash of {@code (rowSeeds[n], op, firstStep + t,
+   * f)}, so that a sequence's mask does not depend on the other rows of its batch.
+   *
+   * <p>Shapes: {@code x} is {@code [T, N, F]} (a sequence, time-major) or {@code [N, F]}.
+   *
+   * @param g a graph made by {@link Graph#trainingPerRow}; one that does not record makes this
+   *     the identity
+   * @param p the probability that an element is zeroed, in {@code [0, 1)}
+   * @param op which dropout of the model this is, mixed into the hash
+   * @param firstStep the step of the whole sequence that {@code x}'s first step is
+   * @param x the input
+   * @return {@code y}, of the shape of {@code x} ({@code x} itself when dropout is the identity)
+   * @throws IllegalArgumentException if {@code p} is not in {@code [0, 1)}, the graph has no row
+   *     seeds, or {@code x}'s rows are not its seeds' number
+   */
+  public static Value dropoutPerRow(Graph g, double p, long op, int firstStep, Value x) {
+    return Dropout.applyPerRow(g, p, op, firstStep, x);
+  }
+
+  /**
    * A vector repeated as every row of a matrix, {@code y[n] = v}, as a learned initial state is
    * given to every sequence of a batch; backward {@code dv += sum_n dy[n]}.
    *

@@ -4,6 +4,7 @@ import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import dev.rnn.core.Tensor;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,42 @@ final class EpochTally {
     for (int i = 0; i < tallies.length; i++) {
       tallies[i] = tallies[i].plus(metrics.get(i).tally(output, targets, mask));
     }
+  }
+
+  /**
+   * Counts one update whose metrics were tallied elsewhere (on the machines of a data-parallel
+   * run).
+   *
+   * @param loss the window's loss
+   * @param windowTallies each metric's tally of the window, in order
+   */
+  void add(double loss, List<Metric.Tally> windowTallies) {
+    lossSum += loss;
+    lossCount++;
+    for (int i = 0; i < tallies.length; i++) {
+      tallies[i] = tallies[i].plus(windowTallies.get(i));
+    }
+  }
+
+  /**
+   * Counts the losses of updates made before a run was restarted in the middle of this epoch.
+   *
+   * @param sum their sum
+   * @param count their number
+   */
+  void addLosses(double sum, int count) {
+    lossSum += sum;
+    lossCount += count;
+  }
+
+  /** {@return the sum of the losses counted} */
+  double lossSum() {
+    return lossSum;
+  }
+
+  /** {@return the number of losses counted} */
+  int lossCount() {
+    return lossCount;
   }
 
   /**

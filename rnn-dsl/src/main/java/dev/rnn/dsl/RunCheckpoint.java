@@ -66,6 +66,24 @@ final class RunCheckpoint {
   private final SafetensorsFile file;
   private final Trainer.Report report;
 
+  /** {@return the batches done of the epoch after the checkpoint's epochs, 0 at an epoch's end} */
+  int batchesDone() {
+    String b = file.metadata().get(KEY + "batchesDone");
+    return b == null ? 0 : Integer.parseInt(b);
+  }
+
+  /** {@return the sum of the losses of the updates of the epoch in progress} */
+  double epochLossSum() {
+    String l = file.metadata().get(KEY + "epochLoss");
+    return l == null ? 0 : Double.parseDouble(l.split(",")[0]);
+  }
+
+  /** {@return the number of the updates of the epoch in progress} */
+  int epochLossCount() {
+    String l = file.metadata().get(KEY + "epochLoss");
+    return l == null ? 0 : Integer.parseInt(l.split(",")[1]);
+  }
+
   private RunCheckpoint(SafetensorsFile file, Trainer.Report report) {
     this.file = file;
     this.report = report;
@@ -101,10 +119,25 @@ final class RunCheckpoint {
   /** Writes {@code net} and the run's state to {@code path}, atomically. */
   static void write(Network net, Path path, int epochsDone, long stepsDone,
       OptimizerState optimizer, Trainer.RunState run) throws IOException {
+    write(net, path, epochsDone, stepsDone, optimizer, run, 0, 0, 0);
+  }
+
+  /**
+   * As {@link #write(Network, Path, int, long, OptimizerState, Trainer.RunState)} in the middle
+   * of epoch {@code epochsDone + 1}, after its batch {@code batchesDone} (0: at an epoch's end),
+   * with the sum and number of the losses of that epoch's updates so far.
+   */
+  static void write(Network net, Path path, int epochsDone, long stepsDone,
+      OptimizerState optimizer, Trainer.RunState run, int batchesDone, double epochLossSum,
+      int epochLossCount) throws IOException {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(KEY + "format", FORMAT);
     meta.put(KEY + "epochsDone", String.valueOf(epochsDone));
     meta.put(KEY + "stepsDone", String.valueOf(stepsDone));
+    if (batchesDone > 0) {
+      meta.put(KEY + "batchesDone", String.valueOf(batchesDone));
+      meta.put(KEY + "epochLoss", epochLossSum + "," + epochLossCount);
+    }
     meta.put(KEY + "optimizer", optimizer.optimizer());
     meta.put(KEY + "optimizerSteps", String.valueOf(optimizer.steps()));
     List<String> names = new ArrayList<>();

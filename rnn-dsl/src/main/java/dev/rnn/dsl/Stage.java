@@ -434,7 +434,8 @@ sealed interface Stage permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, St
     }
 
     @Override public Value forward(Graph g, Value x, Run run) {
-      return Ops.dropout(g, p, run.random, x);
+      return g.rowSeeds() != null ? Ops.dropoutPerRow(g, p, layer, run.firstStep, x)
+          : Ops.dropout(g, p, run.random, x);
     }
 
     @Override public <R> R accept(Visitor<R> v) {

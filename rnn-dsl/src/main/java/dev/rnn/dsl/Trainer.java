@@ -941,7 +941,7 @@ public final class Trainer {
         epochCount() - from.epochsDone(), saved);
   }
 
-  private int epochCount() {
+  int epochCount() {
     return epochs == null ? 1 : epochs;
   }
 
@@ -1068,7 +1068,7 @@ public final class Trainer {
     return config().loss(g, out, d.y(), d.mask()).item();
   }
 
-  private void checkObjective(String who) {
+  void checkObjective(String who) {
     if (objective == null && lossFunction == null) {
       throw new IllegalStateException(who + " needs an objective: call"
           + " loss(Trainer.Objective.MSE) or loss(Trainer.Objective.CROSS_ENTROPY) first");
@@ -1095,7 +1095,7 @@ public final class Trainer {
   }
 
   /** A snapshot of the options, with their defaults, for a run or an evaluation. */
-  private TrainerConfig config() {
+  TrainerConfig config() {
     return new TrainerConfig(net, objective, lossFunction, classWeights, ignoreIndex,
         optimizerFactory, batchSize == null ? 32 : batchSize,
         shuffleSeed == null ? OptionalLong.empty() : OptionalLong.of(shuffleSeed),

@@ -56,6 +56,12 @@ final class TrainingRun {
   private final TrainingData data;
   private final TrainingData validation;
   private final Watch watch;
+  private final GradientSource gradients;
+  private final int sequences;
+  private final int steps0;
+  private final int checkpointEvery;
+  private final Path stepDirectory;
+  private final int batchesBefore;
   private final Bptt bptt;
   private final ImmutableList<Bptt.Window> windows;
   private final Optimizer optimizer;
@@ -73,6 +79,8 @@ final class TrainingRun {
   private final ImmutableList.Builder<Double> epochLosses = ImmutableList.builder();
   private final ImmutableList.Builder<Trainer.Epoch> history = ImmutableList.builder();
   private boolean ran;
+  private double epochLossSum;
+  private int epochLossCount;
 
   /**
    * Checks the data, the options and (for a run that goes on) {@code from}, and starts the run:
@@ -89,15 +97,44 @@ final class TrainingRun {
    */
   TrainingRun(TrainerConfig config, String who, TrainingData all, Trainer.Report from,
       int epochCount, RunCheckpoint saved, long start) {
+    this(config, who, all, null, from, epochCount, saved, start, 0, null);
+  }
+
+  /**
+   * As the other constructor, with the gradients of each window from {@code source} (another
+   * machine's, or many) where it is not null, and {@code all} null; and a checkpoint every
+   * {@code checkpointEvery} optimizer steps (at the end of the batch that reaches a multiple),
+   * {@code stepDirectory/last.safetensors}, where it is not 0.
+   */
+  TrainingRun(TrainerConfig config, String who, TrainingData all, GradientSource source,
+      Trainer.Report from, int epochCount, RunCheckpoint saved, long start, int checkpointEvery,
+      Path stepDirectory) {
     this.config = config;
     this.net = config.net();
     this.who = who;
     this.start = start;
-    this.validation = validationPart(all);
-    this.data = trainingPart(all);
+    if (source != null) {
+      checkArgument(config.validation() == null || config.validation().inputs() != null,
+          "%s: %s needs the data on this machine; give validation(inputs, targets)", who,
+          config.validation());
+      this.validation = config.validation() == null ? null
+          : config.data("validation", config.validation().inputs(),
+              config.validation().targets(), config.validation().mask(), null, null);
+      this.data = null;
+      this.gradients = source;
+    } else {
+      this.validation = validationPart(all);
+      this.data = trainingPart(all);
+      this.gradients = new LocalGradients();
+    }
+    this.sequences = source != null ? source.sequences() : data.batch();
+    this.steps0 = source != null ? source.steps() : data.steps();
+    this.checkpointEvery = checkpointEvery;
+    this.stepDirectory = stepDirectory;
+    this.batchesBefore = saved == null ? 0 : saved.batchesDone();
     this.watch = watch(validation != null);
     this.bptt = config.bptt();
-    checkBpttFits(data.steps());
+    checkBpttFits(steps0);
     this.optimizer = newOptimizer();
     this.baseLr = optimizer.learningRate();
     this.state = from == null ? startOfRun() : continued(from);
@@ -109,7 +146,14 @@ final class TrainingRun {
     this.epochCount = epochCount;
     this.stepsDone = from == null ? 0 : from.stepsDone();
     this.epochsDone = epochsBefore + epochCount;
-    this.windows = bptt.windows(data.steps());
+    this.windows = bptt.windows(steps0);
+    if (stepDirectory != null) {
+      RunCheckpoint.checkSavable(net, stepDirectory);
+    }
+    if (saved != null) {
+      epochLossSum = saved.epochLossSum();
+      epochLossCount = saved.epochLossCount();
+    }
     this.safety = new UpdateSafety(config.onNonFinite(), config.clipNorm(), config.clipValue());
   }
 
@@ -125,11 +169,20 @@ final class TrainingRun {
     ran = true;
     int size = config.batchSize();
     for (int epoch = epochsBefore + 1; epoch <= epochsBefore + epochCount; epoch++) {
-      List<Integer> order = order(data.batch(), epoch);
+      List<Integer> order = order(config.shuffleSeed(), sequences, epoch);
       EpochTally tally = new EpochTally(config.metrics());
-      for (int b = 1; (b - 1) * size < data.batch(); b++) {
-        trainBatch(epoch, b, order.subList((b - 1) * size, Math.min(data.batch(), b * size)),
+      if (epoch == epochsBefore + 1 && batchesBefore > 0) {
+        tally.addLosses(epochLossSum, epochLossCount);
+      }
+      for (int b = epoch == epochsBefore + 1 ? batchesBefore + 1 : 1; (b - 1) * size < sequences;
+          b++) {
+        long before = stepsDone;
+        trainBatch(epoch, b, order.subList((b - 1) * size, Math.min(sequences, b * size)),
             tally);
+        if (checkpointEvery > 0 && stepsDone / checkpointEvery > before / checkpointEvery
+            && b * size < sequences) {
+          writeStepCheckpoint(epoch, b, tally);
+        }
       }
       if (endOfEpoch(epoch, tally)) {
         epochsDone = epoch;
@@ -148,21 +201,13 @@ final class TrainingRun {
    * that is not finite ends the batch under {@link Trainer.NonFinite#SKIP_BATCH}.
    */
   private void trainBatch(int epoch, int b, List<Integer> rows, EpochTally tally) {
-    TrainingData batch = data.rows(rows);
-    checkMaskCounts(batch, epoch, b, rows);
-    List<Tensor> carried = null;
+    GradientSource.Batch batch = gradients.batch(epoch, b, rows);
     for (Bptt.Window w : windows) {
-      Graph g = Graph.training(seed(net.dropoutSeed(), epoch, b, w.index()));
-      Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried,
-          batch.lengths());
-      carried = f.carried();
-      Tensor m = batch.mask(w);
-      if (m != null && m.sum() == 0) {
+      optimizer.zeroGrad();
+      GradientSource.Window r = batch.window(w);
+      if (r == null) {
         continue; // padding only: nothing to learn from this window
       }
-      Value loss = config.loss(g, f.output(), batch.targets(w), m);
-      optimizer.zeroGrad();
-      g.backward(loss);
       List<Parameter> params = optimizer.parameters();
       if (!safety.gradientsFinite(params, epoch, b, w)) {
         skippedBatches++;
@@ -181,13 +226,70 @@ final class TrainingRun {
       }
       steps++;
       stepsDone++;
-      tally.add(loss.item(), f.output().tensor(), batch.targets(w), m);
-      Trainer.Event event = new Trainer.Event(epoch, b, w.index() + 1, stepsDone, loss.item(),
-          norm, g.gradientFlow());
+      if (r.tallies() != null) {
+        tally.add(r.loss(), r.tallies());
+      } else {
+        tally.add(r.loss(), r.output(), r.targets(), r.mask());
+      }
+      Trainer.Event event = new Trainer.Event(epoch, b, w.index() + 1, stepsDone, r.loss(),
+          norm, r.flow());
       for (Trainer.Listener l : config.listeners()) {
         l.onStep(event);
       }
     }
+  }
+
+  /**
+   * The gradients of this machine: each window's forward and BPTT over the batch's sequences of
+   * {@code data}, into the parameters' gradients, with each sequence's dropout masks from
+   * (dropout seed, epoch, sequence, window).
+   */
+  private final class LocalGradients implements GradientSource {
+    @Override public int sequences() {
+      return data.batch();
+    }
+
+    @Override public int steps() {
+      return data.steps();
+    }
+
+    @Override public Batch batch(int epoch, int b, List<Integer> rows) {
+      TrainingData batch = data.rows(rows);
+      checkMaskCounts(batch, epoch, b, rows);
+      Carry carried = new Carry();
+      return w -> {
+        Graph g = Graph.trainingPerRow(rowSeeds(net.dropoutSeed(), epoch, rows, w));
+        Bptt.WindowForward f = bptt.forward(g, net.model(), batch.x(), w, carried.state,
+            batch.lengths());
+        carried.state = f.carried();
+        Tensor m = batch.mask(w);
+        if (m != null && m.sum() == 0) {
+          return null;
+        }
+        Value loss = config.loss(g, f.output(), batch.targets(w), m);
+        g.backward(loss);
+        return new Window(loss.item(), f.output().tensor(), batch.targets(w), m,
+            g.gradientFlow(), null);
+      };
+    }
+  }
+
+  /** The state truncated BPTT carries from one window of a batch to the next. */
+  private static final class Carry {
+    List<Tensor> state;
+  }
+
+  /**
+   * The dropout seed of each sequence of a batch in window {@code w}: a function of (dropout
+   * seed, epoch, the sequence's index in the data, window) alone, so that its masks do not
+   * depend on the batch it is in, nor on how a batch is split across machines.
+   */
+  static long[] rowSeeds(long dropoutSeed, int epoch, List<Integer> rows, Bptt.Window w) {
+    long[] seeds = new long[rows.size()];
+    for (int n = 0; n < seeds.length; n++) {
+      seeds[n] = seed(dropoutSeed, epoch, rows.get(n), w.index());
+    }
+    return seeds;
   }
 
   /**
@@ -206,10 +308,10 @@ final class TrainingRun {
   }
 
   /** The order of the sequences in epoch {@code epoch}: shuffled from (seed, epoch) alone. */
-  private List<Integer> order(int sequences, int epoch) {
+  static List<Integer> order(OptionalLong shuffleSeed, int sequences, int epoch) {
     List<Integer> order = range(0, sequences);
-    if (config.shuffleSeed().isPresent()) {
-      Collections.shuffle(order, new Random(seed(config.shuffleSeed().getAsLong(), epoch)));
+    if (shuffleSeed.isPresent()) {
+      Collections.shuffle(order, new Random(seed(shuffleSeed.getAsLong(), epoch)));
     }
     return order;
   }
@@ -248,6 +350,14 @@ final class TrainingRun {
     history.add(end);
     if (dir != null) {
       writeCheckpoints(improved, epoch);
+    }
+    if (stepDirectory != null) {
+      try {
+        RunCheckpoint.write(net, stepDirectory.resolve(RunCheckpoint.LAST), epoch, stepsDone,
+            optimizer.state(), state);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
     for (Trainer.EpochListener l : config.epochListeners()) {
       l.onEpoch(end);
@@ -307,6 +417,19 @@ final class TrainingRun {
         RunCheckpoint.write(net, dir.resolve(RunCheckpoint.BEST), epoch, stepsDone, s, state);
       }
       RunCheckpoint.write(net, dir.resolve(RunCheckpoint.LAST), epoch, stepsDone, s, state);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Writes {@code stepDirectory/last.safetensors} in the middle of epoch {@code epoch}, after
+   * its batch {@code b}: a run restarted from it goes on with batch {@code b + 1}.
+   */
+  private void writeStepCheckpoint(int epoch, int b, EpochTally tally) {
+    try {
+      RunCheckpoint.write(net, stepDirectory.resolve(RunCheckpoint.LAST), epoch - 1, stepsDone,
+          optimizer.state(), state, b, tally.lossSum(), tally.lossCount());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

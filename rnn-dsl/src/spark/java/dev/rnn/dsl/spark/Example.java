@@ -116,6 +116,12 @@ public final class Example implements Serializable {
     return inputShape[1];
   }
 
+  /** What must agree across the examples of one training: shapes and whether there is a length. */
+  String kind() {
+    return "inputs " + Arrays.toString(inputShape) + ", targets " + Arrays.toString(targetShape)
+        + (length == 0 ? ", no length" : ", with a length");
+  }
+
   double[] inputValues() {
     return inputs;
   }

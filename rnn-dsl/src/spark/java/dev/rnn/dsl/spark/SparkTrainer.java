@@ -3,11 +3,18 @@ package dev.rnn.dsl.spark;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import dev.rnn.dsl.DataParallel;
+import dev.rnn.dsl.Network;
 import dev.rnn.dsl.Trainer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
+import scala.Tuple2;
 
 /**
  * Trains a network on a Spark cluster by synchronous data parallelism, exactly as {@link
@@ -117,7 +124,7 @@ public final class SparkTrainer {
    *     not support
    */
   public Trainer.Report fit(JavaRDD<Example> examples) {
-    throw new UnsupportedOperationException("not yet");
+    return run(examples, null);
   }
 
   /**
@@ -144,6 +151,63 @@ public final class SparkTrainer {
    * @throws IOException if the checkpoint cannot be read
    */
   public Trainer.Report fitFrom(Path checkpoint, JavaRDD<Example> examples) throws IOException {
-    throw new UnsupportedOperationException("not yet");
+    checkNotNull(checkpoint, "fitFrom expected a checkpoint but got null");
+    try {
+      return run(examples, checkpoint);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  /**
+   * As {@link #fitFrom(Path, JavaRDD)} on a data directory (see {@link #fit(JavaSparkContext,
+   * String)}).
+   *
+   * @param checkpoint the run's {@code last.safetensors}
+   * @param sc the Spark context
+   * @param directory the directory's Hadoop path
+   * @return the report of the steps after the checkpoint, with the run's totals
+   * @throws IOException if the checkpoint cannot be read
+   */
+  public Trainer.Report fitFrom(Path checkpoint, JavaSparkContext sc, String directory)
+      throws IOException {
+    return fitFrom(checkpoint, Shards.read(sc, directory));
+  }
+
+  /** The fit, or (with a checkpoint) the rest of the run that wrote it. */
+  private Trainer.Report run(JavaRDD<Example> examples, Path checkpoint) {
+    checkNotNull(examples, "fit expected examples but got null");
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(examples.context());
+    JavaPairRDD<Long, Example> indexed = examples.zipWithIndex()
+        .mapToPair(t -> new Tuple2<>(t._2(), t._1()))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      List<String> kinds = indexed.values().map(Example::kind).distinct().take(2);
+      checkArgument(!kinds.isEmpty(), "fit expected examples but the RDD is empty");
+      checkArgument(kinds.size() == 1, "fit expected examples of one kind (steps, features,"
+          + " target shape, with or without lengths) but got %s and %s", kinds.get(0),
+          kinds.size() > 1 ? kinds.get(1) : "");
+      long n = indexed.count();
+      checkArgument(n <= Integer.MAX_VALUE, "fit expected at most %s examples but got %s",
+          Integer.MAX_VALUE, n);
+      Example first = indexed.values().first();
+      Network net = network();
+      int p = partitions != null ? partitions : sc.defaultParallelism();
+      try (SparkCluster cluster = new SparkCluster(sc, trainer, net, indexed, (int) n,
+          first.steps(), p, DataParallel.shuffles(trainer))) {
+        int every = checkpointEvery == null ? 0 : checkpointEvery;
+        return checkpoint == null
+            ? DataParallel.fit(trainer, cluster, every, checkpointDirectory)
+            : DataParallel.fitFrom(trainer, checkpoint, cluster, every, checkpointDirectory);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    } finally {
+      indexed.unpersist(false);
+    }
+  }
+
+  private Network network() {
+    return DataParallel.network(trainer);
   }
 }
