@@ -51,7 +51,8 @@ class ClusterBenchmarkTest {
     try (StandaloneCluster cluster = StandaloneCluster.start(2, Duration.ofSeconds(90))) {
       for (int r = 0; r < REPEATS; r++) {
         for (int executors = 1; executors <= 2; executors++) {
-          double seconds = run(cluster, executors);
+          List<String> detail = new ArrayList<>();
+          double seconds = run(cluster, executors, detail);
           long examples = (long) EXAMPLES * EPOCHS;
           long steps = (long) Math.ceil(EXAMPLES / (double) BATCH) * EPOCHS;
           perSecond[executors - 1][r] = examples / seconds;
@@ -61,6 +62,8 @@ class ClusterBenchmarkTest {
               perSecond[executors - 1][r], stepMs[executors - 1][r]);
           System.out.println(line);
           lines.add(line);
+          detail.forEach(System.out::println);
+          lines.addAll(detail);
         }
       }
     }
@@ -74,21 +77,88 @@ class ClusterBenchmarkTest {
     Files.write(Path.of("target", "spark-bench.txt"), lines);
   }
 
-  /** One application with {@code executors} one-core executors: the timed fit's seconds. */
-  private static double run(StandaloneCluster cluster, int executors) {
+  /**
+   * One application with {@code executors} one-core executors: the timed fit's seconds, and
+   * how many of its tasks each executor ran.
+   */
+  private static double run(StandaloneCluster cluster, int executors, List<String> lines) {
     try (JavaSparkContext sc = new JavaSparkContext(cluster.driverConf("bench-" + executors)
         .set("spark.cores.max", String.valueOf(executors))
         .set("spark.executor.memory", "900m")
         .set("spark.executorEnv.OPENBLAS_NUM_THREADS", "1"))) {
+      awaitExecutors(sc, executors);           // before any data is cached on the first one
       JavaRDD<Example> data = sc.parallelize(IntStream.range(0, EXAMPLES).boxed().toList(),
           executors).map(new RandomExample(1)).cache();
       data.count();
-      awaitExecutors(sc, executors);
       Network net = Rnn.parse(SPEC).seed(1).build();
       SparkTrainer.of(trainer(net, 1)).partitions(executors).fit(data);      // warm-up
+      TasksPerExecutor tasks = new TasksPerExecutor();
+      sc.sc().addSparkListener(tasks);
       long t0 = System.nanoTime();
       SparkTrainer.of(trainer(net, EPOCHS)).partitions(executors).fit(data);
-      return (System.nanoTime() - t0) / 1e9;
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      sc.sc().removeSparkListener(tasks);
+      lines.add("  " + tasks);
+      if (executors == 1) {
+        lines.add("  " + plainOnAnExecutor(sc));
+      }
+      return seconds;
+    }
+  }
+
+  /**
+   * The same training with plain {@link Trainer#fit} (one thread, no Spark in the loop) inside
+   * one task on an executor, after a warm-up epoch: the reference for Spark's overhead.
+   */
+  private static String plainOnAnExecutor(JavaSparkContext sc) {
+    return sc.parallelize(List.of(0), 1).map(ignored -> {
+      RandomExample make = new RandomExample(1);
+      double[] x = new double[EXAMPLES * 100 * 64];
+      double[] y = new double[EXAMPLES * 100 * 64];
+      for (int i = 0; i < EXAMPLES; i++) {
+        Example e = make.call(i);
+        System.arraycopy(e.inputs().toDoubleArray(), 0, x, i * 6400, 6400);
+        System.arraycopy(e.targets().toDoubleArray(), 0, y, i * 6400, 6400);
+      }
+      Tensor in = Tensor.of(x, EXAMPLES, 100, 64).to(dev.rnn.core.DType.FLOAT32);
+      Tensor out = Tensor.of(y, EXAMPLES, 100, 64).to(dev.rnn.core.DType.FLOAT32);
+      Network n = Rnn.parse(SPEC).seed(1).build();
+      trainer(n, 1).fit(in, out);
+      long t0 = System.nanoTime();
+      trainer(n, EPOCHS).fit(in, out);
+      double s = (System.nanoTime() - t0) / 1e9;
+      long steps = (long) Math.ceil(EXAMPLES / (double) BATCH) * EPOCHS;
+      return String.format(Locale.ROOT, "plain Trainer.fit in an executor: %.2f s: %.1f"
+          + " examples/s, %.1f ms per step", s, (double) EXAMPLES * EPOCHS / s, s * 1000 / steps);
+    }).collect().get(0);
+  }
+
+  /**
+   * Counts the tasks each executor ran and adds up their CPU and run times (Spark's task
+   * metrics), which other processes on the machine disturb less than the wall clock.
+   */
+  private static final class TasksPerExecutor extends org.apache.spark.scheduler.SparkListener {
+    final java.util.Map<String, Integer> counts = new java.util.concurrent.ConcurrentSkipListMap<>();
+    final java.util.Map<String, Double> cpuSeconds =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+    final java.util.Map<String, Double> runSeconds =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    @Override public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd e) {
+      String id = e.taskInfo().executorId();
+      counts.merge(id, 1, Integer::sum);
+      if (e.taskMetrics() != null) {
+        cpuSeconds.merge(id, e.taskMetrics().executorCpuTime() / 1e9, Double::sum);
+        runSeconds.merge(id, e.taskMetrics().executorRunTime() / 1e3, Double::sum);
+      }
+    }
+
+    @Override public String toString() {
+      StringBuilder sb = new StringBuilder();
+      counts.forEach((id, n) -> sb.append(String.format(Locale.ROOT,
+          "executor %s: %d tasks, %.2f s running, %.2f s CPU; ", id, n,
+          runSeconds.getOrDefault(id, 0.0), cpuSeconds.getOrDefault(id, 0.0))));
+      return sb.toString();
     }
   }
 

@@ -533,13 +533,14 @@ public final class RnnEstimator extends Estimator<RnnModel> implements DefaultPa
     Trainer.Objective objective = objective(schema, net);
     String seqCol = getOrDefault(sequenceCol);
     String lenCol = isDefined(lengthCol) ? getOrDefault(lengthCol) : null;
-    Dataset<Row> rows = dataset.toDF().select(seqCol, getOrDefault(targetCol));
-    if (lenCol != null) {
-      rows = dataset.toDF().select(seqCol, getOrDefault(targetCol), lenCol);
-    }
+    Dataset<Row> rows = lenCol == null
+        ? dataset.toDF().select(seqCol, getOrDefault(targetCol))
+        : dataset.toDF().select(seqCol, getOrDefault(targetCol), lenCol);
     Row range = rows.agg(functions.min(functions.size(functions.col(seqCol))),
         functions.max(functions.size(functions.col(seqCol)))).first();
     checkArgument(!range.isNullAt(0), "RnnEstimator.fit expected rows but the dataset is empty");
+    checkArgument(range.getInt(0) >= 1, "sequence column '%s' holds a sequence of %s steps;"
+        + " every sequence needs at least one", seqCol, range.getInt(0));
     int steps = range.getInt(1);
     boolean withLengths = lenCol != null || range.getInt(0) != steps;
     RnnParams.Target target = RnnParams.Target.of(schema, getOrDefault(targetCol),
