@@ -1,6 +1,5 @@
 package dev.rnn.dsl.spark;
 
-import dev.rnn.autograd.optim.Sgd;
 import dev.rnn.core.Tensor;
 import dev.rnn.dsl.Network;
 import dev.rnn.dsl.Rnn;
@@ -23,65 +22,67 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Examples per second of one training on the standalone cluster ({@link StandaloneCluster}, two
- * one-core workers) with one executor ({@code spark.cores.max=1}) against two: lstm-m's sizes
- * (input 64, hidden 256, 100 steps, a dense head on every step, MSE, float32, batch-first, SGD
- * 0.01, full BPTT), global batch 256. Not part of the build: a measurement, run by hand with
+ * one-core workers) with one executor ({@code spark.cores.max=1}) against two, and of plain
+ * {@link Trainer#fit} inside an executor as the reference: the benchmark's lstm-m sizes (input
+ * 64, hidden 256, 100 steps) with a dense head {@code dense(256, 1)} on every step, MSE, Adam,
+ * float32, global batch 256 (the training {@code SparkThroughput} times on one machine and on
+ * {@code local[N]}). Not part of the build: a measurement, run by hand with
  *
  * <pre>
  *   mvn -B -o verify -Pspark -pl rnn-dsl -am -Dtest=ClusterBenchmarkTest \
  *       -Dsurefire.failIfNoSpecifiedTests=false -Drnn.spark.bench=true
  * </pre>
  *
- * <p>Each repetition runs one executor, then two, each in a new application: one warm-up epoch,
- * then {@code rnn.spark.bench.epochs} timed epochs; the medians of {@code rnn.spark.bench.repeats}
- * repetitions are printed and written to {@code target/spark-bench.txt}.
+ * <p>Each repetition runs one executor, then two, each a new application over {@code
+ * rnn.spark.bench.batches} batches (one epoch), timing every optimizer step on the driver; a
+ * run's figure is the median step after two of warm-up, and the medians of {@code
+ * rnn.spark.bench.repeats} repetitions are printed and written to {@code target/spark-bench.txt}.
  */
 @EnabledIfSystemProperty(named = "rnn.spark.bench", matches = "true")
 class ClusterBenchmarkTest {
-  static final int EXAMPLES = Integer.getInteger("rnn.spark.bench.examples", 1024);
-  static final int EPOCHS = Integer.getInteger("rnn.spark.bench.epochs", 2);
+  static final int BATCHES = Integer.getInteger("rnn.spark.bench.batches", 8);
   static final int REPEATS = Integer.getInteger("rnn.spark.bench.repeats", 3);
   static final int BATCH = 256;
-  static final String SPEC = "lstm(64, 256).dense(256, 64).batchFirst()";
+  static final int EXAMPLES = BATCH * BATCHES;
+  static final String SPEC = "lstm(64, 256).dense(256, 1)";
 
   @Test void examplesPerSecondWithOneAndTwoWorkers() throws IOException {
     List<String> lines = new ArrayList<>();
-    double[][] perSecond = new double[2][REPEATS];
-    double[][] stepMs = new double[2][REPEATS];
+    double[][] stepMs = new double[3][REPEATS];      // plain, one executor, two executors
     try (StandaloneCluster cluster = StandaloneCluster.start(2, Duration.ofSeconds(90))) {
       for (int r = 0; r < REPEATS; r++) {
         for (int executors = 1; executors <= 2; executors++) {
           List<String> detail = new ArrayList<>();
-          double seconds = run(cluster, executors, detail);
-          long examples = (long) EXAMPLES * EPOCHS;
-          long steps = (long) Math.ceil(EXAMPLES / (double) BATCH) * EPOCHS;
-          perSecond[executors - 1][r] = examples / seconds;
-          stepMs[executors - 1][r] = seconds * 1000 / steps;
-          String line = String.format(Locale.ROOT, "repeat %d, %d executor(s): %d examples in"
-              + " %.2f s: %.1f examples/s, %.1f ms per step", r + 1, executors, examples, seconds,
-              perSecond[executors - 1][r], stepMs[executors - 1][r]);
-          System.out.println(line);
-          lines.add(line);
+          double[] ms = run(cluster, executors, detail);
+          stepMs[executors][r] = ms[0];
+          if (executors == 1) {
+            stepMs[0][r] = ms[1];
+          }
           detail.forEach(System.out::println);
+          lines.add(String.format(Locale.ROOT, "repeat %d, %d executor(s):", r + 1, executors));
           lines.addAll(detail);
         }
       }
     }
-    double one = median(perSecond[0]);
-    double two = median(perSecond[1]);
-    String summary = String.format(Locale.ROOT, "medians: 1 executor %.1f examples/s (%.1f ms per"
-        + " step), 2 executors %.1f examples/s (%.1f ms per step); speed-up %.2fx", one,
-        median(stepMs[0]), two, median(stepMs[1]), two / one);
-    System.out.println(summary);
-    lines.add(summary);
+    String[] names = {"plain Trainer.fit in an executor", "standalone, 1 one-core executor",
+        "standalone, 2 one-core executors"};
+    for (int k = 0; k < 3; k++) {
+      double m = median(stepMs[k]);
+      lines.add(String.format(Locale.ROOT, "median %s: %.1f ms per step, %.1f examples/s (runs:"
+          + " %s ms)", names[k], m, BATCH / (m / 1e3), Arrays.toString(stepMs[k])));
+    }
+    lines.add(String.format(Locale.ROOT, "speed-up of 2 executors over 1: %.2fx; 1 executor"
+        + " against plain Trainer: %+.1f%%", median(stepMs[1]) / median(stepMs[2]),
+        100 * (median(stepMs[1]) / median(stepMs[0]) - 1)));
+    lines.forEach(System.out::println);
     Files.write(Path.of("target", "spark-bench.txt"), lines);
   }
 
   /**
-   * One application with {@code executors} one-core executors: the timed fit's seconds, and
-   * how many of its tasks each executor ran.
+   * One application with {@code executors} one-core executors: the median step in ms of the
+   * SparkTrainer fit and, with one executor, of plain {@code Trainer.fit} in a task.
    */
-  private static double run(StandaloneCluster cluster, int executors, List<String> lines) {
+  private static double[] run(StandaloneCluster cluster, int executors, List<String> lines) {
     try (JavaSparkContext sc = new JavaSparkContext(cluster.driverConf("bench-" + executors)
         .set("spark.cores.max", String.valueOf(executors))
         .set("spark.executor.memory", "900m")
@@ -91,48 +92,82 @@ class ClusterBenchmarkTest {
           executors).map(new RandomExample(1)).cache();
       data.count();
       Network net = Rnn.parse(SPEC).seed(1).build();
-      SparkTrainer.of(trainer(net, 1)).partitions(executors).fit(data);      // warm-up
+      List<Long> stamps = new ArrayList<>();
       TasksPerExecutor tasks = new TasksPerExecutor();
       sc.sc().addSparkListener(tasks);
       long t0 = System.nanoTime();
-      SparkTrainer.of(trainer(net, EPOCHS)).partitions(executors).fit(data);
+      SparkTrainer.of(trainer(net).listener(e -> stamps.add(System.nanoTime())))
+          .partitions(executors).fit(data);
       double seconds = (System.nanoTime() - t0) / 1e9;
       sc.sc().removeSparkListener(tasks);
+      data.unpersist(true);
+      double spark = medianStep(stamps);
+      lines.add(String.format(Locale.ROOT, "  %d executor(s): median step %.1f ms, %.1f"
+          + " examples/s; fit %.1f s; steps ms %s", executors, spark, BATCH / (spark / 1e3),
+          seconds, steps(stamps)));
       lines.add("  " + tasks);
+      double plain = Double.NaN;
       if (executors == 1) {
-        lines.add("  " + plainOnAnExecutor(sc));
+        String[] r = plainOnAnExecutor(sc).split(" ", 2);
+        plain = Double.parseDouble(r[0]);
+        lines.add("  plain Trainer.fit in an executor: median step " + r[0] + " ms; steps ms "
+            + r[1]);
       }
-      return seconds;
+      return new double[] {spark, plain};
     }
   }
 
   /**
    * The same training with plain {@link Trainer#fit} (one thread, no Spark in the loop) inside
-   * one task on an executor, after a warm-up epoch: the reference for Spark's overhead.
+   * one task on an executor: its median step in ms, then its steps.
    */
   private static String plainOnAnExecutor(JavaSparkContext sc) {
     return sc.parallelize(List.of(0), 1).map(ignored -> {
       RandomExample make = new RandomExample(1);
-      double[] x = new double[EXAMPLES * 100 * 64];
-      double[] y = new double[EXAMPLES * 100 * 64];
+      float[] x = new float[EXAMPLES * 100 * 64];
+      float[] y = new float[EXAMPLES * 100];
       for (int i = 0; i < EXAMPLES; i++) {
         Example e = make.call(i);
-        System.arraycopy(e.inputs().toDoubleArray(), 0, x, i * 6400, 6400);
-        System.arraycopy(e.targets().toDoubleArray(), 0, y, i * 6400, 6400);
+        float[] xi = e.inputs().to(dev.rnn.core.DType.FLOAT32).toFloatArray();
+        float[] yi = e.targets().to(dev.rnn.core.DType.FLOAT32).toFloatArray();
+        for (int t = 0; t < 100; t++) {              // time-major [T, N, F], as the network reads
+          System.arraycopy(xi, t * 64, x, (t * EXAMPLES + i) * 64, 64);
+          y[t * EXAMPLES + i] = yi[t];
+        }
       }
-      Tensor in = Tensor.of(x, EXAMPLES, 100, 64).to(dev.rnn.core.DType.FLOAT32);
-      Tensor out = Tensor.of(y, EXAMPLES, 100, 64).to(dev.rnn.core.DType.FLOAT32);
       Network n = Rnn.parse(SPEC).seed(1).build();
-      trainer(n, 1).fit(in, out);
-      long t0 = System.nanoTime();
-      trainer(n, EPOCHS).fit(in, out);
-      double s = (System.nanoTime() - t0) / 1e9;
-      long steps = (long) Math.ceil(EXAMPLES / (double) BATCH) * EPOCHS;
-      return String.format(Locale.ROOT, "plain Trainer.fit in an executor: %.2f s: %.1f"
-          + " examples/s, %.1f ms per step", s, (double) EXAMPLES * EPOCHS / s, s * 1000 / steps);
+      List<Long> stamps = new ArrayList<>();
+      trainer(n).listener(e -> stamps.add(System.nanoTime()))
+          .fit(Tensor.of(x, 100, EXAMPLES, 64), Tensor.of(y, 100, EXAMPLES, 1));
+      return String.format(Locale.ROOT, "%.1f %s", medianStep(stamps), steps(stamps));
     }).collect().get(0);
   }
 
+  /** lstm-m's training: MSE, Adam (torch's defaults), one epoch of batches of 256, no shuffle. */
+  static Trainer trainer(Network net) {
+    return net.trainer().loss(Trainer.Objective.MSE)
+        .optimizer(ps -> dev.rnn.autograd.optim.Adam.builder().build(ps)).epochs(1)
+        .batchSize(BATCH);
+  }
+
+  /** The median time between step events after two of warm-up, in ms. */
+  static double medianStep(List<Long> stamps) {
+    long[] d = new long[stamps.size() - 1];
+    for (int i = 1; i < stamps.size(); i++) {
+      d[i - 1] = stamps.get(i) - stamps.get(i - 1);
+    }
+    double[] measured = Arrays.stream(Arrays.copyOfRange(d, Math.min(2, d.length - 1), d.length))
+        .mapToDouble(v -> v / 1e6).toArray();
+    return median(measured);
+  }
+
+  static String steps(List<Long> stamps) {
+    StringBuilder sb = new StringBuilder("[");
+    for (int i = 1; i < stamps.size(); i++) {
+      sb.append(i > 1 ? ", " : "").append((stamps.get(i) - stamps.get(i - 1)) / 1_000_000);
+    }
+    return sb.append(']').toString();
+  }
   /**
    * Counts the tasks each executor ran and adds up their CPU and run times (Spark's task
    * metrics), which other processes on the machine disturb less than the wall clock.
@@ -162,11 +197,6 @@ class ClusterBenchmarkTest {
     }
   }
 
-  static Trainer trainer(Network net, int epochs) {
-    return net.trainer().loss(Trainer.Objective.MSE)
-        .optimizer(ps -> Sgd.builder().lr(0.01).build(ps)).epochs(epochs).batchSize(BATCH);
-  }
-
   private static void awaitExecutors(JavaSparkContext sc, int n) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (sc.sc().getExecutorMemoryStatus().size() < n + 1 && System.nanoTime() < deadline) {
@@ -185,7 +215,7 @@ class ClusterBenchmarkTest {
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
-  /** Example {@code i}: inputs and targets {@code [100, 64]} uniform in [-1, 1], seeded by i. */
+  /** Example {@code i}: inputs {@code [100, 64]} and targets {@code [100, 1]}, uniform in [-1, 1]. */
   static final class RandomExample implements Function<Integer, Example> {
     private static final long serialVersionUID = 1L;
     private final long seed;
@@ -197,12 +227,14 @@ class ClusterBenchmarkTest {
     @Override public Example call(Integer i) {
       Random r = new Random(seed * 1_000_003L + i);
       double[] x = new double[100 * 64];
-      double[] y = new double[100 * 64];
+      double[] y = new double[100];
       for (int k = 0; k < x.length; k++) {
         x[k] = 2 * r.nextDouble() - 1;
+      }
+      for (int k = 0; k < y.length; k++) {
         y[k] = 2 * r.nextDouble() - 1;
       }
-      return Example.of(Tensor.of(x, 100, 64), Tensor.of(y, 100, 64));
+      return Example.of(Tensor.of(x, 100, 64), Tensor.of(y, 100, 1));
     }
   }
 }
