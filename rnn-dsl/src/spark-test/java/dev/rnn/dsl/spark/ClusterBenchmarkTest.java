@@ -49,12 +49,14 @@ class ClusterBenchmarkTest {
   @Test void examplesPerSecondWithOneAndTwoWorkers() throws IOException {
     List<String> lines = new ArrayList<>();
     double[][] stepMs = new double[3][REPEATS];      // plain, one executor, two executors
+    double[][] busiestCpu = new double[3][REPEATS];  // CPU s of the fit's tasks, busiest executor
     try (StandaloneCluster cluster = StandaloneCluster.start(2, Duration.ofSeconds(90))) {
       for (int r = 0; r < REPEATS; r++) {
         for (int executors = 1; executors <= 2; executors++) {
           List<String> detail = new ArrayList<>();
           double[] ms = run(cluster, executors, detail);
           stepMs[executors][r] = ms[0];
+          busiestCpu[executors][r] = ms[2];
           if (executors == 1) {
             stepMs[0][r] = ms[1];
           }
@@ -74,6 +76,11 @@ class ClusterBenchmarkTest {
     lines.add(String.format(Locale.ROOT, "speed-up of 2 executors over 1: %.2fx; 1 executor"
         + " against plain Trainer: %+.1f%%", median(stepMs[1]) / median(stepMs[2]),
         100 * (median(stepMs[1]) / median(stepMs[0]) - 1)));
+    lines.add(String.format(Locale.ROOT, "CPU seconds of the fit's tasks on the busiest executor:"
+        + " 1 executor %.2f, 2 executors %.2f (ratio %.2fx; runs %s and %s)",
+        median(busiestCpu[1]), median(busiestCpu[2]),
+        median(busiestCpu[1]) / median(busiestCpu[2]), Arrays.toString(busiestCpu[1]),
+        Arrays.toString(busiestCpu[2])));
     lines.forEach(System.out::println);
     Files.write(Path.of("target", "spark-bench.txt"), lines);
   }
@@ -113,7 +120,7 @@ class ClusterBenchmarkTest {
         lines.add("  plain Trainer.fit in an executor: median step " + r[0] + " ms; steps ms "
             + r[1]);
       }
-      return new double[] {spark, plain};
+      return new double[] {spark, plain, tasks.busiestCpuSeconds()};
     }
   }
 
@@ -137,9 +144,15 @@ class ClusterBenchmarkTest {
       }
       Network n = Rnn.parse(SPEC).seed(1).build();
       List<Long> stamps = new ArrayList<>();
+      var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      long cpu0 = threads.getCurrentThreadCpuTime();
       trainer(n).listener(e -> stamps.add(System.nanoTime()))
           .fit(Tensor.of(x, 100, EXAMPLES, 64), Tensor.of(y, 100, EXAMPLES, 1));
-      return String.format(Locale.ROOT, "%.1f %s", medianStep(stamps), steps(stamps));
+      double cpu = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
+      return String.format(Locale.ROOT, "%.1f %s, %.2f s CPU for the fit (BLAS %s,"
+          + " OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s)", medianStep(stamps),
+          steps(stamps), cpu, Tensor.blasImplementation(), System.getenv("OPENBLAS_NUM_THREADS"),
+          System.getenv("OPENBLAS_CORETYPE"));
     }).collect().get(0);
   }
 
@@ -186,6 +199,10 @@ class ClusterBenchmarkTest {
         cpuSeconds.merge(id, e.taskMetrics().executorCpuTime() / 1e9, Double::sum);
         runSeconds.merge(id, e.taskMetrics().executorRunTime() / 1e3, Double::sum);
       }
+    }
+
+    double busiestCpuSeconds() {
+      return cpuSeconds.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
     }
 
     @Override public String toString() {
