@@ -46,7 +46,8 @@ import java.util.function.Supplier;
  *   for each epoch e: the N sequences in order, or shuffled from (shuffle seed, e)
  *     for each batch b of batchSize sequences (along the batch dimension; the last may be smaller)
  *       for each window w of the BPTT plan (one for full BPTT), from the state the last carried:
- *         forward (dropout masks from the network's dropout seed, e, b, w); L = loss(w's steps)
+ *         forward (each sequence's dropout masks from the network's dropout seed, e, the
+ *           sequence's index in the data, w); L = loss(w's steps)
  *         zero gradients; backward
  *         if a gradient is NaN or infinite: STOP (throw) or SKIP_BATCH (no update for the rest
  *                                           of this batch)
@@ -111,8 +112,10 @@ import java.util.function.Supplier;
  * <p>A trainer is a configuration: it keeps no optimizer and no count between calls, so two equal
  * fits from equal weights train equally, bit for bit, and one trainer may run several fits. Every
  * source of randomness is a function of a seed and where training is: the shuffle of an epoch of
- * (the shuffle seed, the epoch), the dropout masks of a window of (the network's dropout seed, the
- * epoch, the batch, the window). Continuing a run is explicit: a {@link Report} carries the
+ * (the shuffle seed, the epoch), the dropout masks of a sequence in a window of (the network's
+ * dropout seed, the epoch, the sequence's index in the data, the window), so that they do not
+ * depend on the batch it is in (nor on how a batch is split across machines, see {@link
+ * DataParallel}). Continuing a run is explicit: a {@link Report} carries the
  * optimizer's state, the epochs and steps done, and the run's {@link RunState} (the schedule's
  * position, the best value of the monitored metric, the shuffle seed), and {@link #resume} starts
  * from them, so fitting two epochs equals fitting one and resuming for one. A checkpoint written

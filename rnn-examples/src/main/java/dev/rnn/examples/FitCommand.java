@@ -164,6 +164,11 @@ final class FitCommand implements Callable<Integer> {
   @Option(names = "--no-progress", description = "Show no progress bar.")
   boolean noProgress;
 
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Train on Spark (local[2], spark://host:7077) by data-parallel BPTT, with the"
+          + " weights of a run on one machine; needs a build with -Pspark.")
+  String master;
+
   @Mixin
   VerboseOption verbose;
 
@@ -175,6 +180,7 @@ final class FitCommand implements Callable<Integer> {
     CommandLine cl = spec.commandLine();
     checkPositive("--epochs", epochs);
     checkPositive("--batch", batch);
+    DistributedFit distributed = master == null ? null : DistributedFit.load(cl);
     Network network = network(cl);
     Function<List<Parameter>, Optimizer> factory = optimizerFactory(cl, network);
     checkOutput(out);
@@ -226,9 +232,13 @@ final class FitCommand implements Callable<Integer> {
     try (Progress.Bar bar = Progress.onStderr(!noProgress).start("fit", epochs * batches)) {
       trainer.listener(e -> bar.step(String.format(Locale.ROOT, "epoch %d/%d loss %.4f",
           e.epoch(), epochs, e.loss())));
-      report = train.lengths() == null
-          ? trainer.fit(train.inputsFor(network), train.targetsFor(network))
-          : trainer.fit(train.inputsFor(network), train.lengths(), train.targetsFor(network));
+      if (distributed != null) {
+        report = distributed.fit(trainer, data, master);
+      } else {
+        report = train.lengths() == null
+            ? trainer.fit(train.inputsFor(network), train.targetsFor(network))
+            : trainer.fit(train.inputsFor(network), train.lengths(), train.targetsFor(network));
+      }
     }
     for (Trainer.Epoch e : report.history()) {
       StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "epoch %3d/%d",

@@ -64,10 +64,23 @@ class HostileCommandLineTest {
     return runWithHeap("256m", args);
   }
 
+  /**
+   * The test class path without Spark's jars, which a -Pspark build puts there (provided: the
+   * command line loads them only for fit --master), so that a small heap is the application's.
+   */
+  static String applicationClassPath() {
+    String spark = System.getProperty("rnn.test.sparkClassPath", "");
+    java.util.Set<String> leaveOut = new java.util.HashSet<>(
+        List.of(spark.split(java.io.File.pathSeparator)));
+    return String.join(java.io.File.pathSeparator, java.util.Arrays.stream(
+        System.getProperty("java.class.path").split(java.io.File.pathSeparator))
+        .filter(e -> !leaveOut.contains(e)).toList());
+  }
+
   Run runWithHeap(String heap, String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+        "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", applicationClassPath(),
         Main.class.getName()));
     command.addAll(List.of(args));
     Path out = Files.createTempFile(dir, "stdout", ".txt");

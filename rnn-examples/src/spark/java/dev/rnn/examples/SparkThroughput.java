@@ -1,0 +1,130 @@
+package dev.rnn.examples;
+
+import dev.rnn.core.DType;
+import dev.rnn.core.Tensor;
+import dev.rnn.dsl.Network;
+import dev.rnn.dsl.Rnn;
+import dev.rnn.dsl.Trainer;
+import dev.rnn.dsl.spark.Example;
+import dev.rnn.dsl.spark.SparkTrainer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * Examples per second of one training, on one machine ({@code Trainer.fit}) or on Spark: the
+ * benchmark's lstm-m sizes (input 64, hidden 256, 100 steps) with a dense head, MSE, Adam, global
+ * batch 256, float32; the median time of a step after two of warm-up.
+ *
+ * <pre>
+ *   OPENBLAS_NUM_THREADS=1 java -cp rnn-examples/target/rnn-examples.jar \
+ *       dev.rnn.examples.SparkThroughput none|local[1]|local[2]|spark://host:7077 [batches]
+ * </pre>
+ */
+final class SparkThroughput {
+  private SparkThroughput() {}
+
+  static final int INPUT = 64;
+  static final int HIDDEN = 256;
+  static final int STEPS = 100;
+  static final int BATCH = 256;
+
+  public static void main(String[] args) {
+    String master = args.length > 0 ? args[0] : "none";
+    int batches = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int n = BATCH * batches;
+    Network net = Rnn.parse("lstm(" + INPUT + ", " + HIDDEN + ").dense(" + HIDDEN + ", 1)")
+        .seed(1).build();
+    List<Long> stamps = new ArrayList<>();
+    List<Long> cpu = new ArrayList<>();
+    var os = (com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    Trainer trainer = net.trainer().loss(Trainer.Objective.MSE).epochs(1).batchSize(BATCH)
+        .listener(e -> {
+          stamps.add(System.nanoTime());
+          cpu.add(os.getProcessCpuTime());
+        });
+    Tensor x = Tensor.randn(DType.FLOAT32, 7, n, STEPS, INPUT);
+    Tensor y = Tensor.randn(DType.FLOAT32, 8, n, STEPS, 1);
+    long start = System.nanoTime();
+    if (master.equals("none")) {
+      trainer.fit(x.transpose(0, 1), y.transpose(0, 1));
+    } else {
+      SparkConf conf = new SparkConf().setMaster(master).setAppName("SparkThroughput")
+          .set("spark.ui.enabled", "false");
+      if (master.startsWith("local")) {
+        conf.set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1");
+      }
+      String jars = System.getProperty("rnn.jar");
+      if (jars != null) {
+        conf.set("spark.jars", jars);
+      }
+      try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+        sc.setLogLevel("WARN");
+        List<Example> examples = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+          examples.add(Example.of(x.slice(0, i, i + 1).reshape(STEPS, INPUT),
+              y.slice(0, i, i + 1).reshape(STEPS, 1)));
+        }
+        start = System.nanoTime();
+        SparkTrainer.of(trainer).fit(sc.parallelize(examples, sc.defaultParallelism()));
+        communicationOnly(sc, (int) net.parameterCount());
+      }
+    }
+    report(master, net, stamps, start);
+    long[] c = new long[cpu.size() - 1];
+    for (int i = 1; i < cpu.size(); i++) {
+      c[i - 1] = cpu.get(i) - cpu.get(i - 1);
+    }
+    long[] measured = Arrays.copyOfRange(c, Math.min(2, c.length - 1), c.length);
+    Arrays.sort(measured);
+    System.out.printf(Locale.ROOT, "%s: median process CPU time per step %.1f ms%n", master,
+        measured[measured.length / 2] / 1e6);
+  }
+
+  /**
+   * What a step costs without the computation: the weights (P doubles) broadcast, each
+   * partition's gradient-sized result, the tree reduction, and the job's own latency; the median
+   * of 10 after 3 of warm-up.
+   */
+  static void communicationOnly(JavaSparkContext sc, int parameters) {
+    List<Integer> parts = new ArrayList<>();
+    for (int i = 0; i < sc.defaultParallelism(); i++) {
+      parts.add(i);
+    }
+    var rdd = sc.parallelize(parts, parts.size()).cache();
+    rdd.count();
+    long[] times = new long[13];
+    for (int k = 0; k < times.length; k++) {
+      long t0 = System.nanoTime();
+      var w = sc.broadcast(new double[parameters]);
+      rdd.map(i -> new dev.rnn.dsl.DataParallel.Sum(w.value().clone(), 0, 1))
+          .treeReduce(dev.rnn.dsl.DataParallel.Sum::add, 1);
+      w.destroy(false);
+      times[k] = System.nanoTime() - t0;
+    }
+    long[] measured = Arrays.copyOfRange(times, 3, times.length);
+    Arrays.sort(measured);
+    System.out.printf(Locale.ROOT, "communication only (broadcast %d doubles, %d results,"
+        + " reduce): median %.1f ms%n", parameters, parts.size(),
+        measured[measured.length / 2] / 1e6);
+  }
+
+  static void report(String master, Network net, List<Long> stamps, long start) {
+    long[] steps = new long[stamps.size() - 1];
+    for (int i = 1; i < stamps.size(); i++) {
+      steps[i - 1] = stamps.get(i) - stamps.get(i - 1);
+    }
+    long[] measured = Arrays.copyOfRange(steps, Math.min(2, steps.length - 1), steps.length);
+    Arrays.sort(measured);
+    double median = measured[measured.length / 2] / 1e6;
+    System.out.printf(Locale.ROOT, "%s: %d parameters, %d steps, median step %.1f ms,"
+            + " %.1f examples/s, first step after %.1f s, steps ms %s%n", master,
+        net.parameterCount(), stamps.size(), median, BATCH / (median / 1e3),
+        (stamps.get(0) - start) / 1e9, Arrays.toString(Arrays.stream(steps)
+            .map(s -> s / 1_000_000).toArray()));
+  }
+}
