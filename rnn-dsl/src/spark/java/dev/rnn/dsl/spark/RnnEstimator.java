@@ -78,23 +78,41 @@ import org.apache.spark.sql.types.StructType;
 public final class RnnEstimator extends Estimator<RnnModel> implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
 
+  /** The identifier Spark ML knows this stage by. */
   private final String uid;
+  /** The {@code sequenceCol} param. */
   private final Param<String> sequenceCol;
+  /** The {@code targetCol} param. */
   private final Param<String> targetCol;
+  /** The {@code lengthCol} param. */
   private final Param<String> lengthCol;
+  /** The {@code predictionCol} param. */
   private final Param<String> predictionCol;
+  /** The network, on the driver (not serialised: a saved model holds its checkpoint). */
   private final Param<String> network;
+  /** The {@code dtype} param. */
   private final Param<String> dtype;
+  /** The {@code loss} param. */
   private final Param<String> loss;
+  /** The {@code optimizer} param. */
   private final Param<String> optimizer;
+  /** The {@code learningRate} param. */
   private final DoubleParam learningRate;
+  /** The {@code momentum} param. */
   private final DoubleParam momentum;
+  /** The {@code weightDecay} param. */
   private final DoubleParam weightDecay;
+  /** The {@code clipGradNorm} param. */
   private final DoubleParam clipGradNorm;
+  /** The {@code epochs} param. */
   private final IntParam epochs;
+  /** The {@code batchSize} param. */
   private final IntParam batchSize;
+  /** The {@code seed} param. */
   private final LongParam seed;
+  /** The {@code shuffle} param. */
   private final BooleanParam shuffle;
+  /** The {@code partitions} param. */
   private final IntParam partitions;
 
   /** An estimator with a new uid and the default params; {@link #setNetwork} is required. */
@@ -613,9 +631,12 @@ public final class RnnEstimator extends Estimator<RnnModel> implements DefaultPa
   /** A row {@code (sequence, target[, length])} as an {@link Example} padded to {@code steps}. */
   private static final class ToExample implements Function<Row, Example> {
     private static final long serialVersionUID = 1L;
+    /** The {@code steps} param. */
     private final int steps;
+    /** The {@code withLengths} param. */
     private final boolean withLengths;
     private final RnnParams.Target target;
+    /** The {@code outputs} param. */
     private final int outputs;
 
     ToExample(int steps, boolean withLengths, RnnParams.Target target, int outputs) {

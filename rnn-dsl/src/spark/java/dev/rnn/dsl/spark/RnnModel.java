@@ -42,12 +42,19 @@ public final class RnnModel extends Model<RnnModel> implements MLWritable {
   /** The network's checkpoint inside a saved model's folder. */
   static final String NETWORK_FILE = "data/network.safetensors";
 
+  /** The identifier Spark ML knows this stage by. */
   private final String uid;
+  /** The network, on the driver (not serialised: a saved model holds its checkpoint). */
   private final transient Network network;
+  /** The {@code sequenceCol} param. */
   private final Param<String> sequenceCol;
+  /** The {@code lengthCol} param. */
   private final Param<String> lengthCol;
+  /** The {@code predictionCol} param. */
   private final Param<String> predictionCol;
+  /** The {@code batchSize} param. */
   private final IntParam batchSize;
+  /** The network broadcast for transform, made at the first. */
   private transient BroadcastNetwork broadcast;
 
   /**
@@ -194,6 +201,7 @@ public final class RnnModel extends Model<RnnModel> implements MLWritable {
 
   /** Writes the params as Spark ML's metadata and the network as its checkpoint. */
   private static final class Writer extends MLWriter {
+    /** The {@code model} param. */
     private final RnnModel model;
 
     Writer(RnnModel model) {
