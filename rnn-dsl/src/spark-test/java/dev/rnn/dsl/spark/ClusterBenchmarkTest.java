@@ -50,6 +50,7 @@ class ClusterBenchmarkTest {
     List<String> lines = new ArrayList<>();
     double[][] stepMs = new double[3][REPEATS];      // plain, one executor, two executors
     double[][] busiestCpu = new double[3][REPEATS];  // CPU s of the fit's tasks, busiest executor
+    double[][] stepCpu = new double[3][REPEATS];     // CPU ms of a step: plain, busiest executor
     try (StandaloneCluster cluster = StandaloneCluster.start(2, Duration.ofSeconds(90))) {
       for (int r = 0; r < REPEATS; r++) {
         for (int executors = 1; executors <= 2; executors++) {
@@ -57,6 +58,10 @@ class ClusterBenchmarkTest {
           double[] ms = run(cluster, executors, detail);
           stepMs[executors][r] = ms[0];
           busiestCpu[executors][r] = ms[2];
+          stepCpu[executors][r] = ms[3];
+          if (executors == 1) {
+            stepCpu[0][r] = ms[4];
+          }
           if (executors == 1) {
             stepMs[0][r] = ms[1];
           }
@@ -81,6 +86,13 @@ class ClusterBenchmarkTest {
         median(busiestCpu[1]), median(busiestCpu[2]),
         median(busiestCpu[1]) / median(busiestCpu[2]), Arrays.toString(busiestCpu[1]),
         Arrays.toString(busiestCpu[2])));
+    lines.add(String.format(Locale.ROOT, "median CPU of a step (plain: the training thread;"
+        + " Spark: the busiest executor's tasks): plain %.1f ms, 1 executor %.1f ms, 2 executors"
+        + " %.1f ms; 1 executor against plain %+.1f%%, 2 executors' speed-up %.2fx (runs %s, %s,"
+        + " %s)", median(stepCpu[0]), median(stepCpu[1]), median(stepCpu[2]),
+        100 * (median(stepCpu[1]) / median(stepCpu[0]) - 1),
+        median(stepCpu[1]) / median(stepCpu[2]), Arrays.toString(stepCpu[0]),
+        Arrays.toString(stepCpu[1]), Arrays.toString(stepCpu[2])));
     lines.forEach(System.out::println);
     Files.write(Path.of("target", "spark-bench.txt"), lines);
   }
@@ -113,14 +125,18 @@ class ClusterBenchmarkTest {
           + " examples/s; fit %.1f s; steps ms %s", executors, spark, BATCH / (spark / 1e3),
           seconds, steps(stamps)));
       lines.add("  " + tasks);
+      lines.add(String.format(Locale.ROOT, "  median CPU of a step on the busiest executor:"
+          + " %.1f ms", tasks.stepCpuMs()));
       double plain = Double.NaN;
+      double plainCpu = Double.NaN;
       if (executors == 1) {
-        String[] r = plainOnAnExecutor(sc).split(" ", 2);
+        String[] r = plainOnAnExecutor(sc).split(" ", 3);
         plain = Double.parseDouble(r[0]);
-        lines.add("  plain Trainer.fit in an executor: median step " + r[0] + " ms; steps ms "
-            + r[1]);
+        plainCpu = Double.parseDouble(r[1]);
+        lines.add("  plain Trainer.fit in an executor: median step " + r[0] + " ms, CPU "
+            + r[1] + " ms; steps ms " + r[2]);
       }
-      return new double[] {spark, plain, tasks.busiestCpuSeconds()};
+      return new double[] {spark, plain, tasks.busiestCpuSeconds(), tasks.stepCpuMs(), plainCpu};
     }
   }
 
@@ -145,13 +161,15 @@ class ClusterBenchmarkTest {
       Network n = Rnn.parse(SPEC).seed(1).build();
       List<Long> stamps = new ArrayList<>();
       var threads = java.lang.management.ManagementFactory.getThreadMXBean();
-      long cpu0 = threads.getCurrentThreadCpuTime();
-      trainer(n).listener(e -> stamps.add(System.nanoTime()))
-          .fit(Tensor.of(x, 100, EXAMPLES, 64), Tensor.of(y, 100, EXAMPLES, 1));
-      double cpu = (threads.getCurrentThreadCpuTime() - cpu0) / 1e9;
-      return String.format(Locale.ROOT, "%.1f %s, %.2f s CPU for the fit (BLAS %s,"
-          + " OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s)", medianStep(stamps),
-          steps(stamps), cpu, Tensor.blasImplementation(), System.getenv("OPENBLAS_NUM_THREADS"),
+      List<Long> cpu = new ArrayList<>();
+      cpu.add(threads.getCurrentThreadCpuTime());
+      trainer(n).listener(e -> {
+        stamps.add(System.nanoTime());
+        cpu.add(threads.getCurrentThreadCpuTime());
+      }).fit(Tensor.of(x, 100, EXAMPLES, 64), Tensor.of(y, 100, EXAMPLES, 1));
+      return String.format(Locale.ROOT, "%.1f %.1f %s (BLAS %s, OPENBLAS_NUM_THREADS=%s,"
+          + " OPENBLAS_CORETYPE=%s)", medianStep(stamps), medianStep(cpu.subList(1, cpu.size())),
+          steps(stamps), Tensor.blasImplementation(), System.getenv("OPENBLAS_NUM_THREADS"),
           System.getenv("OPENBLAS_CORETYPE"));
     }).collect().get(0);
   }
@@ -192,13 +210,44 @@ class ClusterBenchmarkTest {
     final java.util.Map<String, Double> runSeconds =
         new java.util.concurrent.ConcurrentSkipListMap<>();
 
+    /** The name of each stage ({@code treeReduce at SparkCluster.java:178} for a step). */
+    final java.util.Map<Integer, String> stageNames = new java.util.concurrent.ConcurrentHashMap<>();
+    /** CPU seconds by stage and executor, in the order the stages were submitted. */
+    final java.util.Map<Integer, java.util.Map<String, Double>> stageCpu =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+
+    @Override public void onStageSubmitted(
+        org.apache.spark.scheduler.SparkListenerStageSubmitted e) {
+      stageNames.put(e.stageInfo().stageId(), e.stageInfo().name());
+    }
+
     @Override public void onTaskEnd(org.apache.spark.scheduler.SparkListenerTaskEnd e) {
       String id = e.taskInfo().executorId();
       counts.merge(id, 1, Integer::sum);
       if (e.taskMetrics() != null) {
-        cpuSeconds.merge(id, e.taskMetrics().executorCpuTime() / 1e9, Double::sum);
+        double cpu = e.taskMetrics().executorCpuTime() / 1e9;
+        cpuSeconds.merge(id, cpu, Double::sum);
         runSeconds.merge(id, e.taskMetrics().executorRunTime() / 1e3, Double::sum);
+        stageCpu.computeIfAbsent(e.stageId(), k -> new java.util.concurrent.ConcurrentHashMap<>())
+            .merge(id, cpu, Double::sum);
       }
+    }
+
+    /**
+     * The median over the optimizer steps (the {@code treeReduce} stages, after two of warm-up)
+     * of the busiest executor's CPU milliseconds in the step.
+     */
+    double stepCpuMs() {
+      List<Double> steps = new ArrayList<>();
+      stageCpu.forEach((stage, byExecutor) -> {
+        if (stageNames.getOrDefault(stage, "").startsWith("treeReduce")) {
+          steps.add(1e3 * byExecutor.values().stream().mapToDouble(Double::doubleValue).max()
+              .orElse(0));
+        }
+      });
+      double[] v = steps.stream().skip(Math.min(2, Math.max(0, steps.size() - 1)))
+          .mapToDouble(Double::doubleValue).toArray();
+      return v.length == 0 ? Double.NaN : median(v);
     }
 
     double busiestCpuSeconds() {
