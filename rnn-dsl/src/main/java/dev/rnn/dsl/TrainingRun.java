@@ -149,6 +149,11 @@ final class TrainingRun {
     this.windows = bptt.windows(steps0);
     if (stepDirectory != null) {
       RunCheckpoint.checkSavable(net, stepDirectory);
+      try {
+        Files.createDirectories(stepDirectory);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
     if (saved != null) {
       epochLossSum = saved.epochLossSum();

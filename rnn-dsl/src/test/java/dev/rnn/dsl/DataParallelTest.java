@@ -243,13 +243,14 @@ class DataParallelTest {
         throw new IllegalStateException("the driver died");
       }
     });
+    Path run = dir.resolve("run"); // created by the fit
     assertThrows(IllegalStateException.class,
-        () -> DataParallel.fit(dies, new LocalCluster(dies, first, d, alternate(2), 2), 4, dir));
-    assertTrue(Files.exists(dir.resolve("last.safetensors")));
+        () -> DataParallel.fit(dies, new LocalCluster(dies, first, d, alternate(2), 2), 4, run));
+    assertTrue(Files.exists(run.resolve("last.safetensors")));
     Network restarted = lstm();
     Trainer again = trainer(restarted, Bptt.full());
-    DataParallel.fitFrom(again, dir.resolve("last.safetensors"),
-        new LocalCluster(again, restarted, d, alternate(2), 2), 4, dir);
+    DataParallel.fitFrom(again, run.resolve("last.safetensors"),
+        new LocalCluster(again, restarted, d, alternate(2), 2), 4, run);
     assertClose(whole, restarted, 0);
   }
 }

@@ -40,12 +40,15 @@ final class SparkThroughput {
         .seed(1).build();
     List<Long> stamps = new ArrayList<>();
     List<Long> cpu = new ArrayList<>();
+    List<Long> gc = new ArrayList<>();
     var os = (com.sun.management.OperatingSystemMXBean)
         java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     Trainer trainer = net.trainer().loss(Trainer.Objective.MSE).epochs(1).batchSize(BATCH)
         .listener(e -> {
           stamps.add(System.nanoTime());
           cpu.add(os.getProcessCpuTime());
+          gc.add(java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
+              .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum());
         });
     Tensor x = Tensor.randn(DType.FLOAT32, 7, n, STEPS, INPUT);
     Tensor y = Tensor.randn(DType.FLOAT32, 8, n, STEPS, 1);
@@ -81,8 +84,10 @@ final class SparkThroughput {
     }
     long[] measured = Arrays.copyOfRange(c, Math.min(2, c.length - 1), c.length);
     Arrays.sort(measured);
-    System.out.printf(Locale.ROOT, "%s: median process CPU time per step %.1f ms%n", master,
-        measured[measured.length / 2] / 1e6);
+    System.out.printf(Locale.ROOT, "%s: median process CPU time per step %.1f ms, garbage"
+        + " collection %.1f ms a step (mean)%n", master, measured[measured.length / 2] / 1e6,
+        (gc.get(gc.size() - 1) - gc.get(Math.min(2, gc.size() - 1)))
+            / (double) Math.max(1, gc.size() - 1 - Math.min(2, gc.size() - 1)));
   }
 
   /**
@@ -97,8 +102,14 @@ final class SparkThroughput {
     }
     var rdd = sc.parallelize(parts, parts.size()).cache();
     rdd.count();
+    var os = (com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     long[] times = new long[13];
+    long cpu0 = 0;
     for (int k = 0; k < times.length; k++) {
+      if (k == 3) {
+        cpu0 = os.getProcessCpuTime();
+      }
       long t0 = System.nanoTime();
       var w = sc.broadcast(new double[parameters]);
       rdd.map(i -> new dev.rnn.dsl.DataParallel.Sum(w.value().clone(), 0, 1))
@@ -106,11 +117,12 @@ final class SparkThroughput {
       w.destroy(false);
       times[k] = System.nanoTime() - t0;
     }
+    double cpu = (os.getProcessCpuTime() - cpu0) / 1e6 / (times.length - 3);
     long[] measured = Arrays.copyOfRange(times, 3, times.length);
     Arrays.sort(measured);
     System.out.printf(Locale.ROOT, "communication only (broadcast %d doubles, %d results,"
-        + " reduce): median %.1f ms%n", parameters, parts.size(),
-        measured[measured.length / 2] / 1e6);
+        + " reduce): median %.1f ms, process CPU %.1f ms a step (mean)%n", parameters,
+        parts.size(), measured[measured.length / 2] / 1e6, cpu);
   }
 
   static void report(String master, Network net, List<Long> stamps, long start) {

@@ -115,6 +115,33 @@ class SparkTrainerTest {
     assertTrue(worst <= rel, "worst relative difference " + worst + " > " + rel);
   }
 
+  @Test void mistakesFailAtTheCallThatMakesThem() {
+    Trainer t = trainer(lstm(), Bptt.full());
+    SparkTrainer twice = SparkTrainer.of(t).partitions(2);
+    JavaRDD<Example> mixed = sc.parallelize(List.of(
+        Example.of(Tensor.zeros(DType.FLOAT64, T, F), Tensor.zeros(DType.FLOAT64, T, O)),
+        Example.of(Tensor.zeros(DType.FLOAT64, T + 1, F), Tensor.zeros(DType.FLOAT64, T + 1, O))),
+        1);
+    assertAll(
+        () -> assertEquals("partitions expected n >= 1 but got 0",
+            assertThrows(IllegalArgumentException.class,
+                () -> SparkTrainer.of(t).partitions(0)).getMessage()),
+        () -> assertEquals("partitions was already set to 2",
+            assertThrows(IllegalStateException.class, () -> twice.partitions(3)).getMessage()),
+        () -> assertEquals("checkpointEvery expected steps >= 1 but got 0",
+            assertThrows(IllegalArgumentException.class,
+                () -> SparkTrainer.of(t).checkpointEvery(0, Path.of("run"))).getMessage()),
+        () -> assertEquals("fit expected every example to be like example 0 (inputs [6, 3],"
+            + " targets [6, 2], no length) but example 1 is inputs [7, 3], targets [7, 2], no"
+            + " length",
+            assertThrows(IllegalArgumentException.class,
+                () -> SparkTrainer.of(t).fit(mixed)).getMessage()),
+        () -> assertEquals("Example expected a length in [1, 6] (the steps of its inputs [6, 3])"
+            + " but got 7", assertThrows(IllegalArgumentException.class,
+                () -> Example.of(Tensor.zeros(DType.FLOAT64, T, F), 7,
+                    Tensor.zeros(DType.FLOAT64, T, O))).getMessage()));
+  }
+
   @Test void anLstmWithLengthsAndDropoutTrainsAsTrainerFit() {
     Data d = data(true);
     Network net = lstm();

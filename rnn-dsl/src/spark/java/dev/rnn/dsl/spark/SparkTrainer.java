@@ -90,10 +90,11 @@ public final class SparkTrainer {
   }
 
   /**
-   * Has the driver write a checkpoint of the run (weights, optimizer state, where the run is)
-   * every {@code steps} optimizer steps and at the end, atomically, as {@code directory}/{@code
-   * last.safetensors}; {@link #fitFrom} finishes the run from it with the weights of an unbroken
-   * run.
+   * Has the driver write a checkpoint of the run (weights, optimizer state, where the run is,
+   * down to the batch) atomically as {@code directory}/{@code last.safetensors}: at the end of
+   * the batch that reaches each multiple of {@code steps} optimizer steps (a batch of truncated
+   * BPTT is not cut), and at the end of every epoch; {@link #fitFrom} finishes the run from it
+   * with the weights of an unbroken run.
    *
    * @param steps the optimizer steps between checkpoints, {@code >= 1}
    * @param directory the directory, created if missing
@@ -182,15 +183,18 @@ public final class SparkTrainer {
         .mapToPair(t -> new Tuple2<>(t._2(), t._1()))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      List<String> kinds = indexed.values().map(Example::kind).distinct().take(2);
-      checkArgument(!kinds.isEmpty(), "fit expected examples but the RDD is empty");
-      checkArgument(kinds.size() == 1, "fit expected examples of one kind (steps, features,"
-          + " target shape, with or without lengths) but got %s and %s", kinds.get(0),
-          kinds.size() > 1 ? kinds.get(1) : "");
+      List<Example> firsts = indexed.values().take(1);
+      checkArgument(!firsts.isEmpty(), "fit expected examples but the RDD is empty");
+      String kind = firsts.get(0).kind();
+      List<Tuple2<Long, Example>> other = indexed.filter(t -> !t._2().kind().equals(kind))
+          .take(1);
+      checkArgument(other.isEmpty(), "fit expected every example to be like example 0 (%s) but"
+          + " example %s is %s", kind, other.isEmpty() ? "" : other.get(0)._1(),
+          other.isEmpty() ? "" : other.get(0)._2().kind());
       long n = indexed.count();
       checkArgument(n <= Integer.MAX_VALUE, "fit expected at most %s examples but got %s",
           Integer.MAX_VALUE, n);
-      Example first = indexed.values().first();
+      Example first = firsts.get(0);
       Network net = network();
       int p = partitions != null ? partitions : sc.defaultParallelism();
       try (SparkCluster cluster = new SparkCluster(sc, trainer, net, indexed, (int) n,
