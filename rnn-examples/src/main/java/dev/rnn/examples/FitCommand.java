@@ -1,11 +1,8 @@
 package dev.rnn.examples;
 
 import com.google.gson.stream.JsonWriter;
-import dev.rnn.autograd.optim.Adam;
-import dev.rnn.autograd.optim.AdamW;
 import dev.rnn.autograd.optim.Optimizer;
-import dev.rnn.autograd.optim.RmsProp;
-import dev.rnn.autograd.optim.Sgd;
+import dev.rnn.autograd.optim.OptimizerKind;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Safetensors;
@@ -31,7 +28,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.function.DoubleConsumer;
 import java.util.function.Function;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -104,7 +100,7 @@ final class FitCommand implements Callable<Integer> {
   int batch;
 
   @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "adam",
-      converter = OptimizerKind.Converter.class,
+      converter = OptimizerConverter.class,
       description = "sgd, adam, adamw or rmsprop, as torch.optim's (default ${DEFAULT-VALUE}).")
   OptimizerKind optimizer;
 
@@ -298,14 +294,14 @@ final class FitCommand implements Callable<Integer> {
   private Function<List<Parameter>, Optimizer> optimizerFactory(CommandLine cl, Network network) {
     if (momentum != null && !optimizer.takesMomentum()) {
       throw new ParameterException(cl, "--momentum applies to sgd and rmsprop, not "
-          + optimizer.id);
+          + optimizer.id());
     }
     Function<List<Parameter>, Optimizer> factory = ps -> optimizer.build(ps, lr, momentum,
         weightDecay);
     try {
       factory.apply(network.parameters());
     } catch (IllegalArgumentException | IllegalStateException e) {
-      throw new ParameterException(cl, optimizer.id + ": " + e.getMessage(), e);
+      throw new ParameterException(cl, optimizer.id() + ": " + e.getMessage(), e);
     }
     return factory;
   }
@@ -445,69 +441,14 @@ final class FitCommand implements Callable<Integer> {
     }
   }
 
-  /** The optimizers of {@code --optimizer}, built with torch's defaults where not given. */
-  enum OptimizerKind {
-    SGD("sgd"), ADAM("adam"), ADAMW("adamw"), RMSPROP("rmsprop");
-
-    final String id;
-
-    OptimizerKind(String id) {
-      this.id = id;
-    }
-
-    boolean takesMomentum() {
-      return this == SGD || this == RMSPROP;
-    }
-
-    /** Sets an option the command line gave; leaves the builder's default otherwise. */
-    private static void ifSet(Double value, DoubleConsumer set) {
-      if (value != null) {
-        set.accept(value);
-      }
-    }
-
-    Optimizer build(List<Parameter> ps, Double lr, Double momentum, Double weightDecay) {
-      return switch (this) {
-        case SGD -> {
-          Sgd.Builder b = Sgd.builder();
-          ifSet(lr, b::lr);
-          ifSet(momentum, b::momentum);
-          ifSet(weightDecay, b::weightDecay);
-          yield b.build(ps);
-        }
-        case ADAM -> {
-          Adam.Builder b = Adam.builder();
-          ifSet(lr, b::lr);
-          ifSet(weightDecay, b::weightDecay);
-          yield b.build(ps);
-        }
-        case ADAMW -> {
-          AdamW.Builder b = AdamW.builder();
-          ifSet(lr, b::lr);
-          ifSet(weightDecay, b::weightDecay);
-          yield b.build(ps);
-        }
-        case RMSPROP -> {
-          RmsProp.Builder b = RmsProp.builder();
-          ifSet(lr, b::lr);
-          ifSet(momentum, b::momentum);
-          ifSet(weightDecay, b::weightDecay);
-          yield b.build(ps);
-        }
-      };
-    }
-
-    /** {@code sgd}, {@code adam}, {@code adamw} or {@code rmsprop}, in any case. */
-    static final class Converter implements ITypeConverter<OptimizerKind> {
-      @Override
-      public OptimizerKind convert(String value) {
-        for (OptimizerKind k : values()) {
-          if (k.id.equalsIgnoreCase(value.strip())) {
-            return k;
-          }
-        }
-        throw new TypeConversionException("expected sgd, adam, adamw or rmsprop but got '"
-            + value + "'");
+  /** {@code sgd}, {@code adam}, {@code adamw} or {@code rmsprop}, in any case. */
+  static final class OptimizerConverter implements ITypeConverter<OptimizerKind> {
+    @Override
+    public OptimizerKind convert(String value) {
+      try {
+        return OptimizerKind.named(value);
+      } catch (IllegalArgumentException e) {
+        throw new TypeConversionException(e.getMessage());
       }
     }
   }

@@ -2,11 +2,8 @@ package dev.rnn.dsl.spark;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import dev.rnn.autograd.optim.Adam;
-import dev.rnn.autograd.optim.AdamW;
 import dev.rnn.autograd.optim.Optimizer;
-import dev.rnn.autograd.optim.RmsProp;
-import dev.rnn.autograd.optim.Sgd;
+import dev.rnn.autograd.optim.OptimizerKind;
 import dev.rnn.core.DType;
 import dev.rnn.core.Parameter;
 import dev.rnn.core.Tensor;
@@ -481,57 +478,13 @@ public final class RnnEstimator extends Estimator<RnnModel> implements DefaultPa
   /** The optimizer {@code kind} over {@code ps}, with torch's defaults where not given. */
   static Optimizer optimizer(String kind, List<Parameter> ps, Double lr, Double momentum,
       Double weightDecay) {
-    switch (kind) {
-      case "sgd": {
-        Sgd.Builder b = Sgd.builder();
-        if (lr != null) {
-          b.lr(lr);
-        }
-        if (momentum != null) {
-          b.momentum(momentum);
-        }
-        if (weightDecay != null) {
-          b.weightDecay(weightDecay);
-        }
-        return b.build(ps);
-      }
-      case "adam": {
-        Adam.Builder b = Adam.builder();
-        if (lr != null) {
-          b.lr(lr);
-        }
-        if (weightDecay != null) {
-          b.weightDecay(weightDecay);
-        }
-        return b.build(ps);
-      }
-      case "adamw": {
-        AdamW.Builder b = AdamW.builder();
-        if (lr != null) {
-          b.lr(lr);
-        }
-        if (weightDecay != null) {
-          b.weightDecay(weightDecay);
-        }
-        return b.build(ps);
-      }
-      case "rmsprop": {
-        RmsProp.Builder b = RmsProp.builder();
-        if (lr != null) {
-          b.lr(lr);
-        }
-        if (momentum != null) {
-          b.momentum(momentum);
-        }
-        if (weightDecay != null) {
-          b.weightDecay(weightDecay);
-        }
-        return b.build(ps);
-      }
-      default:
-        throw new IllegalArgumentException("optimizer expected sgd, adam, adamw or rmsprop but"
-            + " got '" + kind + "'");
+    OptimizerKind k;
+    try {
+      k = OptimizerKind.named(kind);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("optimizer " + e.getMessage(), e);
     }
+    return k.build(ps, lr, momentum, weightDecay);
   }
 
   /**
