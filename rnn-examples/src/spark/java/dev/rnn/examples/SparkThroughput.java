@@ -21,7 +21,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  *
  * <pre>
  *   OPENBLAS_NUM_THREADS=1 java -cp rnn-examples/target/rnn-examples.jar \
- *       dev.rnn.examples.SparkThroughput none|local[1]|local[2]|spark://host:7077 [batches]
+ *       dev.rnn.examples.SparkThroughput none|local[1]|local[2]|spark://host:7077 [batches [epochs]]
  * </pre>
  */
 final class SparkThroughput {
@@ -35,18 +35,22 @@ final class SparkThroughput {
   public static void main(String[] args) {
     String master = args.length > 0 ? args[0] : "none";
     int batches = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 1;
     int n = BATCH * batches;
     Network net = Rnn.parse("lstm(" + INPUT + ", " + HIDDEN + ").dense(" + HIDDEN + ", 1)")
         .seed(1).build();
     List<Long> stamps = new ArrayList<>();
     List<Long> cpu = new ArrayList<>();
     List<Long> gc = new ArrayList<>();
+    List<Long> jit = new ArrayList<>();
+    var compiler = java.lang.management.ManagementFactory.getCompilationMXBean();
     var os = (com.sun.management.OperatingSystemMXBean)
         java.lang.management.ManagementFactory.getOperatingSystemMXBean();
-    Trainer trainer = net.trainer().loss(Trainer.Objective.MSE).epochs(1).batchSize(BATCH)
+    Trainer trainer = net.trainer().loss(Trainer.Objective.MSE).epochs(epochs).batchSize(BATCH)
         .listener(e -> {
           stamps.add(System.nanoTime());
           cpu.add(os.getProcessCpuTime());
+          jit.add(compiler.getTotalCompilationTime());
           gc.add(java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream()
               .mapToLong(java.lang.management.GarbageCollectorMXBean::getCollectionTime).sum());
         });
@@ -84,10 +88,13 @@ final class SparkThroughput {
     }
     long[] measured = Arrays.copyOfRange(c, Math.min(2, c.length - 1), c.length);
     Arrays.sort(measured);
+    int from = Math.min(2, gc.size() - 1);
+    double measuredSteps = Math.max(1, gc.size() - 1 - from);
     System.out.printf(Locale.ROOT, "%s: median process CPU time per step %.1f ms, garbage"
-        + " collection %.1f ms a step (mean)%n", master, measured[measured.length / 2] / 1e6,
-        (gc.get(gc.size() - 1) - gc.get(Math.min(2, gc.size() - 1)))
-            / (double) Math.max(1, gc.size() - 1 - Math.min(2, gc.size() - 1)));
+        + " collection %.1f ms a step (mean), JIT compilation %.1f ms a step (mean)%n", master,
+        measured[measured.length / 2] / 1e6,
+        (gc.get(gc.size() - 1) - gc.get(from)) / measuredSteps,
+        (jit.get(jit.size() - 1) - jit.get(from)) / measuredSteps);
   }
 
   /**
