@@ -17,11 +17,14 @@ import org.apache.spark.api.java.JavaSparkContext;
 /**
  * Examples per second of one training, on one machine ({@code Trainer.fit}) or on Spark: the
  * benchmark's lstm-m sizes (input 64, hidden 256, 100 steps) with a dense head, MSE, Adam, global
- * batch 256, float32; the median time of a step after two of warm-up.
+ * batch 256, float32; the median time of a step after {@code warm-up} steps (default 2; Spark's
+ * own code takes the JIT a few epochs to compile, so measure its steady state with, e.g., {@code
+ * 8 4 8}: 4 epochs of 8 batches, the first epoch left out).
  *
  * <pre>
  *   OPENBLAS_NUM_THREADS=1 java -cp rnn-examples/target/rnn-examples.jar \
- *       dev.rnn.examples.SparkThroughput none|local[1]|local[2]|spark://host:7077 [batches [epochs]]
+ *       dev.rnn.examples.SparkThroughput none|local[1]|local[2]|spark://host:7077 \
+ *       [batches [epochs [warm-up]]]
  * </pre>
  */
 final class SparkThroughput {
@@ -31,11 +34,14 @@ final class SparkThroughput {
   static final int HIDDEN = 256;
   static final int STEPS = 100;
   static final int BATCH = 256;
+  /** The steps left out of the medians (the JIT's warm-up of Spark's code takes a few epochs). */
+  static int warmUp = 2;
 
   public static void main(String[] args) {
     String master = args.length > 0 ? args[0] : "none";
     int batches = args.length > 1 ? Integer.parseInt(args[1]) : 8;
     int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+    warmUp = args.length > 3 ? Integer.parseInt(args[3]) : 2;
     int n = BATCH * batches;
     Network net = Rnn.parse("lstm(" + INPUT + ", " + HIDDEN + ").dense(" + HIDDEN + ", 1)")
         .seed(1).build();
@@ -86,9 +92,9 @@ final class SparkThroughput {
     for (int i = 1; i < cpu.size(); i++) {
       c[i - 1] = cpu.get(i) - cpu.get(i - 1);
     }
-    long[] measured = Arrays.copyOfRange(c, Math.min(2, c.length - 1), c.length);
+    long[] measured = Arrays.copyOfRange(c, Math.min(warmUp, c.length - 1), c.length);
     Arrays.sort(measured);
-    int from = Math.min(2, gc.size() - 1);
+    int from = Math.min(warmUp, gc.size() - 1);
     double measuredSteps = Math.max(1, gc.size() - 1 - from);
     System.out.printf(Locale.ROOT, "%s: median process CPU time per step %.1f ms, garbage"
         + " collection %.1f ms a step (mean), JIT compilation %.1f ms a step (mean)%n", master,
@@ -137,7 +143,7 @@ final class SparkThroughput {
     for (int i = 1; i < stamps.size(); i++) {
       steps[i - 1] = stamps.get(i) - stamps.get(i - 1);
     }
-    long[] measured = Arrays.copyOfRange(steps, Math.min(2, steps.length - 1), steps.length);
+    long[] measured = Arrays.copyOfRange(steps, Math.min(warmUp, steps.length - 1), steps.length);
     Arrays.sort(measured);
     double median = measured[measured.length / 2] / 1e6;
     System.out.printf(Locale.ROOT, "%s: %d parameters, %d steps, median step %.1f ms,"
