@@ -104,9 +104,9 @@ final class SparkThroughput {
   }
 
   /**
-   * What a step costs without the computation: the weights (P doubles) broadcast, each
-   * partition's gradient-sized result, the tree reduction, and the job's own latency; the median
-   * of 10 after 3 of warm-up.
+   * What a step costs without the computation, as the trainer moves a float32 network: the
+   * weights broadcast as one array of 4P bytes, each partition's result of 4P bytes collected
+   * and added on the driver, and the job's own latency; the median of 10 after 3 of warm-up.
    */
   static void communicationOnly(JavaSparkContext sc, int parameters) {
     List<Integer> parts = new ArrayList<>();
@@ -124,17 +124,24 @@ final class SparkThroughput {
         cpu0 = os.getProcessCpuTime();
       }
       long t0 = System.nanoTime();
-      var w = sc.broadcast(new double[parameters]);
-      rdd.map(i -> new dev.rnn.dsl.DataParallel.Sum(w.value().clone(), 0, 1))
-          .treeReduce(dev.rnn.dsl.DataParallel.Sum::add, 1);
+      var w = sc.broadcast(new byte[4 * parameters + 1]);
+      List<byte[]> results = rdd.map(i -> Arrays.copyOf(w.value(), 4 * parameters)).collect();
+      float[] sum = new float[parameters];
+      for (byte[] r : results) {
+        var f = java.nio.ByteBuffer.wrap(r).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            .asFloatBuffer();
+        for (int i = 0; i < parameters; i++) {
+          sum[i] += f.get(i);
+        }
+      }
       w.destroy(false);
       times[k] = System.nanoTime() - t0;
     }
     double cpu = (os.getProcessCpuTime() - cpu0) / 1e6 / (times.length - 3);
     long[] measured = Arrays.copyOfRange(times, 3, times.length);
     Arrays.sort(measured);
-    System.out.printf(Locale.ROOT, "communication only (broadcast %d doubles, %d results,"
-        + " reduce): median %.1f ms, process CPU %.1f ms a step (mean)%n", parameters,
+    System.out.printf(Locale.ROOT, "communication only (broadcast %d floats as bytes, %d results"
+        + " of as many, sum): median %.1f ms, process CPU %.1f ms a step (mean)%n", parameters,
         parts.size(), measured[measured.length / 2] / 1e6, cpu);
   }
 
