@@ -165,6 +165,47 @@ class DataParallelTest {
     return partOf;
   }
 
+  /** A part's sum of one window over all {@code N} sequences of a network in {@code dtype}. */
+  static DataParallel.Sum partsSum(DType dtype) {
+    Data d = data(true);
+    Network net = network().lstm(F, 6).dense(6, O).dtype(dtype).seed(42).build();
+    DataParallel.Worker worker = DataParallel.Worker.of(net.trainer().loss(Trainer.Objective.MSE));
+    int[] all = new int[N];
+    for (int i = 0; i < N; i++) {
+      all[i] = i;
+    }
+    DataParallel.Part part = worker.part(d.inputs(), d.lengths(), d.targets(), all);
+    return part.window(1, 1, all, worker.windows(T).get(0));
+  }
+
+  static byte[] serialised(Object o) throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    return bytes.toByteArray();
+  }
+
+  @Test void aPartsSumTravelsInItsNetworksWidthAndReadsBackExactly() throws Exception {
+    for (DType dtype : List.of(DType.FLOAT32, DType.FLOAT64)) {
+      DataParallel.Sum sum = partsSum(dtype);
+      byte[] bytes = serialised(sum);
+      DataParallel.Sum back;
+      try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+          new java.io.ByteArrayInputStream(bytes))) {
+        back = (DataParallel.Sum) in.readObject();
+      }
+      int width = dtype == DType.FLOAT32 ? 4 : 8;
+      int p = sum.gradient().length;
+      assertTrue(bytes.length >= width * p && bytes.length < width * p + 1000,
+          dtype + ": " + bytes.length + " bytes for " + p + " numbers");
+      assertArrayEquals(sum.gradient(), back.gradient(), 0, dtype.toString());
+      assertEquals(sum.loss(), back.loss(), 0);
+      assertEquals(sum.count(), back.count(), 0);
+      assertArrayEquals(sum.tallies(), back.tallies(), 0);
+    }
+  }
+
   @Test void lstmWithLengthsAndDropoutTrainsAsOneMachineInThreeParts() {
     Data d = data(true);
     assertClose(fitOnOneMachine(d, Bptt.full()), fitInParts(d, Bptt.full(), alternate(3), 3),

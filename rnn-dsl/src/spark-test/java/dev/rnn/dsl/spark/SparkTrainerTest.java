@@ -2,6 +2,7 @@ package dev.rnn.dsl.spark;
 
 import static dev.rnn.dsl.Rnn.network;
 import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -140,6 +141,34 @@ class SparkTrainerTest {
             + " but got 7", assertThrows(IllegalArgumentException.class,
                 () -> Example.of(Tensor.zeros(DType.FLOAT64, T, F), 7,
                     Tensor.zeros(DType.FLOAT64, T, O))).getMessage()));
+  }
+
+  @Test void weightsTravelInTheNetworksWidth() {
+    double[] w = {1.5, -0.1, 3e-9, 0};
+    double[] floats = {1.5, (float) -0.1, (float) 3e-9, 0};
+    assertAll(
+        () -> assertEquals(1 + 4 * 4, SparkCluster.pack(w, true).length),
+        () -> assertArrayEquals(floats, SparkCluster.unpack(SparkCluster.pack(floats, true)), 0),
+        () -> assertEquals(1 + 8 * 4, SparkCluster.pack(w, false).length),
+        () -> assertArrayEquals(w, SparkCluster.unpack(SparkCluster.pack(w, false)), 0));
+  }
+
+  @Test void aFloat32NetworkTrainsAsTrainerFitToFloat32Precision() {
+    Data d = data(true);
+    Network spread = network().lstm(F, 6).dense(6, O).seed(42).build();
+    SparkTrainer.of(trainer(spread, Bptt.full())).fit(sc.parallelize(d.examples(), 2));
+    Network one = network().lstm(F, 6).dense(6, O).seed(42).build();
+    trainer(one, Bptt.full()).fit(d.inputs().transpose(0, 1), d.lengths(),
+        d.targets().transpose(0, 1));
+    double[] a = DataParallel.weights(one);
+    double[] b = DataParallel.weights(spread);
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < a.length; i++) {
+      diff += (a[i] - b[i]) * (a[i] - b[i]);
+      norm += a[i] * a[i];
+    }
+    assertTrue(Math.sqrt(diff / norm) <= 1e-4, "relative difference " + Math.sqrt(diff / norm));
   }
 
   @Test void anLstmWithLengthsAndDropoutTrainsAsTrainerFit() {

@@ -33,11 +33,15 @@ import scala.Tuple2;
  * <p>Every step:
  *
  * <pre>
- *   driver:    w = the network's parameters (P numbers), broadcast
+ *   driver:    w = the network's parameters (P numbers), broadcast as one byte[] (4P bytes
+ *              for a float32 network, 8P for float64)
  *   partition p (of the epoch's layout, which spreads each global batch evenly):
- *              its part of the batch, the window's forward and BPTT with the existing code,
+ *              its part of the batch, the window's forward and BPTT with the existing code, on
+ *              its own copy of the network kept on the executor across steps,
  *              g_p = sum over its examples of d(sum of their step losses) / dw,  c_p = their count
- *   treeAggregate: g = sum_p g_p, c = sum_p c_p
+ *              (sent as bytes of the network's width)
+ *   one job:   g = sum_p g_p, c = sum_p c_p (added on the driver in partition order; beyond 4
+ *              partitions by treeReduce)
  *   driver:    grad = g / c (the global batch's mean, as on one machine); finite check, clip
  *              on the global norm, schedule, one optimizer step; every K steps a checkpoint
  * </pre>
