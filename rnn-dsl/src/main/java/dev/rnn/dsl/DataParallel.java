@@ -57,10 +57,15 @@ public final class DataParallel {
   public static final class Sum implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** The summed gradient {@code sum_p C_p dL_p/dw}, flat, in parameter order. */
     private final double[] gradient;
+    /** The summed weighted loss {@code sum_p C_p L_p}. */
     private double loss;
+    /** The summed weighted count {@code sum_p C_p}. */
     private double count;
+    /** The metrics' sums and counts, two numbers per metric. */
     private final double[] tallies;
+    /** Whether the network is float32 (the gradient then travels as 4-byte numbers). */
     private final boolean float32;
 
     /**
@@ -423,16 +428,27 @@ public final class DataParallel {
   public static final class Worker implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** The network, as the bytes of its checkpoint. */
     private final byte[] network;
+    /** The seed of the dropout masks. */
     private final long dropoutSeed;
+    /** The trainer's objective. */
     private final Trainer.Objective objective;
+    /** A user loss, or {@code null} for the objective's. */
     private final LossFunction lossFunction;
+    /** Class weights, or {@code null}. */
     private final double[] classWeights;
+    /** The ignored class id, or {@code null}. */
     private final Integer ignoreIndex;
+    /** Truncated BPTT's k1 (steps between updates; 0 for full BPTT). */
     private final int k1;
+    /** Truncated BPTT's k2 (steps backpropagated). */
     private final int k2;
+    /** The number of parameters P. */
     private final int parameters;
+    /** Which metrics are accuracy (tallied from the outputs). */
     private final boolean[] accuracy;
+    /** The trainer's metrics. */
     private final Metric[] metrics;
 
     private Worker(Trainer trainer) {

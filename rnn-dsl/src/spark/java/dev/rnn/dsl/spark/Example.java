@@ -27,10 +27,15 @@ import java.util.Arrays;
 public final class Example implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** The inputs' shape, {@code [T, F_in]}. */
   private final int[] inputShape;
+  /** The inputs, row-major. */
   private final double[] inputs;
+  /** The targets' shape. */
   private final int[] targetShape;
+  /** The targets, row-major. */
   private final double[] targets;
+  /** The real steps, or 0 when the example has no length. */
   private final int length;
 
   private Example(int[] inputShape, double[] inputs, int[] targetShape, double[] targets,
