@@ -101,7 +101,11 @@ public final class DataParallel {
       this.float32 = float32;
     }
 
-    /** The serial form: {@link Packed}. */
+    /**
+     * The serial form.
+     *
+     * @return a {@link Packed} of this sum: the gradient as bytes in the network's width
+     */
     private Object writeReplace() {
       return new Packed(this);
     }
