@@ -483,14 +483,19 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCell(JNIEnv *env, jclass cls
   }
 }
 
-/* ---- the LSTM cell's backward (LstmCell.backward32, operation by operation) --------------- */
+/*
+ * ---- the LSTM cell's backward (LstmCell.backward32, operation by operation) ---------------
+ *
+ * For rows [0, m) of a block: the saved gates (i, f, g, o) of row r at sv + 4H r, tanh(c') at
+ * tc + H r (tc: the rows' tanh block, which follows the step's rows x 4H gates; a block of a
+ * step's rows passes its own part of both).
+ */
 
 __attribute__((target("avx512f")))
-static void lstm_back512(int m, int hh, const float *sv, const float *c, const float *dh2,
-    const float *dc2, float *dg, float *dc) {
+static void lstm_back512(int m, int hh, const float *sv, const float *tcb, const float *c,
+    const float *dh2, const float *dc2, float *dg, float *dc) {
   const __m512 one = _mm512_set1_ps(1.0f);
   long g4 = 4L * hh;
-  const float *tcb = sv + m * g4;
   for (long r = 0; r < m; r++) {
     const float *v = sv + r * g4;
     float *d = dg + r * g4;
@@ -519,9 +524,9 @@ static void lstm_back512(int m, int hh, const float *sv, const float *c, const f
 }
 
 JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jclass cls,
-    jint m, jint hh, jfloatArray sv, jint svOff, jfloatArray c, jint cOff, jfloatArray dh2,
-    jint dh2Off, jfloatArray dc2, jint dc2Off, jfloatArray dg, jint dgOff, jfloatArray dc,
-    jint dcOff) {
+    jint m, jint hh, jfloatArray sv, jint svOff, jint tcOff, jfloatArray c, jint cOff,
+    jfloatArray dh2, jint dh2Off, jfloatArray dc2, jint dc2Off, jfloatArray dg, jint dgOff,
+    jfloatArray dc, jint dcOff) {
   jfloatArray arr[6] = {sv, c, dh2, dc2, dg, dc};
   float *ptr[6];
   for (int i = 0; i < 6; i++) {
@@ -531,8 +536,8 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jc
     }
     if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
   }
-  lstm_back512(m, hh, ptr[0] + svOff, ptr[1] + cOff, ptr[2] + dh2Off, ptr[3] + dc2Off,
-      ptr[4] + dgOff, ptr[5] + dcOff);
+  lstm_back512(m, hh, ptr[0] + svOff, ptr[0] + tcOff, ptr[1] + cOff, ptr[2] + dh2Off,
+      ptr[3] + dc2Off, ptr[4] + dgOff, ptr[5] + dcOff);
   for (int i = 5; i >= 0; i--) {
     int first = 1;
     for (int j = 0; j < i; j++) {

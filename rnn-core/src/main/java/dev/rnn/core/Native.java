@@ -184,9 +184,14 @@ final class Native {
   static native void lstmCell(int m, int hidden, float[] z, int zOff, float[] c, int cOff,
       float[] h2, int h2Off, float[] c2, int c2Off, float[] saved, int savedOff);
 
-  /** {@link LstmCell}'s backward; AVX-512 only. */
-  static native void lstmCellBackward(int m, int hidden, float[] saved, int savedOff, float[] c,
-      int cOff, float[] dh2, int dh2Off, float[] dc2, int dc2Off, float[] dz, int dzOff,
+  /**
+   * {@link LstmCell}'s backward for {@code m} rows; AVX-512 only. The saved gates of the rows
+   * are at {@code savedOff} ({@code [m, 4H]}), their {@code tanh(c')} at {@code tcOff} ({@code
+   * [m, H]}): for a whole step {@code savedOff + m 4H}, for a block of its rows their part of the
+   * step's tanh block.
+   */
+  static native void lstmCellBackward(int m, int hidden, float[] saved, int savedOff, int tcOff,
+      float[] c, int cOff, float[] dh2, int dh2Off, float[] dc2, int dc2Off, float[] dz, int dzOff,
       float[] dc, int dcOff);
 
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,

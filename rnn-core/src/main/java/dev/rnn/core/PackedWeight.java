@@ -129,6 +129,30 @@ final class PackedWeight {
   }
 
   /**
+   * {@code C[M, N] = A[M, K] op(W)} ({@code init} {@link Init#ZERO} or {@link Init#ACCUMULATE}),
+   * every panel on this thread: a block of rows of a product whose blocks {@link #shareRows}
+   * shares out.
+   *
+   * @param m {@code M}
+   * @param a {@code A}, row stride {@code lda}
+   * @param aOff the offset of {@code A}
+   * @param lda the row stride of {@code A}
+   * @param init how {@code C} starts, not {@link Init#SOURCE}
+   * @param c {@code C}
+   * @param cOff the offset of {@code C}
+   * @param ldc the row stride of {@code C}
+   */
+  void multiplyHere(int m, Storage a, int aOff, int lda, Init init, Storage c, int cOff,
+      int ldc) {
+    checkArgument(!gates && init != Init.SOURCE,
+        "multiplyHere expected a weight packed by of(...) and no source");
+    if (m > 0) {
+      Native.gemm(Native.isa().ordinal(), m, n, k, LstmCell.f32(a), aOff, lda,
+          LstmCell.f32(packed), 0, panels, init.ordinal(), null, 0, 0, LstmCell.f32(c), cOff, ldc);
+    }
+  }
+
+  /**
    * One LSTM step with this weight ({@link #ofGates}): {@code z = Z + h W_hh^T}, then {@link
    * LstmCell}'s forward on the tile of {@code z} while it is in registers. Reads {@code Z} ({@code
    * XP[t]} with {@code b_hh} folded in) from the step's {@code xp}, {@code h_{t-1}} and {@code
@@ -163,17 +187,43 @@ final class PackedWeight {
 
   // ---- two threads: this one and a worker take panels one at a time --------------------------
 
-  /** A range of panels. */
+  /** A range of panels (or of blocks of rows). */
   interface Panels {
     void run(int p0, int p1);
   }
 
+  /** A block of rows {@code [r0, r1)}. */
+  interface Rows {
+    void run(int r0, int r1);
+  }
+
   private void split(long work, Panels body) {
-    if (Native.threads() < 2 || work < PARALLEL_MIN || panels < 2 || !Worker.INSTANCE.claim()) {
-      body.run(0, panels);
+    share(work, panels, body);
+  }
+
+  /**
+   * Runs {@code body} over the blocks of {@code block} rows of {@code [0, rows)}, shared between
+   * this thread and the worker as the panels of a product are when {@code work} (multiply-adds)
+   * is large: for a step whose rows are independent of each other, as an LSTM step's backward
+   * (its pointwise part and {@code dh = dZ W_hh}). Small work runs as one block on this thread.
+   *
+   * @param work the multiply-adds of the whole, against {@link #PARALLEL_MIN}
+   * @param rows the rows
+   * @param block the rows of a block, the unit shared
+   * @param body the work of rows {@code [r0, r1)}
+   */
+  static void shareRows(long work, int rows, int block, Rows body) {
+    share(work, (rows + block - 1) / block,
+        (b0, b1) -> body.run(b0 * block, Math.min(rows, b1 * block)));
+  }
+
+  /** Runs {@code body} over {@code [0, items)}: on this thread alone, or with the worker. */
+  private static void share(long work, int items, Panels body) {
+    if (Native.threads() < 2 || work < PARALLEL_MIN || items < 2 || !Worker.INSTANCE.claim()) {
+      body.run(0, items);
       return;
     }
-    Worker.INSTANCE.run(new Job(body, panels));
+    Worker.INSTANCE.run(new Job(body, items));
   }
 
   /**

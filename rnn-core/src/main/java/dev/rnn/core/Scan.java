@@ -74,8 +74,11 @@ import java.util.Random;
  * and every step's product, {@code h W_hh^T} forward and {@code dHP W_hh} backward, reads the
  * packed copy ({@code PackedWeight}) instead of BLAS packing the weight again at each step; for
  * any number of rows, so the shrinking active batch of a run with lengths too. A cell that
- * declares {@link Cell.Kernel#LSTM} has the product and its forward computed as one kernel. The
- * results are the BLAS path's up to the rounding of the sums; float64 always runs on BLAS.
+ * declares {@link Cell.Kernel#LSTM} has the product and its forward computed as one kernel, and
+ * its backward step (the cell's backward in C, then {@code dHP W_hh}) computed by blocks of rows,
+ * which a second thread shares when the step is large: the few panels of {@code dHP W_hh} ({@code
+ * P / 64}) alone would leave it little to take, and the cell's backward none. The results are the
+ * BLAS path's up to the rounding of the sums; float64 always runs on BLAS.
  *
  * <p>Shapes (T steps, N batch, H hidden, P = {@link #outputSize()} ({@code H} without a
  * projection), H_in input, G = {@link Cell#gateSize()}): input {@code [T, N, H_in]}, output
@@ -535,6 +538,12 @@ public final class Scan {
    */
   private static final int FEW_ROWS = 32;
 
+  /**
+   * The rows of a block of {@link Backward#lstmStepBackward}, the unit the two threads share: one
+   * tile of the kernel's rows ({@code MR512}), so that a step's blocks cost what its tiles do.
+   */
+  private static final int ROW_BLOCK = 6;
+
   // ---- the fast path of the native kernels: weights packed once per call ---------------------
 
   /**
@@ -584,9 +593,9 @@ public final class Scan {
   private void lstmCellBackward(Step s) {
     int hidden = cell.hiddenSize();
     Native.lstmCellBackward(s.batch, hidden, LstmCell.f32(s.saved), s.savedOff,
-        LstmCell.f32(s.prev[1]), s.prevOff[1], LstmCell.f32(s.dNext[0]), s.dNextOff[0],
-        LstmCell.f32(s.dNext[1]), s.dNextOff[1], LstmCell.f32(s.dxp), s.dxpOff,
-        LstmCell.f32(s.dPrev[1]), s.dPrevOff[1]);
+        s.savedOff + s.batch * cell.gateSize(), LstmCell.f32(s.prev[1]), s.prevOff[1],
+        LstmCell.f32(s.dNext[0]), s.dNextOff[0], LstmCell.f32(s.dNext[1]), s.dNextOff[1],
+        LstmCell.f32(s.dxp), s.dxpOff, LstmCell.f32(s.dPrev[1]), s.dPrevOff[1]);
     s.dPrev[0].fill(s.dPrevOff[0], s.batch * hidden, 0);
   }
 
@@ -1136,12 +1145,16 @@ public final class Scan {
         step.dNext[0] = dm;
         step.dPrev[0] = dmPrev;
       }
-      if (fusedLstm && nativeCell()) {
-        lstmCellBackward(step);                                 // the cell's backward in C
+      if (fusedLstm && nativeCell() && packedHh != null && weightHr == null) {
+        lstmStepBackward(n, block * g);                         // the two below, by rows
       } else {
-        cell.backward(step);
+        if (fusedLstm && nativeCell()) {
+          lstmCellBackward(step);                               // the cell's backward in C
+        } else {
+          cell.backward(step);
+        }
+        carryHidden(n, block * g);                              // dh += dHP[t] W_hh
       }
-      carryHidden(n, block * g);                                // dh += dHP[t] W_hh
       Storage[] swap = dCur;
       dCur = dOther;
       dOther = swap;
@@ -1154,6 +1167,38 @@ public final class Scan {
         }
       }
       return norm;
+    }
+
+    /**
+     * The native LSTM step's backward without a projection: the cell's backward in C, then
+     * {@code dh = dZ W_hh} with the packed weight, by blocks of {@link #ROW_BLOCK} rows of the
+     * {@code n} running ones, which the worker thread shares when the step is large ({@link
+     * PackedWeight#shareRows}): block {@code r} of {@code dh} needs block {@code r} of {@code dZ}
+     * only, so the pointwise part runs on both threads as well as the product. The results are
+     * those of {@link #lstmCellBackward} then {@link #carryHidden}. {@code dZ = dXP[t] = dHP[t]}
+     * (summed projections) at {@code off}.
+     */
+    private void lstmStepBackward(int n, int off) {
+      int hidden = cell.hiddenSize();
+      int g = cell.gateSize();
+      Storage c = step.prev[1];
+      int cOff = step.prevOff[1];
+      int svOff = step.savedOff;
+      int tcOff = svOff + n * g;                               // the step's tanh(c') block
+      float[] saved = LstmCell.f32(step.saved);
+      float[] cf = LstmCell.f32(c);
+      float[] dh = LstmCell.f32(dCur[0]);
+      float[] dc = LstmCell.f32(dCur[1]);
+      float[] dz = LstmCell.f32(dhp);
+      float[] dcPrev = LstmCell.f32(dOther[1]);
+      Storage dhPrev = dOther[0];
+      PackedWeight.shareRows((long) n * g * hidden, n, ROW_BLOCK, (r0, r1) -> {
+        Native.lstmCellBackward(r1 - r0, hidden, saved, svOff + r0 * g, tcOff + r0 * hidden, cf,
+            cOff + r0 * hidden, dh, r0 * hidden, dc, r0 * hidden, dz, off + r0 * g, dcPrev,
+            r0 * hidden);
+        packedHh.multiplyHere(r1 - r0, dhp, off + r0 * g, g, PackedWeight.Init.ZERO, dhPrev,
+            r0 * hidden, hidden);
+      });
     }
 
     /** Under a projection: {@code dm = dh W_hr} for the {@code n} running rows, one gemm. */

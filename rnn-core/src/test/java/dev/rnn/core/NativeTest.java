@@ -297,20 +297,23 @@ class NativeTest {
   class ALargeScan {
     static Stream<Arguments> scans() {
       return Stream.of(
-          Arguments.of("lstm 8->300", (Supplier<Cell>) () -> new LstmCell(8, 300), 0),
+          Arguments.of("lstm 8->300", (Supplier<Cell>) () -> new LstmCell(8, 300), 0, false),
+          Arguments.of("lstm 8->300, lengths", (Supplier<Cell>) () -> new LstmCell(8, 300), 0,
+              true),
           Arguments.of("lstm 8->300, projection 200", (Supplier<Cell>) () -> new LstmCell(8, 300),
-              200),
-          Arguments.of("gru 8->280", (Supplier<Cell>) () -> new GruCell(8, 280), 0),
+              200, false),
+          Arguments.of("gru 8->280", (Supplier<Cell>) () -> new GruCell(8, 280), 0, false),
           Arguments.of("elman 8->600", (Supplier<Cell>) () -> new ElmanCell(8, 600,
-              Activation.TANH), 0));
+              Activation.TANH), 0, false));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("scans")
     void givesTheBlasPathsNumbersWhenItsProductsAreShared(String name, Supplier<Cell> factory,
-        int projection) {
+        int projection, boolean ragged) {
       // Products of 64 rows x G x P >= PackedWeight.PARALLEL_MIN: with two threads
-      // (Native.threads()) this thread and the worker take their panels.
+      // (Native.threads()) this thread and the worker take their panels, or (an LSTM's backward
+      // step) their blocks of rows; with lengths 1..3 the steps run 64, 43 and 22 rows.
       Cell cell = factory.get();
       Scan scan = new Scan(cell, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH,
           projection);
@@ -324,9 +327,14 @@ class NativeTest {
         init[k] = random(rnd, batch * scan.stateSize(k));
       }
       Storage dOut = random(rnd, seq * batch * scan.outputSize());
+      int[] lengths = new int[batch];
+      for (int n = 0; n < batch; n++) {
+        lengths[n] = 1 + n % 3;
+      }
+      Lengths l = ragged ? Lengths.of(lengths) : null;
       Pass[] blas = new Pass[1];
-      Native.without(() -> blas[0] = pass(scan, x, seq, batch, init, null, dOut, null));
-      Pass kernels = pass(scan, x, seq, batch, init, null, dOut, null);
+      Native.without(() -> blas[0] = pass(scan, x, seq, batch, init, l, dOut, null));
+      Pass kernels = pass(scan, x, seq, batch, init, l, dOut, null);
       List<Executable> checks = new ArrayList<>();
       checks.add(close("output", blas[0].out, kernels.out));
       checks.add(close("input gradient", blas[0].dx, kernels.dx));
