@@ -197,4 +197,20 @@ final class Native {
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,
       int p0, int p1, float[] z, int zOff, float[] c, int cOff, float[] h2, int h2Off, float[] c2,
       int c2Off, float[] saved, int savedOff);
+
+  /**
+   * Packs {@code [W_ih | W_hh]^T} by gates ({@code W_ih [4H, I]}, {@code W_hh [4H, K]}): each
+   * panel holds 16 units of each gate over the depths {@code I + K}, {@code W_ih}'s first.
+   */
+  static native void packGates2(float[] wih, int in, float[] whh, int k, int n, float[] packed);
+
+  /**
+   * One LSTM step that projects its input itself, for the units of panels {@code [p0, p1)}:
+   * {@code z = b + x_t W_ih^T + A W_hh^T} ({@code x_t [M, I]}, {@code A [M, K]}, both rows
+   * contiguous; the weights packed by {@link #packGates2}, the bias {@code [4H]} in the same
+   * array at {@code bOff}), then {@link LstmCell}'s forward; AVX-512 only.
+   */
+  static native void lstmx(int m, int hidden, int in, float[] x, int xOff, int k, float[] a,
+      int aOff, float[] packed, int p0, int p1, int bOff, float[] c, int cOff, float[] h2,
+      int h2Off, float[] c2, int c2Off, float[] saved, int savedOff);
 }
