@@ -5,6 +5,9 @@
  *   gemm:  C[M, N] = init + A[M, K] @ op(W)          init: 0, C itself, or a row-strided source
  *   lstm:  z = XP[t] + h_{t-1} @ W_hh^T in a 6 x 64 register tile, then the LSTM cell's
  *          pointwise step on that tile (the panels hold 16 units of each gate i, f, g, o)
+ *   lstmx: the same with the input projection in the tile: z = b + x_t @ W_ih^T + h_{t-1} @
+ *          W_hh^T, [W_ih | W_hh]^T packed by gates (packGates2), so no XP[T, N, 4H] is written
+ *          and read back (the flops are the same as the one gemm of XP, at the kernel's rate)
  *
  * Loaded by dev.rnn.core.Native; every entry point is float32. The kernels are compiled for
  * AVX-512F and for AVX2+FMA with target attributes; isa() says which ones this processor runs.

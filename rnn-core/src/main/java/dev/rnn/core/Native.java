@@ -173,11 +173,6 @@ final class Native {
       int ldc);
 
   /**
-   * One LSTM step for the units of panels {@code [p0, p1)} ({@code 16} each): {@code z = Z +
-   * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
-   * block; AVX-512 only.
-   */
-  /**
    * {@link LstmCell}'s forward alone, {@code z} already summed (a step without packed weights,
    * as streaming's); AVX-512 only.
    */
@@ -194,6 +189,11 @@ final class Native {
       float[] c, int cOff, float[] dh2, int dh2Off, float[] dc2, int dc2Off, float[] dz, int dzOff,
       float[] dc, int dcOff);
 
+  /**
+   * One LSTM step for the units of panels {@code [p0, p1)} ({@code 16} each): {@code z = Z +
+   * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
+   * block; AVX-512 only.
+   */
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,
       int p0, int p1, float[] z, int zOff, float[] c, int cOff, float[] h2, int h2Off, float[] c2,
       int c2Off, float[] saved, int savedOff);
