@@ -5,6 +5,9 @@
  *   gemm:  C[M, N] = init + A[M, K] @ op(W)          init: 0, C itself, or a row-strided source
  *   lstm:  z = XP[t] + h_{t-1} @ W_hh^T in a 6 x 64 register tile, then the LSTM cell's
  *          pointwise step on that tile (the panels hold 16 units of each gate i, f, g, o)
+ *   lstmx: the same with the input projection in the tile: z = b + x_t @ W_ih^T + h_{t-1} @
+ *          W_hh^T, [W_ih | W_hh]^T packed by gates (packGates2), so no XP[T, N, 4H] is written
+ *          and read back (the flops are the same as the one gemm of XP, at the kernel's rate)
  *
  * Loaded by dev.rnn.core.Native; every entry point is float32. The kernels are compiled for
  * AVX-512F and for AVX2+FMA with target attributes; isa() says which ones this processor runs.
@@ -38,12 +41,13 @@ JNIEXPORT jint JNICALL Java_dev_rnn_core_Native_cpuIsa(JNIEnv *env, jclass cls) 
  * 16p + (j % 16) with q = j / 16 (the four gates of 16 units side by side). op(W)[k][n] is
  * W[n*ldw + k] when trans, else W[k*ldw + n].
  */
-static void pack(const float *w, int ldw, int trans, int n, int k, int gates, float *out) {
+static void pack(const float *w, int ldw, int trans, int n, int k, int gates, float *out,
+    int depth, int row0) {
   int units = gates == 4 ? n / 4 : n;
   int panels = gates == 4 ? (units + 15) / 16 : (n + NR - 1) / NR;
   int cols[NR];
   for (int p = 0; p < panels; p++) {
-    float *dst = out + (size_t) p * k * NR;
+    float *dst = out + ((size_t) p * depth + row0) * NR;
     for (int j = 0; j < NR; j++) {
       if (gates == 4) {
         int u = 16 * p + (j % 16);
@@ -70,9 +74,25 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_pack(JNIEnv *env, jclass cls, jf
     jint wOff, jint ldw, jboolean trans, jint n, jint k, jint gates, jfloatArray packed) {
   float *pw = (*env)->GetPrimitiveArrayCritical(env, w, NULL);
   float *pp = (*env)->GetPrimitiveArrayCritical(env, packed, NULL);
-  pack(pw + wOff, ldw, trans, n, k, gates, pp);
+  pack(pw + wOff, ldw, trans, n, k, gates, pp, k, 0);
   (*env)->ReleasePrimitiveArrayCritical(env, packed, pp, 0);
   (*env)->ReleasePrimitiveArrayCritical(env, w, pw, JNI_ABORT);
+}
+
+/*
+ * [W_ih | W_hh]^T by gates, for the LSTM step that projects its input itself: each panel's
+ * depths [0, ki) hold W_ih^T's rows, [ki, ki + kh) W_hh^T's (depth ki + kh).
+ */
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_packGates2(JNIEnv *env, jclass cls,
+    jfloatArray wih, jint ki, jfloatArray whh, jint kh, jint n, jfloatArray packed) {
+  float *pi = (*env)->GetPrimitiveArrayCritical(env, wih, NULL);
+  float *ph = (*env)->GetPrimitiveArrayCritical(env, whh, NULL);
+  float *pp = (*env)->GetPrimitiveArrayCritical(env, packed, NULL);
+  pack(pi, ki, 1, n, ki, 4, pp, ki + kh, 0);
+  pack(ph, kh, 1, n, kh, 4, pp, ki + kh, ki);
+  (*env)->ReleasePrimitiveArrayCritical(env, packed, pp, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, whh, ph, JNI_ABORT);
+  (*env)->ReleasePrimitiveArrayCritical(env, wih, pi, JNI_ABORT);
 }
 
 /*
@@ -104,9 +124,8 @@ static inline void prefetch_block(const float *base, long ld, int rows, int cols
 
 /* acc[i][j] = sum_k a[i*lda + k] * b[k*64 + 16j + .], rows i < mr. */
 static inline __attribute__((always_inline, target("avx512f")))
-void tile512(int mr, int k, const float *a, long lda, const float *b, __m512 acc[MR512][4]) {
-  for (int i = 0; i < MR512; i++)
-    for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+void tile512_add(int mr, int k, const float *a, long lda, const float *b,
+    __m512 acc[MR512][4]) {
   for (int kk = 0; kk < k; kk++) {
     const float *bk = b + (size_t) kk * NR;
     __m512 b0 = _mm512_loadu_ps(bk);
@@ -125,21 +144,39 @@ void tile512(int mr, int k, const float *a, long lda, const float *b, __m512 acc
   }
 }
 
+static inline __attribute__((always_inline, target("avx512f")))
+void tile512(int mr, int k, const float *a, long lda, const float *b, __m512 acc[MR512][4]) {
+  for (int i = 0; i < MR512; i++)
+    for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+  tile512_add(mr, k, a, lda, b, acc);
+}
+
 /*
- * tile512 for rows [0, mr), stored to t [6][64]: a function of its own, so that the registers
- * of the pointwise step that follows (its constants) cannot push an accumulator out of the
- * product's loop (gcc spilled one to the stack, a third slower).
+ * The tile of rows [0, mr) of [X | A] [W_x; W_a] (depths [0, ki) from x, then [ki, ki + k) from
+ * a; ki = 0 without an input part), stored to t [6][64]: a function of its own, so that the
+ * registers of the pointwise step that follows (its constants) cannot push an accumulator out
+ * of the product's loop (gcc spilled one to the stack, a third slower).
  */
+static inline __attribute__((always_inline, target("avx512f")))
+void tile512x(int mr, int ki, const float *x, long ldx, int k, const float *a, long lda,
+    const float *b, __m512 acc[MR512][4]) {
+  for (int i = 0; i < MR512; i++)
+    for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+  tile512_add(mr, ki, x, ldx, b, acc);
+  tile512_add(mr, k, a, lda, b + (size_t) ki * NR, acc);
+}
+
 static __attribute__((noinline, target("avx512f")))
-void tile512_to(int mr, int k, const float *a, long lda, const float *b, float *t) {
+void tile512_to(int mr, int ki, const float *x, long ldx, int k, const float *a, long lda,
+    const float *b, float *t) {
   __m512 acc[MR512][4];
   switch (mr) {
-    case 1: tile512(1, k, a, lda, b, acc); break;
-    case 2: tile512(2, k, a, lda, b, acc); break;
-    case 3: tile512(3, k, a, lda, b, acc); break;
-    case 4: tile512(4, k, a, lda, b, acc); break;
-    case 5: tile512(5, k, a, lda, b, acc); break;
-    default: tile512(6, k, a, lda, b, acc); break;
+    case 1: tile512x(1, ki, x, ldx, k, a, lda, b, acc); break;
+    case 2: tile512x(2, ki, x, ldx, k, a, lda, b, acc); break;
+    case 3: tile512x(3, ki, x, ldx, k, a, lda, b, acc); break;
+    case 4: tile512x(4, ki, x, ldx, k, a, lda, b, acc); break;
+    case 5: tile512x(5, ki, x, ldx, k, a, lda, b, acc); break;
+    default: tile512x(6, ki, x, ldx, k, a, lda, b, acc); break;
   }
   for (int i = 0; i < MR512; i++) {
     if (i < mr) {
@@ -257,13 +294,13 @@ static inline __attribute__((always_inline, target("avx512f"))) __m512 sigmoid51
  * activated), c' = f c + i g, tanh(c') (after the rows x 4H gates), h' = o tanh(c').
  */
 static inline __attribute__((always_inline, target("avx512f")))
-void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const float *z,
+void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const float *z, long zld,
     const float *c, float *h2, float *c2, float *sv) {
   __mmask16 m = mask16(hh - u0);
   const __m512 one = _mm512_set1_ps(1.0f);
   const __m512 two = _mm512_set1_ps(2.0f);
   long g4 = 4L * hh;
-  const float *zr = z + r * g4 + u0;
+  const float *zr = z + r * zld + u0;
   float *svr = sv + r * g4 + u0;
   __m512 ig = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr), _mm512_loadu_ps(ti)));
   __m512 fg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + hh),
@@ -288,12 +325,13 @@ void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const floa
 
 /* Rows [row0, row0 + mr) of the units [u0, u0 + 16): the product's tile, then the cell. */
 static inline __attribute__((always_inline, target("avx512f")))
-void lstm512_block(int mr, int k, const float *a, long lda, const float *b, int hh, int u0,
-    int rows, const float *z, const float *c, float *h2, float *c2, float *sv, int row0) {
+void lstm512_block(int mr, int ki, const float *x, long ldx, int k, const float *a, long lda,
+    const float *b, int hh, int u0, int rows, const float *z, long zld, const float *c,
+    float *h2, float *c2, float *sv, int row0) {
   float t[MR512 * NR];
-  tile512_to(mr, k, a, lda, b, t);
+  tile512_to(mr, ki, x, ldx, k, a, lda, b, t);
   for (int i = 0; i < mr; i++) {
-    lstm_units512(t + i * NR, row0 + i, u0, hh, rows, z, c, h2, c2, sv);
+    lstm_units512(t + i * NR, row0 + i, u0, hh, rows, z, zld, c, h2, c2, sv);
   }
 }
 
@@ -304,47 +342,65 @@ static void lstm_cell512(int m, int hh, const float *z, const float *c, float *h
   static const float zeros[NR];
   for (int r = 0; r < m; r++) {
     for (int u0 = 0; u0 < hh; u0 += 16) {
-      lstm_units512(zeros, r, u0, hh, m, z, c, h2, c2, sv);
+      lstm_units512(zeros, r, u0, hh, m, z, 4L * hh, c, h2, c2, sv);
     }
   }
 }
 
+/*
+ * One LSTM step for the units of panels [p0, p1): z = Z + [x_t | h] [W_ih; W_hh]^T tile by tile
+ * (ki = 0: z = Z + h W_hh^T, Z = XP[t] with row stride zld = 4H; ki = I: the input projected
+ * here, Z the bias with row stride 0), then the cell on each tile.
+ */
 __attribute__((target("avx512f")))
-static void lstm512(int m, int hh, int k, const float *a, long lda, const float *packed,
-    int p0, int p1, const float *z, const float *c, float *h2, float *c2, float *sv) {
-  long g4 = 4L * hh;
+static void lstm512(int m, int hh, int ki, const float *x, long ldx, int k, const float *a,
+    long lda, const float *packed, int p0, int p1, const float *z, long zld, const float *c,
+    float *h2, float *c2, float *sv) {
   int u0 = 16 * p0;
   int u1 = 16 * p1 < hh ? 16 * p1 : hh;
+  if (zld != 0) {
+    if (u0 == 0 && u1 == hh) {
+      /* All units: z is one contiguous block, asked for as one stream. */
+      prefetch_block(z, zld, m, (int) zld, 0);
+    } else {
+      for (int q = 0; q < 4 && u0 < u1; q++) {
+        prefetch_block(z + q * hh + u0, zld, m, u1 - u0, 0);
+      }
+    }
+  }
+  if (ki > 0 && p0 < p1) {
+    prefetch_block(x, ldx, m, ki, 0);
+  }
   if (u0 == 0 && u1 == hh) {
-    /* All units: z, h' and c' are contiguous blocks, asked for as one stream each. */
-    prefetch_block(z, g4, m, (int) g4, 0);
     for (int r = 0; r < m * hh; r += 16) {
       __builtin_prefetch(h2 + r, 1, 2);
       __builtin_prefetch(c2 + r, 1, 2);
     }
-  } else {
-    for (int q = 0; q < 4 && u0 < u1; q++) {
-      prefetch_block(z + q * hh + u0, g4, m, u1 - u0, 0);
-    }
-    if (u0 < u1) {
-      prefetch_block(h2 + u0, hh, m, u1 - u0, 1);
-      prefetch_block(c2 + u0, hh, m, u1 - u0, 1);
-    }
+  } else if (u0 < u1) {
+    prefetch_block(h2 + u0, hh, m, u1 - u0, 1);
+    prefetch_block(c2 + u0, hh, m, u1 - u0, 1);
   }
   for (int p = p0; p < p1; p++) {
-    const float *b = packed + (size_t) p * k * NR;
+    const float *b = packed + (size_t) p * (ki + k) * NR;
     int u0 = 16 * p;
     int i = 0;
     for (; i + MR512 <= m; i += MR512) {
-      lstm512_block(MR512, k, a + i * lda, lda, b, hh, u0, m, z, c, h2, c2, sv, i);
+      lstm512_block(MR512, ki, x + i * ldx, ldx, k, a + i * lda, lda, b, hh, u0, m, z, zld, c,
+          h2, c2, sv, i);
     }
+    const float *xi = x + i * ldx;
     const float *ai = a + i * lda;
     switch (m - i) {
-      case 1: lstm512_block(1, k, ai, lda, b, hh, u0, m, z, c, h2, c2, sv, i); break;
-      case 2: lstm512_block(2, k, ai, lda, b, hh, u0, m, z, c, h2, c2, sv, i); break;
-      case 3: lstm512_block(3, k, ai, lda, b, hh, u0, m, z, c, h2, c2, sv, i); break;
-      case 4: lstm512_block(4, k, ai, lda, b, hh, u0, m, z, c, h2, c2, sv, i); break;
-      case 5: lstm512_block(5, k, ai, lda, b, hh, u0, m, z, c, h2, c2, sv, i); break;
+      case 1: lstm512_block(1, ki, xi, ldx, k, ai, lda, b, hh, u0, m, z, zld, c, h2, c2, sv, i);
+        break;
+      case 2: lstm512_block(2, ki, xi, ldx, k, ai, lda, b, hh, u0, m, z, zld, c, h2, c2, sv, i);
+        break;
+      case 3: lstm512_block(3, ki, xi, ldx, k, ai, lda, b, hh, u0, m, z, zld, c, h2, c2, sv, i);
+        break;
+      case 4: lstm512_block(4, ki, xi, ldx, k, ai, lda, b, hh, u0, m, z, zld, c, h2, c2, sv, i);
+        break;
+      case 5: lstm512_block(5, ki, xi, ldx, k, ai, lda, b, hh, u0, m, z, zld, c, h2, c2, sv, i);
+        break;
       default: break;
     }
   }
@@ -449,8 +505,36 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, ji
     }
     if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
   }
-  lstm512(m, hh, k, ptr[0] + aOff, lda, ptr[1], p0, p1, ptr[2] + zOff, ptr[3] + cOff,
-      ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] + svOff);
+  lstm512(m, hh, 0, NULL, 0, k, ptr[0] + aOff, lda, ptr[1], p0, p1, ptr[2] + zOff, 4L * hh,
+      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] + svOff);
+  for (int i = 6; i >= 0; i--) {
+    int first = 1;
+    for (int j = 0; j < i; j++) {
+      if (ptr[j] == ptr[i]) first = 0;
+    }
+    if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
+  }
+}
+
+/*
+ * One LSTM step that projects its input itself: z = b + [x_t | h] [W_ih; W_hh]^T (packed by
+ * packGates2; the bias b [4H] at bOff), then the cell, for the units of panels [p0, p1).
+ */
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmx(JNIEnv *env, jclass cls, jint m, jint hh,
+    jint ki, jfloatArray x, jint xOff, jint k, jfloatArray a, jint aOff, jfloatArray packed,
+    jint p0, jint p1, jint bOff, jfloatArray c, jint cOff, jfloatArray h2, jint h2Off,
+    jfloatArray c2, jint c2Off, jfloatArray sv, jint svOff) {
+  jfloatArray arr[7] = {x, a, packed, c, h2, c2, sv};
+  float *ptr[7];
+  for (int i = 0; i < 7; i++) {
+    ptr[i] = NULL;
+    for (int j = 0; j < i; j++) {
+      if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
+    }
+    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+  }
+  lstm512(m, hh, ki, ptr[0] + xOff, ki, k, ptr[1] + aOff, k, ptr[2], p0, p1, ptr[2] + bOff, 0,
+      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] + svOff);
   for (int i = 6; i >= 0; i--) {
     int first = 1;
     for (int j = 0; j < i; j++) {

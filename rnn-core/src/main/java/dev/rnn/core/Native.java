@@ -173,11 +173,6 @@ final class Native {
       int ldc);
 
   /**
-   * One LSTM step for the units of panels {@code [p0, p1)} ({@code 16} each): {@code z = Z +
-   * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
-   * block; AVX-512 only.
-   */
-  /**
    * {@link LstmCell}'s forward alone, {@code z} already summed (a step without packed weights,
    * as streaming's); AVX-512 only.
    */
@@ -194,7 +189,28 @@ final class Native {
       float[] c, int cOff, float[] dh2, int dh2Off, float[] dc2, int dc2Off, float[] dz, int dzOff,
       float[] dc, int dcOff);
 
+  /**
+   * One LSTM step for the units of panels {@code [p0, p1)} ({@code 16} each): {@code z = Z +
+   * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
+   * block; AVX-512 only.
+   */
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,
       int p0, int p1, float[] z, int zOff, float[] c, int cOff, float[] h2, int h2Off, float[] c2,
       int c2Off, float[] saved, int savedOff);
+
+  /**
+   * Packs {@code [W_ih | W_hh]^T} by gates ({@code W_ih [4H, I]}, {@code W_hh [4H, K]}): each
+   * panel holds 16 units of each gate over the depths {@code I + K}, {@code W_ih}'s first.
+   */
+  static native void packGates2(float[] wih, int in, float[] whh, int k, int n, float[] packed);
+
+  /**
+   * One LSTM step that projects its input itself, for the units of panels {@code [p0, p1)}:
+   * {@code z = b + x_t W_ih^T + A W_hh^T} ({@code x_t [M, I]}, {@code A [M, K]}, both rows
+   * contiguous; the weights packed by {@link #packGates2}, the bias {@code [4H]} in the same
+   * array at {@code bOff}), then {@link LstmCell}'s forward; AVX-512 only.
+   */
+  static native void lstmx(int m, int hidden, int in, float[] x, int xOff, int k, float[] a,
+      int aOff, float[] packed, int p0, int p1, int bOff, float[] c, int cOff, float[] h2,
+      int h2Off, float[] c2, int c2Off, float[] saved, int savedOff);
 }

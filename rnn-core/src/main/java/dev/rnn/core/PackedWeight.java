@@ -47,13 +47,16 @@ final class PackedWeight {
   private final int k;
   private final int panels;
   private final boolean gates;
+  /** {@code I} of {@link #ofGates(Storage, int, Storage, int, int, Storage)}, else 0. */
+  private final int inputs;
 
-  private PackedWeight(Storage packed, int n, int k, int panels, boolean gates) {
+  private PackedWeight(Storage packed, int n, int k, int panels, boolean gates, int inputs) {
     this.packed = packed;
     this.n = n;
     this.k = k;
     this.panels = panels;
     this.gates = gates;
+    this.inputs = inputs;
   }
 
   /**
@@ -71,7 +74,7 @@ final class PackedWeight {
     int panels = (n + PANEL - 1) / PANEL;
     Storage packed = Storage.allocate(DType.FLOAT32, panels * PANEL * k);
     Native.pack(LstmCell.f32(w), 0, trans ? k : n, trans, n, k, 1, LstmCell.f32(packed));
-    return new PackedWeight(packed, n, k, panels, false);
+    return new PackedWeight(packed, n, k, panels, false, 0);
   }
 
   /**
@@ -89,7 +92,40 @@ final class PackedWeight {
     int panels = (hidden + 15) / 16;
     Storage packed = Storage.allocate(DType.FLOAT32, panels * PANEL * k);
     Native.pack(LstmCell.f32(w), 0, k, true, 4 * hidden, k, 4, LstmCell.f32(packed));
-    return new PackedWeight(packed, 4 * hidden, k, panels, true);
+    return new PackedWeight(packed, 4 * hidden, k, panels, true, 0);
+  }
+
+  /**
+   * Packs {@code [W_ih | W_hh]^T} of an LSTM by gates, and its bias after the panels, for {@link
+   * #lstmStep} on a step that projects its input itself: {@code z = b + x_t W_ih^T + h W_hh^T}
+   * tile by tile, without the buffer {@code XP} of every step.
+   *
+   * @param wih {@code W_ih}, {@code [4H, I]}
+   * @param in {@code I}
+   * @param whh {@code W_hh}, {@code [4H, K]}
+   * @param hidden {@code H}
+   * @param k {@code K}, the size of {@code h} ({@code P} under a projection)
+   * @param bias {@code b_ih + b_hh} (or the one there is), {@code [4H]}, or null for none
+   * @return the packed weight
+   */
+  static PackedWeight ofGates(Storage wih, int in, Storage whh, int hidden, int k, Storage bias) {
+    checkArgument(wih.length() == 4 * hidden * in && whh.length() == 4 * hidden * k,
+        "pack expected gate weights of 4 x %s x %s and 4 x %s x %s elements but got %s and %s",
+        hidden, in, hidden, k, wih.length(), whh.length());
+    int panels = (hidden + 15) / 16;
+    int size = panels * PANEL * (in + k);
+    Storage packed = Storage.allocate(DType.FLOAT32, size + 4 * hidden);
+    Native.packGates2(LstmCell.f32(wih), in, LstmCell.f32(whh), k, 4 * hidden,
+        LstmCell.f32(packed));
+    if (bias != null) {
+      packed.copyFrom(bias, 0, size, 4 * hidden);
+    }
+    return new PackedWeight(packed, 4 * hidden, k, panels, true, in);
+  }
+
+  /** {@return {@code I} when this weight projects the step's input itself, else 0} */
+  int inputs() {
+    return inputs;
   }
 
   /** {@return whether this is {@code W_hh^T} packed by gates, for {@link #lstmStep}} */
@@ -157,7 +193,9 @@ final class PackedWeight {
    * LstmCell}'s forward on the tile of {@code z} while it is in registers. Reads {@code Z} ({@code
    * XP[t]} with {@code b_hh} folded in) from the step's {@code xp}, {@code h_{t-1}} and {@code
    * c_{t-1}} from its previous states; writes {@code h_t}, {@code c_t} and the saved block as
-   * {@link LstmCell#forward} does.
+   * {@link LstmCell#forward} does. A weight that projects the input itself ({@link #inputs()}
+   * positive) reads {@code x_t} from the step's {@code x} instead of {@code XP[t]}: {@code z = b +
+   * x_t W_ih^T + h W_hh^T}.
    *
    * @param st the step, aimed at time {@code t}
    */
@@ -171,16 +209,24 @@ final class PackedWeight {
     float[] af = LstmCell.f32(st.prev[0]);
     int aOff = st.prevOff[0];
     float[] pf = LstmCell.f32(packed);
-    float[] z = LstmCell.f32(st.xp);
     float[] c = LstmCell.f32(st.prev[1]);
     float[] h2 = LstmCell.f32(st.next[0]);
     float[] c2 = LstmCell.f32(st.next[1]);
     float[] sv = LstmCell.f32(st.saved);
-    int zOff = st.xpOff;
     int cOff = st.prevOff[1];
     int h2Off = st.nextOff[0];
     int c2Off = st.nextOff[1];
     int svOff = st.savedOff;
+    if (inputs > 0) {
+      float[] xf = LstmCell.f32(st.x);
+      int xOff = st.xOff;
+      int bOff = panels * PANEL * (inputs + k);
+      split((long) m * n * (inputs + k), (p0, p1) -> Native.lstmx(m, hidden, inputs, xf, xOff, k,
+          af, aOff, pf, p0, p1, bOff, c, cOff, h2, h2Off, c2, c2Off, sv, svOff));
+      return;
+    }
+    float[] z = LstmCell.f32(st.xp);
+    int zOff = st.xpOff;
     split((long) m * n * k, (p0, p1) -> Native.lstm(m, hidden, k, af, aOff, k, pf, p0, p1, z, zOff,
         c, cOff, h2, h2Off, c2, c2Off, sv, svOff));
   }

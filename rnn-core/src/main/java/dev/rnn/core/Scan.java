@@ -74,7 +74,9 @@ import java.util.Random;
  * and every step's product, {@code h W_hh^T} forward and {@code dHP W_hh} backward, reads the
  * packed copy ({@code PackedWeight}) instead of BLAS packing the weight again at each step; for
  * any number of rows, so the shrinking active batch of a run with lengths too. A cell that
- * declares {@link Cell.Kernel#LSTM} has the product and its forward computed as one kernel, and
+ * declares {@link Cell.Kernel#LSTM} has the product and its forward computed as one kernel, on
+ * AVX-512 with the input projection too ({@code z = b + x_t W_ih^T + h W_hh^T} tile by tile from
+ * {@code [W_ih | W_hh]} packed once, no {@code XP} buffer; AVX2 keeps the gemm of {@code XP}), and
  * its backward step (the cell's backward in C, then {@code dHP W_hh}) computed by blocks of rows,
  * which a second thread shares when the step is large: the few panels of {@code dHP W_hh} ({@code
  * P / 64}) alone would leave it little to take, and the cell's backward none. The results are the
@@ -376,7 +378,9 @@ public final class Scan {
         batch, seq, lengths);
     Run run = new Run(x, seq, batch, init, record, firstStep,
         lengths == null || lengths.allEqual(seq) ? null : lengths);
-    project(run.xs, 0, run.layout.rows, run.step);             // XP = X W_ih^T + b_ih
+    if (run.step.x == null) {                                   // else each step projects x_t
+      project(run.xs, 0, run.layout.rows, run.step);           // XP = X W_ih^T + b_ih
+    }
     for (int p = 0; p < seq; p++) {
       run.aim(p);                                               // at XP[t], h_{t-1}, h_t, saved
       if (run.step.batch > 0) {
@@ -557,13 +561,15 @@ public final class Scan {
   }
 
   /**
-   * Packs {@code W_hh^T} (for the fused LSTM step, by gates, when the processor runs it) and
-   * {@code W_hr^T} into {@code s}, for every step of a forward run.
+   * Packs {@code W_hh^T} and {@code W_hr^T} into {@code s}, for every step of a forward run; for
+   * the fused LSTM step (by gates, when the processor runs it) {@code [W_ih | W_hh]^T} with the
+   * folded bias, so that each step projects its own input and no {@code XP} is kept.
    */
   private void packForward(Step s) {
     int h = outputSize();
     s.packedHh = fusedLstm && Native.isa() == Native.Isa.AVX512
-        ? PackedWeight.ofGates(weightHh.data(), cell.hiddenSize(), h)
+        ? PackedWeight.ofGates(weightIh.data(), cell.inputSize(), weightHh.data(),
+            cell.hiddenSize(), h, projectionBias(s))
         : PackedWeight.of(weightHh.data(), true, cell.gateSize(), h);
     if (weightHr != null) {
       s.packedHr = PackedWeight.of(weightHr.data(), true, projection, cell.hiddenSize());
@@ -603,6 +609,7 @@ public final class Scan {
   private static void releasePacked(Step s) {
     s.packedHh = null;
     s.packedHr = null;
+    s.x = null;
   }
 
   // ---- steps: the buffers handed to the cell -----------------------------------------------
@@ -737,7 +744,6 @@ public final class Scan {
       // the states here, the gap rows below), so they may come from the pool.
       this.xs = lengths == null ? x : gather(x);
       this.step = newStep(batch);
-      step.xp = Storage.borrow(dt, rows * g);
       step.hp = Storage.borrow(dt, batch * g);
       if (lengths != null && summed) {
         step.hpT = Storage.allocate(dt, Math.min(batch, FEW_ROWS) * g);
@@ -745,6 +751,11 @@ public final class Scan {
       step.saved = Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
       if (packs(seq)) {
         packForward(step);
+      }
+      if (step.packedHh != null && step.packedHh.inputs() > 0) {
+        step.x = xs;                                            // the fused step projects x_t
+      } else {
+        step.xp = Storage.borrow(dt, rows * g);
       }
       if (weightHr != null) {
         int hidden = cell.hiddenSize();
@@ -821,6 +832,7 @@ public final class Scan {
       step.batch = layout.active[t];
       step.time = firstStep + t;
       step.xpOff = layout.block[t] * cell.gateSize();
+      step.xOff = layout.block[t] * cell.inputSize();
       step.hpOff = 0;
       step.savedOff = record ? layout.block[t] * cell.savedSize() : 0;
       for (int k = 0; k < states.length; k++) {

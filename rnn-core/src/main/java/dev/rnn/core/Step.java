@@ -58,6 +58,12 @@ public final class Step {
    * PackedWeight#ofGates} under the fused LSTM step), or null for the BLAS path.
    */
   PackedWeight packedHh;
+  /**
+   * A run whose fused LSTM step projects its input itself ({@link PackedWeight#inputs()} positive):
+   * the input {@code x_t} ({@code [N, I]} at {@code xOff}) in place of {@code XP[t]}; else null.
+   */
+  Storage x;
+  int xOff;
   /** A run of the native kernels under a projection: {@code W_hr^T} packed once, or null. */
   PackedWeight packedHr;
 

@@ -236,6 +236,8 @@ class NativeTest {
               Activation.RELU), 0),
           Arguments.of("lstm 9->17", (Supplier<Cell>) () -> new LstmCell(9, 17), 0),
           Arguments.of("lstm 6->40", (Supplier<Cell>) () -> new LstmCell(6, 40), 0),
+          // An input wider than the state: the fused step projects x_t itself (depths I + H).
+          Arguments.of("lstm 70->33", (Supplier<Cell>) () -> new LstmCell(70, 33), 0),
           Arguments.of("lstm 6->40, projection 11", (Supplier<Cell>) () -> new LstmCell(6, 40),
               11),
           Arguments.of("peephole lstm 4->19", (Supplier<Cell>) () -> new PeepholeLstmCell(4, 19),

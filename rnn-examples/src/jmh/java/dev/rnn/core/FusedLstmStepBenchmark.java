@@ -18,9 +18,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * runs it (copy of {@code XP[t]}, gemm onto it, {@link LstmCell#forward} in Java), with the
  * weight packed once (the product native, the cell in Java), and fused ({@link
  * PackedWeight#lstmStep}: each tile of {@code z} and the cell's pointwise work while it is in
- * registers; AVX-512 only, else the packed variant).
+ * registers; AVX-512 only, else the packed variant); and the fused step that projects its input
+ * itself ({@link PackedWeight#ofGates(Storage, int, Storage, int, int, Storage)}: {@code z = b +
+ * x_t W_ih^T + h W_hh^T}, no {@code XP}), against the fused step plus its share of the gemm of
+ * {@code XP} ({@code x_t W_ih^T + b} by BLAS for the step's rows; a run does it for all steps at
+ * once).
  *
- * <p>Shapes: batch x hidden, {@code K = hidden}: lstm-m's {@code 64x256}, lstm-l's {@code
+ * <p>Shapes: batch x hidden, {@code K = I = hidden}: lstm-m's {@code 64x256}, lstm-l's {@code
  * 64x512}, a ragged batch's tail {@code 8x256}.
  */
 @State(Scope.Thread)
@@ -39,6 +43,10 @@ public class FusedLstmStepBenchmark {
   private Storage xp;
   private PackedWeight packed;
   private PackedWeight byGates;
+  private PackedWeight byGatesWithInput;
+  private Storage weightIh;
+  private Storage bias;
+  private Storage x;
   private int hidden;
 
   @Setup
@@ -64,6 +72,13 @@ public class FusedLstmStepBenchmark {
     packed = Native.enabled() ? PackedWeight.of(weightHh, true, g, hidden) : null;
     byGates = Native.isa() == Native.Isa.AVX512
         ? PackedWeight.ofGates(weightHh, hidden, hidden) : null;
+    weightIh = RecurrentProductBenchmark.random(g * hidden, 5);
+    bias = RecurrentProductBenchmark.random(g, 6);
+    x = RecurrentProductBenchmark.random(batch * hidden, 7);
+    step.x = x;
+    step.xOff = 0;
+    byGatesWithInput = Native.isa() == Native.Isa.AVX512
+        ? PackedWeight.ofGates(weightIh, hidden, weightHh, hidden, hidden, bias) : null;
   }
 
   /** Copy of {@code XP[t]}, BLAS gemm onto it, the cell in Java. */
@@ -97,6 +112,25 @@ public class FusedLstmStepBenchmark {
       return packed();
     }
     byGates.lstmStep(step);
+    return step.next[0];
+  }
+
+  /** {@code XP[t] = x_t W_ih^T + b} for the step's rows by BLAS, then {@link #fused}. */
+  @Benchmark
+  public Storage projectThenFused() {
+    int g = 4 * hidden;
+    xp.setRows(0, step.batch, g, bias, 0);
+    xp.gemm(false, true, step.batch, g, hidden, 1, x, 0, hidden, weightIh, 0, hidden, 1, 0, g);
+    return fused();
+  }
+
+  /** The input projection, the product and the cell in one kernel, without {@code XP}. */
+  @Benchmark
+  public Storage fusedInput() {
+    if (byGatesWithInput == null) {
+      return projectThenFused();
+    }
+    byGatesWithInput.lstmStep(step);
     return step.next[0];
   }
 }
