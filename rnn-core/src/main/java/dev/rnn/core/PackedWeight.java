@@ -23,7 +23,8 @@ import java.util.concurrent.locks.LockSupport;
  * the packed copy is allocated per call (not pooled: it would outlive the call, as large as the
  * weight; allocating it costs about what packing does, well below one step). With two
  * threads ({@link Native#threads()}) a large product is shared by panels between this thread
- * and one worker thread, each taking the next panel left; small ones stay on this thread.
+ * and one worker thread, this one taking panels from the front and the worker from the back;
+ * small ones stay on this thread.
  */
 final class PackedWeight {
   /** Columns per panel, as {@code NR} in {@code rnn_native.c}. */
@@ -188,7 +189,7 @@ final class PackedWeight {
         c, cOff, h2, h2Off, c2, c2Off, sv, svOff));
   }
 
-  // ---- two threads: this one and a worker take panels one at a time --------------------------
+  // ---- two threads: this one takes panels from the front, a worker from the back -------------
 
   /** A range of panels (or of blocks of rows). */
   interface Panels {
