@@ -23,7 +23,9 @@ import java.util.Locale;
  * <p>System properties, read once: {@code rnn.native=false} switches the kernels off; {@code
  * rnn.native.isa=avx2} uses the AVX2 kernels on an AVX-512 processor (for tests); {@code
  * rnn.native.threads=N} the threads a large product is split over (default: {@code
- * OPENBLAS_NUM_THREADS}, as the BLAS, else the processors; at most 2); {@code rnn.native.min=W}
+ * OPENBLAS_NUM_THREADS}, as the BLAS, else the processors; at most 2); {@code
+ * rnn.native.share=W} the multiply-adds of a product from which the two threads share it
+ * (default {@code 2^22}); {@code rnn.native.min=W}
  * the multiply-adds per row ({@code G x P}) from which a scan packs its weights (default 4096:
  * below, the products of the seed network, a native call costs more than the product; the tests
  * set 1, so that the torch cases run through the kernels).
@@ -41,6 +43,7 @@ final class Native {
   private static final String DESCRIPTION;
   private static final int THREADS = readThreads();
   private static final long MIN_WORK = Long.getLong("rnn.native.min", 4096);
+  private static final long SHARE_MIN = Math.max(1, Long.getLong("rnn.native.share", 1L << 22));
   /** Per thread: the kernels are off for the calls inside {@link #without}. */
   private static final ThreadLocal<Boolean> OFF = ThreadLocal.withInitial(() -> false);
 
@@ -130,6 +133,14 @@ final class Native {
    */
   static long minWork() {
     return MIN_WORK;
+  }
+
+  /**
+   * {@return the multiply-adds of a product ({@code M N K}) from which two threads share it}
+   * Below, handing panels to the worker costs more than it gains.
+   */
+  static long shareMin() {
+    return SHARE_MIN;
   }
 
   /** {@return the threads a large product is split over: 1 or 2} */

@@ -23,14 +23,18 @@ import java.util.concurrent.locks.LockSupport;
  * the packed copy is allocated per call (not pooled: it would outlive the call, as large as the
  * weight; allocating it costs about what packing does, well below one step). With two
  * threads ({@link Native#threads()}) a large product is shared by panels between this thread
- * and one worker thread, each taking the next panel left; small ones stay on this thread.
+ * and one worker thread, this one taking panels from the front and the worker from the back;
+ * small ones stay on this thread.
  */
 final class PackedWeight {
   /** Columns per panel, as {@code NR} in {@code rnn_native.c}. */
   static final int PANEL = 64;
 
-  /** Products of fewer multiply-adds ({@code M N K}) than this run on one thread. */
-  static final long PARALLEL_MIN = 1L << 22;
+  /**
+   * Products of fewer multiply-adds ({@code M N K}) than this run on one thread ({@link
+   * Native#shareMin()}).
+   */
+  static final long PARALLEL_MIN = Native.shareMin();
 
   /** How a product starts: from zero, from {@code C}, or from a source {@code S}. */
   enum Init {
@@ -231,7 +235,7 @@ final class PackedWeight {
         c, cOff, h2, h2Off, c2, c2Off, sv, svOff));
   }
 
-  // ---- two threads: this one and a worker take panels one at a time --------------------------
+  // ---- two threads: this one takes panels from the front, a worker from the back -------------
 
   /** A range of panels (or of blocks of rows). */
   interface Panels {
@@ -263,9 +267,21 @@ final class PackedWeight {
         (b0, b1) -> body.run(b0 * block, Math.min(rows, b1 * block)));
   }
 
-  /** Runs {@code body} over {@code [0, items)}: on this thread alone, or with the worker. */
-  private static void share(long work, int items, Panels body) {
-    if (Native.threads() < 2 || work < PARALLEL_MIN || items < 2 || !Worker.INSTANCE.claim()) {
+  /** Per thread: products inside {@link #alone} are not shared. */
+  private static final ThreadLocal<Boolean> ALONE = ThreadLocal.withInitial(() -> false);
+
+  /**
+   * Runs {@code body} over {@code [0, items)}: on this thread alone, or with the worker when
+   * {@code work} is at least {@link #PARALLEL_MIN}, there are two threads ({@link
+   * Native#threads()}), the worker is free and this thread is not inside {@link #alone}.
+   *
+   * @param work the multiply-adds of the whole
+   * @param items the panels (or blocks of rows), each run whole by one thread
+   * @param body the work of items {@code [p0, p1)}
+   */
+  static void share(long work, int items, Panels body) {
+    if (Native.threads() < 2 || work < PARALLEL_MIN || items < 2 || ALONE.get()
+        || !Worker.INSTANCE.claim()) {
       body.run(0, items);
       return;
     }
@@ -273,25 +289,60 @@ final class PackedWeight {
   }
 
   /**
-   * One product shared by two threads: each takes the next panel until none is left, so that
-   * when the worker is late (the other core busy) this thread computes the panels it would have.
+   * Runs {@code body} with every product on this thread, none shared with the worker: for tests
+   * that compare one and two threads in one JVM.
+   */
+  static void alone(Runnable body) {
+    boolean was = ALONE.get();
+    ALONE.set(true);
+    try {
+      body.run();
+    } finally {
+      ALONE.set(was);
+    }
+  }
+
+  /**
+   * One product shared by two threads: this thread takes panels from the front, the worker from
+   * the back, one at a time, until they meet; so that each core computes about the same half of
+   * the panels at every step (its half of the weight stays in its cache) and, when the worker is
+   * late (the other core busy), this thread computes the panels it would have. Each panel is
+   * computed whole by one thread, so the result does not depend on the split.
    */
   private static final class Job {
     private static final AtomicLong IDS = new AtomicLong();
     final long id = IDS.incrementAndGet();
     final Panels body;
     final int panels;
-    final AtomicInteger next = new AtomicInteger();
+    /** The panels left, {@code [lo, hi)}: {@code hi << 32 | lo}. */
+    final AtomicLong left;
     final AtomicInteger done = new AtomicInteger();
     volatile Throwable failure;
 
     Job(Panels body, int panels) {
       this.body = body;
       this.panels = panels;
+      this.left = new AtomicLong((long) panels << 32);
     }
 
-    void work() {
-      for (int p; (p = next.getAndIncrement()) < panels; ) {
+    /** Takes the first panel left ({@code front}) or the last; -1 when none is left. */
+    int take(boolean front) {
+      for (;;) {
+        long r = left.get();
+        int lo = (int) r;
+        int hi = (int) (r >>> 32);
+        if (lo >= hi) {
+          return -1;
+        }
+        long next = front ? r + 1 : r - (1L << 32);
+        if (left.compareAndSet(r, next)) {
+          return front ? lo : hi - 1;
+        }
+      }
+    }
+
+    void work(boolean front) {
+      for (int p; (p = take(front)) >= 0; ) {
         try {
           body.run(p, p + 1);
         } catch (Throwable t) {
@@ -330,7 +381,7 @@ final class PackedWeight {
     void run(Job j) {
       job = j;
       LockSupport.unpark(thread);
-      j.work();
+      j.work(true);
       // The worker's last panel: spin, then yield (if it was preempted, this core may be its).
       for (int i = 0; j.done.get() < j.panels; i++) {
         if (i < 1 << 12) {
@@ -356,7 +407,7 @@ final class PackedWeight {
         boolean fresh = j != null && j.id != last;
         if (fresh) {
           last = j.id;
-          j.work();
+          j.work(false);
         }
         j = null;                                // nor while spinning or parked
         if (fresh) {

@@ -13,6 +13,7 @@ import static org.mockito.Mockito.spy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Nested;
@@ -346,6 +347,94 @@ class NativeTest {
       }
       assertAll(checks);
     }
+  }
+
+  @Nested
+  class TwoThreads {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.rnn.core.NativeTest$ALargeScan#scans")
+    void giveTheBitsOfOneThread(String name, Supplier<Cell> factory, int projection,
+        boolean ragged) {
+      // Each panel (or block of rows) is computed whole by one thread, in the same order of
+      // sums: the split between this thread and the worker changes no bit.
+      Cell cell = factory.get();
+      Scan scan = new Scan(cell, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH,
+          projection);
+      scan.initialize(new Random(7));
+      int seq = 3;
+      int batch = 64;
+      Random rnd = new Random(11);
+      Storage x = random(rnd, seq * batch * cell.inputSize());
+      Storage[] init = new Storage[cell.stateCount()];
+      for (int k = 0; k < init.length; k++) {
+        init[k] = random(rnd, batch * scan.stateSize(k));
+      }
+      Storage dOut = random(rnd, seq * batch * scan.outputSize());
+      int[] lengths = new int[batch];
+      for (int n = 0; n < batch; n++) {
+        lengths[n] = 1 + n % 3;
+      }
+      Lengths l = ragged ? Lengths.of(lengths) : null;
+      Pass[] one = new Pass[1];
+      PackedWeight.alone(() -> one[0] = pass(scan, x, seq, batch, init, l, dOut, null));
+      Pass two = pass(scan, x, seq, batch, init, l, dOut, null);
+      List<Executable> checks = new ArrayList<>();
+      checks.add(same("output", one[0].out, two.out));
+      checks.add(same("input gradient", one[0].dx, two.dx));
+      for (int k = 0; k < init.length; k++) {
+        checks.add(same("final state " + k, one[0].finals[k], two.finals[k]));
+        checks.add(same("initial state gradient " + k, one[0].dInit[k], two.dInit[k]));
+      }
+      for (int i = 0; i < scan.parameters().size(); i++) {
+        checks.add(same("gradient of " + scan.parameters().get(i).name(), one[0].grads.get(i),
+            two.grads.get(i)));
+      }
+      assertAll(checks);
+    }
+
+    @Test
+    void shareEveryPanelOnceFromBothEnds() {
+      // A shared job: this thread from the front, the worker from the back; each panel once,
+      // whichever thread is late. Repeated, so that the worker takes part in some of them.
+      int panels = 37;
+      for (int round = 0; round < 50; round++) {
+        AtomicIntegerArray runs = new AtomicIntegerArray(panels);
+        PackedWeight.share(PackedWeight.PARALLEL_MIN, panels, (p0, p1) -> {
+          for (int p = p0; p < p1; p++) {
+            runs.incrementAndGet(p);
+          }
+        });
+        for (int p = 0; p < panels; p++) {
+          assertEquals(1, runs.get(p), "round " + round + ", panel " + p);
+        }
+      }
+    }
+
+    @Test
+    void reportsAPanelThatFailedOnEitherThread() {
+      int panels = 8;
+      // Shared: the worker's failure, or this thread's, ends the job as an IllegalStateException
+      // naming it; alone (one thread, or the worker busy): the failure itself.
+      RuntimeException e = assertThrows(RuntimeException.class,
+          () -> PackedWeight.share(PackedWeight.PARALLEL_MIN, panels, (p0, p1) -> {
+            if (p0 <= 3 && 3 < p1) {
+              throw new ArithmeticException("panel 3");
+            }
+          }));
+      assertTrue(e.getMessage().contains("panel 3"), e.getMessage());
+    }
+  }
+
+  private static Executable same(String what, Storage expected, Storage actual) {
+    return () -> {
+      assertEquals(expected.length(), actual.length(), what + " length");
+      for (int i = 0; i < expected.length(); i++) {
+        int at = i;
+        assertEquals(Double.doubleToLongBits(expected.get(i)),
+            Double.doubleToLongBits(actual.get(i)), () -> what + " differs at " + at
+                + ": one thread " + expected.get(at) + ", two " + actual.get(at));
+      }
+    };
   }
 
   /** The results of one forward and backward pass. */

@@ -84,6 +84,18 @@ public class RecurrentProductBenchmark {
     return c;
   }
 
+  /**
+   * {@link #packed} with every panel on this thread ({@link PackedWeight#alone}): against {@link
+   * #packed}, what the worker thread gains where a product is shared (two threads, {@code m n k
+   * >= 2^22}: {@code 64x1024x256} and the lstm-l shapes; this thread takes panels from the front,
+   * the worker from the back).
+   */
+  @Benchmark
+  public Storage packedAlone() {
+    PackedWeight.alone(this::packed);
+    return c;
+  }
+
   /** Packing {@code W^T}: once per forward (and once per backward) call. */
   @Benchmark
   public Object pack() {

@@ -85,7 +85,12 @@ import picocli.CommandLine.Spec;
  * OpenBLAS 0.3.21 does not recognise recent AVX-512 processors (AMD Zen 4 and 5) and falls back
  * to older kernels, or is told {@code Haswell} by the environment; with {@code --blas-core auto}
  * (the default) the command selects its AVX-512 kernels, {@code SkylakeX}, when the processor
- * has AVX-512, and says so. Give torch's OpenBLAS the same variable when comparing.
+ * has AVX-512, and says so. Give torch's OpenBLAS the same variable when comparing. At 2 or more
+ * threads, {@code --blas-thread-timeout auto} (the default) sets {@code OPENBLAS_THREAD_TIMEOUT}
+ * to {@value #AUTO_THREAD_TIMEOUT} when the environment does not set it: OpenBLAS's idle threads
+ * then spin about 0.1 ms after a threaded call instead of about 0.1 s, so that they leave the
+ * second core to the project's worker thread ({@code PackedWeight}) and to the JVM, as {@code
+ * OMP_WAIT_POLICY=PASSIVE} does for torch.
  */
 @Command(
     name = "bench",
@@ -145,6 +150,14 @@ final class BenchCommand implements Callable<Integer> {
           + " as it is), or an OpenBLAS core name such as Haswell or SkylakeX.")
   String blasCore;
 
+  @Option(names = "--blas-thread-timeout", paramLabel = "T", defaultValue = "auto",
+      description = "OPENBLAS_THREAD_TIMEOUT for native OpenBLAS at 2 or more threads: how long"
+          + " (2^T cycles, T 4 to 30) its idle threads spin before they sleep. auto (the"
+          + " default): " + AUTO_THREAD_TIMEOUT + " unless the variable is set (OpenBLAS's own"
+          + " default, 28, keeps a core busy for about 0.1 s after each threaded call, which"
+          + " slows the project's worker thread and the JVM's own); keep: leave it as it is.")
+  String blasThreadTimeout;
+
   @Option(names = "--json", paramLabel = "FILE",
       description = "Also write the results as a JSON list, as torch_bench.py --json does; - for"
           + " standard output.")
@@ -157,6 +170,14 @@ final class BenchCommand implements Callable<Integer> {
 
   @Spec
   CommandSpec spec;
+
+  /**
+   * The {@code OPENBLAS_THREAD_TIMEOUT} {@code --blas-thread-timeout auto} sets at 2 or more
+   * threads: OpenBLAS's idle threads spin {@code 2^18} cycles (about 0.1 ms) before they sleep,
+   * instead of {@code 2^28} (about 0.1 s), the counterpart of {@code OMP_WAIT_POLICY=PASSIVE},
+   * which the protocol gives torch.
+   */
+  static final int AUTO_THREAD_TIMEOUT = 18;
 
   /**
    * One configuration of the protocol.
@@ -239,6 +260,7 @@ final class BenchCommand implements Callable<Integer> {
           + " the " + most / 4 + " cores) but got " + wanted);
     }
     checkBlasCore();
+    String timeout = wantedThreadTimeout(wanted);
     if (json != null && !OutputFile.isStandardOutput(json)) {
       OutputFile.checkTarget(json); // before minutes of benchmarking, not after
     }
@@ -246,19 +268,24 @@ final class BenchCommand implements Callable<Integer> {
     boolean nativeBlas = Tensor.blasImplementation().equals("JNIBLAS");
     PrintWriter err = spec.commandLine().getErr();
     if (nativeBlas && System.getenv(CHILD_VARIABLE) == null
-        && (wanted != current || !core.equals(envOr("OPENBLAS_CORETYPE", "")))) {
-      err.printf("bench: running in a new JVM with OPENBLAS_NUM_THREADS=%d%s (OpenBLAS reads them"
-              + " when it loads)%n", wanted, core.isEmpty() ? "" : " OPENBLAS_CORETYPE=" + core);
-      return runInNewJvm(wanted, core);
+        && (wanted != current || !core.equals(envOr("OPENBLAS_CORETYPE", ""))
+            || !timeout.equals(envOr("OPENBLAS_THREAD_TIMEOUT", "")))) {
+      err.printf("bench: running in a new JVM with OPENBLAS_NUM_THREADS=%d%s%s (OpenBLAS reads"
+              + " them when it loads)%n", wanted,
+          core.isEmpty() ? "" : " OPENBLAS_CORETYPE=" + core,
+          timeout.isEmpty() ? "" : " OPENBLAS_THREAD_TIMEOUT=" + timeout);
+      return runInNewJvm(wanted, core, timeout);
     }
     if (!nativeBlas && threads != null) {
       err.printf("bench: warning: --threads %d has no effect on %s (pure Java BLAS, one thread)%n",
           threads, Tensor.blasImplementation());
     }
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, java %s; kernels: %s%n",
+    out.printf("blas: %s, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s,"
+            + " OPENBLAS_THREAD_TIMEOUT=%s, java %s; kernels: %s%n",
         Tensor.blasImplementation(), envOr("OPENBLAS_NUM_THREADS", "(unset)"),
-        envOr("OPENBLAS_CORETYPE", "(unset)"), System.getProperty("java.version"),
+        envOr("OPENBLAS_CORETYPE", "(unset)"), envOr("OPENBLAS_THREAD_TIMEOUT", "(unset)"),
+        System.getProperty("java.version"),
         Tensor.nativeKernels());
     out.printf("%-8s %7s %14s %13s %15s %13s %15s%n", "config", "threads", "train_step_ms",
         "inference_ms", "stream_step_us", "peak_heap_mb", "train_alloc_mb");
@@ -319,6 +346,31 @@ final class BenchCommand implements Callable<Integer> {
     }
     throw new ParameterException(spec.commandLine(), "unknown --blas-core '" + blasCore
         + "'; expected auto, keep or an OpenBLAS core: " + String.join(", ", BLAS_CORES));
+  }
+
+  /**
+   * The OPENBLAS_THREAD_TIMEOUT to run {@code threads} OpenBLAS threads with: empty for none
+   * (one thread has no idle threads to tell), or a usage error for a bad value.
+   */
+  private String wantedThreadTimeout(int threads) {
+    String env = envOr("OPENBLAS_THREAD_TIMEOUT", "");
+    switch (blasThreadTimeout) {
+      case "keep":
+        return env;
+      case "auto":
+        return threads < 2 || !env.isEmpty() ? env : Integer.toString(AUTO_THREAD_TIMEOUT);
+      default:
+        try {
+          int t = Integer.parseInt(blasThreadTimeout.strip());
+          if (t >= 4 && t <= 30) {
+            return Integer.toString(t);
+          }
+        } catch (NumberFormatException e) {
+          // the usage error below
+        }
+        throw new ParameterException(spec.commandLine(), "--blas-thread-timeout expected auto,"
+            + " keep or 4 to 30 but got '" + blasThreadTimeout + "'");
+    }
   }
 
   /** The OpenBLAS thread count the environment gives, as OpenBLAS reads it. */
@@ -388,7 +440,8 @@ final class BenchCommand implements Callable<Integer> {
    * Runs this command again in a new JVM, same JVM options and class path, with the OpenBLAS
    * variables set; its output goes to this command's output.
    */
-  private int runInNewJvm(int n, String core) throws IOException, InterruptedException {
+  private int runInNewJvm(int n, String core, String timeout)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -401,6 +454,8 @@ final class BenchCommand implements Callable<Integer> {
     cmd.add("--threads");
     cmd.add(Integer.toString(n));
     cmd.add("--blas-core");
+    cmd.add("keep");
+    cmd.add("--blas-thread-timeout");
     cmd.add("keep");
     if (cpuClock) {
       cmd.add("--cpu-clock");
@@ -416,6 +471,11 @@ final class BenchCommand implements Callable<Integer> {
       pb.environment().remove("OPENBLAS_CORETYPE");
     } else {
       pb.environment().put("OPENBLAS_CORETYPE", core);
+    }
+    if (timeout.isEmpty()) {
+      pb.environment().remove("OPENBLAS_THREAD_TIMEOUT");
+    } else {
+      pb.environment().put("OPENBLAS_THREAD_TIMEOUT", timeout);
     }
     pb.environment().put(CHILD_VARIABLE, "1");
     Process p = pb.start();

@@ -35,9 +35,10 @@ class BenchCommandTest {
     @Test
     void printsOneRowAndWritesTheJsonKeysOfTorchBench() throws IOException {
       Path json = dir.resolve("bench.json");
-      // --blas-core keep and no --threads: the benchmark runs in this JVM, as it is configured.
-      Invocation r = Invocation.of("bench", "--configs", "seed", "--blas-core", "keep", "--json",
-          json.toString());
+      // --blas-core keep, --blas-thread-timeout keep and no --threads: the benchmark runs in this
+      // JVM, as it is configured.
+      Invocation r = Invocation.of("bench", "--configs", "seed", "--blas-core", "keep",
+          "--blas-thread-timeout", "keep", "--json", json.toString());
       List<String> lines = r.outLines();
       JsonArray rows = JsonParser.parseString(Files.readString(json)).getAsJsonArray();
       JsonObject row = rows.get(0).getAsJsonObject();
@@ -106,6 +107,17 @@ class BenchCommandTest {
               + " elman-s, lstm-m, gru-m, lstm-l, lstm-ragged\n"
               + "Try 'rnn-examples bench --help' for more information.\n", r.err()),
           () -> assertEquals("", r.out()));
+    }
+
+    @Test
+    void aThreadTimeoutOutsideFourToThirtyIsBadUsageToo() {
+      Invocation r = Invocation.of("bench", "--configs", "seed", "--blas-thread-timeout", "31");
+      assertAll(
+          () -> assertEquals(2, r.exitCode()),
+          () -> assertEquals("rnn-examples bench: --blas-thread-timeout expected auto, keep or 4"
+              + " to 30 but got '31'\n"
+              + "Try 'rnn-examples bench --help' for more information.\n", r.err()),
+          () -> assertFalse(r.out().contains("seed"), r.out()));
     }
 
     @Test
