@@ -792,10 +792,13 @@ public final class Scan {
       if (lengths != null && summed) {
         step.hpT = Storage.allocate(dt, Math.min(batch, FEW_ROWS) * g);
       }
-      step.saved = Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
       if (packs(seq)) {
         packForward(step);
       }
+      // The fused LSTM kernel of an unrecorded run saves nothing (saved null); the cells save
+      // their block of each step in turn.
+      step.saved = !record && step.packedHh != null && step.packedHh.byGates() ? null
+          : Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
       if (step.packedHh != null && step.packedHh.inputs() > 0) {
         step.x = xs;                                            // the fused step projects x_t
       } else {
