@@ -301,7 +301,7 @@ void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const floa
   const __m512 two = _mm512_set1_ps(2.0f);
   long g4 = 4L * hh;
   const float *zr = z + r * zld + u0;
-  float *svr = sv + r * g4 + u0;
+  float *svr = sv == NULL ? NULL : sv + r * g4 + u0;
   __m512 ig = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr), _mm512_loadu_ps(ti)));
   __m512 fg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + hh),
       _mm512_loadu_ps(ti + 16)));
@@ -314,12 +314,14 @@ void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const floa
   __m512 cp = _mm512_maskz_loadu_ps(m, c + r * hh + u0);
   __m512 cn = _mm512_add_ps(_mm512_mul_ps(fg, cp), _mm512_mul_ps(ig, gg));
   __m512 tc = tanh512(cn);
-  _mm512_mask_storeu_ps(svr, m, ig);
-  _mm512_mask_storeu_ps(svr + hh, m, fg);
-  _mm512_mask_storeu_ps(svr + 2 * hh, m, gg);
-  _mm512_mask_storeu_ps(svr + 3 * hh, m, og);
+  if (sv != NULL) {                     /* NULL: an unrecorded step, nothing saved */
+    _mm512_mask_storeu_ps(svr, m, ig);
+    _mm512_mask_storeu_ps(svr + hh, m, fg);
+    _mm512_mask_storeu_ps(svr + 2 * hh, m, gg);
+    _mm512_mask_storeu_ps(svr + 3 * hh, m, og);
+    _mm512_mask_storeu_ps(sv + rows * g4 + r * hh + u0, m, tc);
+  }
   _mm512_mask_storeu_ps(c2 + r * hh + u0, m, cn);
-  _mm512_mask_storeu_ps(sv + rows * g4 + r * hh + u0, m, tc);
   _mm512_mask_storeu_ps(h2 + r * hh + u0, m, _mm512_mul_ps(og, tc));
 }
 
@@ -503,11 +505,14 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, ji
     for (int j = 0; j < i; j++) {
       if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
     }
-    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+    if (ptr[i] == NULL && arr[i] != NULL) {
+      ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+    }
   }
   lstm512(m, hh, 0, NULL, 0, k, ptr[0] + aOff, lda, ptr[1], p0, p1, ptr[2] + zOff, 4L * hh,
-      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] + svOff);
+      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] == NULL ? NULL : ptr[6] + svOff);
   for (int i = 6; i >= 0; i--) {
+    if (ptr[i] == NULL) continue;
     int first = 1;
     for (int j = 0; j < i; j++) {
       if (ptr[j] == ptr[i]) first = 0;
@@ -531,11 +536,14 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmx(JNIEnv *env, jclass cls, j
     for (int j = 0; j < i; j++) {
       if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
     }
-    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+    if (ptr[i] == NULL && arr[i] != NULL) {
+      ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
+    }
   }
   lstm512(m, hh, ki, ptr[0] + xOff, ki, k, ptr[1] + aOff, k, ptr[2], p0, p1, ptr[2] + bOff, 0,
-      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] + svOff);
+      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] == NULL ? NULL : ptr[6] + svOff);
   for (int i = 6; i >= 0; i--) {
+    if (ptr[i] == NULL) continue;
     int first = 1;
     for (int j = 0; j < i; j++) {
       if (ptr[j] == ptr[i]) first = 0;

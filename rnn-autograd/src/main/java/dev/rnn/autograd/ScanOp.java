@@ -77,9 +77,8 @@ final class ScanOp {
       }
     }
     boolean record = g.recording();
-    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, firstStep, lengths);
     Storage out = Storage.allocate(x.dtype(), seq * batch * hidden);
-    run.copyOutput(out, 0, hidden);
+    Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, firstStep, lengths, out);
     Value output = new Value(Shape.of(seq, batch, hidden), out, record);
     Value[] finals = new Value[states];
     for (int k = 0; k < states; k++) {

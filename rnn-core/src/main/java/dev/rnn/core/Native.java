@@ -203,7 +203,7 @@ final class Native {
   /**
    * One LSTM step for the units of panels {@code [p0, p1)} ({@code 16} each): {@code z = Z +
    * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
-   * block; AVX-512 only.
+   * block (none if {@code saved} is null: an unrecorded step); AVX-512 only.
    */
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,
       int p0, int p1, float[] z, int zOff, float[] c, int cOff, float[] h2, int h2Off, float[] c2,
@@ -219,7 +219,8 @@ final class Native {
    * One LSTM step that projects its input itself, for the units of panels {@code [p0, p1)}:
    * {@code z = b + x_t W_ih^T + A W_hh^T} ({@code x_t [M, I]}, {@code A [M, K]}, both rows
    * contiguous; the weights packed by {@link #packGates2}, the bias {@code [4H]} in the same
-   * array at {@code bOff}), then {@link LstmCell}'s forward; AVX-512 only.
+   * array at {@code bOff}), then {@link LstmCell}'s forward (nothing saved if {@code saved} is
+   * null); AVX-512 only.
    */
   static native void lstmx(int m, int hidden, int in, float[] x, int xOff, int k, float[] a,
       int aOff, float[] packed, int p0, int p1, int bOff, float[] c, int cOff, float[] h2,

@@ -216,7 +216,7 @@ final class PackedWeight {
     float[] c = LstmCell.f32(st.prev[1]);
     float[] h2 = LstmCell.f32(st.next[0]);
     float[] c2 = LstmCell.f32(st.next[1]);
-    float[] sv = LstmCell.f32(st.saved);
+    float[] sv = st.saved == null ? null : LstmCell.f32(st.saved);     // null: nothing saved
     int cOff = st.prevOff[1];
     int h2Off = st.nextOff[0];
     int c2Off = st.nextOff[1];

@@ -360,6 +360,30 @@ public final class Scan {
    */
   public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
       int firstStep, Lengths lengths) {
+    return forward(x, seq, batch, init, record, firstStep, lengths, null);
+  }
+
+  /**
+   * As {@link #forward(Storage, int, int, Storage[], boolean, int, Lengths)}, writing the output
+   * {@code h_t} of every step into {@code out} ({@code [T, N, P]}, as {@link Run#copyOutput} with
+   * {@code ld = P} writes it). An unrecorded run without lengths or projection has its steps
+   * write there directly, and keeps only the last state of each kind besides (no {@code [T+1, N,
+   * H]} buffers, no copy); the others copy their output there when done.
+   *
+   * @param x the input, time-major {@code [T, N, H_in]}, flat
+   * @param seq {@code T}, at least 1
+   * @param batch {@code N}, at least 1
+   * @param init the initial states; null, or missing or null entries, for zeros
+   * @param record whether to keep what {@link Run#backward} needs
+   * @param firstStep the index of {@code x}'s first step in the longer sequence
+   * @param lengths the length of each sequence, {@code <= T}, or null for {@code T} each
+   * @param out the storage of the output, {@code T * N * P} elements, or null for none
+   * @return the run: the states and, with {@code record}, what backward reads
+   * @throws IllegalArgumentException if a size, a storage length or the dtype does not fit, or a
+   *     length exceeds {@code T}
+   */
+  public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
+      int firstStep, Lengths lengths, Storage out) {
     checkArgument(seq >= 1 && batch >= 1, "%s expected seq >= 1 and batch >= 1 but got %s and %s",
         cell.describe(), seq, batch);
     long widest = Math.max(Math.max(cell.gateSize(), cell.savedSize()),
@@ -376,8 +400,13 @@ public final class Scan {
     checkArgument(lengths == null || lengths.batch() == batch && lengths.max() <= seq,
         "%s expected the lengths of %s sequences of at most %s steps but got %s", cell.describe(),
         batch, seq, lengths);
+    checkArgument(out == null || out.length() == (long) seq * batch * outputSize()
+            && out.dtype() == dtype(),
+        "%s expected an output of %s x %s x %s elements of dtype %s but got %s of %s",
+        cell.describe(), seq, batch, outputSize(), dtype(), out == null ? 0 : out.length(),
+        out == null ? null : out.dtype());
     Run run = new Run(x, seq, batch, init, record, firstStep,
-        lengths == null || lengths.allEqual(seq) ? null : lengths);
+        lengths == null || lengths.allEqual(seq) ? null : lengths, out);
     if (run.step.x == null) {                                   // else each step projects x_t
       project(run.xs, 0, run.layout.rows, run.step);           // XP = X W_ih^T + b_ih
     }
@@ -388,6 +417,9 @@ public final class Scan {
       }
     }
     run.endForward();                                           // XP back to the pool
+    if (out != null && run.out == null) {
+      run.copyOutput(out, 0, outputSize());
+    }
     return run;
   }
 
@@ -723,14 +755,26 @@ public final class Scan {
     private final Storage xs;
     private final Step step;
     private final Storage[] states;
+    /**
+     * Whether the run keeps only the last state of each kind (unrecorded, without lengths): two
+     * slots used in turn, step {@code p} reading slot {@code p % 2} and writing the other.
+     */
+    private final boolean compact;
+    /**
+     * The caller's output, which the steps write {@code h_t} into directly (a compact run without
+     * projection), time-ordered {@code [T, N, P]}; else null, and {@code h} is kept in slots.
+     */
+    private final Storage out;
     /** Under a projection, the cell's outputs {@code m_t} of every step (or of one), else null. */
     private Storage m;
     private boolean backwardBegun;
     private boolean released;
 
     private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int firstStep,
-        Lengths lengths) {
+        Lengths lengths, Storage out) {
       this.x = x;
+      this.compact = !record && lengths == null;
+      this.out = compact && weightHr == null ? out : null;
       this.seq = seq;
       this.batch = batch;
       this.record = record;
@@ -748,10 +792,13 @@ public final class Scan {
       if (lengths != null && summed) {
         step.hpT = Storage.allocate(dt, Math.min(batch, FEW_ROWS) * g);
       }
-      step.saved = Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
       if (packs(seq)) {
         packForward(step);
       }
+      // The fused LSTM kernel of an unrecorded run saves nothing (saved null); the cells save
+      // their block of each step in turn.
+      step.saved = !record && step.packedHh != null && step.packedHh.byGates() ? null
+          : Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
       if (step.packedHh != null && step.packedHh.inputs() > 0) {
         step.x = xs;                                            // the fused step projects x_t
       } else {
@@ -768,12 +815,12 @@ public final class Scan {
       this.states = new Storage[cell.stateCount()];
       for (int k = 0; k < states.length; k++) {
         int w = stateSize(k);
-        states[k] = Storage.borrow(dt, layout.slot[seq + 1] * w);
+        states[k] = Storage.borrow(dt, (fullSlots(k) ? layout.slot[seq + 1] : 2 * batch) * w);
         Storage s0 = entry(init, k);
         checkArgument(s0 == null || s0.length() == batch * w,
             "%s expected initial state %s of %s x %s elements but got %s", cell.describe(), k,
             batch, w, s0 == null ? 0 : s0.length());
-        setInitial(states[k], w, s0);
+        setInitial(states[k], w, s0, fullSlots(k));
       }
     }
 
@@ -796,12 +843,13 @@ public final class Scan {
 
     /**
      * Writes the initial state {@code s0} (zeros if null) into the rows of the slots that hold
-     * it: slot 0 (forward) or slot {@code T} (reverse) without lengths; with them, forward slot 0,
-     * reverse the rows of each slot past the sequences still running there.
+     * it: slot 0 (forward) or slot {@code T} (reverse) without lengths (slot 0 of a compact
+     * state's two); with them, forward slot 0, reverse the rows of each slot past the sequences
+     * still running there.
      */
-    private void setInitial(Storage st, int w, Storage s0) {
+    private void setInitial(Storage st, int w, Storage s0, boolean full) {
       if (lengths == null) {
-        int first = layout.slot[reverse ? seq : 0] * w;
+        int first = full ? layout.slot[reverse ? seq : 0] * w : 0;
         if (s0 == null) {
           st.fill(first, batch * w, 0);
         } else {
@@ -824,6 +872,15 @@ public final class Scan {
     }
 
     /**
+     * Whether state {@code k} keeps a slot per step ({@code [T+1, N, w]}, time-ordered) rather
+     * than the two of a compact run: recorded or with lengths, and the output {@code h} when the
+     * caller did not take it directly.
+     */
+    private boolean fullSlots(int k) {
+      return !compact || k == 0 && out == null;
+    }
+
+    /**
      * Aims the step at processing step {@code p}, time {@code t = time(p)}: the {@code n_t} rows
      * of {@code XP[t]}, the state before and after {@code t}, and the saved block of {@code t}.
      */
@@ -838,9 +895,23 @@ public final class Scan {
       for (int k = 0; k < states.length; k++) {
         int w = stateSize(k);
         step.prev[k] = states[k];
-        step.prevOff[k] = layout.slot[slotBefore(t)] * w;
         step.next[k] = states[k];
-        step.nextOff[k] = layout.slot[slotAfter(t)] * w;
+        if (fullSlots(k)) {
+          step.prevOff[k] = layout.slot[slotBefore(t)] * w;
+          step.nextOff[k] = layout.slot[slotAfter(t)] * w;
+        } else {
+          step.prevOff[k] = (p & 1) * batch * w;
+          step.nextOff[k] = (~p & 1) * batch * w;
+        }
+      }
+      if (out != null) {                                        // h_t straight into the output
+        int w = stateSize(0);
+        if (p > 0) {
+          step.prev[0] = out;
+          step.prevOff[0] = time(p - 1) * batch * w;
+        }
+        step.next[0] = out;
+        step.nextOff[0] = t * batch * w;
       }
       if (weightHr != null) {
         step.out = step.next[0];
@@ -952,11 +1023,15 @@ public final class Scan {
       checkLive("copyOutput");
       int w = outputSize();
       if (lengths == null) {
-        int from = layout.slot[slotAfter(0)] * w;
+        Storage hs = this.out != null ? this.out : states[0];
+        int from = this.out != null ? 0 : layout.slot[slotAfter(0)] * w;
+        if (hs == out && from == off && ld == w) {
+          return;                                               // the steps wrote it there
+        }
         if (ld == w) {
-          out.copyFrom(states[0], from, off, seq * batch * w);
+          out.copyFrom(hs, from, off, seq * batch * w);
         } else {
-          out.copyBlock(states[0], from, w, off, ld, seq * batch, w);
+          out.copyBlock(hs, from, w, off, ld, seq * batch, w);
         }
         return;
       }
@@ -987,7 +1062,13 @@ public final class Scan {
       checkLive("copyFinalState");
       int w = stateSize(k);
       if (lengths == null) {
-        out.copyFrom(states[k], layout.slot[slotAfter(time(seq - 1))] * w, off, batch * w);
+        if (k == 0 && this.out != null) {
+          out.copyFrom(this.out, time(seq - 1) * batch * w, off, batch * w);
+        } else if (fullSlots(k)) {
+          out.copyFrom(states[k], layout.slot[slotAfter(time(seq - 1))] * w, off, batch * w);
+        } else {
+          out.copyFrom(states[k], (seq & 1) * batch * w, off, batch * w);
+        }
         return;
       }
       for (int j = 0; j < batch; j++) {

@@ -350,8 +350,10 @@ public final class Stack {
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
         Scan.Run run = layers.get(l).get(r).forward(layerIn, seq, batch, init[slot], false, 0,
-            lengths);
-        run.copyOutput(out, r * outputSize, width);
+            lengths, d == 1 ? out : null);                     // one direction: written in place
+        if (d > 1) {
+          run.copyOutput(out, r * outputSize, width);
+        }
         run.copyFinalState(0, hn, slot * batch * outputSize);
         if (cn != null) {
           run.copyFinalState(1, cn, slot * batch * hiddenSize);

@@ -573,6 +573,15 @@ public final class Tensor {
     }
     Shape out = Shape.of(dims);
     Storage dst = Storage.allocate(dtype(), size());
+    if (size() > 0 && perm.length == 3 && perm[0] == 1 && perm[1] == 0 && perm[2] == 2) {
+      // [A, B, C] to [B, A, C] (a sequence between batch-first and time-major): each row of
+      // the result's dimension 0 is one block copy, row by row
+      int c = dims[2];
+      for (int i = 0; i < dims[0]; i++) {
+        dst.copyBlock(storage, i * c, dims[0] * c, i * dims[1] * c, c, dims[1], c);
+      }
+      return new Tensor(out, dst);
+    }
     if (size() > 0) {
       int[] idx = new int[dims.length];
       int inner = dims.length - 1;

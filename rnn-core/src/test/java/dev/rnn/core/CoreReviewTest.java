@@ -426,11 +426,13 @@ class CoreReviewTest {
 
     @Test
     void aThousandRunsReuseTheirBuffersAndKeepAtMostSixIdleOfASize() {
-      // A run of this size borrows two state buffers (h and c) of 17 * 8 * 256 = 34816 elements
-      // and gives them back holding states (not zero); a new buffer is zero-filled. (Its XP
-      // buffer, 16 * 8 * 1024, is another size, and the fused LSTM step on AVX-512 has none.)
-      Stack stack = new Stack(TorchModule.of(Stack.Mode.LSTM, 4, 256)).initialize(1);
-      Tensor x = Tensor.randn(DType.FLOAT32, 2, 16, 8, 4);
+      // An unrecorded run of this size borrows two state buffers (h and c) of two slots, 2 * 128
+      // * 128 = 32768 elements (its output goes straight into the caller's), and gives them back
+      // holding states (not zero); a new buffer is zero-filled. (Its XP buffer, 2 * 128 * 512,
+      // and its saved block, 128 * 640, are other sizes; the fused LSTM step on AVX-512 has
+      // neither.)
+      Stack stack = new Stack(TorchModule.of(Stack.Mode.LSTM, 4, 128)).initialize(1);
+      Tensor x = Tensor.randn(DType.FLOAT32, 2, 2, 128, 4);
       Tensor first = stack.forward(x, false).output();
       for (int i = 0; i < 1000; i++) {
         stack.forward(x, false);
@@ -438,7 +440,7 @@ class CoreReviewTest {
       List<Storage> borrowed = new ArrayList<>();
       int reused = 0;
       for (int i = 0; i < 8; i++) {
-        Storage s = Storage.borrow(DType.FLOAT32, 17 * 8 * 256);
+        Storage s = Storage.borrow(DType.FLOAT32, 2 * 128 * 128);
         borrowed.add(s);
         if (s.sumOfSquares() > 0) {
           reused++;

@@ -367,4 +367,97 @@ class ScanTest {
           e.getMessage());
     }
   }
+
+  @Nested
+  class AnUnrecordedRunWritesItsOutputInPlace {
+    static Stream<Arguments> cases() {
+      List<Arguments> cases = new ArrayList<>();
+      for (DType dt : DType.values()) {
+        for (boolean reverse : new boolean[] {false, true}) {
+          for (int projection : new int[] {0, 3}) {
+            cases.add(Arguments.of(dt, reverse, "lstm", projection));
+          }
+          cases.add(Arguments.of(dt, reverse, "gru", 0));
+          cases.add(Arguments.of(dt, reverse, "elman", 0));
+        }
+      }
+      return cases.stream();
+    }
+
+    /**
+     * The output and final states of an unrecorded run given the output storage (its steps write
+     * there directly and keep two slots of the other states) equal, bit for bit, those a
+     * recorded run copies out, from zeros and from given states, over odd and even lengths.
+     */
+    @ParameterizedTest
+    @MethodSource("cases")
+    void equalToARecordedRunBitForBit(DType dt, boolean reverse, String kind, int projection) {
+      int in = 5;
+      int hidden = 4;
+      int batch = 3;
+      Cell cell = switch (kind) {
+        case "lstm" -> new LstmCell(in, hidden);
+        case "gru" -> new GruCell(in, hidden);
+        default -> new ElmanCell(in, hidden, Activation.TANH);
+      };
+      Scan scan = new Scan(cell, Scan.Direction.of(reverse), "_l0", dt, Scan.Biases.BOTH,
+          projection);
+      scan.initialize(new Random(3));
+      int p = scan.outputSize();
+      for (int seq : new int[] {1, 2, 5}) {
+        Storage x = gaussianOf(4, seq * batch * in, dt);
+        Storage[] init = new Storage[cell.stateCount()];
+        for (int k = 0; k < init.length; k++) {
+          init[k] = gaussianOf(5 + k, batch * scan.stateSize(k), dt);
+        }
+        for (Storage[] from : new Storage[][] {null, init}) {
+          Scan.Run recorded = scan.forward(x, seq, batch, from, true);
+          Storage expected = Storage.allocate(dt, seq * batch * p);
+          recorded.copyOutput(expected, 0, p);
+          Storage out = Storage.allocate(dt, seq * batch * p);
+          Scan.Run run = scan.forward(x, seq, batch, from, false, 0, null, out);
+          Storage copied = Storage.allocate(dt, seq * batch * p);
+          run.copyOutput(copied, 0, p);
+          String what = kind + " " + dt + " reverse " + reverse + " T " + seq;
+          assertBits(expected, out, what + " output");
+          assertBits(expected, copied, what + " output copied");
+          for (int k = 0; k < init.length; k++) {
+            int w = scan.stateSize(k);
+            Storage a = Storage.allocate(dt, batch * w);
+            Storage b = Storage.allocate(dt, batch * w);
+            recorded.copyFinalState(k, a, 0);
+            run.copyFinalState(k, b, 0);
+            assertBits(a, b, what + " final state " + k);
+          }
+          run.release();
+        }
+      }
+    }
+
+    @Test
+    void anOutputOfTheWrongSizeIsRefused() {
+      Scan scan = elman(false);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> scan.forward(gaussian(2, SEQ * BATCH * 2), SEQ, BATCH, null, false, 0, null,
+              Storage.allocate(DType.FLOAT64, 5)));
+      assertEquals("elman(2, 3, tanh) expected an output of 4 x 2 x 3 elements of dtype FLOAT64"
+          + " but got 5 of FLOAT64", e.getMessage());
+    }
+
+    private Storage gaussianOf(long seed, int n, DType dt) {
+      Random rnd = new Random(seed);
+      Storage s = Storage.allocate(dt, n);
+      for (int i = 0; i < n; i++) {
+        s.set(i, rnd.nextGaussian());
+      }
+      return s;
+    }
+
+    private void assertBits(Storage expected, Storage actual, String what) {
+      for (int i = 0; i < expected.length(); i++) {
+        assertEquals(Double.doubleToRawLongBits(expected.get(i)),
+            Double.doubleToRawLongBits(actual.get(i)), what + " at " + i);
+      }
+    }
+  }
 }
