@@ -415,6 +415,9 @@ public final class Scan {
       if (run.step.batch > 0) {
         step(run.step);                                         // hp = h W_hh^T + b_hh; the cell
       }
+      if (run.scatter != null) {
+        run.scatterStep(p);                                     // h_t's rows to their places
+      }
     }
     run.endForward();                                           // XP back to the pool
     if (out != null && run.out == null) {
@@ -756,10 +759,19 @@ public final class Scan {
     private final Step step;
     private final Storage[] states;
     /**
-     * Whether the run keeps only the last state of each kind (unrecorded, without lengths): two
-     * slots used in turn, step {@code p} reading slot {@code p % 2} and writing the other.
+     * Whether the run keeps only the last state of each kind: two slots used in turn, step {@code
+     * p} reading slot {@code p % 2} and writing the other. Unrecorded without lengths; with them,
+     * unrecorded forward without projection into the caller's output ({@link #scatter}): the
+     * active rows only shrink, so a sequence's final state stays in the slot its last step wrote
+     * ({@code length % 2}), which no later step overwrites.
      */
     private final boolean compact;
+    /**
+     * The caller's output of a compact run with lengths, {@code [T, N, P]}: each step's running
+     * rows are copied there from the slot just written (still in cache), the others zeroed; else
+     * null.
+     */
+    private final Storage scatter;
     /**
      * The caller's output, which the steps write {@code h_t} into directly (a compact run without
      * projection), time-ordered {@code [T, N, P]}; else null, and {@code h} is kept in slots.
@@ -773,8 +785,10 @@ public final class Scan {
     private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int firstStep,
         Lengths lengths, Storage out) {
       this.x = x;
-      this.compact = !record && lengths == null;
-      this.out = compact && weightHr == null ? out : null;
+      this.compact = !record && (lengths == null
+          || !reverse && weightHr == null && out != null);
+      this.out = compact && weightHr == null && lengths == null ? out : null;
+      this.scatter = compact && lengths != null ? out : null;
       this.seq = seq;
       this.batch = batch;
       this.record = record;
@@ -877,7 +891,27 @@ public final class Scan {
      * caller did not take it directly.
      */
     private boolean fullSlots(int k) {
-      return !compact || k == 0 && out == null;
+      return !compact || k == 0 && out == null && scatter == null;
+    }
+
+    /**
+     * A compact run with lengths: copies the running rows of {@code h_t} (processing step {@code
+     * p}, in the slot it just wrote) to their sequences' rows of time {@code t} of the output, and
+     * zeros the rows of the sequences that ended before {@code t}.
+     */
+    private void scatterStep(int p) {
+      int t = time(p);
+      int w = stateSize(0);
+      int n = layout.active[t];
+      int from = (~p & 1) * batch * w;
+      for (int j = 0; j < batch; j++) {
+        int to = (t * batch + lengths.order(j)) * w;
+        if (j < n) {
+          scatter.copyFrom(states[0], from + j * w, to, w);
+        } else {
+          scatter.fill(to, w, 0);
+        }
+      }
     }
 
     /**
@@ -1022,6 +1056,12 @@ public final class Scan {
     public void copyOutput(Storage out, int off, int ld) {
       checkLive("copyOutput");
       int w = outputSize();
+      if (scatter != null) {                                    // the steps wrote it there
+        if (scatter != out || off != 0 || ld != w) {
+          out.copyBlock(scatter, 0, w, off, ld, seq * batch, w);
+        }
+        return;
+      }
       if (lengths == null) {
         Storage hs = this.out != null ? this.out : states[0];
         int from = this.out != null ? 0 : layout.slot[slotAfter(0)] * w;
@@ -1074,7 +1114,8 @@ public final class Scan {
       for (int j = 0; j < batch; j++) {
         int n = sequence(j);
         int u = reverse ? 0 : lengths.get(n);
-        out.copyFrom(states[k], (layout.slot[u] + j) * w, off + n * w, w);
+        int row = compact ? (u & 1) * batch + j : layout.slot[u] + j;  // see compact
+        out.copyFrom(states[k], row * w, off + n * w, w);
       }
     }
 
@@ -1211,14 +1252,18 @@ public final class Scan {
       if (n == 0) {
         return 0;
       }
+      boolean fused = fusedLstm && nativeCell() && packedHh != null && weightHr == null;
+      // With lengths, the fused step gathers its rows of dOut inside its blocks of rows (on both
+      // threads); the sum of squares is then taken after it, on the same values (dh is read only).
+      boolean gatherInBlocks = fused && dOut != null && run.lengths != null;
       if (dOut != null && run.lengths == null) {
         addRows(dCur[0], dOut, off + t * run.batch * ld, ld, n, w);
-      } else if (dOut != null) {
+      } else if (dOut != null && !gatherInBlocks) {
         for (int j = 0; j < n; j++) {
           dCur[0].axpy(w, 1, dOut, off + (t * run.batch + run.sequence(j)) * ld, j * w);
         }
       }
-      double norm = Math.sqrt(dCur[0].sumOfSquares(0, n * w));
+      double norm = gatherInBlocks ? 0 : Math.sqrt(dCur[0].sumOfSquares(0, n * w));
       run.aim(p);
       int block = run.layout.block[t];
       step.dxp = dxp;
@@ -1238,8 +1283,12 @@ public final class Scan {
         step.dNext[0] = dm;
         step.dPrev[0] = dmPrev;
       }
-      if (fusedLstm && nativeCell() && packedHh != null && weightHr == null) {
-        lstmStepBackward(n, block * g);                         // the two below, by rows
+      if (fused) {
+        lstmStepBackward(n, block * g, gatherInBlocks ? dOut : null,
+            off + t * run.batch * ld, ld);                      // the two below, by rows
+        if (gatherInBlocks) {
+          norm = Math.sqrt(dCur[0].sumOfSquares(0, n * w));
+        }
       } else {
         if (fusedLstm && nativeCell()) {
           lstmCellBackward(step);                               // the cell's backward in C
@@ -1269,9 +1318,11 @@ public final class Scan {
      * PackedWeight#shareRows}): block {@code r} of {@code dh} needs block {@code r} of {@code dZ}
      * only, so the pointwise part runs on both threads as well as the product. The results are
      * those of {@link #lstmCellBackward} then {@link #carryHidden}. {@code dZ = dXP[t] = dHP[t]}
-     * (summed projections) at {@code off}.
+     * (summed projections) at {@code off}. With {@code dOut} (a run with lengths), each block first
+     * adds its rows of the output gradient of the step, {@code dOut} at {@code dOff + n*ld} for
+     * sequence {@code n}, to {@code dh}.
      */
-    private void lstmStepBackward(int n, int off) {
+    private void lstmStepBackward(int n, int off, Storage dOut, int dOff, int ld) {
       int hidden = cell.hiddenSize();
       int g = cell.gateSize();
       Storage c = step.prev[1];
@@ -1285,7 +1336,11 @@ public final class Scan {
       float[] dz = LstmCell.f32(dhp);
       float[] dcPrev = LstmCell.f32(dOther[1]);
       Storage dhPrev = dOther[0];
+      Storage dhs = dCur[0];
       PackedWeight.shareRows((long) n * g * hidden, n, ROW_BLOCK, (r0, r1) -> {
+        for (int j = r0; dOut != null && j < r1; j++) {
+          dhs.axpy(hidden, 1, dOut, dOff + run.sequence(j) * ld, j * hidden);
+        }
         Native.lstmCellBackward(r1 - r0, hidden, saved, svOff + r0 * g, tcOff + r0 * hidden, cf,
             cOff + r0 * hidden, dh, r0 * hidden, dc, r0 * hidden, dz, off + r0 * g, dcPrev,
             r0 * hidden);
