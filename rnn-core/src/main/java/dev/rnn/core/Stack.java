@@ -119,6 +119,8 @@ public final class Stack {
   private final ImmutableMap<String, Parameter> parameters;
   /** {@link #describe()}, made once: checks name the stack on every call and streaming step. */
   private final String description;
+  /** {@link #layerLabel}, made once: a graph labels every layer's scans on every call. */
+  private final ImmutableList<String> layerLabels;
 
   /**
    * A stack with zero parameters, as torch builds {@code module}; call {@link #initialize(long)}
@@ -156,6 +158,11 @@ public final class Stack {
     }
     this.layers = ls.build();
     this.parameters = ps.buildOrThrow();
+    ImmutableList.Builder<String> labels = ImmutableList.builder();
+    for (int l = 0; l < numLayers; l++) {
+      labels.add("layer " + l + " " + layers.get(l).get(0).cell().describe());
+    }
+    this.layerLabels = labels.build();
     this.description = mode.torchName() + "(input_size=" + inputSize + ", hidden_size="
         + hiddenSize + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
         + (bidirectional ? ", bidirectional" : "")
@@ -191,6 +198,17 @@ public final class Stack {
    */
   public ImmutableList<Scan> layer(int l) {
     return layers.get(l);
+  }
+
+  /**
+   * The name of layer {@code l} in graphs and in the gradient-flow report, e.g. {@code layer 1
+   * RNN(2, 2, relu)}: the layer and its cell's description.
+   *
+   * @param l the layer, from 0
+   * @return the label, made once
+   */
+  public String layerLabel(int l) {
+    return layerLabels.get(l);
   }
 
   /** {@return the torch module this stack mirrors, time-major} */
