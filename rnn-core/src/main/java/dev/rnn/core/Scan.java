@@ -1179,9 +1179,11 @@ public final class Scan {
         dCur[k] = Storage.allocate(dt, n);
         dOther[k] = Storage.allocate(dt, n);
         Storage d = entry(dFinal, k);
-        checkArgument(d == null || d.length() == n,
-            "%s expected final state gradient %s of %s x %s elements but got %s",
-            cell.describe(), k, run.batch, w, d == null ? 0 : d.length());
+        if (d != null && d.length() != n) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected final state gradient %s of %s x %s elements but got %s",
+              cell.describe(), k, run.batch, w, d.length()));
+        }
         if (d != null && !ragged) {
           dCur[k].axpy(n, 1, d, 0, 0);
         } else if (d != null) {
@@ -1215,9 +1217,11 @@ public final class Scan {
      * @throws IllegalStateException if {@code p} is not the step due, or the pass finished
      */
     public double step(int p, Storage dOut, int off, int ld) {
-      checkState(!finished && p == next && p >= 0, "%s: backward expected step %s (steps run"
-          + " from T-1 = %s down to 0, then finish) but got step %s", cell.describe(),
-          finished ? "none after finish" : next, run.seq - 1, p);
+      if (finished || p != next || p < 0) {
+        throw new IllegalStateException(Strings.lenientFormat("%s: backward expected step %s"
+            + " (steps run from T-1 = %s down to 0, then finish) but got step %s",
+            cell.describe(), finished ? "none after finish" : next, run.seq - 1, p));
+      }
       run.checkLive("step");
       next--;
       int t = run.time(p);
@@ -1374,14 +1378,18 @@ public final class Scan {
       int in = cell.inputSize();
       int g = cell.gateSize();
       int w = outputSize();
-      checkArgument(dx == null || dx.length() == run.seq * batch * in,
-          "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
-          run.seq, batch, in, dx == null ? 0 : dx.length());
+      if (dx != null && dx.length() != run.seq * batch * in) {
+        throw new IllegalArgumentException(Strings.lenientFormat(
+            "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
+            run.seq, batch, in, dx.length()));
+      }
       for (int k = 0; k < dCur.length; k++) {
         Storage d = entry(dInit, k);
-        checkArgument(d == null || d.length() == batch * stateSize(k),
-            "%s expected initial state gradient %s of %s x %s elements but got %s",
-            cell.describe(), k, batch, stateSize(k), d == null ? 0 : d.length());
+        if (d != null && d.length() != batch * stateSize(k)) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected initial state gradient %s of %s x %s elements but got %s",
+              cell.describe(), k, batch, stateSize(k), d.length()));
+        }
       }
       finished = true;
       // Zero the rows no step wrote: those of the steps not visited, and past n_t in a block.
