@@ -3,6 +3,7 @@ package dev.rnn.core;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
@@ -449,11 +450,18 @@ public final class Stack {
     for (int k = 0; k < 2; k++) {
       Tensor st = given[k];
       if (st != null) {
-        checkArgument(st.rank() == 3 && st.dim(0) == numLayers && st.dim(1) == batch
-                && st.dim(2) == stateSize(k), "%s expected %s of shape [%s, %s, %s] but got %s",
-            describe(), names[k], numLayers, batch, stateSize(k), st.shape());
-        checkArgument(st.dtype() == dtype, "%s expected %s of dtype %s but got %s", describe(),
-            names[k], dtype.torchName(), st.dtype().torchName());
+        // Formatted only on failure: a streaming step runs this on every call.
+        if (st.rank() != 3 || st.dim(0) != numLayers || st.dim(1) != batch
+            || st.dim(2) != stateSize(k)) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected %s of shape [%s, %s, %s] but got %s", describe(), names[k], numLayers,
+              batch, stateSize(k), st.shape()));
+        }
+        if (st.dtype() != dtype) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected %s of dtype %s but got %s", describe(), names[k], dtype.torchName(),
+              st.dtype().torchName()));
+        }
       }
     }
     int[] n = {batch * outputSize, batch * hiddenSize};
