@@ -203,7 +203,7 @@ public final class Stack {
 
   /**
    * The name of layer {@code l} in graphs and in the gradient-flow report, e.g. {@code layer 1
-   * RNN(2, 2, relu)}: the layer and its cell's description.
+   * elman(2, 2, relu)}: the layer and its cell's description.
    *
    * @param l the layer, from 0
    * @return the label, made once
