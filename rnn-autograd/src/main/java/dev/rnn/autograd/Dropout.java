@@ -101,7 +101,7 @@ final class Dropout {
       y.set(i, x.data().get(i) * mask.get(i));
     }
     Value result = g.result(x.shape(), y, x);
-    g.record(new Node("dropout(" + p + ")") {
+    g.record(new Node(() -> "dropout(" + p + ")") {
       @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null || !x.requiresGrad()) {

@@ -77,7 +77,7 @@ final class Elementwise {
     Storage y = x.data().copy();
     y.scale(0, n, alpha);
     Value result = g.result(x.shape(), y, x);
-    g.record(new Node("scale(" + alpha + ")") {
+    g.record(new Node(() -> "scale(" + alpha + ")") {
       @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && x.requiresGrad()) {

@@ -1,7 +1,6 @@
 package dev.rnn.autograd;
 
-import static com.google.common.base.Preconditions.checkArgument;
-
+import com.google.common.base.Strings;
 import dev.rnn.core.Shape;
 import dev.rnn.core.Storage;
 
@@ -34,8 +33,11 @@ final class Linear {
   static Value apply(Graph g, Value x, Value w, Value b) {
     int in = w.dim(1);
     int out = w.dim(0);
-    checkArgument(x.dim(-1) == in, "dense(%s, %s) expected input with last dimension %s but got %s",
-        in, out, in, x.shape());
+    if (x.dim(-1) != in) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "dense(%s, %s) expected input with last dimension %s but got %s", in, out, in,
+          x.shape()));
+    }
     int rows = x.shape().size() / in;
     int[] dims = x.shape().dims();
     dims[dims.length - 1] = out;
@@ -46,7 +48,9 @@ final class Linear {
     y.gemm(false, true, rows, out, in, 1, x.data(), 0, in, w.data(), 0, in, b == null ? 0 : 1, 0,
         out);
     Value result = g.result(Shape.of(dims), y, x, w, b);
-    g.record(new Node("dense(" + in + ", " + out + ")") {
+    // The label is made when shown: building it on every call costs a tiny model's step more
+    // than its arithmetic while the JVM still interprets.
+    g.record(new Node(() -> "dense(" + in + ", " + out + ")") {
       @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy == null) {

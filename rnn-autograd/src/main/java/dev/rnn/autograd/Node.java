@@ -1,5 +1,7 @@
 package dev.rnn.autograd;
 
+import java.util.function.Supplier;
+
 /**
  * One operation recorded in a {@link Graph}: whatever its backward needs, saved by its forward,
  * and the backward itself, which adds the gradients of its inputs from the gradients of its
@@ -11,6 +13,8 @@ package dev.rnn.autograd;
  */
 abstract class Node {
   private final String label;
+  /** The label made when asked, or null: spares a per-call op building a string it rarely shows. */
+  private final Supplier<String> lazyLabel;
 
   /**
    * A node described by {@code label}, e.g. {@code lstm(3, 5) step 4}.
@@ -19,6 +23,18 @@ abstract class Node {
    */
   Node(String label) {
     this.label = label;
+    this.lazyLabel = null;
+  }
+
+  /**
+   * A node whose label is made only when asked ({@link #label()}, graphs, errors), not on every
+   * call that records it.
+   *
+   * @param label makes what the node computes, e.g. {@code dense(4, 2)}
+   */
+  Node(Supplier<String> label) {
+    this.label = null;
+    this.lazyLabel = label;
   }
 
   /**
@@ -27,11 +43,12 @@ abstract class Node {
    */
   Node() {
     this.label = null;
+    this.lazyLabel = null;
   }
 
   /** {@return what the node computes, for {@code describe()} and graphs} */
   String label() {
-    return label;
+    return lazyLabel != null ? lazyLabel.get() : label;
   }
 
   /** Adds the gradients of the inputs, from the gradients of the outputs. */
@@ -46,7 +63,7 @@ abstract class Node {
    * @return a node with this one's label only
    */
   Node released() {
-    return new Done(label, "", -1);
+    return lazyLabel != null ? new Done(lazyLabel) : new Done(label, "", -1);
   }
 
   /**
@@ -57,15 +74,25 @@ abstract class Node {
     private final String prefix;
     private final String suffix;
     private final int time;
+    private final Supplier<String> lazy;
 
     Done(String prefix, String suffix, int time) {
       this.prefix = prefix;
       this.suffix = suffix;
       this.time = time;
+      this.lazy = null;
+    }
+
+    /** The released node of one labelled lazily: keeps the maker, not the string. */
+    Done(Supplier<String> label) {
+      this.prefix = null;
+      this.suffix = null;
+      this.time = -1;
+      this.lazy = label;
     }
 
     @Override String label() {
-      return time < 0 ? (suffix.isEmpty() ? prefix : prefix + suffix) : prefix + suffix + time;
+      return lazy != null ? lazy.get() : time < 0 ? (suffix.isEmpty() ? prefix : prefix + suffix) : prefix + suffix + time;
     }
 
     @Override void backward() {

@@ -1,8 +1,8 @@
 package dev.rnn.autograd;
 
-import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
+import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Lengths;
 import dev.rnn.core.Scan;
@@ -58,9 +58,13 @@ final class ScanOp {
   static Ops.ScanResult apply(Graph g, Scan scan, String label, Value x, List<Value> init,
       int firstStep, Lengths lengths) {
     int hidden = scan.outputSize();
-    checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
-        "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
-        x.shape());
+    // The checks build their message (and box its numbers) only when they fail: a tiny model's
+    // first few hundred calls run interpreted, where that costs more than the arithmetic.
+    if (x.shape().rank() != 3 || x.dim(2) != scan.cell().inputSize()) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of shape [seq, batch, %s] but got %s", label,
+          scan.cell().inputSize(), x.shape()));
+    }
     int seq = x.dim(0);
     int batch = x.dim(1);
     int states = scan.cell().stateCount();
@@ -69,9 +73,12 @@ final class ScanOp {
     for (int k = 0; k < states; k++) {
       Value v = init == null || k >= init.size() ? null : init.get(k);
       if (v != null) {
-        checkArgument(v.shape().equals(Shape.of(batch, scan.stateSize(k))),
-            "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
-            scan.stateSize(k), v.shape());
+        Shape vs = v.shape();
+        if (vs.rank() != 2 || vs.dim(0) != batch || vs.dim(1) != scan.stateSize(k)) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
+              scan.stateSize(k), vs));
+        }
         initial[k] = v;
         init0[k] = v.data();
       }
@@ -96,7 +103,8 @@ final class ScanOp {
     } else {
       run.release();
     }
-    return new Ops.ScanResult(output, ImmutableList.copyOf(finals));
+    return new Ops.ScanResult(output,
+        states == 1 ? ImmutableList.of(finals[0]) : ImmutableList.copyOf(finals));
   }
 
   /** What the three kinds of node of one scan share: the run and, once begun, its backward. */

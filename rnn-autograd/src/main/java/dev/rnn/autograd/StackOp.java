@@ -1,12 +1,11 @@
 package dev.rnn.autograd;
 
-import static com.google.common.base.Preconditions.checkArgument;
-
+import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableList;
 import dev.rnn.core.Lengths;
 import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -47,23 +46,38 @@ final class StackOp {
       Lengths lengths) {
     int d = stack.directions();
     int k = stack.stateCount();
-    checkArgument(init == null || init.size() == stack.numLayers() * d * k,
-        "%s expected %s initial states (%s per layer and direction) but got %s",
-        stack.describe(), stack.numLayers() * d * k, k, init == null ? 0 : init.size());
+    int layers = stack.numLayers();
+    // Checked and labelled without building strings or boxing unless it fails: the interpreter
+    // runs this on every call of a tiny model's first few hundred steps.
+    if (init != null && init.size() != layers * d * k) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected %s initial states (%s per layer and direction) but got %s",
+          stack.describe(), layers * d * k, k, init.size()));
+    }
     Value in = x;
-    ImmutableList.Builder<Value> finals = ImmutableList.builder();
-    for (int l = 0; l < stack.numLayers(); l++) {
-      List<Value> outs = new ArrayList<>();
+    Value[] finals = new Value[layers * d * k];
+    Value[] outs = d == 1 ? null : new Value[d];
+    for (int l = 0; l < layers; l++) {
+      ImmutableList<Scan> scans = stack.layer(l);
+      String label = stack.layerLabel(l);
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
-        Scan scan = stack.layer(l).get(r);
-        Ops.ScanResult res = ScanOp.apply(g, scan, "layer " + l + " " + scan.cell().describe(), in,
+        Ops.ScanResult res = ScanOp.apply(g, scans.get(r), label, in,
             init == null ? null : init.subList(slot * k, slot * k + k), firstStep, lengths);
-        outs.add(res.output());
-        finals.addAll(res.finalStates());
+        List<Value> fs = res.finalStates();
+        for (int j = 0; j < k; j++) {
+          finals[slot * k + j] = fs.get(j);
+        }
+        if (d == 1) {
+          in = res.output();
+        } else {
+          outs[r] = res.output();
+        }
       }
-      in = d == 1 ? outs.get(0) : Concat.apply(g, outs);
+      if (d > 1) {
+        in = Concat.apply(g, Arrays.asList(outs.clone()));
+      }
     }
-    return new Ops.ScanResult(in, finals.build());
+    return new Ops.ScanResult(in, ImmutableList.copyOf(finals));
   }
 }

@@ -282,7 +282,7 @@ final class Steps {
     Storage y = Storage.allocate(x.dtype(), (to - from) * n);
     y.copyFrom(x.data(), from * n, 0, (to - from) * n);
     Value result = g.result(Shape.of(to - from, x.dim(1), x.dim(2)), y, x);
-    g.record(new Node("steps [" + from + ", " + to + ")") {
+    g.record(new Node(() -> "steps [" + from + ", " + to + ")") {
       @Override void backward() {
         Storage dy = result.gradOrNull();
         if (dy != null && x.requiresGrad()) {

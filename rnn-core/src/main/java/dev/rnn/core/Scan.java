@@ -4,6 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 import static com.google.common.base.Preconditions.checkState;
 
+import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
 import java.util.List;
@@ -384,27 +385,40 @@ public final class Scan {
    */
   public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
       int firstStep, Lengths lengths, Storage out) {
-    checkArgument(seq >= 1 && batch >= 1, "%s expected seq >= 1 and batch >= 1 but got %s and %s",
-        cell.describe(), seq, batch);
+    // Each check builds its message (and boxes its numbers) only when it fails: a tiny run's
+    // first few hundred calls are interpreted, where a varargs call costs more than its step.
+    if (seq < 1 || batch < 1) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected seq >= 1 and batch >= 1 but got %s and %s", cell.describe(), seq, batch));
+    }
     long widest = Math.max(Math.max(cell.gateSize(), cell.savedSize()),
         Math.max(cell.inputSize(), cell.hiddenSize()));
-    checkArgument((seq + 1L) * batch * widest <= Shape.MAX_ELEMENTS,
-        "%s over %s steps of %s sequences needs buffers of %s x %s x %s numbers, more than the %s"
-            + " an array holds; split the sequences (truncated BPTT) or the batch",
-        cell.describe(), seq, batch, seq + 1L, batch, widest, Shape.MAX_ELEMENTS);
-    checkArgument(x.length() == seq * batch * cell.inputSize(),
-        "%s expected input of %s x %s x %s elements but got %s", cell.describe(), seq, batch,
-        cell.inputSize(), x.length());
-    checkArgument(x.dtype() == dtype(), "%s expected input of dtype %s but got %s",
-        cell.describe(), dtype(), x.dtype());
-    checkArgument(lengths == null || lengths.batch() == batch && lengths.max() <= seq,
-        "%s expected the lengths of %s sequences of at most %s steps but got %s", cell.describe(),
-        batch, seq, lengths);
-    checkArgument(out == null || out.length() == (long) seq * batch * outputSize()
-            && out.dtype() == dtype(),
-        "%s expected an output of %s x %s x %s elements of dtype %s but got %s of %s",
-        cell.describe(), seq, batch, outputSize(), dtype(), out == null ? 0 : out.length(),
-        out == null ? null : out.dtype());
+    if ((seq + 1L) * batch * widest > Shape.MAX_ELEMENTS) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s over %s steps of %s sequences needs buffers of %s x %s x %s numbers, more than the %s"
+              + " an array holds; split the sequences (truncated BPTT) or the batch",
+          cell.describe(), seq, batch, seq + 1L, batch, widest, Shape.MAX_ELEMENTS));
+    }
+    if (x.length() != seq * batch * cell.inputSize()) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of %s x %s x %s elements but got %s", cell.describe(), seq, batch,
+          cell.inputSize(), x.length()));
+    }
+    if (x.dtype() != dtype()) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of dtype %s but got %s", cell.describe(), dtype(), x.dtype()));
+    }
+    if (lengths != null && !(lengths.batch() == batch && lengths.max() <= seq)) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected the lengths of %s sequences of at most %s steps but got %s",
+          cell.describe(), batch, seq, lengths));
+    }
+    if (out != null && !(out.length() == (long) seq * batch * outputSize()
+        && out.dtype() == dtype())) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected an output of %s x %s x %s elements of dtype %s but got %s of %s",
+          cell.describe(), seq, batch, outputSize(), dtype(), out.length(), out.dtype()));
+    }
     Run run = new Run(x, seq, batch, init, record, firstStep,
         lengths == null || lengths.allEqual(seq) ? null : lengths, out);
     if (run.step.x == null) {                                   // else each step projects x_t
@@ -831,9 +845,11 @@ public final class Scan {
         int w = stateSize(k);
         states[k] = Storage.borrow(dt, (fullSlots(k) ? layout.slot[seq + 1] : 2 * batch) * w);
         Storage s0 = entry(init, k);
-        checkArgument(s0 == null || s0.length() == batch * w,
-            "%s expected initial state %s of %s x %s elements but got %s", cell.describe(), k,
-            batch, w, s0 == null ? 0 : s0.length());
+        if (s0 != null && s0.length() != batch * w) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected initial state %s of %s x %s elements but got %s", cell.describe(), k,
+              batch, w, s0.length()));
+        }
         setInitial(states[k], w, s0, fullSlots(k));
       }
     }
@@ -1204,9 +1220,11 @@ public final class Scan {
         dCur[k] = Storage.allocate(dt, n);
         dOther[k] = Storage.allocate(dt, n);
         Storage d = entry(dFinal, k);
-        checkArgument(d == null || d.length() == n,
-            "%s expected final state gradient %s of %s x %s elements but got %s",
-            cell.describe(), k, run.batch, w, d == null ? 0 : d.length());
+        if (d != null && d.length() != n) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected final state gradient %s of %s x %s elements but got %s",
+              cell.describe(), k, run.batch, w, d.length()));
+        }
         if (d != null && !ragged) {
           dCur[k].axpy(n, 1, d, 0, 0);
         } else if (d != null) {
@@ -1240,9 +1258,11 @@ public final class Scan {
      * @throws IllegalStateException if {@code p} is not the step due, or the pass finished
      */
     public double step(int p, Storage dOut, int off, int ld) {
-      checkState(!finished && p == next && p >= 0, "%s: backward expected step %s (steps run"
-          + " from T-1 = %s down to 0, then finish) but got step %s", cell.describe(),
-          finished ? "none after finish" : next, run.seq - 1, p);
+      if (finished || p != next || p < 0) {
+        throw new IllegalStateException(Strings.lenientFormat("%s: backward expected step %s"
+            + " (steps run from T-1 = %s down to 0, then finish) but got step %s",
+            cell.describe(), finished ? "none after finish" : next, run.seq - 1, p));
+      }
       run.checkLive("step");
       next--;
       int t = run.time(p);
@@ -1413,14 +1433,18 @@ public final class Scan {
       int in = cell.inputSize();
       int g = cell.gateSize();
       int w = outputSize();
-      checkArgument(dx == null || dx.length() == run.seq * batch * in,
-          "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
-          run.seq, batch, in, dx == null ? 0 : dx.length());
+      if (dx != null && dx.length() != run.seq * batch * in) {
+        throw new IllegalArgumentException(Strings.lenientFormat(
+            "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
+            run.seq, batch, in, dx.length()));
+      }
       for (int k = 0; k < dCur.length; k++) {
         Storage d = entry(dInit, k);
-        checkArgument(d == null || d.length() == batch * stateSize(k),
-            "%s expected initial state gradient %s of %s x %s elements but got %s",
-            cell.describe(), k, batch, stateSize(k), d == null ? 0 : d.length());
+        if (d != null && d.length() != batch * stateSize(k)) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected initial state gradient %s of %s x %s elements but got %s",
+              cell.describe(), k, batch, stateSize(k), d.length()));
+        }
       }
       finished = true;
       // Zero the rows no step wrote: those of the steps not visited, and past n_t in a block.

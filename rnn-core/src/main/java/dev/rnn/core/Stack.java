@@ -3,6 +3,7 @@ package dev.rnn.core;
 import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkNotNull;
 
+import com.google.common.base.Strings;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableMap;
 import java.util.ArrayList;
@@ -119,6 +120,8 @@ public final class Stack {
   private final ImmutableMap<String, Parameter> parameters;
   /** {@link #describe()}, made once: checks name the stack on every call and streaming step. */
   private final String description;
+  /** {@link #layerLabel}, made once: a graph labels every layer's scans on every call. */
+  private final ImmutableList<String> layerLabels;
 
   /**
    * A stack with zero parameters, as torch builds {@code module}; call {@link #initialize(long)}
@@ -156,6 +159,11 @@ public final class Stack {
     }
     this.layers = ls.build();
     this.parameters = ps.buildOrThrow();
+    ImmutableList.Builder<String> labels = ImmutableList.builder();
+    for (int l = 0; l < numLayers; l++) {
+      labels.add("layer " + l + " " + layers.get(l).get(0).cell().describe());
+    }
+    this.layerLabels = labels.build();
     this.description = mode.torchName() + "(input_size=" + inputSize + ", hidden_size="
         + hiddenSize + ", num_layers=" + numLayers + (bias ? "" : ", bias=false")
         + (bidirectional ? ", bidirectional" : "")
@@ -191,6 +199,17 @@ public final class Stack {
    */
   public ImmutableList<Scan> layer(int l) {
     return layers.get(l);
+  }
+
+  /**
+   * The name of layer {@code l} in graphs and in the gradient-flow report, e.g. {@code layer 1
+   * elman(2, 2, relu)}: the layer and its cell's description.
+   *
+   * @param l the layer, from 0
+   * @return the label, made once
+   */
+  public String layerLabel(int l) {
+    return layerLabels.get(l);
   }
 
   /** {@return the torch module this stack mirrors, time-major} */
@@ -431,11 +450,18 @@ public final class Stack {
     for (int k = 0; k < 2; k++) {
       Tensor st = given[k];
       if (st != null) {
-        checkArgument(st.rank() == 3 && st.dim(0) == numLayers && st.dim(1) == batch
-                && st.dim(2) == stateSize(k), "%s expected %s of shape [%s, %s, %s] but got %s",
-            describe(), names[k], numLayers, batch, stateSize(k), st.shape());
-        checkArgument(st.dtype() == dtype, "%s expected %s of dtype %s but got %s", describe(),
-            names[k], dtype.torchName(), st.dtype().torchName());
+        // Formatted only on failure: a streaming step runs this on every call.
+        if (st.rank() != 3 || st.dim(0) != numLayers || st.dim(1) != batch
+            || st.dim(2) != stateSize(k)) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected %s of shape [%s, %s, %s] but got %s", describe(), names[k], numLayers,
+              batch, stateSize(k), st.shape()));
+        }
+        if (st.dtype() != dtype) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected %s of dtype %s but got %s", describe(), names[k], dtype.torchName(),
+              st.dtype().torchName()));
+        }
       }
     }
     int[] n = {batch * outputSize, batch * hiddenSize};

@@ -198,7 +198,12 @@ public final class Network {
 
   /** {@return whether the output is only the last step ({@code lastStep()})} */
   public boolean lastStepOnly() {
-    return stages.stream().anyMatch(s -> !s.keepsSequence());
+    for (Stage s : stages) {                                    // a loop: runs on every call
+      if (!s.keepsSequence()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -693,16 +698,28 @@ public final class Network {
    * unbatched sequence {@code [T, F_in]}.
    */
   private boolean checkShape(Tensor input) {
-    checkNotNull(input, "%s expected an input tensor but got null", firstLayer());
-    String shape = batchFirst ? "[batch, seq, " + inputSize() + "]"
-        : "[seq, batch, " + inputSize() + "]";
-    checkArgument((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize(),
-        "%s expected input of shape %s or [seq, %s] but got %s%s", firstLayer(), shape,
-        inputSize(), input.shape(), layoutNote());
-    checkArgument(input.size() > 0,
-        "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s%s",
-        firstLayer(), shape, inputSize(), input.shape(), layoutNote());
+    // The first layer, the shape and the layout note are described only on failure: describing
+    // them on every call cost a small network's forward more than its arithmetic.
+    if (input == null) {
+      throw new NullPointerException(
+          Strings.lenientFormat("%s expected an input tensor but got null", firstLayer()));
+    }
+    if (!((input.rank() == 3 || input.rank() == 2) && input.dim(-1) == inputSize())) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of shape %s or [seq, %s] but got %s%s", firstLayer(), shapeNote(),
+          inputSize(), input.shape(), layoutNote()));
+    }
+    if (input.size() <= 0) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of shape %s or [seq, %s] with seq, batch >= 1 but got %s%s",
+          firstLayer(), shapeNote(), inputSize(), input.shape(), layoutNote()));
+    }
     return input.rank() == 2;
+  }
+
+  /** The batched input's shape as a message writes it, in the network's layout. */
+  private String shapeNote() {
+    return batchFirst ? "[batch, seq, " + inputSize() + "]" : "[seq, batch, " + inputSize() + "]";
   }
 
   /**

@@ -174,10 +174,14 @@ sealed interface Stage permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, St
    * @param directions forward, then reverse if bidirectional
    * @param init how the layer's parameters are set: the network's initializer with the layer's
    *     own {@code init(...)} assignments
+   * @param label names the layer's scans in graphs and in the gradient-flow report, {@code layer}
+   *     then {@code spec}'s description, e.g. {@code layer 1 lstm(3, 4)}: made once by {@link
+   *     Wiring}, since describing the spec on every call costs a small network's step more than
+   *     its arithmetic while the JVM still interprets
    */
   record Recurrent(int layer, int index, Layer.Recurrent spec, Activation inside,
       boolean absorbed, String symbol, InitialState initial,
-      ImmutableList<Direction> directions, Initializer init) implements Stage {
+      ImmutableList<Direction> directions, Initializer init, String label) implements Stage {
     @Override public String written() {
       return spec.describe() + (absorbed ? "." + inside.label() + "()" : "");
     }
@@ -291,7 +295,6 @@ sealed interface Stage permits Stage.Recurrent, Stage.Pointwise, Stage.Dense, St
       int batch = x.dim(1);
       List<Value> outs = new ArrayList<>();
       List<Value> finals = new ArrayList<>();
-      String label = "layer " + layer + " " + spec.describe();
       for (int r = 0; r < directions.size(); r++) {
         Direction d = directions.get(r);
         List<Value> init = new ArrayList<>();

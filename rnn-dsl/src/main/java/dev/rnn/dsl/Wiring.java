@@ -66,7 +66,8 @@ final class Wiring {
             : r.learnableInit() ? Stage.InitialState.LEARNED : Stage.InitialState.ZEROS;
         stages.add(new Stage.Recurrent(number, recurrentIndex, r, inside, absorbed,
             (carriesS ? "s" : "h") + number, initial,
-            directions(r, recurrentIndex, inside, dtype), inits.get(number - 1)));
+            directions(r, recurrentIndex, inside, dtype), inits.get(number - 1),
+            "layer " + number + " " + r.describe()));
         recurrentIndex++;
       } else if (l instanceof Layer.Act a) {
         stages.add(new Stage.Pointwise(number, a.activation(), size));
