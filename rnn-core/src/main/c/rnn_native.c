@@ -493,14 +493,13 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_gemm(JNIEnv *env, jclass cls, ji
   (*env)->ReleasePrimitiveArrayCritical(env, a, pa, JNI_ABORT);
 }
 
-JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, jint m, jint hh,
-    jint k, jfloatArray a, jint aOff, jint lda, jfloatArray packed, jint p0, jint p1,
-    jfloatArray z, jint zOff, jfloatArray c, jint cOff, jfloatArray h2, jint h2Off,
-    jfloatArray c2, jint c2Off, jfloatArray sv, jint svOff) {
-  /* The arrays may coincide (h, c and their successors are slots of one buffer each). */
-  jfloatArray arr[7] = {a, packed, z, c, h2, c2, sv};
-  float *ptr[7];
-  for (int i = 0; i < 7; i++) {
+/*
+ * Pins n Java arrays for a kernel: ptr[i] is arr[i]'s elements, NULL for a NULL array. The arrays
+ * may coincide (h, c and their successors are slots of one buffer each): an array given twice is
+ * pinned once and shares its pointer.
+ */
+static void pin_all(JNIEnv *env, int n, jfloatArray *arr, float **ptr) {
+  for (int i = 0; i < n; i++) {
     ptr[i] = NULL;
     for (int j = 0; j < i; j++) {
       if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
@@ -509,9 +508,11 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, ji
       ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
     }
   }
-  lstm512(m, hh, 0, NULL, 0, k, ptr[0] + aOff, lda, ptr[1], p0, p1, ptr[2] + zOff, 4L * hh,
-      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] == NULL ? NULL : ptr[6] + svOff);
-  for (int i = 6; i >= 0; i--) {
+}
+
+/* Releases what pin_all pinned, in reverse order, each array once, its elements kept. */
+static void unpin_all(JNIEnv *env, int n, jfloatArray *arr, float **ptr) {
+  for (int i = n - 1; i >= 0; i--) {
     if (ptr[i] == NULL) continue;
     int first = 1;
     for (int j = 0; j < i; j++) {
@@ -519,6 +520,18 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, ji
     }
     if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
   }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstm(JNIEnv *env, jclass cls, jint m, jint hh,
+    jint k, jfloatArray a, jint aOff, jint lda, jfloatArray packed, jint p0, jint p1,
+    jfloatArray z, jint zOff, jfloatArray c, jint cOff, jfloatArray h2, jint h2Off,
+    jfloatArray c2, jint c2Off, jfloatArray sv, jint svOff) {
+  jfloatArray arr[7] = {a, packed, z, c, h2, c2, sv};
+  float *ptr[7];
+  pin_all(env, 7, arr, ptr);
+  lstm512(m, hh, 0, NULL, 0, k, ptr[0] + aOff, lda, ptr[1], p0, p1, ptr[2] + zOff, 4L * hh,
+      ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] == NULL ? NULL : ptr[6] + svOff);
+  unpin_all(env, 7, arr, ptr);
 }
 
 /*
@@ -531,25 +544,10 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmx(JNIEnv *env, jclass cls, j
     jfloatArray c2, jint c2Off, jfloatArray sv, jint svOff) {
   jfloatArray arr[7] = {x, a, packed, c, h2, c2, sv};
   float *ptr[7];
-  for (int i = 0; i < 7; i++) {
-    ptr[i] = NULL;
-    for (int j = 0; j < i; j++) {
-      if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
-    }
-    if (ptr[i] == NULL && arr[i] != NULL) {
-      ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
-    }
-  }
+  pin_all(env, 7, arr, ptr);
   lstm512(m, hh, ki, ptr[0] + xOff, ki, k, ptr[1] + aOff, k, ptr[2], p0, p1, ptr[2] + bOff, 0,
       ptr[3] + cOff, ptr[4] + h2Off, ptr[5] + c2Off, ptr[6] == NULL ? NULL : ptr[6] + svOff);
-  for (int i = 6; i >= 0; i--) {
-    if (ptr[i] == NULL) continue;
-    int first = 1;
-    for (int j = 0; j < i; j++) {
-      if (ptr[j] == ptr[i]) first = 0;
-    }
-    if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
-  }
+  unpin_all(env, 7, arr, ptr);
 }
 
 JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCell(JNIEnv *env, jclass cls, jint m,
@@ -557,22 +555,10 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCell(JNIEnv *env, jclass cls
     jfloatArray c2, jint c2Off, jfloatArray sv, jint svOff) {
   jfloatArray arr[5] = {z, c, h2, c2, sv};
   float *ptr[5];
-  for (int i = 0; i < 5; i++) {
-    ptr[i] = NULL;
-    for (int j = 0; j < i; j++) {
-      if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
-    }
-    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
-  }
+  pin_all(env, 5, arr, ptr);
   lstm_cell512(m, hh, ptr[0] + zOff, ptr[1] + cOff, ptr[2] + h2Off, ptr[3] + c2Off,
       ptr[4] + svOff);
-  for (int i = 4; i >= 0; i--) {
-    int first = 1;
-    for (int j = 0; j < i; j++) {
-      if (ptr[j] == ptr[i]) first = 0;
-    }
-    if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
-  }
+  unpin_all(env, 5, arr, ptr);
 }
 
 /*
@@ -621,20 +607,8 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jc
     jfloatArray dc, jint dcOff) {
   jfloatArray arr[6] = {sv, c, dh2, dc2, dg, dc};
   float *ptr[6];
-  for (int i = 0; i < 6; i++) {
-    ptr[i] = NULL;
-    for (int j = 0; j < i; j++) {
-      if ((*env)->IsSameObject(env, arr[i], arr[j])) ptr[i] = ptr[j];
-    }
-    if (ptr[i] == NULL) ptr[i] = (*env)->GetPrimitiveArrayCritical(env, arr[i], NULL);
-  }
+  pin_all(env, 6, arr, ptr);
   lstm_back512(m, hh, ptr[0] + svOff, ptr[0] + tcOff, ptr[1] + cOff, ptr[2] + dh2Off,
       ptr[3] + dc2Off, ptr[4] + dgOff, ptr[5] + dcOff);
-  for (int i = 5; i >= 0; i--) {
-    int first = 1;
-    for (int j = 0; j < i; j++) {
-      if (ptr[j] == ptr[i]) first = 0;
-    }
-    if (first) (*env)->ReleasePrimitiveArrayCritical(env, arr[i], ptr[i], 0);
-  }
+  unpin_all(env, 6, arr, ptr);
 }

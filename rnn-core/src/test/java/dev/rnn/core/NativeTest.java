@@ -317,27 +317,11 @@ class NativeTest {
       // Products of 64 rows x G x P >= PackedWeight.PARALLEL_MIN: with two threads
       // (Native.threads()) this thread and the worker take their panels, or (an LSTM's backward
       // step) their blocks of rows; with lengths 1..3 the steps run 64, 43 and 22 rows.
-      Cell cell = factory.get();
-      Scan scan = new Scan(cell, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH,
-          projection);
-      scan.initialize(new Random(3));
-      int seq = 3;
-      int batch = 64;
-      Random rnd = new Random(5);
-      Storage x = random(rnd, seq * batch * cell.inputSize());
-      Storage[] init = new Storage[cell.stateCount()];
-      for (int k = 0; k < init.length; k++) {
-        init[k] = random(rnd, batch * scan.stateSize(k));
-      }
-      Storage dOut = random(rnd, seq * batch * scan.outputSize());
-      int[] lengths = new int[batch];
-      for (int n = 0; n < batch; n++) {
-        lengths[n] = 1 + n % 3;
-      }
-      Lengths l = ragged ? Lengths.of(lengths) : null;
+      LargeScan large = new LargeScan(factory.get(), projection, ragged, 3, 5);
+      Scan scan = large.scan;
       Pass[] blas = new Pass[1];
-      Native.without(() -> blas[0] = pass(scan, x, seq, batch, init, l, dOut, null));
-      Pass kernels = pass(scan, x, seq, batch, init, l, dOut, null);
+      Native.without(() -> blas[0] = large.pass());
+      Pass kernels = large.pass();
       List<Executable> checks = new ArrayList<>();
       checks.add(close("output", blas[0].out, kernels.out));
       checks.add(close("input gradient", blas[0].dx, kernels.dx));
@@ -357,27 +341,12 @@ class NativeTest {
         boolean ragged) {
       // Each panel (or block of rows) is computed whole by one thread, in the same order of
       // sums: the split between this thread and the worker changes no bit.
-      Cell cell = factory.get();
-      Scan scan = new Scan(cell, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH,
-          projection);
-      scan.initialize(new Random(7));
-      int seq = 3;
-      int batch = 64;
-      Random rnd = new Random(11);
-      Storage x = random(rnd, seq * batch * cell.inputSize());
-      Storage[] init = new Storage[cell.stateCount()];
-      for (int k = 0; k < init.length; k++) {
-        init[k] = random(rnd, batch * scan.stateSize(k));
-      }
-      Storage dOut = random(rnd, seq * batch * scan.outputSize());
-      int[] lengths = new int[batch];
-      for (int n = 0; n < batch; n++) {
-        lengths[n] = 1 + n % 3;
-      }
-      Lengths l = ragged ? Lengths.of(lengths) : null;
+      LargeScan large = new LargeScan(factory.get(), projection, ragged, 7, 11);
+      Scan scan = large.scan;
+      Storage[] init = large.init;
       Pass[] one = new Pass[1];
-      PackedWeight.alone(() -> one[0] = pass(scan, x, seq, batch, init, l, dOut, null));
-      Pass two = pass(scan, x, seq, batch, init, l, dOut, null);
+      PackedWeight.alone(() -> one[0] = large.pass());
+      Pass two = large.pass();
       List<Executable> checks = new ArrayList<>();
       checks.add(same("output", one[0].out, two.out));
       checks.add(same("input gradient", one[0].dx, two.dx));
@@ -438,6 +407,44 @@ class NativeTest {
   }
 
   /** The results of one forward and backward pass. */
+  /**
+   * A float32 scan of 3 steps over 64 rows, large enough for its products to be shared between
+   * two threads, with random weights, input, initial state and output gradient (lengths 1..3 when
+   * ragged: steps of 64, 43 and 22 rows).
+   */
+  private static final class LargeScan {
+    final Scan scan;
+    final Storage x;
+    final Storage[] init;
+    final Storage dOut;
+    final Lengths lengths;
+    static final int SEQ = 3;
+    static final int BATCH = 64;
+
+    LargeScan(Cell cell, int projection, boolean ragged, long weightSeed, long dataSeed) {
+      scan = new Scan(cell, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH,
+          projection);
+      scan.initialize(new Random(weightSeed));
+      Random rnd = new Random(dataSeed);
+      x = random(rnd, SEQ * BATCH * cell.inputSize());
+      init = new Storage[cell.stateCount()];
+      for (int k = 0; k < init.length; k++) {
+        init[k] = random(rnd, BATCH * scan.stateSize(k));
+      }
+      dOut = random(rnd, SEQ * BATCH * scan.outputSize());
+      int[] l = new int[BATCH];
+      for (int n = 0; n < BATCH; n++) {
+        l[n] = 1 + n % 3;
+      }
+      lengths = ragged ? Lengths.of(l) : null;
+    }
+
+    /** {@return a forward and backward pass of the scan, on the threads and kernels in force} */
+    Pass pass() {
+      return NativeTest.pass(scan, x, SEQ, BATCH, init, lengths, dOut, null);
+    }
+  }
+
   private record Pass(Storage out, Storage[] finals, List<Storage> grads, Storage dx,
       Storage[] dInit) {}
 
