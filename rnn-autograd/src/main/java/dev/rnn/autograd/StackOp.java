@@ -45,6 +45,35 @@ final class StackOp {
    */
   static Ops.ScanResult apply(Graph g, Stack stack, Value x, List<Value> init, int firstStep,
       Lengths lengths) {
+    return run(g, stack, x, init, firstStep, lengths, false);
+  }
+
+  /**
+   * As {@link #apply}, the output packed ({@link Steps#pack}, {@code [R, D * P]}): unrecorded, a
+   * one-direction stack's last scan writes its packed rows itself ({@link ScanOp#applyPacked}),
+   * so no padded output of it is written and gathered; else {@code pack(apply(...))}.
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states, {@code L * D * K} of them, or null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence, for the scans
+   * @param lengths the length of each sequence
+   * @return the packed output and the final states, flat as {@code init}
+   * @throws IllegalArgumentException if {@code init} has another number of states or a shape does
+   *     not fit
+   */
+  static Ops.ScanResult applyPacked(Graph g, Stack stack, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
+    if (g.recording() || stack.directions() != 1) {
+      Ops.ScanResult r = apply(g, stack, x, init, firstStep, lengths);
+      return new Ops.ScanResult(Steps.pack(g, r.output(), lengths), r.finalStates());
+    }
+    return run(g, stack, x, init, firstStep, lengths, true);
+  }
+
+  private static Ops.ScanResult run(Graph g, Stack stack, Value x, List<Value> init,
+      int firstStep, Lengths lengths, boolean packLast) {
     int d = stack.directions();
     int k = stack.stateCount();
     checkArgument(init == null || init.size() == stack.numLayers() * d * k,
@@ -57,8 +86,11 @@ final class StackOp {
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
         Scan scan = stack.layer(l).get(r);
-        Ops.ScanResult res = ScanOp.apply(g, scan, "layer " + l + " " + scan.cell().describe(), in,
-            init == null ? null : init.subList(slot * k, slot * k + k), firstStep, lengths);
+        String label = "layer " + l + " " + scan.cell().describe();
+        List<Value> from = init == null ? null : init.subList(slot * k, slot * k + k);
+        Ops.ScanResult res = packLast && l == stack.numLayers() - 1
+            ? ScanOp.applyPacked(scan, label, in, from, firstStep, lengths)
+            : ScanOp.apply(g, scan, label, in, from, firstStep, lengths);
         outs.add(res.output());
         finals.addAll(res.finalStates());
       }
