@@ -5,11 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.rnn.core.DType;
 import dev.rnn.core.Lengths;
+import dev.rnn.core.LstmCell;
+import dev.rnn.core.Scan;
 import dev.rnn.core.Stack;
 import dev.rnn.core.Tensor;
 import dev.rnn.core.TorchModule;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -59,7 +63,7 @@ class PackedStackTest {
       int w = stack.stateCount() == 2 && k % 2 == 1 ? stack.hiddenSize() : module.outputSize();
       init.add(Graph.inference().constant(Tensor.randn(module.dtype(), 10 + k, batch, w)));
     }
-    for (List<Value> from : java.util.Arrays.asList(null, init)) {
+    for (List<Value> from : Arrays.asList(null, init)) {
       Graph g = Graph.inference();
       Ops.ScanResult want = Ops.stack(g, stack, g.constant(input), from, 0, lengths);
       Value wantOut = Ops.pack(g, want.output(), lengths);
@@ -75,6 +79,29 @@ class PackedStackTest {
             got.finalStates().get(k).tensor().toDoubleArray(), "final state " + k);
       }
     }
+  }
+
+  @ParameterizedTest
+  @MethodSource("dtypes")
+  void aReverseScanPacksItsPaddedOutput(DType dt) {
+    Scan scan = new Scan(new LstmCell(5, 70), Scan.Direction.REVERSE, "_l0_reverse", dt,
+        Scan.Biases.BOTH);
+    scan.initialize(new Random(2));
+    Lengths lengths = Lengths.of(5, 2, 7, 1);
+    Graph g = Graph.inference();
+    Value x = g.constant(Tensor.randn(dt, 6, 7, 4, 5));
+    Ops.ScanResult want = ScanOp.apply(g, scan, "r", x, null, 0, lengths);
+    Ops.ScanResult got = ScanOp.applyPacked(scan, "r", x, null, 0, lengths);
+    assertArrayEquals(Ops.pack(g, want.output(), lengths).tensor().toDoubleArray(),
+        got.output().tensor().toDoubleArray());
+    for (int k = 0; k < 2; k++) {
+      assertArrayEquals(want.finalStates().get(k).tensor().toDoubleArray(),
+          got.finalStates().get(k).tensor().toDoubleArray());
+    }
+  }
+
+  static DType[] dtypes() {
+    return DType.values();
   }
 
   private static float[] toFloat(double[] x) {

@@ -808,7 +808,8 @@ public final class Scan {
     /**
      * Whether the run keeps only the last state of each kind: two slots used in turn, step {@code
      * p} reading slot {@code p % 2} and writing the other. Unrecorded without lengths; with them,
-     * unrecorded forward without projection into the caller's output ({@link #scatter}): the
+     * unrecorded forward without projection into the caller's output ({@link #scatter}, or
+     * {@link #packed}, which then holds {@code h} and slot 0 only the initial {@code h}): the
      * active rows only shrink, so a sequence's final state stays in the slot its last step wrote
      * ({@code length % 2}), which no later step overwrites.
      */
