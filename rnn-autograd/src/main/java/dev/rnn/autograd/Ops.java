@@ -393,6 +393,29 @@ public final class Ops {
     return StackOp.apply(g, stack, x, init, firstStep, lengths);
   }
 
+  /**
+   * {@link #pack} of {@link #stack(Graph, Stack, Value, List, int, Lengths)}'s output, as torch's
+   * {@code lstm(pack_padded_sequence(x, lengths, enforce_sorted=False)).data}: the packed rows of
+   * the real steps, for a head or loss on them only. Unrecorded (inference), a one-direction
+   * stack's last layer writes its rows straight into the packed output (no padded output is
+   * built, zeroed and gathered); recorded, this is {@code pack(stack(...))}. Same numbers either
+   * way.
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states flat, slot by slot; null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence
+   * @param lengths the length of each sequence, at most {@code T}
+   * @return the packed output {@code [R, D * P]} ({@code R} the sum of the lengths, in {@link
+   *     #pack}'s order) and the final states, in the order of {@code init}
+   * @throws IllegalArgumentException if a shape does not fit
+   */
+  public static ScanResult packedStack(Graph g, Stack stack, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
+    return StackOp.applyPacked(g, stack, x, init, firstStep, lengths);
+  }
+
   // ---- losses ----------------------------------------------------------------------------------
 
   /**

@@ -107,6 +107,53 @@ final class ScanOp {
         states == 1 ? ImmutableList.of(finals[0]) : ImmutableList.copyOf(finals));
   }
 
+  /**
+   * Scans {@code scan} over {@code x} unrecorded with {@code lengths}, its output the packed rows
+   * of the real steps ({@link Scan#forwardPacked}), as {@link Steps#pack} of {@link #apply}'s.
+   *
+   * @param scan the scan
+   * @param label names the layer in error messages
+   * @param x the input, time-major {@code [T, N, H_in]}
+   * @param init the initial states, {@code [N, H]} each, or null (or null entries) for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence
+   * @param lengths the length of each sequence
+   * @return the packed output {@code [R, P]} and the final states, none of them recorded
+   * @throws IllegalArgumentException if the shape of {@code x} or of an initial state does not fit
+   */
+  static Ops.ScanResult applyPacked(Scan scan, String label, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
+    checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
+        "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
+        x.shape());
+    checkArgument(lengths.batch() == x.dim(1) && lengths.max() <= x.dim(0),
+        "%s expected the lengths of %s sequences of at most %s steps but got %s", label,
+        x.dim(1), x.dim(0), lengths);
+    int batch = x.dim(1);
+    int states = scan.cell().stateCount();
+    Storage[] init0 = new Storage[states];
+    for (int k = 0; k < states; k++) {
+      Value v = init == null || k >= init.size() ? null : init.get(k);
+      if (v != null) {
+        checkArgument(v.shape().equals(Shape.of(batch, scan.stateSize(k))),
+            "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
+            scan.stateSize(k), v.shape());
+        init0[k] = v.data();
+      }
+    }
+    int rows = (int) lengths.total();
+    Storage out = Storage.allocate(x.dtype(), rows * scan.outputSize());
+    Scan.Run run = scan.forwardPacked(x.data(), x.dim(0), batch, init0, firstStep, lengths, out);
+    Value[] finals = new Value[states];
+    for (int k = 0; k < states; k++) {
+      Storage s = Storage.allocate(x.dtype(), batch * scan.stateSize(k));
+      run.copyFinalState(k, s, 0);
+      finals[k] = new Value(Shape.of(batch, scan.stateSize(k)), s, false);
+    }
+    run.release();
+    return new Ops.ScanResult(new Value(Shape.of(rows, scan.outputSize()), out, false),
+        ImmutableList.copyOf(finals));
+  }
+
   /** What the three kinds of node of one scan share: the run and, once begun, its backward. */
   private static final class Recording {
     final Scan scan;

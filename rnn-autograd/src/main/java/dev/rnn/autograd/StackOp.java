@@ -44,6 +44,35 @@ final class StackOp {
    */
   static Ops.ScanResult apply(Graph g, Stack stack, Value x, List<Value> init, int firstStep,
       Lengths lengths) {
+    return run(g, stack, x, init, firstStep, lengths, false);
+  }
+
+  /**
+   * As {@link #apply}, the output packed ({@link Steps#pack}, {@code [R, D * P]}): unrecorded, a
+   * one-direction stack's last scan writes its packed rows itself ({@link ScanOp#applyPacked}),
+   * so no padded output of it is written and gathered; else {@code pack(apply(...))}.
+   *
+   * @param g the graph recording the ops
+   * @param stack the stack, whose parameters receive the gradients
+   * @param x the input, {@code [T, N, H_in]}
+   * @param init the initial states, {@code L * D * K} of them, or null for zeros
+   * @param firstStep the index of {@code x}'s first step in the whole sequence, for the scans
+   * @param lengths the length of each sequence
+   * @return the packed output and the final states, flat as {@code init}
+   * @throws IllegalArgumentException if {@code init} has another number of states or a shape does
+   *     not fit
+   */
+  static Ops.ScanResult applyPacked(Graph g, Stack stack, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
+    if (g.recording() || stack.directions() != 1) {
+      Ops.ScanResult r = apply(g, stack, x, init, firstStep, lengths);
+      return new Ops.ScanResult(Steps.pack(g, r.output(), lengths), r.finalStates());
+    }
+    return run(g, stack, x, init, firstStep, lengths, true);
+  }
+
+  private static Ops.ScanResult run(Graph g, Stack stack, Value x, List<Value> init,
+      int firstStep, Lengths lengths, boolean packLast) {
     int d = stack.directions();
     int k = stack.stateCount();
     int layers = stack.numLayers();
@@ -62,8 +91,10 @@ final class StackOp {
       String label = stack.layerLabel(l);
       for (int r = 0; r < d; r++) {
         int slot = l * d + r;
-        Ops.ScanResult res = ScanOp.apply(g, scans.get(r), label, in,
-            init == null ? null : init.subList(slot * k, slot * k + k), firstStep, lengths);
+        List<Value> from = init == null ? null : init.subList(slot * k, slot * k + k);
+        Ops.ScanResult res = packLast && l == layers - 1
+            ? ScanOp.applyPacked(scans.get(r), label, in, from, firstStep, lengths)
+            : ScanOp.apply(g, scans.get(r), label, in, from, firstStep, lengths);
         List<Value> fs = res.finalStates();
         for (int j = 0; j < k; j++) {
           finals[slot * k + j] = fs.get(j);

@@ -385,6 +385,53 @@ public final class Scan {
    */
   public Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
       int firstStep, Lengths lengths, Storage out) {
+    return forward(x, seq, batch, init, record, firstStep, lengths, out, null);
+  }
+
+  /**
+   * An unrecorded run with lengths whose output is the packed rows of the real steps, as torch's
+   * {@code PackedSequence.data}: step by step, the sequences still running, longest first ({@link
+   * Lengths#pack}'s order), {@code [R, P]} with {@code R = lengths.total()}. A forward direction
+   * without projection writes each step's {@code h_t} there directly (no padded {@code [T, N, P]}
+   * output is written, zeroed and gathered); the others run as {@link #forward(Storage, int, int,
+   * Storage[], boolean, int, Lengths, Storage)} into a padded buffer and pack it. The numbers are
+   * those of that method's output at the real steps.
+   *
+   * @param x the input, time-major {@code [T, N, H_in]}, flat
+   * @param seq {@code T}, at least 1
+   * @param batch {@code N}, at least 1
+   * @param init the initial states; null, or missing or null entries, for zeros
+   * @param firstStep the index of {@code x}'s first step in the longer sequence
+   * @param lengths the length of each sequence, {@code <= T}
+   * @param packed the storage of the packed output, {@code R * P} elements
+   * @return the unrecorded run: read its final states, then {@link Run#release} it
+   * @throws IllegalArgumentException if a size, a storage length or the dtype does not fit, or a
+   *     length exceeds {@code T}
+   */
+  public Run forwardPacked(Storage x, int seq, int batch, Storage[] init, int firstStep,
+      Lengths lengths, Storage packed) {
+    checkNotNull(lengths, "lengths");
+    int w = outputSize();
+    checkArgument(packed.length() == lengths.total() * w && packed.dtype() == dtype(),
+        "%s expected a packed output of %s x %s elements of dtype %s but got %s of %s",
+        cell.describe(), lengths.total(), w, dtype(), packed.length(), packed.dtype());
+    if (!reverse && weightHr == null && lengths.batch() == batch && lengths.max() <= seq
+        && !lengths.allEqual(seq)) {
+      return forward(x, seq, batch, init, false, firstStep, lengths, null, packed);
+    }
+    Storage out = Storage.borrow(dtype(), seq * batch * w);
+    Run run = forward(x, seq, batch, init, false, firstStep, lengths, out, null);
+    for (int t = 0, r = 0; t < lengths.max(); t++) {
+      for (int j = 0; j < lengths.active(t); j++, r++) {
+        packed.copyFrom(out, (t * batch + lengths.order(j)) * w, r * w, w);
+      }
+    }
+    Storage.giveBack(out);
+    return run;
+  }
+
+  private Run forward(Storage x, int seq, int batch, Storage[] init, boolean record,
+      int firstStep, Lengths lengths, Storage out, Storage packed) {
     // Each check builds its message (and boxes its numbers) only when it fails: a tiny run's
     // first few hundred calls are interpreted, where a varargs call costs more than its step.
     if (seq < 1 || batch < 1) {
@@ -420,7 +467,7 @@ public final class Scan {
           cell.describe(), seq, batch, outputSize(), dtype(), out.length(), out.dtype()));
     }
     Run run = new Run(x, seq, batch, init, record, firstStep,
-        lengths == null || lengths.allEqual(seq) ? null : lengths, out);
+        lengths == null || lengths.allEqual(seq) ? null : lengths, out, packed);
     if (run.step.x == null) {                                   // else each step projects x_t
       project(run.xs, 0, run.layout.rows, run.step);           // XP = X W_ih^T + b_ih
     }
@@ -775,7 +822,8 @@ public final class Scan {
     /**
      * Whether the run keeps only the last state of each kind: two slots used in turn, step {@code
      * p} reading slot {@code p % 2} and writing the other. Unrecorded without lengths; with them,
-     * unrecorded forward without projection into the caller's output ({@link #scatter}): the
+     * unrecorded forward without projection into the caller's output ({@link #scatter}, or
+     * {@link #packed}, which then holds {@code h} and slot 0 only the initial {@code h}): the
      * active rows only shrink, so a sequence's final state stays in the slot its last step wrote
      * ({@code length % 2}), which no later step overwrites.
      */
@@ -791,16 +839,24 @@ public final class Scan {
      * projection), time-ordered {@code [T, N, P]}; else null, and {@code h} is kept in slots.
      */
     private final Storage out;
+    /**
+     * The caller's packed output ({@link #forwardPacked}), which the steps of a compact forward run
+     * with lengths write {@code h_t} into directly, step {@code t}'s rows from row {@code
+     * packedRow[t]}; else null.
+     */
+    private final Storage packed;
+    private final int[] packedRow;
     /** Under a projection, the cell's outputs {@code m_t} of every step (or of one), else null. */
     private Storage m;
     private boolean backwardBegun;
     private boolean released;
 
     private Run(Storage x, int seq, int batch, Storage[] init, boolean record, int firstStep,
-        Lengths lengths, Storage out) {
+        Lengths lengths, Storage out, Storage packed) {
       this.x = x;
       this.compact = !record && (lengths == null
-          || !reverse && weightHr == null && out != null);
+          || !reverse && weightHr == null && (out != null || packed != null));
+      this.packed = packed;
       this.out = compact && weightHr == null && lengths == null ? out : null;
       this.scatter = compact && lengths != null ? out : null;
       this.seq = seq;
@@ -809,6 +865,10 @@ public final class Scan {
       this.firstStep = firstStep;
       this.lengths = lengths;
       this.layout = new Layout(seq, batch, lengths);
+      this.packedRow = packed == null ? null : new int[seq + 1];
+      for (int t = 0; packed != null && t < seq; t++) {
+        packedRow[t + 1] = packedRow[t] + layout.active[t];
+      }
       DType dt = x.dtype();
       int g = cell.gateSize();
       int rows = layout.rows;
@@ -907,7 +967,7 @@ public final class Scan {
      * caller did not take it directly.
      */
     private boolean fullSlots(int k) {
-      return !compact || k == 0 && out == null && scatter == null;
+      return !compact || k == 0 && out == null && scatter == null && packed == null;
     }
 
     /**
@@ -962,6 +1022,15 @@ public final class Scan {
         }
         step.next[0] = out;
         step.nextOff[0] = t * batch * w;
+      }
+      if (packed != null) {                                     // h_t straight into its rows
+        int w = stateSize(0);
+        if (p > 0) {
+          step.prev[0] = packed;
+          step.prevOff[0] = packedRow[t - 1] * w;
+        }
+        step.next[0] = packed;
+        step.nextOff[0] = packedRow[t] * w;
       }
       if (weightHr != null) {
         step.out = step.next[0];
@@ -1078,6 +1147,19 @@ public final class Scan {
         }
         return;
       }
+      if (packed != null) {
+        for (int t = 0; t < seq; t++) {
+          for (int j = 0; j < batch; j++) {
+            int to = off + (t * batch + sequence(j)) * ld;
+            if (j < layout.active[t]) {
+              out.copyFrom(packed, (packedRow[t] + j) * w, to, w);
+            } else {
+              out.fill(to, w, 0);
+            }
+          }
+        }
+        return;
+      }
       if (lengths == null) {
         Storage hs = this.out != null ? this.out : states[0];
         int from = this.out != null ? 0 : layout.slot[slotAfter(0)] * w;
@@ -1130,6 +1212,10 @@ public final class Scan {
       for (int j = 0; j < batch; j++) {
         int n = sequence(j);
         int u = reverse ? 0 : lengths.get(n);
+        if (k == 0 && packed != null && u > 0) {                // its last step's row
+          out.copyFrom(packed, (packedRow[u - 1] + j) * w, off + n * w, w);
+          continue;
+        }
         int row = compact ? (u & 1) * batch + j : layout.slot[u] + j;  // see compact
         out.copyFrom(states[k], row * w, off + n * w, w);
       }

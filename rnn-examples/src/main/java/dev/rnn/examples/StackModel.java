@@ -76,7 +76,7 @@ final class StackModel implements SequenceModel {
    * @return the head's output on the real steps, {@code [R, F_out]} in {@link Ops#pack}'s order
    */
   Value packedForward(Graph g, Value input, Lengths lengths) {
-    Value out = Ops.pack(g, Ops.stack(g, stack, input, null, 0, lengths).output(), lengths);
+    Value out = Ops.packedStack(g, stack, input, null, 0, lengths).output();
     return headWeight == null ? out
         : Ops.linear(g, out, g.parameter(headWeight), g.parameter(headBias));
   }
