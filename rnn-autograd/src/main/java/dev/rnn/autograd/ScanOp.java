@@ -1,5 +1,6 @@
 package dev.rnn.autograd;
 
+import static com.google.common.base.Preconditions.checkArgument;
 import static com.google.common.base.Preconditions.checkState;
 
 import com.google.common.base.Strings;
