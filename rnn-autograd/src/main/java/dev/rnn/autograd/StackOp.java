@@ -48,9 +48,10 @@ final class StackOp {
   }
 
   /**
-   * As {@link #apply}, the output packed ({@link Steps#pack}, {@code [R, D * P]}): unrecorded, a
-   * one-direction stack's last scan writes its packed rows itself ({@link ScanOp#applyPacked}),
-   * so no padded output of it is written and gathered; else {@code pack(apply(...))}.
+   * As {@link #apply}, the output packed ({@link Steps#pack}, {@code [R, D * P]}): a
+   * one-direction stack's last scan gives its packed rows itself ({@link ScanOp#applyPacked}),
+   * so no padded output of it is written and gathered (nor, recorded, its gradient scattered
+   * back); a bidirectional one is {@code pack(apply(...))}.
    *
    * @param g the graph recording the ops
    * @param stack the stack, whose parameters receive the gradients
