@@ -1356,24 +1356,6 @@ public final class Scan {
     }
 
     /**
-     * One step of backpropagation through time, for processing step {@code p}: adds the output
-     * gradient of time {@code t = time(p)}, read from {@code dOut} at {@code off + t*N*ld + n*ld}
-     * like {@link Run#copyOutput} (for the sequences running at {@code t} only), runs the cell's
-     * backward and carries the state gradients to the step before ({@code dh += dHP[t] W_hh}).
-     *
-     * @param p the processing step: {@code T-1} at the first call, then one less each call
-     * @param dOut the output gradients {@code [T, N, ld]}, or null if there are none
-     * @param off the offset of the block in {@code dOut}
-     * @param ld the row width of the block
-     * @return {@code ||dL/dh_t||}, the norm of the total gradient reaching {@code h_t}
-     * @throws IllegalStateException if {@code p} is not the step due, or the pass finished
-     */
-    public double step(int p, Storage dOut, int off, int ld) {
-      packedRows = false;
-      return stepAt(p, dOut, off, ld);
-    }
-
-    /**
      * As {@link #step}, the output gradients read from packed rows ({@link Lengths#pack}'s order,
      * {@code [R, P]}) of a run with lengths: time {@code t}'s running rows from row {@code
      * r_t = n_0 + ... + n_{t-1}}. The same numbers as {@link #step} on the padded gradient that
@@ -1394,10 +1376,27 @@ public final class Scan {
         }
       }
       packedRows = true;
-      return stepAt(p, dPacked, 0, outputSize());
+      try {
+        return step(p, dPacked, 0, outputSize());
+      } finally {
+        packedRows = false;
+      }
     }
 
-    private double stepAt(int p, Storage dOut, int off, int ld) {
+    /**
+     * One step of backpropagation through time, for processing step {@code p}: adds the output
+     * gradient of time {@code t = time(p)}, read from {@code dOut} at {@code off + t*N*ld + n*ld}
+     * like {@link Run#copyOutput} (for the sequences running at {@code t} only), runs the cell's
+     * backward and carries the state gradients to the step before ({@code dh += dHP[t] W_hh}).
+     *
+     * @param p the processing step: {@code T-1} at the first call, then one less each call
+     * @param dOut the output gradients {@code [T, N, ld]}, or null if there are none
+     * @param off the offset of the block in {@code dOut}
+     * @param ld the row width of the block
+     * @return {@code ||dL/dh_t||}, the norm of the total gradient reaching {@code h_t}
+     * @throws IllegalStateException if {@code p} is not the step due, or the pass finished
+     */
+    public double step(int p, Storage dOut, int off, int ld) {
       if (finished || p != next || p < 0) {
         throw new IllegalStateException(Strings.lenientFormat("%s: backward expected step %s"
             + " (steps run from T-1 = %s down to 0, then finish) but got step %s",
