@@ -396,10 +396,11 @@ public final class Ops {
   /**
    * {@link #pack} of {@link #stack(Graph, Stack, Value, List, int, Lengths)}'s output, as torch's
    * {@code lstm(pack_padded_sequence(x, lengths, enforce_sorted=False)).data}: the packed rows of
-   * the real steps, for a head or loss on them only. Unrecorded (inference), a one-direction
-   * stack's last layer writes its rows straight into the packed output (no padded output is
-   * built, zeroed and gathered); recorded, this is {@code pack(stack(...))}. Same numbers either
-   * way.
+   * the real steps, for a head or loss on them only. A one-direction stack's last layer gives its
+   * packed rows itself, no padded output built, zeroed and gathered: unrecorded (inference) it
+   * writes them straight into the packed output; recorded (training) it copies them from its
+   * states and its backward reads each step's rows of the packed gradient (no zeroed padded
+   * gradient). A bidirectional stack is {@code pack(stack(...))}. Same bits either way.
    *
    * @param g the graph recording the ops
    * @param stack the stack, whose parameters receive the gradients

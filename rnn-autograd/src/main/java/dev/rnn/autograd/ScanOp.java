@@ -123,6 +123,18 @@ final class ScanOp {
    */
   static Ops.ScanResult applyPacked(Scan scan, String label, Value x, List<Value> init,
       int firstStep, Lengths lengths) {
+    return applyPacked(Graph.inference(), scan, label, x, init, firstStep, lengths);
+  }
+
+  /**
+   * As {@link #applyPacked(Scan, String, Value, List, int, Lengths)}, recorded in {@code g} if it
+   * records: the packed rows are then copied from the run's states ({@link Scan.Run#copyPacked}),
+   * no padded output is written and gathered, and backward reads each step's rows of the packed
+   * gradient ({@link Scan.Backward#stepPacked}). Lengths all equal to {@code T} run as {@link
+   * Steps#pack} of {@link #apply}'s output.
+   */
+  static Ops.ScanResult applyPacked(Graph g, Scan scan, String label, Value x, List<Value> init,
+      int firstStep, Lengths lengths) {
     checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
         "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
         x.shape());
@@ -141,6 +153,13 @@ final class ScanOp {
         init0[k] = v.data();
       }
     }
+    if (g.recording()) {
+      if (lengths.allEqual(x.dim(0))) {
+        Ops.ScanResult r = apply(g, scan, label, x, init, firstStep, lengths);
+        return new Ops.ScanResult(Steps.pack(g, r.output(), lengths), r.finalStates());
+      }
+      return recordPacked(g, scan, label, x, init, firstStep, lengths);
+    }
     int rows = (int) lengths.total();
     Storage out = Storage.allocate(x.dtype(), rows * scan.outputSize());
     Scan.Run run = scan.forwardPacked(x.data(), x.dim(0), batch, init0, firstStep, lengths, out);
@@ -155,6 +174,42 @@ final class ScanOp {
         ImmutableList.copyOf(finals));
   }
 
+  /** The recorded packed scan: {@link #apply}'s recording, the output its packed rows. */
+  private static Ops.ScanResult recordPacked(Graph g, Scan scan, String label, Value x,
+      List<Value> init, int firstStep, Lengths lengths) {
+    int seq = x.dim(0);
+    int batch = x.dim(1);
+    int states = scan.cell().stateCount();
+    Value[] initial = new Value[states];
+    Storage[] init0 = new Storage[states];
+    for (int k = 0; k < states; k++) {
+      Value v = init == null || k >= init.size() ? null : init.get(k);
+      if (v != null) {
+        initial[k] = v;
+        init0[k] = v.data();
+      }
+    }
+    Scan.Run run = scan.forward(x.data(), seq, batch, init0, true, firstStep, lengths, null);
+    int rows = (int) lengths.total();
+    Storage out = Storage.allocate(x.dtype(), rows * scan.outputSize());
+    run.copyPacked(out);
+    Value output = new Value(Shape.of(rows, scan.outputSize()), out, true);
+    Value[] finals = new Value[states];
+    for (int k = 0; k < states; k++) {
+      Storage s = Storage.allocate(x.dtype(), batch * scan.stateSize(k));
+      run.copyFinalState(k, s, 0);
+      finals[k] = new Value(Shape.of(batch, scan.stateSize(k)), s, true);
+    }
+    Recording r = new Recording(scan, label, run, x, initial, output, finals);
+    r.packed = true;
+    g.record(new Finish(r));
+    for (int p = 0; p < seq; p++) {
+      g.record(new Step(r, g, p, firstStep + run.time(p)));
+    }
+    g.record(new Begin(r));
+    return new Ops.ScanResult(output, ImmutableList.copyOf(finals));
+  }
+
   /** What the three kinds of node of one scan share: the run and, once begun, its backward. */
   private static final class Recording {
     final Scan scan;
@@ -164,6 +219,8 @@ final class ScanOp {
     final Value[] initial;
     final Value output;
     final Value[] finals;
+    /** Whether {@link #output} holds the packed rows ({@link #recordPacked}). */
+    boolean packed;
     Scan.Backward backward;
 
     Recording(Scan scan, String label, Scan.Run run, Value x, Value[] initial, Value output,
@@ -243,7 +300,8 @@ final class ScanOp {
     @Override void backward() {
       int hidden = r.scan.outputSize();
       Scan.Backward b = r.backward != null ? r.backward : r.backward("step " + t);
-      double norm = b.step(p, r.output.gradOrNull(), 0, hidden);
+      double norm = r.packed ? b.stepPacked(p, r.output.gradOrNull())
+          : b.step(p, r.output.gradOrNull(), 0, hidden);
       g.recordFlow(new GradientFlow.Entry(r.label, r.scan.reverse(), t, norm));
     }
   }

@@ -48,9 +48,10 @@ final class StackOp {
   }
 
   /**
-   * As {@link #apply}, the output packed ({@link Steps#pack}, {@code [R, D * P]}): unrecorded, a
-   * one-direction stack's last scan writes its packed rows itself ({@link ScanOp#applyPacked}),
-   * so no padded output of it is written and gathered; else {@code pack(apply(...))}.
+   * As {@link #apply}, the output packed ({@link Steps#pack}, {@code [R, D * P]}): a
+   * one-direction stack's last scan gives its packed rows itself ({@link ScanOp#applyPacked}),
+   * so no padded output of it is written and gathered (nor, recorded, its gradient scattered
+   * back); a bidirectional one is {@code pack(apply(...))}.
    *
    * @param g the graph recording the ops
    * @param stack the stack, whose parameters receive the gradients
@@ -64,7 +65,7 @@ final class StackOp {
    */
   static Ops.ScanResult applyPacked(Graph g, Stack stack, Value x, List<Value> init,
       int firstStep, Lengths lengths) {
-    if (g.recording() || stack.directions() != 1) {
+    if (stack.directions() != 1) {
       Ops.ScanResult r = apply(g, stack, x, init, firstStep, lengths);
       return new Ops.ScanResult(Steps.pack(g, r.output(), lengths), r.finalStates());
     }
@@ -93,7 +94,7 @@ final class StackOp {
         int slot = l * d + r;
         List<Value> from = init == null ? null : init.subList(slot * k, slot * k + k);
         Ops.ScanResult res = packLast && l == layers - 1
-            ? ScanOp.applyPacked(scans.get(r), label, in, from, firstStep, lengths)
+            ? ScanOp.applyPacked(g, scans.get(r), label, in, from, firstStep, lengths)
             : ScanOp.apply(g, scans.get(r), label, in, from, firstStep, lengths);
         List<Value> fs = res.finalStates();
         for (int j = 0; j < k; j++) {

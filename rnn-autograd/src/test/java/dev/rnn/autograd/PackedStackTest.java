@@ -81,6 +81,60 @@ class PackedStackTest {
     }
   }
 
+  /**
+   * Recorded, the last scan's packed rows (copied from its states, backward reading the packed
+   * gradient per step) give the bits of {@code pack(stack(...))}: the output, and every gradient
+   * (parameters, input, initial states) after the same loss.
+   */
+  @ParameterizedTest
+  @MethodSource("cases")
+  void trainingGivesTheGradientsOfPackOfStack(TorchModule module, int[] lens) {
+    Stack stack = new Stack(module).initialize(3);
+    Lengths lengths = Lengths.of(lens);
+    int seq = 7;
+    int batch = lens.length;
+    Tensor input = Tensor.randn(module.dtype(), 4, seq, batch, 5);
+    int rows = (int) lengths.total();
+    Tensor target = Tensor.randn(module.dtype(), 5, rows, module.outputSize()
+        * (stack.directions()));
+    List<Tensor> init = new ArrayList<>();
+    for (int k = 0; k < stack.numLayers() * stack.directions() * stack.stateCount(); k++) {
+      int w = stack.stateCount() == 2 && k % 2 == 1 ? stack.hiddenSize() : module.outputSize();
+      init.add(Tensor.randn(module.dtype(), 10 + k, batch, w));
+    }
+    List<double[]> want = gradients(stack, input, init, target, lengths, false);
+    List<double[]> got = gradients(stack, input, init, target, lengths, true);
+    assertEquals(want.size(), got.size());
+    for (int i = 0; i < want.size(); i++) {
+      assertArrayEquals(want.get(i), got.get(i), "gradient " + i);
+    }
+  }
+
+  /** The output, then the gradients of the parameters, the input and the initial states. */
+  private static List<double[]> gradients(Stack stack, Tensor input, List<Tensor> init,
+      Tensor target, Lengths lengths, boolean packed) {
+    stack.parameters().values().forEach(dev.rnn.core.Parameter::zeroGrad);
+    Graph g = Graph.training();
+    Value x = g.variable(input);
+    List<Value> from = new ArrayList<>();
+    for (Tensor t : init) {
+      from.add(g.variable(t));
+    }
+    Value out = packed ? Ops.packedStack(g, stack, x, from, 0, lengths).output()
+        : Ops.pack(g, Ops.stack(g, stack, x, from, 0, lengths).output(), lengths);
+    g.backward(Ops.mse(g, out, target, null));
+    List<double[]> all = new ArrayList<>();
+    all.add(out.tensor().toDoubleArray());
+    for (dev.rnn.core.Parameter p : stack.parameters().values()) {
+      all.add(p.gradient().toDoubleArray());
+    }
+    all.add(x.gradient().toDoubleArray());
+    for (Value v : from) {
+      all.add(v.gradient().toDoubleArray());
+    }
+    return all;
+  }
+
   @ParameterizedTest
   @MethodSource("dtypes")
   void aReverseScanPacksItsPaddedOutput(DType dt) {

@@ -1188,6 +1188,27 @@ public final class Scan {
     }
 
     /**
+     * Copies the output of a recorded run with lengths into {@code packed} as its packed rows
+     * ({@link Lengths#pack}'s order, {@code [R, P]}): step {@code t}'s running rows are one block
+     * of its slot, already in sorted order. The same numbers as {@link #copyOutput} then
+     * gathering them, without the padded output.
+     *
+     * @param packed the storage written, {@code R * P} elements
+     * @throws IllegalStateException if the run was released, or is not recorded with lengths
+     */
+    public void copyPacked(Storage packed) {
+      checkLive("copyPacked");
+      checkState(record && lengths != null && !compact,
+          "%s: copyPacked needs a recorded run with lengths", cell.describe());
+      int w = outputSize();
+      for (int t = 0, r = 0; t < seq; t++) {
+        int n = layout.active[t];
+        packed.copyFrom(states[0], layout.slot[slotAfter(t)] * w, r * w, n * w);
+        r += n;
+      }
+    }
+
+    /**
      * Copies final state {@code k} ({@code [N, stateSize(k)]}) into {@code out} at {@code off}:
      * each sequence's state after its own last step.
      *
@@ -1279,6 +1300,10 @@ public final class Scan {
     /** The processing step the next call to {@link #step} visits; -1 after step 0. */
     private int next;
     private boolean finished;
+    /** Whether this step reads its output gradients from packed rows ({@link #stepPacked}). */
+    private boolean packedRows;
+    /** The first packed row of each time, once {@link #stepPacked} ran; else null. */
+    private int[] packedStart;
 
     private Backward(Run run, Storage[] dFinal) {
       this.run = run;
@@ -1331,6 +1356,34 @@ public final class Scan {
     }
 
     /**
+     * As {@link #step}, the output gradients read from packed rows ({@link Lengths#pack}'s order,
+     * {@code [R, P]}) of a run with lengths: time {@code t}'s running rows from row {@code
+     * r_t = n_0 + ... + n_{t-1}}. The same numbers as {@link #step} on the padded gradient that
+     * scattering them gives.
+     *
+     * @param p the processing step: {@code T-1} at the first call, then one less each call
+     * @param dPacked the packed output gradients {@code [R, P]}, or null if there are none
+     * @return {@code ||dL/dh_t||}, the norm of the total gradient reaching {@code h_t}
+     * @throws IllegalStateException if {@code p} is not the step due, the pass finished, or the
+     *     run has no lengths
+     */
+    public double stepPacked(int p, Storage dPacked) {
+      checkState(run.lengths != null, "%s: stepPacked needs a run with lengths", cell.describe());
+      if (packedStart == null) {
+        packedStart = new int[run.seq + 1];
+        for (int t = 0; t < run.seq; t++) {
+          packedStart[t + 1] = packedStart[t] + run.layout.active[t];
+        }
+      }
+      packedRows = true;
+      try {
+        return step(p, dPacked, 0, outputSize());
+      } finally {
+        packedRows = false;
+      }
+    }
+
+    /**
      * One step of backpropagation through time, for processing step {@code p}: adds the output
      * gradient of time {@code t = time(p)}, read from {@code dOut} at {@code off + t*N*ld + n*ld}
      * like {@link Run#copyOutput} (for the sequences running at {@code t} only), runs the cell's
@@ -1366,7 +1419,8 @@ public final class Scan {
         addRows(dCur[0], dOut, off + t * run.batch * ld, ld, n, w);
       } else if (dOut != null && !gatherInBlocks) {
         for (int j = 0; j < n; j++) {
-          dCur[0].axpy(w, 1, dOut, off + (t * run.batch + run.sequence(j)) * ld, j * w);
+          dCur[0].axpy(w, 1, dOut, off + (packedRows ? packedStart[t] + j
+              : t * run.batch + run.sequence(j)) * ld, j * w);
         }
       }
       double norm = gatherInBlocks ? 0 : Math.sqrt(dCur[0].sumOfSquares(0, n * w));
@@ -1391,7 +1445,7 @@ public final class Scan {
       }
       if (fused) {
         lstmStepBackward(n, block * g, gatherInBlocks ? dOut : null,
-            off + t * run.batch * ld, ld);                      // the two below, by rows
+            off + (packedRows ? packedStart[t] : t * run.batch) * ld, ld);                      // the two below, by rows
         if (gatherInBlocks) {
           norm = Math.sqrt(dCur[0].sumOfSquares(0, n * w));
         }
@@ -1443,9 +1497,10 @@ public final class Scan {
       float[] dcPrev = LstmCell.f32(dOther[1]);
       Storage dhPrev = dOther[0];
       Storage dhs = dCur[0];
+      boolean packed = packedRows;
       PackedWeight.shareRows((long) n * g * hidden, n, ROW_BLOCK, (r0, r1) -> {
         for (int j = r0; dOut != null && j < r1; j++) {
-          dhs.axpy(hidden, 1, dOut, dOff + run.sequence(j) * ld, j * hidden);
+          dhs.axpy(hidden, 1, dOut, dOff + (packed ? j : run.sequence(j)) * ld, j * hidden);
         }
         Native.lstmCellBackward(r1 - r0, hidden, saved, svOff + r0 * g, tcOff + r0 * hidden, cf,
             cOff + r0 * hidden, dh, r0 * hidden, dc, r0 * hidden, dz, off + r0 * g, dcPrev,
