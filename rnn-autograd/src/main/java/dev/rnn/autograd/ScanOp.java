@@ -59,31 +59,12 @@ final class ScanOp {
   static Ops.ScanResult apply(Graph g, Scan scan, String label, Value x, List<Value> init,
       int firstStep, Lengths lengths) {
     int hidden = scan.outputSize();
-    // The checks build their message (and box its numbers) only when they fail: a tiny model's
-    // first few hundred calls run interpreted, where that costs more than the arithmetic.
-    if (x.shape().rank() != 3 || x.dim(2) != scan.cell().inputSize()) {
-      throw new IllegalArgumentException(Strings.lenientFormat(
-          "%s expected input of shape [seq, batch, %s] but got %s", label,
-          scan.cell().inputSize(), x.shape()));
-    }
+    checkInput(scan, label, x);
     int seq = x.dim(0);
     int batch = x.dim(1);
     int states = scan.cell().stateCount();
     Value[] initial = new Value[states];
-    Storage[] init0 = new Storage[states];
-    for (int k = 0; k < states; k++) {
-      Value v = init == null || k >= init.size() ? null : init.get(k);
-      if (v != null) {
-        Shape vs = v.shape();
-        if (vs.rank() != 2 || vs.dim(0) != batch || vs.dim(1) != scan.stateSize(k)) {
-          throw new IllegalArgumentException(Strings.lenientFormat(
-              "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
-              scan.stateSize(k), vs));
-        }
-        initial[k] = v;
-        init0[k] = v.data();
-      }
-    }
+    Storage[] init0 = initialStates(scan, label, batch, init, initial);
     boolean record = g.recording();
     Storage out = Storage.allocate(x.dtype(), seq * batch * hidden);
     Scan.Run run = scan.forward(x.data(), seq, batch, init0, record, firstStep, lengths, out);
@@ -135,30 +116,20 @@ final class ScanOp {
    */
   static Ops.ScanResult applyPacked(Graph g, Scan scan, String label, Value x, List<Value> init,
       int firstStep, Lengths lengths) {
-    checkArgument(x.shape().rank() == 3 && x.dim(2) == scan.cell().inputSize(),
-        "%s expected input of shape [seq, batch, %s] but got %s", label, scan.cell().inputSize(),
-        x.shape());
+    checkInput(scan, label, x);
     checkArgument(lengths.batch() == x.dim(1) && lengths.max() <= x.dim(0),
         "%s expected the lengths of %s sequences of at most %s steps but got %s", label,
         x.dim(1), x.dim(0), lengths);
     int batch = x.dim(1);
     int states = scan.cell().stateCount();
-    Storage[] init0 = new Storage[states];
-    for (int k = 0; k < states; k++) {
-      Value v = init == null || k >= init.size() ? null : init.get(k);
-      if (v != null) {
-        checkArgument(v.shape().equals(Shape.of(batch, scan.stateSize(k))),
-            "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
-            scan.stateSize(k), v.shape());
-        init0[k] = v.data();
-      }
-    }
+    Value[] initial = new Value[states];
+    Storage[] init0 = initialStates(scan, label, batch, init, initial);
     if (g.recording()) {
       if (lengths.allEqual(x.dim(0))) {
         Ops.ScanResult r = apply(g, scan, label, x, init, firstStep, lengths);
         return new Ops.ScanResult(Steps.pack(g, r.output(), lengths), r.finalStates());
       }
-      return recordPacked(g, scan, label, x, init, firstStep, lengths);
+      return recordPacked(g, scan, label, x, initial, init0, firstStep, lengths);
     }
     int rows = (int) lengths.total();
     Storage out = Storage.allocate(x.dtype(), rows * scan.outputSize());
@@ -176,19 +147,10 @@ final class ScanOp {
 
   /** The recorded packed scan: {@link #apply}'s recording, the output its packed rows. */
   private static Ops.ScanResult recordPacked(Graph g, Scan scan, String label, Value x,
-      List<Value> init, int firstStep, Lengths lengths) {
+      Value[] initial, Storage[] init0, int firstStep, Lengths lengths) {
     int seq = x.dim(0);
     int batch = x.dim(1);
-    int states = scan.cell().stateCount();
-    Value[] initial = new Value[states];
-    Storage[] init0 = new Storage[states];
-    for (int k = 0; k < states; k++) {
-      Value v = init == null || k >= init.size() ? null : init.get(k);
-      if (v != null) {
-        initial[k] = v;
-        init0[k] = v.data();
-      }
-    }
+    int states = initial.length;
     Scan.Run run = scan.forward(x.data(), seq, batch, init0, true, firstStep, lengths, null);
     int rows = (int) lengths.total();
     Storage out = Storage.allocate(x.dtype(), rows * scan.outputSize());
@@ -208,6 +170,41 @@ final class ScanOp {
     }
     g.record(new Begin(r));
     return new Ops.ScanResult(output, ImmutableList.copyOf(finals));
+  }
+
+  // The checks build their message (and box its numbers) only when they fail: a tiny model's
+  // first few hundred calls run interpreted, where that costs more than the arithmetic.
+
+  /** Checks that {@code x} is {@code [T, N, H_in]} for {@code scan}. */
+  private static void checkInput(Scan scan, String label, Value x) {
+    if (x.shape().rank() != 3 || x.dim(2) != scan.cell().inputSize()) {
+      throw new IllegalArgumentException(Strings.lenientFormat(
+          "%s expected input of shape [seq, batch, %s] but got %s", label,
+          scan.cell().inputSize(), x.shape()));
+    }
+  }
+
+  /**
+   * The data of the given initial states, checked to be {@code [N, H_k]}, null where none is
+   * given (zeros); {@code initial} receives the values themselves.
+   */
+  private static Storage[] initialStates(Scan scan, String label, int batch, List<Value> init,
+      Value[] initial) {
+    Storage[] init0 = new Storage[initial.length];
+    for (int k = 0; k < initial.length; k++) {
+      Value v = init == null || k >= init.size() ? null : init.get(k);
+      if (v != null) {
+        Shape vs = v.shape();
+        if (vs.rank() != 2 || vs.dim(0) != batch || vs.dim(1) != scan.stateSize(k)) {
+          throw new IllegalArgumentException(Strings.lenientFormat(
+              "%s expected initial state %s of shape [%s, %s] but got %s", label, k, batch,
+              scan.stateSize(k), vs));
+        }
+        initial[k] = v;
+        init0[k] = v.data();
+      }
+    }
+    return init0;
   }
 
   /** What the three kinds of node of one scan share: the run and, once begun, its backward. */
