@@ -583,7 +583,30 @@ public final class Trainer {
     checkNotNull(inputs, "validation expected inputs but got null");
     checkNotNull(targets, "validation expected targets but got null");
     checkUnset("validation", validation);
-    this.validation = new TrainerConfig.Validation(inputs, targets, mask, 0);
+    this.validation = new TrainerConfig.Validation(inputs, targets, mask, null, 0);
+    return this;
+  }
+
+  /**
+   * As {@link #validation(Tensor, Tensor)} for sequences of different lengths in a padded block,
+   * measured as {@link #evaluate(Tensor, int[], Tensor)} measures them: sequence {@code n} is its
+   * first {@code lengths[n]} steps, the padding is never read and the loss and metrics count the
+   * real steps only. The lengths are checked against the inputs when the fit starts.
+   *
+   * @param inputs {@code [T, N, F_in]}, in the network's layout
+   * @param lengths the length of each sequence, in {@code [1, T]}
+   * @param targets as for {@link #fit(Tensor, int[], Tensor)}
+   * @return this trainer
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if validation data or a validation split was already set
+   */
+  @CanIgnoreReturnValue
+  public Trainer validation(Tensor inputs, int[] lengths, Tensor targets) {
+    checkNotNull(inputs, "validation expected inputs but got null");
+    checkNotNull(lengths, "validation expected lengths but got null");
+    checkNotNull(targets, "validation expected targets but got null");
+    checkUnset("validation", validation);
+    this.validation = new TrainerConfig.Validation(inputs, targets, null, lengths.clone(), 0);
     return this;
   }
 
@@ -602,7 +625,7 @@ public final class Trainer {
     checkArgument(fraction > 0 && fraction < 1,
         "validationSplit expected a fraction in (0, 1) but got %s", fraction);
     checkUnset("validation", validation);
-    this.validation = new TrainerConfig.Validation(null, null, null, fraction);
+    this.validation = new TrainerConfig.Validation(null, null, null, null, fraction);
     return this;
   }
 

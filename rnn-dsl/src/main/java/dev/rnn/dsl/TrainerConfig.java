@@ -36,11 +36,20 @@ record TrainerConfig(Network net, Trainer.Objective objective, LossFunction loss
     EarlyStopping earlyStopping, Path checkpointDirectory,
     ImmutableList<Trainer.EpochListener> epochListeners) {
 
-  /** Validation data ({@code inputs} not null), or a split of the fit's data. */
-  record Validation(Tensor inputs, Tensor targets, Tensor mask, double split) {
+  /**
+   * Validation data ({@code inputs} not null; {@code mask} or {@code lengths} or neither), or a
+   * split of the fit's data.
+   */
+  record Validation(Tensor inputs, Tensor targets, Tensor mask, int[] lengths, double split) {
     @Override public String toString() {
       return inputs == null ? "validationSplit(" + split + ")"
-          : "validation(inputs " + inputs.shape() + ", targets " + targets.shape() + ")";
+          : "validation(inputs " + inputs.shape() + (lengths == null ? "" : ", lengths")
+              + ", targets " + targets.shape() + ")";
+    }
+
+    /** The validation data checked as the loss reads its targets (inputs not null). */
+    TrainingData data(TrainerConfig config) {
+      return config.data("validation", inputs, targets, mask, null, lengths);
     }
   }
 

@@ -117,9 +117,7 @@ final class TrainingRun {
       checkArgument(config.validation() == null || config.validation().inputs() != null,
           "%s: %s needs the data on this machine; give validation(inputs, targets)", who,
           config.validation());
-      this.validation = config.validation() == null ? null
-          : config.data("validation", config.validation().inputs(),
-              config.validation().targets(), config.validation().mask(), null, null);
+      this.validation = config.validation() == null ? null : config.validation().data(config);
       this.data = null;
       this.gradients = source;
     } else {
@@ -469,7 +467,7 @@ final class TrainingRun {
           v.split(), n, kept, n - kept);
       return all.rows(range(kept, n));
     }
-    return config.data("validation", v.inputs(), v.targets(), v.mask(), null, null);
+    return v.data(config);
   }
 
   /** The sequences before a validation split, {@code floor(n (1 - fraction))}. */

@@ -2,6 +2,7 @@ package dev.rnn.dsl;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -93,18 +94,22 @@ class VariableLengthsTest {
 
   /** {@code [T, N, F]} with NaN after each sequence's length. */
   private static Tensor paddedWith(double pad, long seed, int features) {
-    Tensor x = Tensor.randn(DType.FLOAT64, seed, SEQ, LENGTHS.length, features);
+    return paddedWith(pad, seed, features, LENGTHS);
+  }
+
+  private static Tensor paddedWith(double pad, long seed, int features, int[] lengths) {
+    Tensor x = Tensor.randn(DType.FLOAT64, seed, SEQ, lengths.length, features);
     double[] a = x.toDoubleArray();
     for (int t = 0; t < SEQ; t++) {
-      for (int n = 0; n < LENGTHS.length; n++) {
-        if (t >= LENGTHS[n]) {
+      for (int n = 0; n < lengths.length; n++) {
+        if (t >= lengths[n]) {
           for (int f = 0; f < features; f++) {
-            a[(t * LENGTHS.length + n) * features + f] = pad;
+            a[(t * lengths.length + n) * features + f] = pad;
           }
         }
       }
     }
-    return Tensor.of(a, SEQ, LENGTHS.length, features);
+    return Tensor.of(a, SEQ, lengths.length, features);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -413,6 +418,37 @@ class VariableLengthsTest {
       Trainer t = net.trainer().loss(Trainer.Objective.MSE);
       // a forward layer's real steps do not see the padding after them
       assertEquals(t.evaluate(zeroPadded, y, mask), t.evaluate(x, LENGTHS, y), 1e-14);
+    }
+
+    @Test
+    void validationDataWithLengthsIsMeasuredAsEvaluateMeasuresIt() {
+      Network net = net(43);
+      Tensor x = paddedWith(Double.NaN, 44, 3);
+      Tensor y = Tensor.randn(DType.FLOAT64, 45, SEQ, LENGTHS.length, 2);
+      int[] lengths = {2, 5, 6, 1};
+      Tensor vx = paddedWith(Double.NaN, 46, 3, lengths);
+      Tensor vy = Tensor.randn(DType.FLOAT64, 47, SEQ, lengths.length, 2);
+      Trainer t = trainer(net).validation(vx, lengths, vy);
+      Trainer.Report r = t.fit(x, LENGTHS, y);
+      Trainer.Epoch last = r.history().get(r.history().size() - 1);
+      assertAll(
+          () -> assertTrue(Double.isFinite(last.metric("val_loss")), "the NaN padding unread"),
+          () -> assertEquals(t.evaluate(vx, lengths, vy), last.metric("val_loss"), 1e-12),
+          () -> assertNotEquals(last.metric("loss"), last.metric("val_loss")));
+    }
+
+    @Test
+    void aValidationSplitOfDataWithLengthsKeepsEachSequencesLength() {
+      Network net = net(48);
+      Tensor x = paddedWith(Double.NaN, 49, 3);
+      Tensor y = Tensor.randn(DType.FLOAT64, 50, SEQ, LENGTHS.length, 2);
+      Trainer t = trainer(net).validationSplit(0.5);
+      Trainer.Report r = t.fit(x, LENGTHS, y);
+      Trainer.Epoch last = r.history().get(r.history().size() - 1);
+      Tensor heldX = x.slice(1, 2, 4);
+      Tensor heldY = y.slice(1, 2, 4);
+      assertEquals(t.evaluate(heldX, new int[] {LENGTHS[2], LENGTHS[3]}, heldY),
+          last.metric("val_loss"), 1e-12);
     }
 
     @Test

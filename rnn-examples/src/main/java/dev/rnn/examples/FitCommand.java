@@ -54,8 +54,8 @@ import picocli.CommandLine.TypeConversionException;
  *
  * <p>A data directory with {@code lengths} trains on sequences of different lengths, as {@link
  * Trainer#fit(Tensor, int[], Tensor)}: the padding is never read and the loss counts real steps
- * only. The Trainer's validation data takes no lengths, so {@code --val} data with lengths is
- * refused (give validation sequences of the full T without lengths instead).
+ * only. A {@code --val} directory may have lengths too, with or without those of {@code --data}
+ * ({@link Trainer#validation(Tensor, int[], Tensor)}): its loss and metrics count real steps only.
  */
 @Command(
     name = "fit",
@@ -183,11 +183,6 @@ final class FitCommand implements Callable<Integer> {
     checkOutput(json);
     DataDirectory train = DataDirectory.read(data, dtype, true);
     DataDirectory held = val == null ? null : DataDirectory.read(val, dtype, true);
-    if (held != null && held.lengths() != null) {
-      throw new IllegalArgumentException("--val " + val + ": has lengths, but validation data"
-          + " is measured without them (Trainer.validation takes none); give --val sequences of"
-          + " the full " + held.steps() + " steps without lengths, or leave --val out");
-    }
     train.checkFits(network, "--data " + data);
     Trainer.Objective objective = objective(train);
     if (held != null) {
@@ -214,7 +209,11 @@ final class FitCommand implements Callable<Integer> {
       trainer.metrics(Metric.accuracy());
     }
     if (held != null) {
-      trainer.validation(held.inputsFor(network), held.targetsFor(network));
+      if (held.lengths() == null) {
+        trainer.validation(held.inputsFor(network), held.targetsFor(network));
+      } else {
+        trainer.validation(held.inputsFor(network), held.lengths(), held.targetsFor(network));
+      }
     }
     PrintWriter o = cl.getOut();
     o.printf(Locale.ROOT, "fit %s on %s: %d examples of %s%s; %s, %s, %d epochs, batch %d,"

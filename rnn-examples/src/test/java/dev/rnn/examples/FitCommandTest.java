@@ -264,26 +264,50 @@ class FitCommandTest {
     }
 
     @Test
-    void validationDataWithLengthsAndAMixAreRefusedOnOneLine() throws IOException {
+    void validationDataWithLengthsCountsTheRealStepsOnly() throws IOException {
+      Path plain = DataFiles.echoDirectory(dir.resolve("plain"), 1, 1, 8, 6);
+      Path model = dir.resolve("m.safetensors");
+      Path json = dir.resolve("m.json");
+      Path other = dir.resolve("o.json");
+      Invocation r = fit("--net", ECHO, "--data", plain.toString(), "--val",
+          data("ragged", 0.75f).toString(), "--epochs", "2", "--out", model.toString(),
+          "--json", json.toString());
+      Invocation o = fit("--net", ECHO, "--data", plain.toString(), "--val",
+          data("other", 123.5f).toString(), "--epochs", "2", "--json", other.toString());
+      Tensor x = inputs(0.75f);
+      double expected = Rnn.load(model).trainer().loss(Trainer.Objective.MSE)
+          .evaluate(x.transpose(0, 1), lengths, DataFiles.echo(x).transpose(0, 1));
+      double reported = lastEpoch(json).get("val_loss").getAsDouble();
+      assertAll(
+          () -> assertEquals(List.of(0, 0), List.of(r.exitCode(), o.exitCode()), r.err() + o.err()),
+          () -> assertTrue(r.outLines().get(0).contains(", validation " + dir.resolve("ragged")
+              + ": 9 examples;"), r.out()),
+          () -> assertEquals(expected, reported, 1e-6 * Math.abs(expected)),
+          () -> assertEquals(reported, lastEpoch(other).get("val_loss").getAsDouble(),
+              "the padding is never read"));
+    }
+
+    private JsonObject lastEpoch(Path json) throws IOException {
+      JsonArray history = JsonParser.parseString(Files.readString(json)).getAsJsonObject()
+          .getAsJsonArray("history");
+      return history.get(history.size() - 1).getAsJsonObject();
+    }
+
+    @Test
+    void aMixOfShardsWithAndWithoutLengthsIsRefusedOnOneLine() throws IOException {
       Path ragged = data("ragged", 0.75f);
       Path plain = DataFiles.echoDirectory(dir.resolve("plain"), 1, 1, 4, 6);
       Path mixed = dir.resolve("mixed");
       Files.createDirectories(mixed);
       Files.copy(ragged.resolve("part-0.safetensors"), mixed.resolve("a.safetensors"));
       Files.copy(plain.resolve("part-000.safetensors"), mixed.resolve("b.safetensors"));
-      Invocation val = fit("--net", ECHO, "--data", plain.toString(), "--val",
-          ragged.toString());
       Invocation mix = fit("--net", ECHO, "--data", mixed.toString());
       assertAll(
-          () -> assertEquals(List.of(1, 1), List.of(val.exitCode(), mix.exitCode())),
-          () -> assertEquals("rnn-examples fit: --val " + ragged + ": has lengths, but"
-              + " validation data is measured without them (Trainer.validation takes none); give"
-              + " --val sequences of the full 6 steps without lengths, or leave --val out\n",
-              val.err()),
+          () -> assertEquals(1, mix.exitCode()),
           () -> assertEquals("rnn-examples fit: " + mixed.resolve("b.safetensors") + ": has no"
               + " lengths but " + mixed.resolve("a.safetensors") + " has; every shard has"
               + " lengths or none does\n", mix.err()),
-          () -> assertEquals("", val.out() + mix.out(), "nothing trained"));
+          () -> assertEquals("", mix.out(), "nothing trained"));
     }
   }
 
