@@ -157,8 +157,8 @@ final class FitCommand implements Callable<Integer> {
       description = "Write the run's report here: the options and every epoch's metrics.")
   Path json;
 
-  @Option(names = "--no-progress", description = "Show no progress bar.")
-  boolean noProgress;
+  @Mixin
+  ProgressOption progress;
 
   @Option(names = "--master", paramLabel = "URL",
       description = "Train on Spark (local[2], spark://host:7077) by data-parallel BPTT, with the"
@@ -224,7 +224,7 @@ final class FitCommand implements Callable<Integer> {
     o.flush();
     long batches = (train.examples() + batch - 1) / batch;
     Trainer.Report report;
-    try (Progress.Bar bar = Progress.onStderr(!noProgress).start("fit", epochs * batches)) {
+    try (Progress.Bar bar = progress.progress().start("fit", epochs * batches)) {
       trainer.listener(e -> bar.step(String.format(Locale.ROOT, "epoch %d/%d loss %.4f",
           e.epoch(), epochs, e.loss())));
       if (distributed != null) {

@@ -14,11 +14,11 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
-import dev.rnn.examples.train.Progress;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -81,9 +81,8 @@ public final class Main implements Callable<Integer> {
       description = "Where the showcase (no command) writes its files (default: ${DEFAULT-VALUE}).")
   Path out;
 
-  @Option(names = "--no-progress",
-      description = "No progress bar in the showcase (it shows only on a terminal anyway).")
-  boolean noProgress;
+  @Mixin
+  ProgressOption progress;
 
   /** The standard output as bytes, for a command that writes a file to {@code -}. */
   private PrintStream standardOutput = System.out;
@@ -180,7 +179,7 @@ public final class Main implements Callable<Integer> {
   /** The showcase run when no command is given: see {@link Showcase}. */
   int runShowcase() {
     try {
-      Showcase.run(spec.commandLine().getOut(), out, Progress.onStderr(!noProgress));
+      Showcase.run(spec.commandLine().getOut(), out, progress.progress());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -77,8 +77,8 @@ final class PredictCommand implements Callable<Integer> {
           + " dimension (for a classifier).")
   boolean probabilities;
 
-  @Option(names = "--no-progress", description = "Show no progress bar.")
-  boolean noProgress;
+  @Mixin
+  ProgressOption progress;
 
   @Mixin
   VerboseOption verbose;
@@ -100,7 +100,7 @@ final class PredictCommand implements Callable<Integer> {
     int batchDim = net.batchFirst() ? 0 : 1;
     int[] lengths = d.lengths();
     List<Tensor> parts = new ArrayList<>();
-    try (Progress.Bar bar = Progress.onStderr(!noProgress).start("predict",
+    try (Progress.Bar bar = progress.progress().start("predict",
         (n + batch - 1) / batch)) {
       for (int from = 0; from < n; from += batch) {
         int to = Math.min(n, from + batch);

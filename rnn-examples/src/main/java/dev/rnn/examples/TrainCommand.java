@@ -2,7 +2,6 @@ package dev.rnn.examples;
 
 import dev.rnn.core.Tensor;
 import dev.rnn.examples.train.Example;
-import dev.rnn.examples.train.Progress;
 import dev.rnn.examples.train.Setup;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -80,8 +79,8 @@ final class TrainCommand implements Callable<Integer> {
       description = "A short version with less data, a smaller model and fewer epochs.")
   boolean quick;
 
-  @Option(names = "--no-progress", description = "Show no progress bar.")
-  boolean noProgress;
+  @Mixin
+  ProgressOption progress;
 
   @Mixin
   VerboseOption verbose;
@@ -110,7 +109,7 @@ final class TrainCommand implements Callable<Integer> {
         Tensor.blasImplementation());
     o.flush();
     Setup setup = new Setup(seed, epochs == null ? OptionalInt.empty() : OptionalInt.of(epochs),
-        quick, out, Progress.onStderr(!noProgress), o);
+        quick, out, progress.progress(), o);
     Main.working("training the " + e.id() + " example", 0);
     List<Path> files = e.run(setup);
     for (Path f : files) {
