@@ -240,15 +240,26 @@ public enum Activation {
   // in a body this large, keeps it scalar (about ten times slower). So the float32 cell kernels
   // first gather their pre-activations into one buffer and then run these loops over it in place.
 
-  /** The clamp of {@link #tanh(float)}: beyond it tanh rounds to +-1 within 3e-7. */
-  private static final float TANH_CLAMP = 7.90531110763549805f;
+  /**
+   * The clamp of {@link #tanh(float)}: the smallest float near Eigen's clamp (7.9053) at which the
+   * rational function, evaluated with fused multiply-adds, is exactly 1 (between them it is
+   * 1 - 3e-7, as tanh is); beyond it tanh rounds to +-1 within 3e-7.
+   */
+  private static final float TANH_CLAMP = 7.93219709396362305f;
 
   /**
-   * {@code tanh(x)} in float32 as a rational function of degree 13/6 over {@code [-7.9, 7.9]}
+   * {@code tanh(x)} in float32 as a rational function of degree 13/6 over {@code [-7.93, 7.93]}
    * (the approximation of Eigen's {@code generic_fast_tanh_float}): absolute error below 4e-7,
    * relative error below 2e-7 near 0, subnormals included; odd, exactly {@code +-0} at
    * {@code +-0}, exactly {@code +-1} beyond the clamp, NaN for NaN. Monotone only up to rounding:
    * between neighbouring floats it may step back by a few ulps (at most 5e-7).
+   *
+   * <p>Both polynomials are evaluated by Horner's rule with fused multiply-adds ({@link
+   * Math#fma(float, float, float)}, one rounding per step), the operations the native kernel
+   * runs ({@code _mm512_fmadd_ps}), so that both give the same bits. On x86 with FMA the JIT
+   * turns {@code Math.fma} into one instruction and vectorizes the loops below with it; on a
+   * processor without FMA it is computed exactly in software, correct but several times slower
+   * (those processors run no native kernel either; see {@code Native}).
    *
    * <p>{@code x} multiplies the quotient, not the numerator: {@code x * p} would round a subnormal
    * {@code x} to a handful of bits (or to 0) before the division.
@@ -256,26 +267,27 @@ public enum Activation {
   static float tanh(float x) {
     x = Math.max(-TANH_CLAMP, Math.min(TANH_CLAMP, x));
     float x2 = x * x;
-    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-    p = x2 * p + -8.60467152213735e-11f;
-    p = x2 * p + 5.12229709037114e-08f;
-    p = x2 * p + 1.48572235717979e-05f;
-    p = x2 * p + 6.37261928875436e-04f;
-    p = x2 * p + 4.89352455891786e-03f;
-    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-    q = x2 * q + 2.26843463243900e-03f;
-    q = x2 * q + 4.89352518554385e-03f;
+    float p = Math.fma(x2, -2.76076847742355e-16f, 2.00018790482477e-13f);
+    p = Math.fma(x2, p, -8.60467152213735e-11f);
+    p = Math.fma(x2, p, 5.12229709037114e-08f);
+    p = Math.fma(x2, p, 1.48572235717979e-05f);
+    p = Math.fma(x2, p, 6.37261928875436e-04f);
+    p = Math.fma(x2, p, 4.89352455891786e-03f);
+    float q = Math.fma(x2, 1.19825839466702e-06f, 1.18534705686654e-04f);
+    q = Math.fma(x2, q, 2.26843463243900e-03f);
+    q = Math.fma(x2, q, 4.89352518554385e-03f);
     return x * (p / q);
   }
 
   /**
-   * {@code sigmoid(x) = (1 + tanh(x / 2)) / 2} with {@link #tanh(float)}: absolute error below
-   * 2e-7, exactly 0 at {@code -Infinity} and 1 at {@code +Infinity}, NaN for NaN. The error is
-   * absolute, not relative: for {@code x < -15.8}, where the exact value is below 1.4e-7, the
-   * result is 0.
+   * {@code sigmoid(x) = (1 + tanh(x / 2)) / 2} with {@link #tanh(float)}, as one fused
+   * multiply-add {@code fma(0.5, tanh(0.5 x), 0.5)} (the same bits as {@code 0.5 + 0.5 t}, since
+   * {@code 0.5 t} is exact): absolute error below 2e-7, exactly 0 at {@code -Infinity} and 1 at
+   * {@code +Infinity}, NaN for NaN. The error is absolute, not relative: for {@code x < -15.8},
+   * where the exact value is below 1.4e-7, the result is 0.
    */
   static float sigmoidFast(float x) {
-    return 0.5f + 0.5f * tanh(0.5f * x);
+    return Math.fma(0.5f, tanh(0.5f * x), 0.5f);
   }
 
   /** {@code a[i] = tanh(a[i])} for {@code off <= i < off + n}, with {@link #tanh(float)}. */
