@@ -142,7 +142,7 @@ public final class LstmCell implements Cell {
       int cr = co + r * hh;
       int c2r = c2o + r * hh;
       for (int j = 0; j < hh; j++) {
-        c2[c2r + j] = Math.fma(sv[v + hh + j], c[cr + j], sv[v + j] * sv[v + 2 * hh + j]);
+        c2[c2r + j] = Activation.madd(sv[v + hh + j], c[cr + j], sv[v + j] * sv[v + 2 * hh + j]);
       }
     }
     System.arraycopy(c2, c2o, sv, tc, batch * hh);
