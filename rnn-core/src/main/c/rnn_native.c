@@ -11,8 +11,9 @@
  *
  * Loaded by dev.rnn.core.Native; every entry point is float32. The kernels are compiled for
  * AVX-512F and for AVX2+FMA with target attributes; isa() says which ones this processor runs.
- * The pointwise step repeats LstmCell.forward32 operation by operation (no contraction: the
- * file is compiled with -ffp-contract=off), so given the same z it gives the same bits.
+ * The pointwise step repeats LstmCell.forward32 operation by operation (no implicit contraction:
+ * the file is compiled with -ffp-contract=off; the fused multiply-adds are explicit intrinsics
+ * where Java calls Math.fma), so given the same z it gives the same bits.
  */
 #include <jni.h>
 #include <immintrin.h>
@@ -260,59 +261,55 @@ static void gemm512_panel(int m, int n, int k, const float *a, long lda, const f
   }
 }
 
-/* LstmCell's float32 activations, operation by operation (Activation.tanh, sigmoidFast). */
+/*
+ * LstmCell's float32 activations, operation by operation (Activation.tanh, sigmoidFast): Horner
+ * steps as fused multiply-adds, as Math.fma in Java (both round once), so the bits agree.
+ */
 static inline __attribute__((always_inline, target("avx512f"))) __m512 tanh512(__m512 x) {
-  const __m512 clamp = _mm512_set1_ps(7.90531110763549805f);
+  const __m512 clamp = _mm512_set1_ps(7.93219709396362305f);
   x = _mm512_max_ps(_mm512_sub_ps(_mm512_setzero_ps(), clamp), _mm512_min_ps(clamp, x));
   __m512 x2 = _mm512_mul_ps(x, x);
-  __m512 p = _mm512_add_ps(_mm512_mul_ps(x2, _mm512_set1_ps(-2.76076847742355e-16f)),
+  __m512 p = _mm512_fmadd_ps(x2, _mm512_set1_ps(-2.76076847742355e-16f),
       _mm512_set1_ps(2.00018790482477e-13f));
-  p = _mm512_add_ps(_mm512_mul_ps(x2, p), _mm512_set1_ps(-8.60467152213735e-11f));
-  p = _mm512_add_ps(_mm512_mul_ps(x2, p), _mm512_set1_ps(5.12229709037114e-08f));
-  p = _mm512_add_ps(_mm512_mul_ps(x2, p), _mm512_set1_ps(1.48572235717979e-05f));
-  p = _mm512_add_ps(_mm512_mul_ps(x2, p), _mm512_set1_ps(6.37261928875436e-04f));
-  p = _mm512_add_ps(_mm512_mul_ps(x2, p), _mm512_set1_ps(4.89352455891786e-03f));
-  __m512 q = _mm512_add_ps(_mm512_mul_ps(x2, _mm512_set1_ps(1.19825839466702e-06f)),
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-8.60467152213735e-11f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(5.12229709037114e-08f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(1.48572235717979e-05f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(6.37261928875436e-04f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(4.89352455891786e-03f));
+  __m512 q = _mm512_fmadd_ps(x2, _mm512_set1_ps(1.19825839466702e-06f),
       _mm512_set1_ps(1.18534705686654e-04f));
-  q = _mm512_add_ps(_mm512_mul_ps(x2, q), _mm512_set1_ps(2.26843463243900e-03f));
-  q = _mm512_add_ps(_mm512_mul_ps(x2, q), _mm512_set1_ps(4.89352518554385e-03f));
+  q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(2.26843463243900e-03f));
+  q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(4.89352518554385e-03f));
   return _mm512_mul_ps(x, _mm512_div_ps(p, q));
 }
 
 static inline __attribute__((always_inline, target("avx512f"))) __m512 sigmoid512(__m512 x) {
   const __m512 half = _mm512_set1_ps(0.5f);
-  return _mm512_add_ps(half, _mm512_mul_ps(half, tanh512(_mm512_mul_ps(half, x))));
+  return _mm512_fmadd_ps(half, tanh512(_mm512_mul_ps(half, x)), half);
 }
 
 /*
- * Rows [0, mr) of the units [u0, u0 + 16) of one LSTM step: z = XP + acc (the four gates),
- * then LstmCell.forward32: saved gates (i, f, g, o activated), c' = f c + i g, tanh(c'), h'.
- */
-/*
  * Row r, units [u0, u0 + 16) of one LSTM step: z = Z + t (t: the product's tile row, four gates
- * of 16, or zeros when Z already holds the sum), then LstmCell.forward32: saved gates (i, f, g, o
- * activated), c' = f c + i g, tanh(c') (after the rows x 4H gates), h' = o tanh(c').
+ * of 16, or zeros when Z already holds the sum), then LstmCell.forward32: saved gates (i, f, o
+ * by sigmoid512, g by tanh512), c' = fma(f, c, i g), tanh(c') (after the rows x 4H gates),
+ * h' = o tanh(c').
  */
 static inline __attribute__((always_inline, target("avx512f")))
 void lstm_units512(const float *ti, long r, int u0, int hh, int rows, const float *z, long zld,
     const float *c, float *h2, float *c2, float *sv) {
   __mmask16 m = mask16(hh - u0);
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 two = _mm512_set1_ps(2.0f);
   long g4 = 4L * hh;
   const float *zr = z + r * zld + u0;
   float *svr = sv == NULL ? NULL : sv + r * g4 + u0;
   __m512 ig = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr), _mm512_loadu_ps(ti)));
   __m512 fg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + hh),
       _mm512_loadu_ps(ti + 16)));
-  __m512 gs = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 2 * hh),
+  __m512 gg = tanh512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 2 * hh),
       _mm512_loadu_ps(ti + 32)));
   __m512 og = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(m, zr + 3 * hh),
       _mm512_loadu_ps(ti + 48)));
-  __m512 u = _mm512_sub_ps(_mm512_mul_ps(two, gs), one);
-  __m512 gg = _mm512_div_ps(_mm512_mul_ps(two, u), _mm512_add_ps(one, _mm512_mul_ps(u, u)));
   __m512 cp = _mm512_maskz_loadu_ps(m, c + r * hh + u0);
-  __m512 cn = _mm512_add_ps(_mm512_mul_ps(fg, cp), _mm512_mul_ps(ig, gg));
+  __m512 cn = _mm512_fmadd_ps(fg, cp, _mm512_mul_ps(ig, gg));
   __m512 tc = tanh512(cn);
   if (sv != NULL) {                     /* NULL: an unrecorded step, nothing saved */
     _mm512_mask_storeu_ps(svr, m, ig);

@@ -240,42 +240,99 @@ public enum Activation {
   // in a body this large, keeps it scalar (about ten times slower). So the float32 cell kernels
   // first gather their pre-activations into one buffer and then run these loops over it in place.
 
-  /** The clamp of {@link #tanh(float)}: beyond it tanh rounds to +-1 within 3e-7. */
+  /**
+   * Whether {@link Math#fma(float, float, float)} is one instruction in this JVM (HotSpot's
+   * {@code UseFMA}, true on x86 with FMA and on AArch64), so that the float32 kernels below use
+   * fused multiply-adds: the operations of the native kernels, which run only on processors with
+   * FMA. Where it is false, {@code Math.fma} runs in software through {@code BigDecimal}, about
+   * 10^4 times slower (12 µs a tanh), so the kernels round each product and sum separately
+   * instead: the same functions within their error bounds, other bits. {@code -Drnn.fma=false}
+   * or {@code true} overrides it (tests).
+   */
+  static final boolean FUSED = fusedMultiplyAdd();
+
+  private static boolean fusedMultiplyAdd() {
+    String forced = System.getProperty("rnn.fma");
+    if (forced != null) {
+      return Boolean.parseBoolean(forced);
+    }
+    try {
+      return Boolean.parseBoolean(java.lang.management.ManagementFactory
+          .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+          .getVMOption("UseFMA").getValue());
+    } catch (RuntimeException | LinkageError e) {
+      return true;  // not HotSpot, or no jdk.management: every current x86-64 and AArch64 has FMA
+    }
+  }
+
+  /** {@code a b + c} rounded once if {@code fused} ({@link Math#fma}), else twice. */
+  private static float madd(float a, float b, float c, boolean fused) {
+    return fused ? Math.fma(a, b, c) : a * b + c;
+  }
+
+  /** {@code a b + c} rounded once if {@link #FUSED}, else twice; {@code c' = fma(f, c, i g)}. */
+  static float madd(float a, float b, float c) {
+    return madd(a, b, c, FUSED);
+  }
+
+  /**
+   * The clamps of {@link #tanh(float)}: the smallest floats near Eigen's clamp (7.9053) at which
+   * the rational function, evaluated with fused multiply-adds or without, is exactly 1 (below
+   * them it is at most 1 - 3e-7, as tanh is); beyond them tanh rounds to +-1 within 3e-7.
+   */
+  private static final float TANH_CLAMP_FUSED = 7.93219709396362305f;
   private static final float TANH_CLAMP = 7.90531110763549805f;
 
   /**
-   * {@code tanh(x)} in float32 as a rational function of degree 13/6 over {@code [-7.9, 7.9]}
+   * {@code tanh(x)} in float32 as a rational function of degree 13/6 over {@code [-7.93, 7.93]}
    * (the approximation of Eigen's {@code generic_fast_tanh_float}): absolute error below 4e-7,
    * relative error below 2e-7 near 0, subnormals included; odd, exactly {@code +-0} at
    * {@code +-0}, exactly {@code +-1} beyond the clamp, NaN for NaN. Monotone only up to rounding:
    * between neighbouring floats it may step back by a few ulps (at most 5e-7).
    *
+   * <p>Both polynomials are evaluated by Horner's rule with fused multiply-adds ({@link
+   * Math#fma(float, float, float)}, one rounding per step) where {@link #FUSED}: the operations
+   * the native kernel runs ({@code _mm512_fmadd_ps}), so that both give the same bits; the JIT
+   * turns each into one instruction and vectorizes the loops below with it.
+   *
    * <p>{@code x} multiplies the quotient, not the numerator: {@code x * p} would round a subnormal
    * {@code x} to a handful of bits (or to 0) before the division.
    */
   static float tanh(float x) {
-    x = Math.max(-TANH_CLAMP, Math.min(TANH_CLAMP, x));
+    return tanh(x, FUSED);
+  }
+
+  /** {@link #tanh(float)} with fused multiply-adds or without. */
+  static float tanh(float x, boolean fused) {
+    float clamp = fused ? TANH_CLAMP_FUSED : TANH_CLAMP;
+    x = Math.max(-clamp, Math.min(clamp, x));
     float x2 = x * x;
-    float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
-    p = x2 * p + -8.60467152213735e-11f;
-    p = x2 * p + 5.12229709037114e-08f;
-    p = x2 * p + 1.48572235717979e-05f;
-    p = x2 * p + 6.37261928875436e-04f;
-    p = x2 * p + 4.89352455891786e-03f;
-    float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
-    q = x2 * q + 2.26843463243900e-03f;
-    q = x2 * q + 4.89352518554385e-03f;
+    float p = madd(x2, -2.76076847742355e-16f, 2.00018790482477e-13f, fused);
+    p = madd(x2, p, -8.60467152213735e-11f, fused);
+    p = madd(x2, p, 5.12229709037114e-08f, fused);
+    p = madd(x2, p, 1.48572235717979e-05f, fused);
+    p = madd(x2, p, 6.37261928875436e-04f, fused);
+    p = madd(x2, p, 4.89352455891786e-03f, fused);
+    float q = madd(x2, 1.19825839466702e-06f, 1.18534705686654e-04f, fused);
+    q = madd(x2, q, 2.26843463243900e-03f, fused);
+    q = madd(x2, q, 4.89352518554385e-03f, fused);
     return x * (p / q);
   }
 
   /**
-   * {@code sigmoid(x) = (1 + tanh(x / 2)) / 2} with {@link #tanh(float)}: absolute error below
-   * 2e-7, exactly 0 at {@code -Infinity} and 1 at {@code +Infinity}, NaN for NaN. The error is
-   * absolute, not relative: for {@code x < -15.8}, where the exact value is below 1.4e-7, the
-   * result is 0.
+   * {@code sigmoid(x) = (1 + tanh(x / 2)) / 2} with {@link #tanh(float)}, as {@code fma(0.5,
+   * tanh(0.5 x), 0.5)} (the same bits as {@code 0.5 + 0.5 t}, since {@code 0.5 t} is exact):
+   * absolute error below 2e-7, exactly 0 at {@code -Infinity} and 1 at {@code +Infinity}, NaN
+   * for NaN. The error is absolute, not relative: for {@code x < -15.8}, where the exact value is
+   * below 1.4e-7, the result is 0.
    */
   static float sigmoidFast(float x) {
-    return 0.5f + 0.5f * tanh(0.5f * x);
+    return sigmoidFast(x, FUSED);
+  }
+
+  /** {@link #sigmoidFast(float)} with fused multiply-adds or without. */
+  static float sigmoidFast(float x, boolean fused) {
+    return madd(0.5f, tanh(0.5f * x, fused), 0.5f, fused);
   }
 
   /** {@code a[i] = tanh(a[i])} for {@code off <= i < off + n}, with {@link #tanh(float)}. */

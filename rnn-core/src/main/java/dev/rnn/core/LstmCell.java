@@ -25,9 +25,12 @@ import static com.google.common.base.Preconditions.checkArgument;
  * step holds the activated gates {@code [N, 4H]} (i, f, g, o per row), then {@code tanh(c')}
  * {@code [N, H]}.
  *
- * <p>The kernels activate all gates of the batch with one sigmoid loop, which the JIT vectorizes
- * (see {@link Activation}), and recover {@code g} from {@code u = 2 sigmoid(z) - 1 = tanh(z / 2)}
- * as {@code tanh(z) = 2u / (1 + u^2)}.
+ * <p>The float32 kernel activates each row's gates with loops the JIT vectorizes (see {@link
+ * Activation}): a sigmoid loop over i and f, a tanh loop over g, a sigmoid loop over o, and
+ * computes {@code c' = fma(f, c, i g)} with one rounding for {@code f c + i g}; the native
+ * kernel runs the same operations. The float64 kernel activates all gates with the exact
+ * sigmoid and recovers {@code g} from {@code u = 2 sigmoid(z) - 1 = tanh(z / 2)} as {@code
+ * tanh(z) = 2u / (1 + u^2)}.
  */
 public final class LstmCell implements Cell {
   private final int inputSize;
@@ -117,24 +120,29 @@ public final class LstmCell implements Cell {
   }
 
   // Forward: z = xp + hp (in hp, as the scan sums them) for the whole batch copied into the saved
-  // gate block, one sigmoid loop over it, then per row g from its sigmoid, c' and h'; tanh(c') for
-  // the whole batch in one loop.
+  // gate block; per row one sigmoid loop over i and f, one tanh loop over g, one sigmoid loop over
+  // o; then c' = fma(f, c, i g) per row; tanh(c') for the whole batch in one loop; h' = o tanh(c').
+  // float32 runs the operations of the native kernel (Native.lstm, lstmx, lstmCell) one by one,
+  // fused multiply-adds included, so both give the same bits. float64 keeps the exact
+  // functions: g from the exact sigmoid as tanh(z) = 2u / (1 + u^2), u = 2 sigmoid(z) - 1.
 
   private static void forward32(int batch, int hh, float[] z, int zo, float[] c, int co,
       float[] h2, int h2o, float[] c2, int c2o, float[] sv, int so) {
     int g4 = 4 * hh;
     int tc = so + batch * g4;
     System.arraycopy(z, zo, sv, so, batch * g4);
-    Activation.sigmoidInPlace(sv, so, batch * g4);
+    for (int r = 0; r < batch; r++) {
+      int v = so + r * g4;
+      Activation.sigmoidInPlace(sv, v, 2 * hh);
+      Activation.tanhInPlace(sv, v + 2 * hh, hh);
+      Activation.sigmoidInPlace(sv, v + 3 * hh, hh);
+    }
     for (int r = 0; r < batch; r++) {
       int v = so + r * g4;
       int cr = co + r * hh;
       int c2r = c2o + r * hh;
       for (int j = 0; j < hh; j++) {
-        float u = 2 * sv[v + 2 * hh + j] - 1;
-        float g = 2 * u / (1 + u * u);
-        sv[v + 2 * hh + j] = g;
-        c2[c2r + j] = sv[v + hh + j] * c[cr + j] + sv[v + j] * g;
+        c2[c2r + j] = Activation.madd(sv[v + hh + j], c[cr + j], sv[v + j] * sv[v + 2 * hh + j]);
       }
     }
     System.arraycopy(c2, c2o, sv, tc, batch * hh);

@@ -86,7 +86,7 @@ class CoreReviewTest {
     }
 
     @ParameterizedTest(name = "x = {0}")
-    @ValueSource(floats = {7.9053111f, 8, 9, 20, 21, 100, 1e10f, Float.MAX_VALUE,
+    @ValueSource(floats = {7.9321971f, 8, 9, 20, 21, 100, 1e10f, Float.MAX_VALUE,
         Float.POSITIVE_INFINITY})
     void tanhAndSigmoidSaturateExactly(float x) {
       assertAll(
@@ -131,6 +131,39 @@ class CoreReviewTest {
       assertAll(
           () -> assertTrue(abs < 2e-7, "max abs error " + abs + " at " + at),
           () -> assertTrue(range, "a value outside [0, 1]"));
+    }
+
+    @Test
+    void fusedMultiplyAddsAreUsedWhereTheJvmHasThem() {
+      // The native kernels run only on processors with FMA and repeat the fused operations.
+      assertTrue(Activation.FUSED || System.getProperty("rnn.fma") != null,
+          "Math.fma is not one instruction in this JVM");
+    }
+
+    @Test
+    void withoutFusedMultiplyAddsTanhAndSigmoidKeepTheSameBoundsAndSaturateExactly() {
+      // The fallback for a JVM without FMA instructions (separate roundings, Eigen's clamp).
+      double maxTanh = 0;
+      double maxSigmoid = 0;
+      for (int bits = 0; bits < 0x7f800000; bits += 4 * STRIDE) {
+        for (float x : new float[] {Float.intBitsToFloat(bits), -Float.intBitsToFloat(bits)}) {
+          double exact = Math.tanh(x);
+          double err = Math.abs(Activation.tanh(x, false) - exact);
+          maxTanh = Math.max(maxTanh, exact == 0 ? err : Math.max(err, err / Math.abs(exact)));
+          maxSigmoid = Math.max(maxSigmoid,
+              Math.abs(Activation.sigmoidFast(x, false) - Activation.sigmoid((double) x)));
+        }
+      }
+      double tanh = maxTanh;
+      double sigmoid = maxSigmoid;
+      assertAll(
+          () -> assertTrue(tanh < 4e-7, "max tanh error " + tanh),
+          () -> assertTrue(sigmoid < 2e-7, "max sigmoid error " + sigmoid),
+          () -> assertEquals(1f, Activation.tanh(7.9053111f, false)),
+          () -> assertEquals(-1f, Activation.tanh(Float.NEGATIVE_INFINITY, false)),
+          () -> assertEquals(1f, Activation.sigmoidFast(40f, false)),
+          () -> assertEquals(0f, Activation.sigmoidFast(-40f, false)),
+          () -> assertTrue(Float.isNaN(Activation.tanh(Float.NaN, false))));
     }
 
     @Test

@@ -22,7 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * itself ({@link PackedWeight#ofGates(Storage, int, Storage, int, int, Storage)}: {@code z = b +
  * x_t W_ih^T + h W_hh^T}, no {@code XP}), against the fused step plus its share of the gemm of
  * {@code XP} ({@code x_t W_ih^T + b} by BLAS for the step's rows; a run does it for all steps at
- * once).
+ * once); the fused step unrecorded (nothing saved, as inference runs it); the cell's pointwise
+ * step alone in Java.
  *
  * <p>Shapes: batch x hidden, {@code K = I = hidden}: lstm-m's {@code 64x256}, lstm-l's {@code
  * 64x512}, a ragged batch's tail {@code 8x256}.
@@ -131,6 +132,33 @@ public class FusedLstmStepBenchmark {
       return projectThenFused();
     }
     byGatesWithInput.lstmStep(step);
+    return step.next[0];
+  }
+
+  /** {@link #fusedInput} in an unrecorded run: nothing saved (inference). */
+  @Benchmark
+  public Storage fusedInputUnrecorded() {
+    Storage saved = step.saved;
+    step.saved = null;
+    try {
+      return byGatesWithInput == null ? projectThenFused() : fusedInputStep();
+    } finally {
+      step.saved = saved;
+    }
+  }
+
+  private Storage fusedInputStep() {
+    byGatesWithInput.lstmStep(step);
+    return step.next[0];
+  }
+
+  /**
+   * The cell's pointwise step alone in Java ({@link LstmCell#forward}: the sum of {@code xp}
+   * and {@code hp} and the gates' fused multiply-adds), as it runs without native kernels.
+   */
+  @Benchmark
+  public Storage cellJava() {
+    cell[0].forward(step);
     return step.next[0];
   }
 }
