@@ -612,3 +612,32 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jc
       ptr[3] + dc2Off, ptr[4] + dgOff, ptr[5] + dcOff);
   unpin_all(env, 6, arr, ptr);
 }
+
+/* ---- packing a row-major B for the backward's sequence-wide products --------------------- */
+
+/* B [K, N] row-major (row stride ldb) into panels of 64 columns, [ceil(N/64)][K][64], zero-padded:
+ * pack() with trans = 0 and gates = 1, a row of a panel copied at once. */
+__attribute__((target("avx512f")))
+static void pack512_rows(const float *b, long ldb, int n, int k, float *out) {
+  int panels = (n + NR - 1) / NR;
+  for (int p = 0; p < panels; p++) {
+    float *dst = out + (size_t) p * k * NR;
+    const float *src = b + p * NR;
+    int cols = n - p * NR;
+    for (int kk = 0; kk < k; kk++) {
+      for (int j = 0; j < NR; j += 16) {
+        _mm512_storeu_ps(dst + (size_t) kk * NR + j,
+            _mm512_maskz_loadu_ps(mask16(cols - j), src + (size_t) kk * ldb + j));
+      }
+    }
+  }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_packRows(JNIEnv *env, jclass cls,
+    jfloatArray b, jint bOff, jint ldb, jint n, jint k, jfloatArray packed) {
+  float *pb = (*env)->GetPrimitiveArrayCritical(env, b, NULL);
+  float *pp = (*env)->GetPrimitiveArrayCritical(env, packed, NULL);
+  pack512_rows(pb + bOff, ldb, n, k, pp);
+  (*env)->ReleasePrimitiveArrayCritical(env, packed, pp, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, b, pb, JNI_ABORT);
+}

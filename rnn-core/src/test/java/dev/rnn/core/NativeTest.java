@@ -215,6 +215,30 @@ class NativeTest {
       return c;
     }
 
+    @ParameterizedTest(name = "M={0}")
+    @ValueSource(ints = {1, 59, 60, 61, 200})
+    void multipliesManyRowsByBlocksWithTheBitsOfOneProduct(int m) {
+      // The sums of each element are those of one product, whatever the blocks of rows.
+      assumeTrue(Native.enabled(), Native.describe());
+      int n = 70;
+      int k = 45;
+      Random rnd = new Random(m);
+      Storage wt = random(rnd, k * n);
+      Storage a = random(rnd, m * k + 2);
+      Storage c0 = random(rnd, m * n + 3);
+      PackedWeight p = PackedWeight.of(wt, false, n, k);
+      List<Executable> checks = new ArrayList<>();
+      for (PackedWeight.Init init : List.of(PackedWeight.Init.ZERO,
+          PackedWeight.Init.ACCUMULATE)) {
+        Storage expected = c0.copy();
+        p.multiply(m, a, 2, k, init, null, 0, 0, expected, 3, n);
+        Storage actual = c0.copy();
+        p.multiplyRows(m, a, 2, k, init, actual, 3, n);
+        checks.add(same(init.toString(), expected, actual));
+      }
+      assertAll(checks);
+    }
+
     @Test
     void aGateWeightIsNotMultipliedAsAPlainOne() {
       assumeTrue(Native.enabled(), Native.describe());
