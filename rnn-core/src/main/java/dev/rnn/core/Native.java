@@ -231,4 +231,11 @@ final class Native {
    * stride {@code ldb}): a panel's row copied at once; AVX-512 only.
    */
   static native void packRows(float[] b, int bOff, int ldb, int n, int k, float[] packed);
+
+  /**
+   * {@code out[off + c] += sum_r m[mOff + r cols + c]} for {@code c < cols}, the rows in order
+   * (the float additions of {@code Float32Storage.addColumnSums}, so the same bits); AVX-512
+   * only.
+   */
+  static native void addColumnSums(float[] m, int mOff, int rows, int cols, float[] out, int off);
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -237,6 +238,21 @@ class NativeTest {
         checks.add(same(init.toString(), expected, actual));
       }
       assertAll(checks);
+    }
+
+    @ParameterizedTest(name = "{0} x {1}")
+    @CsvSource({"300, 250", "1000, 70", "65536, 1", "2, 40000"})
+    void sumsColumnsWithTheBitsOfJava(int rows, int cols) {
+      // A bias gradient over a sequence: the same float additions, rows in order, per column.
+      assumeTrue(Native.enabled(), Native.describe());
+      Random rnd = new Random(rows + cols);
+      Storage m = random(rnd, rows * cols + 5);
+      Storage start = random(rnd, cols + 3);
+      Storage expected = start.copy();
+      Native.without(() -> expected.addColumnSums(m, 5, rows, cols, 3));
+      Storage actual = start.copy();
+      actual.addColumnSums(m, 5, rows, cols, 3);
+      assertAll(same("column sums", expected, actual));
     }
 
     @Test
