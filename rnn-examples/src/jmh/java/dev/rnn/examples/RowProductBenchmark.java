@@ -26,7 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Shapes {@code m x n x k} with {@code op(W)}: {@code 3200x512x2048 W} is the input gradient
  * {@code dX = dXP W_ih} of lstm-l's second layer; {@code 3200x256x512 W^T} and {@code 3200x512x256
  * W} are lstm-l's dense head forward ({@code X W^T}) and its input gradient ({@code dY W}); {@code
- * 6400x64x256 W^T} is lstm-m's head.
+ * 6400x64x256 W^T} is lstm-m's head. {@link #columnSums} times the column sums of {@code A}
+ * (a bias gradient).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,6 +46,7 @@ public class RowProductBenchmark {
   private Storage a;
   private Storage w;
   private Storage c;
+  private Storage sums;
 
   @Setup
   public void setUp() {
@@ -57,6 +59,7 @@ public class RowProductBenchmark {
     a = random(m * k, 1);
     w = random(n * k, 2);
     c = Storage.allocate(DType.FLOAT32, m * n);
+    sums = Storage.allocate(DType.FLOAT32, k);
     System.out.println("\nblas: " + Tensor.blasImplementation() + "; " + Tensor.nativeKernels());
   }
 
@@ -81,5 +84,16 @@ public class RowProductBenchmark {
   public Storage packed() {
     c.gemmRows(trans, m, n, k, a, 0, w, 0, 0);
     return c;
+  }
+
+  /**
+   * The column sums of {@code A [m, k]}, as a bias gradient over a sequence is summed ({@code
+   * 3200x512x2048}: lstm-l's {@code db = colsum(dZ)}); in C on AVX-512, in Java with {@code
+   * -jvmArgsAppend -Drnn.native=false}.
+   */
+  @Benchmark
+  public Storage columnSums() {
+    sums.addColumnSums(a, 0, m, k, 0);
+    return sums;
   }
 }
