@@ -613,7 +613,7 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jc
   unpin_all(env, 6, arr, ptr);
 }
 
-/* ---- packing a row-major B for the backward's sequence-wide products --------------------- */
+/* ---- many rows by one weight (PackedWeight.of, not transposed) and column sums ---------- */
 
 /* B [K, N] row-major (row stride ldb) into panels of 64 columns, [ceil(N/64)][K][64], zero-padded:
  * pack() with trans = 0 and gates = 1, a row of a panel copied at once. */
