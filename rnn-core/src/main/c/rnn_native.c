@@ -609,3 +609,72 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_lstmCellBackward(JNIEnv *env, jc
       ptr[3] + dc2Off, ptr[4] + dgOff, ptr[5] + dcOff);
   unpin_all(env, 6, arr, ptr);
 }
+
+/* ---- many rows by one weight (PackedWeight.of, not transposed) and column sums ---------- */
+
+/* B [K, N] row-major (row stride ldb) into panels of 64 columns, [ceil(N/64)][K][64], zero-padded:
+ * pack() with trans = 0 and gates = 1, a row of a panel copied at once. */
+__attribute__((target("avx512f")))
+static void pack512_rows(const float *b, long ldb, int n, int k, float *out) {
+  int panels = (n + NR - 1) / NR;
+  for (int p = 0; p < panels; p++) {
+    float *dst = out + (size_t) p * k * NR;
+    const float *src = b + p * NR;
+    int cols = n - p * NR;
+    for (int kk = 0; kk < k; kk++) {
+      for (int j = 0; j < NR; j += 16) {
+        _mm512_storeu_ps(dst + (size_t) kk * NR + j,
+            _mm512_maskz_loadu_ps(mask16(cols - j), src + (size_t) kk * ldb + j));
+      }
+    }
+  }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_packRows(JNIEnv *env, jclass cls,
+    jfloatArray b, jint bOff, jint ldb, jint n, jint k, jfloatArray packed) {
+  float *pb = (*env)->GetPrimitiveArrayCritical(env, b, NULL);
+  float *pp = (*env)->GetPrimitiveArrayCritical(env, packed, NULL);
+  pack512_rows(pb + bOff, ldb, n, k, pp);
+  (*env)->ReleasePrimitiveArrayCritical(env, packed, pp, 0);
+  (*env)->ReleasePrimitiveArrayCritical(env, b, pb, JNI_ABORT);
+}
+
+/*
+ * ---- column sums: out[c] += sum_r m[r * cols + c], the rows in order ----------------------
+ *
+ * The bias gradient of a product over a whole sequence (db = colsum(dZ)): Float32Storage's loop
+ * adds the rows to out one by one; here 64 columns at a time keep their sums in registers over
+ * all the rows (out read and written once), the same float additions in the same order per
+ * column, so the same bits.
+ */
+__attribute__((target("avx512f")))
+static void colsum512(const float *m, int rows, int cols, float *out) {
+  for (int c0 = 0; c0 < cols; c0 += 64) {
+    __mmask16 k0 = mask16(cols - c0), k1 = mask16(cols - c0 - 16);
+    __mmask16 k2 = mask16(cols - c0 - 32), k3 = mask16(cols - c0 - 48);
+    __m512 s0 = _mm512_maskz_loadu_ps(k0, out + c0);
+    __m512 s1 = _mm512_maskz_loadu_ps(k1, out + c0 + 16);
+    __m512 s2 = _mm512_maskz_loadu_ps(k2, out + c0 + 32);
+    __m512 s3 = _mm512_maskz_loadu_ps(k3, out + c0 + 48);
+    for (long r = 0; r < rows; r++) {
+      const float *row = m + r * cols + c0;
+      s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(k0, row));
+      s1 = _mm512_add_ps(s1, _mm512_maskz_loadu_ps(k1, row + 16));
+      s2 = _mm512_add_ps(s2, _mm512_maskz_loadu_ps(k2, row + 32));
+      s3 = _mm512_add_ps(s3, _mm512_maskz_loadu_ps(k3, row + 48));
+    }
+    _mm512_mask_storeu_ps(out + c0, k0, s0);
+    _mm512_mask_storeu_ps(out + c0 + 16, k1, s1);
+    _mm512_mask_storeu_ps(out + c0 + 32, k2, s2);
+    _mm512_mask_storeu_ps(out + c0 + 48, k3, s3);
+  }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_addColumnSums(JNIEnv *env, jclass cls,
+    jfloatArray m, jint mOff, jint rows, jint cols, jfloatArray out, jint off) {
+  jfloatArray arr[2] = {m, out};
+  float *ptr[2];
+  pin_all(env, 2, arr, ptr);
+  colsum512(ptr[0] + mOff, rows, cols, ptr[1] + off);
+  unpin_all(env, 2, arr, ptr);
+}

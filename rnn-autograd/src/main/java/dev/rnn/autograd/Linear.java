@@ -12,6 +12,9 @@ import dev.rnn.core.Storage;
  *   backward: dX += dY W,  dW += dY^T X,  db += colsum(dY)      one gemm each
  * </pre>
  *
+ * <p>{@code X W^T} and {@code dY W} multiply many rows by one weight: {@link Storage#gemmRows}
+ * runs them on the native kernels, with {@code W} packed once per call, where they run.
+ *
  * <p>Shapes: {@code x [..., in]}, {@code W [out, in]}, {@code b [out]}, {@code y [..., out]}.
  *
  * <p>Package-private: callers outside this package use {@link Ops#linear}.
@@ -45,8 +48,7 @@ final class Linear {
     if (b != null) {
       y.setRows(0, rows, out, b.data(), 0);
     }
-    y.gemm(false, true, rows, out, in, 1, x.data(), 0, in, w.data(), 0, in, b == null ? 0 : 1, 0,
-        out);
+    y.gemmRows(true, rows, out, in, x.data(), 0, w.data(), b == null ? 0 : 1, 0);
     Value result = g.result(Shape.of(dims), y, x, w, b);
     // The label is made when shown: building it on every call costs a tiny model's step more
     // than its arithmetic while the JVM still interprets.
@@ -57,7 +59,7 @@ final class Linear {
           return;
         }
         if (x.requiresGrad()) {
-          x.grad().gemm(false, false, rows, in, out, 1, dy, 0, out, w.data(), 0, in, 1, 0, in);
+          x.grad().gemmRows(false, rows, in, out, dy, 0, w.data(), 1, 0);
         }
         if (w.requiresGrad()) {
           w.grad().gemm(true, false, out, in, rows, 1, dy, 0, out, x.data(), 0, in, 1, 0, in);

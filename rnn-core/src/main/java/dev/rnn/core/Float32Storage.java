@@ -178,6 +178,11 @@ final class Float32Storage extends Storage {
 
   @Override public void addColumnSums(Storage m, int mOff, int rows, int cols, int off) {
     float[] x = ((Float32Storage) m).a;
+    if ((long) rows * cols >= NATIVE_SUMS && Native.isa() == Native.Isa.AVX512) {
+      // A sequence's bias gradient: the same sums, each column's kept in a register.
+      Native.addColumnSums(x, mOff, rows, cols, a, off);
+      return;
+    }
     for (int r = 0; r < rows; r++) {
       int o = mOff + r * cols;
       for (int c = 0; c < cols; c++) {
@@ -185,6 +190,12 @@ final class Float32Storage extends Storage {
       }
     }
   }
+
+  /**
+   * The elements from which {@link #addColumnSums} runs in C ({@link Native#addColumnSums}): a
+   * bias gradient over a sequence (lstm-l's 3200 x 2048), not a step's.
+   */
+  private static final long NATIVE_SUMS = 1 << 16;
 
   @Override void gemmSmall(boolean transA, boolean transB, int m, int n, int k, double alpha,
       Storage a, int aOff, int lda, Storage b, int bOff, int ldb, double beta, int cOff,

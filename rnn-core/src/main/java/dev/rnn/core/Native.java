@@ -225,4 +225,17 @@ final class Native {
   static native void lstmx(int m, int hidden, int in, float[] x, int xOff, int k, float[] a,
       int aOff, float[] packed, int p0, int p1, int bOff, float[] c, int cOff, float[] h2,
       int h2Off, float[] c2, int c2Off, float[] saved, int savedOff);
+
+  /**
+   * {@link #pack} of {@code B [K, N]} not transposed, {@code gates = 1} ({@code B} row-major, row
+   * stride {@code ldb}): a panel's row copied at once; AVX-512 only.
+   */
+  static native void packRows(float[] b, int bOff, int ldb, int n, int k, float[] packed);
+
+  /**
+   * {@code out[off + c] += sum_r m[mOff + r cols + c]} for {@code c < cols}, the rows in order
+   * (the float additions of {@code Float32Storage.addColumnSums}, so the same bits); AVX-512
+   * only.
+   */
+  static native void addColumnSums(float[] m, int mOff, int rows, int cols, float[] out, int off);
 }

@@ -77,7 +77,11 @@ final class PackedWeight {
         n, k, w.length());
     int panels = (n + PANEL - 1) / PANEL;
     Storage packed = Storage.allocate(DType.FLOAT32, panels * PANEL * k);
-    Native.pack(LstmCell.f32(w), 0, trans ? k : n, trans, n, k, 1, LstmCell.f32(packed));
+    if (!trans && Native.isa() == Native.Isa.AVX512) {
+      Native.packRows(LstmCell.f32(w), 0, n, n, k, LstmCell.f32(packed));     // the same layout
+    } else {
+      Native.pack(LstmCell.f32(w), 0, trans ? k : n, trans, n, k, 1, LstmCell.f32(packed));
+    }
     return new PackedWeight(packed, n, k, panels, false, 0);
   }
 
@@ -191,6 +195,38 @@ final class PackedWeight {
           LstmCell.f32(packed), 0, panels, init.ordinal(), null, 0, 0, LstmCell.f32(c), cOff, ldc);
     }
   }
+
+  /**
+   * {@code C[M, N] = init + A[M, K] op(W)} for many rows (a whole sequence), by blocks of {@link
+   * #CHUNK} rows that the worker thread shares when the product is large, each block through every
+   * panel while its rows of {@code A} are in cache. The same sums in the same order as {@link
+   * #multiply}, so the same bits, whatever the split.
+   *
+   * @param m {@code M}
+   * @param a {@code A}, row stride {@code lda}
+   * @param aOff the offset of {@code A}
+   * @param lda the row stride of {@code A}
+   * @param init how {@code C} starts, not {@link Init#SOURCE}
+   * @param c {@code C}
+   * @param cOff the offset of {@code C}
+   * @param ldc the row stride of {@code C}
+   */
+  void multiplyRows(int m, Storage a, int aOff, int lda, Init init, Storage c, int cOff, int ldc) {
+    checkArgument(!gates && init != Init.SOURCE,
+        "multiplyRows expected a weight packed by of(...) and no source");
+    shareRows((long) m * n * k, m, CHUNK, (r0, r1) -> {
+      for (int r = r0; r < r1; r += CHUNK) {
+        multiplyHere(Math.min(CHUNK, r1 - r), a, aOff + r * lda, lda, init, c, cOff + r * ldc, ldc);
+      }
+    });
+  }
+
+  /**
+   * The rows of a block of {@link #multiplyRows}: ten tiles of the kernel's six rows, whose
+   * {@code A} (with a depth of {@code 4H = 2048}, 480 KB) stays in the core's cache through every
+   * panel (96 rows ran 8% slower, 60 at 250 GFLOP/s on 3200 x 512 x 2048).
+   */
+  static final int CHUNK = 60;
 
   /**
    * One LSTM step with this weight ({@link #ofGates}): {@code z = Z + h W_hh^T}, then {@link

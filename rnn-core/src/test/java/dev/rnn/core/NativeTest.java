@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -213,6 +214,45 @@ class NativeTest {
       }
       c.gemm(false, trans, m, n, k, 1, a, 1, lda, w, 0, trans ? k : n, 1, 0, n);
       return c;
+    }
+
+    @ParameterizedTest(name = "M={0}")
+    @ValueSource(ints = {1, 59, 60, 61, 200})
+    void multipliesManyRowsByBlocksWithTheBitsOfOneProduct(int m) {
+      // The sums of each element are those of one product, whatever the blocks of rows.
+      assumeTrue(Native.enabled(), Native.describe());
+      int n = 70;
+      int k = 45;
+      Random rnd = new Random(m);
+      Storage wt = random(rnd, k * n);
+      Storage a = random(rnd, m * k + 2);
+      Storage c0 = random(rnd, m * n + 3);
+      PackedWeight p = PackedWeight.of(wt, false, n, k);
+      List<Executable> checks = new ArrayList<>();
+      for (PackedWeight.Init init : List.of(PackedWeight.Init.ZERO,
+          PackedWeight.Init.ACCUMULATE)) {
+        Storage expected = c0.copy();
+        p.multiply(m, a, 2, k, init, null, 0, 0, expected, 3, n);
+        Storage actual = c0.copy();
+        p.multiplyRows(m, a, 2, k, init, actual, 3, n);
+        checks.add(same(init.toString(), expected, actual));
+      }
+      assertAll(checks);
+    }
+
+    @ParameterizedTest(name = "{0} x {1}")
+    @CsvSource({"300, 250", "1000, 70", "65536, 1", "2, 40000"})
+    void sumsColumnsWithTheBitsOfJava(int rows, int cols) {
+      // A bias gradient over a sequence: the same float additions, rows in order, per column.
+      assumeTrue(Native.enabled(), Native.describe());
+      Random rnd = new Random(rows + cols);
+      Storage m = random(rnd, rows * cols + 5);
+      Storage start = random(rnd, cols + 3);
+      Storage expected = start.copy();
+      Native.without(() -> expected.addColumnSums(m, 5, rows, cols, 3));
+      Storage actual = start.copy();
+      actual.addColumnSums(m, 5, rows, cols, 3);
+      assertAll(same("column sums", expected, actual));
     }
 
     @Test
