@@ -678,3 +678,99 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_addColumnSums(JNIEnv *env, jclas
   colsum512(ptr[0] + mOff, rows, cols, ptr[1] + off);
   unpin_all(env, 2, arr, ptr);
 }
+
+/*
+ * ---- the GRU cell's pointwise step (GruCell.forward32 / backward32, operation by operation) --
+ *
+ * One step of m rows; xp and hp [m, 3H] (gates r, z, n), h and h' [m, H]; the saved block as
+ * GruCell lays it out: [r z] [m, 2H], then n [m, H], then hn [m, H]. Forward:
+ *   [r z] = sigmoid512(xp + hp), n = tanh512(xn + r hn) (product, then sum: Java's order),
+ *   h' = n + z (h - n).
+ * Backward (dh' given): dz = dh' (h - n) z (1 - z), dn = dh' (1 - z) (1 - n n),
+ *   dr = dn hn r (1 - r), each product left to right as Java evaluates it; dxp = [dr dz dn],
+ *   dhp = [dr dz dn r], dh = dh' z.
+ */
+__attribute__((target("avx512f")))
+static void gru_cell512(int m, int hh, const float *xp, const float *hp, const float *h,
+    float *h2, float *sv) {
+  long g3 = 3L * hh;
+  float *rzb = sv, *nb = sv + 2L * m * hh, *hnb = sv + 3L * m * hh;
+  for (long r = 0; r < m; r++) {
+    const float *x = xp + r * g3, *p = hp + r * g3;
+    float *rz = rzb + 2 * r * hh, *n = nb + r * hh, *hn = hnb + r * hh;
+    for (int j = 0; j < hh; j += 16) {
+      __mmask16 k = mask16(hh - j);
+      __m512 rg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + j),
+          _mm512_maskz_loadu_ps(k, p + j)));
+      __m512 zg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + hh + j),
+          _mm512_maskz_loadu_ps(k, p + hh + j)));
+      __m512 hng = _mm512_maskz_loadu_ps(k, p + 2 * hh + j);
+      __m512 ng = tanh512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + 2 * hh + j),
+          _mm512_mul_ps(rg, hng)));
+      __m512 hv = _mm512_maskz_loadu_ps(k, h + r * hh + j);
+      _mm512_mask_storeu_ps(rz + j, k, rg);
+      _mm512_mask_storeu_ps(rz + hh + j, k, zg);
+      _mm512_mask_storeu_ps(n + j, k, ng);
+      _mm512_mask_storeu_ps(hn + j, k, hng);
+      _mm512_mask_storeu_ps(h2 + r * hh + j, k,
+          _mm512_add_ps(ng, _mm512_mul_ps(zg, _mm512_sub_ps(hv, ng))));
+    }
+  }
+}
+
+__attribute__((target("avx512f")))
+static void gru_back512(int m, int hh, const float *sv, const float *h, const float *dh2,
+    float *dxp, float *dhp, float *dh) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  long g3 = 3L * hh;
+  const float *rzb = sv, *nb = sv + 2L * m * hh, *hnb = sv + 3L * m * hh;
+  for (long r = 0; r < m; r++) {
+    const float *rz = rzb + 2 * r * hh, *n = nb + r * hh, *hn = hnb + r * hh;
+    float *dx = dxp + r * g3, *dp = dhp + r * g3;
+    for (int j = 0; j < hh; j += 16) {
+      __mmask16 k = mask16(hh - j);
+      __m512 rg = _mm512_maskz_loadu_ps(k, rz + j);
+      __m512 zg = _mm512_maskz_loadu_ps(k, rz + hh + j);
+      __m512 ng = _mm512_maskz_loadu_ps(k, n + j);
+      __m512 hng = _mm512_maskz_loadu_ps(k, hn + j);
+      __m512 g = _mm512_maskz_loadu_ps(k, dh2 + r * hh + j);
+      __m512 hv = _mm512_maskz_loadu_ps(k, h + r * hh + j);
+      __m512 dz = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(g, _mm512_sub_ps(hv, ng)), zg),
+          _mm512_sub_ps(one, zg));
+      __m512 dn = _mm512_mul_ps(_mm512_mul_ps(g, _mm512_sub_ps(one, zg)),
+          _mm512_sub_ps(one, _mm512_mul_ps(ng, ng)));
+      __m512 dr = _mm512_mul_ps(_mm512_mul_ps(_mm512_mul_ps(dn, hng), rg),
+          _mm512_sub_ps(one, rg));
+      _mm512_mask_storeu_ps(dx + j, k, dr);
+      _mm512_mask_storeu_ps(dx + hh + j, k, dz);
+      _mm512_mask_storeu_ps(dx + 2 * hh + j, k, dn);
+      _mm512_mask_storeu_ps(dp + j, k, dr);
+      _mm512_mask_storeu_ps(dp + hh + j, k, dz);
+      _mm512_mask_storeu_ps(dp + 2 * hh + j, k, _mm512_mul_ps(dn, rg));
+      _mm512_mask_storeu_ps(dh + r * hh + j, k, _mm512_mul_ps(g, zg));
+    }
+  }
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_gruCell(JNIEnv *env, jclass cls, jint m,
+    jint hh, jfloatArray xp, jint xpOff, jfloatArray hp, jint hpOff, jfloatArray h, jint hOff,
+    jfloatArray h2, jint h2Off, jfloatArray sv, jint svOff) {
+  jfloatArray arr[5] = {xp, hp, h, h2, sv};
+  float *ptr[5];
+  pin_all(env, 5, arr, ptr);
+  gru_cell512(m, hh, ptr[0] + xpOff, ptr[1] + hpOff, ptr[2] + hOff, ptr[3] + h2Off,
+      ptr[4] + svOff);
+  unpin_all(env, 5, arr, ptr);
+}
+
+JNIEXPORT void JNICALL Java_dev_rnn_core_Native_gruCellBackward(JNIEnv *env, jclass cls,
+    jint m, jint hh, jfloatArray sv, jint svOff, jfloatArray h, jint hOff, jfloatArray dh2,
+    jint dh2Off, jfloatArray dxp, jint dxpOff, jfloatArray dhp, jint dhpOff, jfloatArray dh,
+    jint dhOff) {
+  jfloatArray arr[6] = {sv, h, dh2, dxp, dhp, dh};
+  float *ptr[6];
+  pin_all(env, 6, arr, ptr);
+  gru_back512(m, hh, ptr[0] + svOff, ptr[1] + hOff, ptr[2] + dh2Off, ptr[3] + dxpOff,
+      ptr[4] + dhpOff, ptr[5] + dhOff);
+  unpin_all(env, 6, arr, ptr);
+}

@@ -136,14 +136,23 @@ public interface Cell {
      * W_hh^T} and the cell's pointwise step on it while it is in registers, and the cell's
      * backward in C as well.
      */
-    LSTM
+    LSTM,
+    /**
+     * The GRU step of {@link GruCell}, exactly: gates r, z, n read apart ({@link
+     * Projections#SEPARATE}), one state, {@code G = 3H}, and {@code saved} laid out as {@code
+     * GruCell}'s ({@code [r z]} {@code [N, 2H]}, then {@code n}, then {@code hn}, {@code [N, H]}
+     * each). For float32 on a processor with AVX-512, the scan then runs the cell's forward and
+     * backward in C, with the same bits.
+     */
+    GRU
   }
 
   /**
    * The native kernel that may run this cell's forward together with the scan's product; a cell
    * whose forward is not exactly that kernel's equations keeps the default.
    *
-   * @return {@link Kernel#NONE} by default; {@link Kernel#LSTM} for {@link LstmCell}
+   * @return {@link Kernel#NONE} by default; {@link Kernel#LSTM} for {@link LstmCell}, {@link
+   *     Kernel#GRU} for {@link GruCell}
    */
   default Kernel kernel() {
     return Kernel.NONE;

@@ -71,6 +71,11 @@ public final class GruCell implements Cell {
     return 4 * hiddenSize;
   }
 
+  /** {@return {@link Cell.Kernel#GRU}: on AVX-512 the scan runs this cell's float32 step in C} */
+  @Override public Kernel kernel() {
+    return Kernel.GRU;
+  }
+
   @Override public void forward(Step s) {
     if (s.dtype() == DType.FLOAT32) {
       forward32(s.batch(), hiddenSize, f32(s.xp()), s.xpOff(), f32(s.hp()), s.hpOff(),

@@ -238,4 +238,21 @@ final class Native {
    * only.
    */
   static native void addColumnSums(float[] m, int mOff, int rows, int cols, float[] out, int off);
+
+  /**
+   * {@link GruCell}'s forward for {@code m} rows ({@code xp}, {@code hp} {@code [m, 3H]}, {@code
+   * h}, {@code h'} {@code [m, H]}, the saved block as the cell lays it out), operation by
+   * operation as {@code GruCell.forward32}, so the same bits; AVX-512 only.
+   */
+  static native void gruCell(int m, int hidden, float[] xp, int xpOff, float[] hp, int hpOff,
+      float[] h, int hOff, float[] h2, int h2Off, float[] saved, int savedOff);
+
+  /**
+   * {@link GruCell}'s backward for {@code m} rows: the gradients of {@code xp} and {@code hp}
+   * {@code [m, 3H]} and the direct part of {@code dh = dh' z}, with the bits of {@code
+   * GruCell.backward32}; AVX-512 only.
+   */
+  static native void gruCellBackward(int m, int hidden, float[] saved, int savedOff, float[] h,
+      int hOff, float[] dh2, int dh2Off, float[] dxp, int dxpOff, float[] dhp, int dhpOff,
+      float[] dh, int dhOff);
 }

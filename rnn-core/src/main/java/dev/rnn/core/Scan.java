@@ -100,6 +100,8 @@ public final class Scan {
   private final boolean summed;
   /** Whether the cell declares {@link Cell.Kernel#LSTM}: the fused native step may run it. */
   private final boolean fusedLstm;
+  /** Whether the cell declares {@link Cell.Kernel#GRU}: its float32 step may run in C. */
+  private final boolean gruKernel;
   private final int projection;
   private final Parameter weightIh;
   private final Parameter weightHh;
@@ -186,6 +188,12 @@ public final class Scan {
             && cell.gateSize() == 4 * cell.hiddenSize() && cell.savedSize() == 5 * cell.hiddenSize(),
         "%s declares the LSTM kernel, which expects summed projections, 2 states, G = 4H and S ="
             + " 5H but got %s, %s states, G = %s, S = %s", cell.describe(), cell.projections(),
+        cell.stateCount(), cell.gateSize(), cell.savedSize());
+    this.gruKernel = cell.kernel() == Cell.Kernel.GRU;
+    checkArgument(!gruKernel || !summed && cell.stateCount() == 1
+            && cell.gateSize() == 3 * cell.hiddenSize() && cell.savedSize() == 4 * cell.hiddenSize(),
+        "%s declares the GRU kernel, which expects separate projections, 1 state, G = 3H and S ="
+            + " 4H but got %s, %s states, G = %s, S = %s", cell.describe(), cell.projections(),
         cell.stateCount(), cell.gateSize(), cell.savedSize());
     int g = cell.gateSize();
     List<Parameter> all = new ArrayList<>();
@@ -518,6 +526,8 @@ public final class Scan {
       }
       if (fusedLstm && nativeCell()) {
         lstmCell(s);                                            // the cell's equations in C
+      } else if (gruKernel && nativeCell()) {
+        gruCell(s);                                             // GruCell's equations in C
       } else {
         cell.forward(s);
       }
@@ -709,6 +719,21 @@ public final class Scan {
         LstmCell.f32(s.dNext[0]), s.dNextOff[0], LstmCell.f32(s.dNext[1]), s.dNextOff[1],
         LstmCell.f32(s.dxp), s.dxpOff, LstmCell.f32(s.dPrev[1]), s.dPrevOff[1]);
     s.dPrev[0].fill(s.dPrevOff[0], s.batch * hidden, 0);
+  }
+
+  /** {@link GruCell#forward} in C, for a cell that declares {@link Cell.Kernel#GRU}. */
+  private void gruCell(Step s) {
+    Native.gruCell(s.batch, cell.hiddenSize(), LstmCell.f32(s.xp), s.xpOff, LstmCell.f32(s.hp),
+        s.hpOff, LstmCell.f32(s.prev[0]), s.prevOff[0], LstmCell.f32(s.next[0]), s.nextOff[0],
+        LstmCell.f32(s.saved), s.savedOff);
+  }
+
+  /** {@link GruCell#backward} in C, for a cell that declares {@link Cell.Kernel#GRU}. */
+  private void gruCellBackward(Step s) {
+    Native.gruCellBackward(s.batch, cell.hiddenSize(), LstmCell.f32(s.saved), s.savedOff,
+        LstmCell.f32(s.prev[0]), s.prevOff[0], LstmCell.f32(s.dNext[0]), s.dNextOff[0],
+        LstmCell.f32(s.dxp), s.dxpOff, LstmCell.f32(s.dhp), s.dhpOff, LstmCell.f32(s.dPrev[0]),
+        s.dPrevOff[0]);
   }
 
   /** Drops the weights {@link #packForward} packed, so that the run does not hold them. */
@@ -1462,6 +1487,8 @@ public final class Scan {
       } else {
         if (fusedLstm && nativeCell()) {
           lstmCellBackward(step);                               // the cell's backward in C
+        } else if (gruKernel && nativeCell()) {
+          gruCellBackward(step);                                // GruCell's backward in C
         } else {
           cell.backward(step);
         }

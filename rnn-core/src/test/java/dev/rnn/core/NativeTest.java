@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.doReturn;
 import static org.mockito.Mockito.spy;
 
 import java.util.ArrayList;
@@ -55,11 +56,68 @@ class NativeTest {
   }
 
   @Nested
+  class TheGruKernel {
+    static Stream<Arguments> shapes() {
+      List<Arguments> all = new ArrayList<>();
+      for (int hidden : new int[] {1, 16, 17, 40}) {
+        for (boolean reverse : new boolean[] {false, true}) {
+          for (boolean ragged : new boolean[] {false, true}) {
+            all.add(Arguments.of(hidden, reverse, ragged));
+          }
+        }
+      }
+      return all.stream();
+    }
+
+    @ParameterizedTest(name = "gru(5, {0}), reverse {1}, lengths {2}")
+    @MethodSource("shapes")
+    void runsGruCellsStepsBitForBitAsJava(int hidden, boolean reverse, boolean ragged) {
+      // The same scan twice with the same products (packed or not): once with GruCell, whose
+      // float32 step runs in C on AVX-512, once with a GruCell that declares no kernel (Java).
+      Cell java = spy(new GruCell(5, hidden));
+      doReturn(Cell.Kernel.NONE).when(java).kernel();
+      Scan[] scans = new Scan[2];
+      Pass[] passes = new Pass[2];
+      int seq = 6;
+      int[] lengths = {4, 6, 1, 5, 6, 2, 3};
+      int batch = lengths.length;
+      Cell[] cells = {java, new GruCell(5, hidden)};
+      for (int i = 0; i < 2; i++) {
+        scans[i] = new Scan(cells[i], Scan.Direction.of(reverse), "", DType.FLOAT32,
+            Scan.Biases.BOTH);
+        scans[i].initialize(new Random(4));
+        Random rnd = new Random(6);
+        Storage x = random(rnd, seq * batch * 5);
+        Storage[] init = {random(rnd, batch * hidden)};
+        Storage[] dFinal = {random(rnd, batch * hidden)};
+        Storage dOut = random(rnd, seq * batch * hidden);
+        passes[i] = pass(scans[i], x, seq, batch, init, ragged ? Lengths.of(lengths) : null,
+            dOut, dFinal);
+      }
+      List<Executable> checks = new ArrayList<>();
+      checks.add(() -> assertArrayEquals(LstmCell.f32(passes[0].out), LstmCell.f32(passes[1].out),
+          "output"));
+      checks.add(() -> assertArrayEquals(LstmCell.f32(passes[0].finals[0]),
+          LstmCell.f32(passes[1].finals[0]), "final state"));
+      checks.add(() -> assertArrayEquals(LstmCell.f32(passes[0].dx), LstmCell.f32(passes[1].dx),
+          "input gradient"));
+      checks.add(() -> assertArrayEquals(LstmCell.f32(passes[0].dInit[0]),
+          LstmCell.f32(passes[1].dInit[0]), "initial state gradient"));
+      for (int i = 0; i < scans[0].parameters().size(); i++) {
+        int p = i;
+        checks.add(() -> assertArrayEquals(LstmCell.f32(passes[0].grads.get(p)),
+            LstmCell.f32(passes[1].grads.get(p)), scans[0].parameters().get(p).name()));
+      }
+      assertAll(checks);
+    }
+  }
+
+  @Nested
   class TheFusedLstmStep {
     static Stream<Arguments> cells() {
       return Stream.of(Arguments.of(new LstmCell(3, 20), Cell.Kernel.LSTM),
           Arguments.of(new PeepholeLstmCell(3, 20), Cell.Kernel.NONE),
-          Arguments.of(new GruCell(3, 20), Cell.Kernel.NONE));
+          Arguments.of(new GruCell(3, 20), Cell.Kernel.GRU));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -75,7 +133,7 @@ class NativeTest {
       scan.initialize(new Random(1));
       int seq = 4;
       scan.forward(random(new Random(2), seq * 5 * 3), seq, 5, null, false).release();
-      boolean fused = declared == Cell.Kernel.LSTM && Native.isa() == Native.Isa.AVX512;
+      boolean fused = declared != Cell.Kernel.NONE && Native.isa() == Native.Isa.AVX512;
       assertAll(
           () -> assertEquals(declared, cell.kernel()),
           () -> assertEquals(fused ? 0 : seq, forwards[0], Native.describe()));
