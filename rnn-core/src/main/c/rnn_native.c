@@ -690,6 +690,9 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_addColumnSums(JNIEnv *env, jclas
  *   dr = dn hn r (1 - r), each product left to right as Java evaluates it; dxp = [dr dz dn],
  *   dhp = [dr dz dn r], dh = dh' z.
  */
+/* Rows ahead whose data the GRU kernels prefetch: their buffers stream from memory. */
+#define GRU_AHEAD 2
+
 __attribute__((target("avx512f")))
 static void gru_cell512(int m, int hh, const float *xp, const float *hp, const float *h,
     float *h2, float *sv) {
@@ -700,6 +703,17 @@ static void gru_cell512(int m, int hh, const float *xp, const float *hp, const f
     float *rz = rzb + 2 * r * hh, *n = nb + r * hh, *hn = hnb + r * hh;
     for (int j = 0; j < hh; j += 16) {
       __mmask16 k = mask16(hh - j);
+      if (r + GRU_AHEAD < m) {
+        _mm_prefetch((const char *) (x + GRU_AHEAD * g3 + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (x + GRU_AHEAD * g3 + hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (x + GRU_AHEAD * g3 + 2 * hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (h + (r + GRU_AHEAD) * hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (rz + 2 * GRU_AHEAD * hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (rz + 2 * GRU_AHEAD * hh + hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (n + GRU_AHEAD * hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (hn + GRU_AHEAD * hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (h2 + (r + GRU_AHEAD) * hh + j), _MM_HINT_ET0);
+      }
       __m512 rg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + j),
           _mm512_maskz_loadu_ps(k, p + j)));
       __m512 zg = sigmoid512(_mm512_add_ps(_mm512_maskz_loadu_ps(k, x + hh + j),
@@ -729,6 +743,19 @@ static void gru_back512(int m, int hh, const float *sv, const float *h, const fl
     float *dx = dxp + r * g3, *dp = dhp + r * g3;
     for (int j = 0; j < hh; j += 16) {
       __mmask16 k = mask16(hh - j);
+      if (r + GRU_AHEAD < m) {
+        _mm_prefetch((const char *) (rz + 2 * GRU_AHEAD * hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (rz + 2 * GRU_AHEAD * hh + hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (n + GRU_AHEAD * hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (hn + GRU_AHEAD * hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (h + (r + GRU_AHEAD) * hh + j), _MM_HINT_T0);
+        _mm_prefetch((const char *) (dx + GRU_AHEAD * g3 + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (dx + GRU_AHEAD * g3 + hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (dx + GRU_AHEAD * g3 + 2 * hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (dp + GRU_AHEAD * g3 + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (dp + GRU_AHEAD * g3 + hh + j), _MM_HINT_ET0);
+        _mm_prefetch((const char *) (dp + GRU_AHEAD * g3 + 2 * hh + j), _MM_HINT_ET0);
+      }
       __m512 rg = _mm512_maskz_loadu_ps(k, rz + j);
       __m512 zg = _mm512_maskz_loadu_ps(k, rz + hh + j);
       __m512 ng = _mm512_maskz_loadu_ps(k, n + j);
