@@ -691,7 +691,7 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_addColumnSums(JNIEnv *env, jclas
  *   dhp = [dr dz dn r], dh = dh' z.
  */
 /* Rows ahead whose data the GRU kernels prefetch: their buffers stream from memory. */
-#define GRU_AHEAD 2
+#define GRU_AHEAD 4
 
 __attribute__((target("avx512f")))
 static void gru_cell512(int m, int hh, const float *xp, const float *hp, const float *h,
