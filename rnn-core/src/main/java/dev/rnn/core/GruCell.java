@@ -25,6 +25,11 @@ import static dev.rnn.core.LstmCell.f64;
  * <p>Shapes: x {@code [N, H_in]}, h {@code [N, H]}, G = 3H, S = 4H: the saved block of a step
  * holds {@code [r z]} {@code [N, 2H]}, then n {@code [N, H]}, then hn {@code [N, H]}, so that each
  * activation runs over the whole batch in one loop the JIT vectorizes (see {@link Activation}).
+ *
+ * <p>The cell declares {@link Cell.Kernel#GRU}: on AVX-512 a float32 scan runs {@link #forward}
+ * and {@link #backward} as C kernels ({@code gru_cell512}, {@code gru_back512}) that repeat the
+ * float32 loops below operation by operation, one pass over the rows each; the loops here
+ * remain the definition, and the path elsewhere (float64, AVX2, kernels off).
  */
 public final class GruCell implements Cell {
   private final int inputSize;

@@ -80,7 +80,9 @@ import java.util.Random;
  * {@code [W_ih | W_hh]} packed once, no {@code XP} buffer; AVX2 keeps the gemm of {@code XP}), and
  * its backward step (the cell's backward in C, then {@code dHP W_hh}) computed by blocks of rows,
  * which a second thread shares when the step is large: the few panels of {@code dHP W_hh} ({@code
- * P / 64}) alone would leave it little to take, and the cell's backward none. The results are the
+ * P / 64}) alone would leave it little to take, and the cell's backward none. A cell that
+ * declares {@link Cell.Kernel#GRU} keeps the products as they are and has its float32 step,
+ * forward and backward, run in C on AVX-512 with the bits of its Java loops. The results are the
  * BLAS path's up to the rounding of the sums; float64 always runs on BLAS.
  *
  * <p>Shapes (T steps, N batch, H hidden, P = {@link #outputSize()} ({@code H} without a
