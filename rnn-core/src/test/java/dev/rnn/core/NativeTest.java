@@ -110,6 +110,16 @@ class NativeTest {
       }
       assertAll(checks);
     }
+
+    @Test
+    void aCellThatDeclaresItWithoutTheGruShapesIsRefused() {
+      Cell odd = spy(new LstmCell(2, 3));
+      doReturn(Cell.Kernel.GRU).when(odd).kernel();
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new Scan(odd, Scan.Direction.FORWARD, "", DType.FLOAT32, Scan.Biases.BOTH));
+      assertEquals("lstm(2, 3) declares the GRU kernel, which expects separate projections, 1"
+          + " state, G = 3H and S = 4H but got SUMMED, 2 states, G = 12, S = 15", e.getMessage());
+    }
   }
 
   @Nested
