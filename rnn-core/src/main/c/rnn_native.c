@@ -81,43 +81,16 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_pack(JNIEnv *env, jclass cls, jf
 }
 
 /*
- * pack(w, k, 1, n, k, 4, ...) on AVX-512 (the same layout, the same numbers): each depth's 16
- * units of a gate are gathered from 16 rows of W at once (rows u < units; zeros past them), and
- * the 16 rows are read as 16 streams; the scalar copy above spent about 3 cycles an element
- * (0.23 ms a call for lstm-m's 1.3 MB [W_ih | W_hh]^T).
- */
-__attribute__((target("avx512f")))
-static void pack_gates512(const float *w, int n, int k, float *out, int depth, int row0) {
-  int units = n / 4;
-  int panels = (units + 15) / 16;
-  __m512i idx = _mm512_mullo_epi32(
-      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-      _mm512_set1_epi32(k));
-  for (int p = 0; p < panels; p++) {
-    float *dst = out + ((size_t) p * depth + row0) * NR;
-    int left = units - 16 * p;
-    __mmask16 m = left >= 16 ? (__mmask16) 0xFFFF : (__mmask16) ((1u << left) - 1);
-    for (int q = 0; q < 4; q++) {
-      const float *rows = w + (size_t) (q * units + 16 * p) * k;
-      for (int kk = 0; kk < k; kk++) {
-        _mm512_storeu_ps(dst + (size_t) kk * NR + 16 * q,
-            _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, rows + kk, 4));
-      }
-    }
-  }
-}
-
-/*
- * [W_ih | W_hh]^T by gates, for the LSTM step that projects its input itself (AVX-512 only):
- * each panel's depths [0, ki) hold W_ih^T's rows, [ki, ki + kh) W_hh^T's (depth ki + kh).
+ * [W_ih | W_hh]^T by gates, for the LSTM step that projects its input itself: each panel's
+ * depths [0, ki) hold W_ih^T's rows, [ki, ki + kh) W_hh^T's (depth ki + kh).
  */
 JNIEXPORT void JNICALL Java_dev_rnn_core_Native_packGates2(JNIEnv *env, jclass cls,
     jfloatArray wih, jint ki, jfloatArray whh, jint kh, jint n, jfloatArray packed) {
   float *pi = (*env)->GetPrimitiveArrayCritical(env, wih, NULL);
   float *ph = (*env)->GetPrimitiveArrayCritical(env, whh, NULL);
   float *pp = (*env)->GetPrimitiveArrayCritical(env, packed, NULL);
-  pack_gates512(pi, n, ki, pp, ki + kh, 0);
-  pack_gates512(ph, n, kh, pp, ki + kh, ki);
+  pack(pi, ki, 1, n, ki, 4, pp, ki + kh, 0);
+  pack(ph, kh, 1, n, kh, 4, pp, ki + kh, ki);
   (*env)->ReleasePrimitiveArrayCritical(env, packed, pp, 0);
   (*env)->ReleasePrimitiveArrayCritical(env, whh, ph, JNI_ABORT);
   (*env)->ReleasePrimitiveArrayCritical(env, wih, pi, JNI_ABORT);

@@ -258,7 +258,7 @@ class NativeTest {
     @ParameterizedTest(name = "I={0} H={1} K={2}")
     @CsvSource({"64, 256, 256", "3, 7, 5", "70, 33, 33", "1, 16, 17", "16, 40, 11"})
     void packsInputAndHiddenWeightsByGatesAsTheLayoutSays(int in, int hidden, int k) {
-      // [W_ih | W_hh]^T by gates (AVX-512 gathers): panel p, depth d, column 16q + j holds unit
+      // [W_ih | W_hh]^T by gates: panel p, depth d, column 16q + j holds unit
       // 16p + j of gate q (zero past H), from W_ih for d < I, else from W_hh; the bias after.
       assumeTrue(Native.isa() == Native.Isa.AVX512, Native.describe());
       Random rnd = new Random(in * 31 + hidden * 7 + k);
