@@ -131,6 +131,11 @@ final class PackedWeight {
     return new PackedWeight(packed, 4 * hidden, k, panels, true, in);
   }
 
+  /** {@return the packed panels (and, after them, the bias of a weight that has one)} */
+  Storage packed() {
+    return packed;
+  }
+
   /** {@return {@code I} when this weight projects the step's input itself, else 0} */
   int inputs() {
     return inputs;

@@ -323,6 +323,34 @@ class NativeTest {
       assertAll(same("column sums", expected, actual));
     }
 
+    @ParameterizedTest(name = "I={0} H={1} K={2}")
+    @CsvSource({"64, 256, 256", "3, 7, 5", "70, 33, 33", "1, 16, 17", "16, 40, 11"})
+    void packsInputAndHiddenWeightsByGatesAsTheLayoutSays(int in, int hidden, int k) {
+      // [W_ih | W_hh]^T by gates: panel p, depth d, column 16q + j holds unit
+      // 16p + j of gate q (zero past H), from W_ih for d < I, else from W_hh; the bias after.
+      assumeTrue(Native.isa() == Native.Isa.AVX512, Native.describe());
+      Random rnd = new Random(in * 31 + hidden * 7 + k);
+      Storage wih = random(rnd, 4 * hidden * in);
+      Storage whh = random(rnd, 4 * hidden * k);
+      Storage bias = random(rnd, 4 * hidden);
+      Storage packed = PackedWeight.ofGates(wih, in, whh, hidden, k, bias).packed();
+      int panels = (hidden + 15) / 16;
+      int depth = in + k;
+      Storage expected = Storage.allocate(DType.FLOAT32, panels * 64 * depth + 4 * hidden);
+      for (int p = 0; p < panels; p++) {
+        for (int d = 0; d < depth; d++) {
+          for (int col = 0; col < 64; col++) {
+            int u = 16 * p + col % 16;
+            int row = (col / 16) * hidden + u;
+            expected.set((p * depth + d) * 64 + col, u >= hidden ? 0
+                : d < in ? wih.get(row * in + d) : whh.get(row * k + d - in));
+          }
+        }
+      }
+      expected.copyFrom(bias, 0, panels * 64 * depth, 4 * hidden);
+      assertAll(same("packed [W_ih | W_hh]^T", expected, packed));
+    }
+
     @Test
     void aGateWeightIsNotMultipliedAsAPlainOne() {
       assumeTrue(Native.enabled(), Native.describe());

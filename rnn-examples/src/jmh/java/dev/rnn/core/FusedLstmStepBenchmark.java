@@ -22,8 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * itself ({@link PackedWeight#ofGates(Storage, int, Storage, int, int, Storage)}: {@code z = b +
  * x_t W_ih^T + h W_hh^T}, no {@code XP}), against the fused step plus its share of the gemm of
  * {@code XP} ({@code x_t W_ih^T + b} by BLAS for the step's rows; a run does it for all steps at
- * once); the fused step unrecorded (nothing saved, as inference runs it); the cell's pointwise
- * step alone in Java.
+ * once); the fused step unrecorded (nothing saved, as inference runs it); the packing of the
+ * fused steps' weights, which a run does once per call; the cell's pointwise step alone in Java.
  *
  * <p>Shapes: batch x hidden, {@code K = I = hidden}: lstm-m's {@code 64x256}, lstm-l's {@code
  * 64x512}, a ragged batch's tail {@code 8x256}.
@@ -150,6 +150,23 @@ public class FusedLstmStepBenchmark {
   private Storage fusedInputStep() {
     byGatesWithInput.lstmStep(step);
     return step.next[0];
+  }
+
+  /**
+   * The per-call packing of {@link #fusedInput}'s weight, {@code [W_ih | W_hh]^T} by gates and the
+   * bias, its new array included (2 MB at 64x256, where {@code I = H}; about 225 us here, most of
+   * it the array's zeroing and first writes: gathering 16 rows at a time on AVX-512 ran no faster).
+   */
+  @Benchmark
+  public PackedWeight packWithInput() {
+    return Native.isa() == Native.Isa.AVX512
+        ? PackedWeight.ofGates(weightIh, hidden, weightHh, hidden, hidden, bias) : null;
+  }
+
+  /** {@code W_hh^T} alone by gates (the packing of {@link #fused}), its new array included. */
+  @Benchmark
+  public PackedWeight packHidden() {
+    return Native.enabled() ? PackedWeight.ofGates(weightHh, hidden, hidden) : null;
   }
 
   /**
