@@ -1,5 +1,6 @@
 package dev.rnn.core;
 
+import dev.rnn.examples.JmhData;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -57,15 +58,15 @@ public class FusedLstmStepBenchmark {
     hidden = Integer.parseInt(d[1]);
     cell[0] = new LstmCell(hidden, hidden);
     int g = 4 * hidden;
-    weightHh = RecurrentProductBenchmark.random(g * hidden, 1);
-    xp = RecurrentProductBenchmark.random(batch * g, 2);
+    weightHh = JmhData.gaussian(g * hidden, 1, 0.1);
+    xp = JmhData.gaussian(batch * g, 2, 0.1);
     step = new Step(2, DType.FLOAT32, true);
     step.batch = batch;
     step.xp = xp;
     step.hp = Storage.allocate(DType.FLOAT32, batch * g);
     step.saved = Storage.allocate(DType.FLOAT32, batch * 5 * hidden);
     for (int k = 0; k < 2; k++) {
-      step.prev[k] = RecurrentProductBenchmark.random(batch * hidden, 3 + k);
+      step.prev[k] = JmhData.gaussian(batch * hidden, 3 + k, 0.1);
       step.next[k] = Storage.allocate(DType.FLOAT32, batch * hidden);
     }
     System.out.println("\nblas: " + Tensor.blasImplementation() + "; kernels: "
@@ -73,9 +74,9 @@ public class FusedLstmStepBenchmark {
     packed = Native.enabled() ? PackedWeight.of(weightHh, true, g, hidden) : null;
     byGates = Native.isa() == Native.Isa.AVX512
         ? PackedWeight.ofGates(weightHh, hidden, hidden) : null;
-    weightIh = RecurrentProductBenchmark.random(g * hidden, 5);
-    bias = RecurrentProductBenchmark.random(g, 6);
-    x = RecurrentProductBenchmark.random(batch * hidden, 7);
+    weightIh = JmhData.gaussian(g * hidden, 5, 0.1);
+    bias = JmhData.gaussian(g, 6, 0.1);
+    x = JmhData.gaussian(batch * hidden, 7, 0.1);
     step.x = x;
     step.xOff = 0;
     byGatesWithInput = Native.isa() == Native.Isa.AVX512

@@ -1,5 +1,6 @@
 package dev.rnn.core;
 
+import dev.rnn.examples.JmhData;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,12 +48,12 @@ public class GruCellStepBenchmark {
     int g = 3 * hidden;
     step = new Step(1, DType.FLOAT32, false);
     step.batch = batch;
-    step.xp = RecurrentProductBenchmark.random(batch * g, 1);
-    step.hp = RecurrentProductBenchmark.random(batch * g, 2);
+    step.xp = JmhData.gaussian(batch * g, 1, 0.1);
+    step.hp = JmhData.gaussian(batch * g, 2, 0.1);
     step.saved = Storage.allocate(DType.FLOAT32, batch * 4 * hidden);
-    step.prev[0] = RecurrentProductBenchmark.random(batch * hidden, 3);
+    step.prev[0] = JmhData.gaussian(batch * hidden, 3, 0.1);
     step.next[0] = Storage.allocate(DType.FLOAT32, batch * hidden);
-    step.dNext[0] = RecurrentProductBenchmark.random(batch * hidden, 4);
+    step.dNext[0] = JmhData.gaussian(batch * hidden, 4, 0.1);
     step.dPrev[0] = Storage.allocate(DType.FLOAT32, batch * hidden);
     step.dxp = Storage.allocate(DType.FLOAT32, batch * g);
     step.dhp = Storage.allocate(DType.FLOAT32, batch * g);

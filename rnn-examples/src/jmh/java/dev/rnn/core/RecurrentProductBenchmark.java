@@ -1,6 +1,6 @@
 package dev.rnn.core;
 
-import java.util.Random;
+import dev.rnn.examples.JmhData;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -50,21 +50,12 @@ public class RecurrentProductBenchmark {
     m = Integer.parseInt(d[0]);
     n = Integer.parseInt(d[1]);
     k = Integer.parseInt(d[2]);
-    a = random(m * k, 1);
-    w = random(n * k, 2);
+    a = JmhData.gaussian(m * k, 1, 0.1);
+    w = JmhData.gaussian(n * k, 2, 0.1);
     c = Storage.allocate(DType.FLOAT32, m * n);
     System.out.println("\nblas: " + Tensor.blasImplementation() + "; kernels: "
         + Tensor.nativeKernels());
     packed = Native.enabled() ? PackedWeight.of(w, true, n, k) : null;
-  }
-
-  static Storage random(int len, long seed) {
-    Random r = new Random(seed);
-    Storage x = Storage.allocate(DType.FLOAT32, len);
-    for (int i = 0; i < len; i++) {
-      x.set(i, r.nextGaussian() * 0.1);
-    }
-    return x;
   }
 
   /** {@code C += A W^T} through BLAS gemm (or gemv for one row). */

@@ -50,19 +50,11 @@ public class CellStepBenchmark {
     rec = new Scan(new LstmCell(in, hidden), Scan.Direction.FORWARD, "_l0",
         DType.FLOAT32, Scan.Biases.BOTH);
     rec.initialize(new Random(1));
-    x = random(BATCH * in, 2);
-    init = new Storage[] {random(BATCH * hidden, 3), random(BATCH * hidden, 4)};
-    dOut = random(BATCH * hidden, 5);
+    x = JmhData.gaussian(BATCH * in, 2);
+    init = new Storage[] {
+        JmhData.gaussian(BATCH * hidden, 3), JmhData.gaussian(BATCH * hidden, 4)};
+    dOut = JmhData.gaussian(BATCH * hidden, 5);
     dx = Storage.allocate(DType.FLOAT32, BATCH * in);
-  }
-
-  private static Storage random(int len, long seed) {
-    Random r = new Random(seed);
-    Storage v = Storage.allocate(DType.FLOAT32, len);
-    for (int i = 0; i < len; i++) {
-      v.set(i, r.nextGaussian());
-    }
-    return v;
   }
 
   /** Forward only, nothing recorded. */

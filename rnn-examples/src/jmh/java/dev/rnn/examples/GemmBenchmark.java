@@ -3,7 +3,6 @@ package dev.rnn.examples;
 import dev.rnn.core.DType;
 import dev.rnn.core.Storage;
 import dev.rnn.core.Tensor;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -49,20 +48,12 @@ public class GemmBenchmark {
     m = Integer.parseInt(d[0]);
     n = Integer.parseInt(d[1]);
     k = Integer.parseInt(d[2]);
-    a = random(m * k, 1);
-    b = random(n * k, 2);
+    a = JmhData.gaussian(m * k, 1);
+    b = JmhData.gaussian(n * k, 2);
     c = Storage.allocate(DType.FLOAT32, m * n);
     System.out.println("\nblas: " + Tensor.blasImplementation());
   }
 
-  private static Storage random(int len, long seed) {
-    Random r = new Random(seed);
-    Storage x = Storage.allocate(DType.FLOAT32, len);
-    for (int i = 0; i < len; i++) {
-      x.set(i, r.nextGaussian());
-    }
-    return x;
-  }
 
   /** {@code C = A B^T}. */
   @Benchmark
