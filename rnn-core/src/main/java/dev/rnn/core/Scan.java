@@ -696,16 +696,6 @@ public final class Scan {
         && (long) cell.gateSize() * outputSize() >= Native.minWork();
   }
 
-  /**
-   * Whether the backward of a run of {@code seq} steps computes its input gradient {@code dX =
-   * dXP W_ih} on the native kernels ({@link PackedWeight#multiplyRows}): where the run packs its
-   * weights ({@link #packs}), on AVX-512. (The weight gradients stay on BLAS: the packed kernel
-   * ran them at the speed of OpenBLAS alone and 6% slower inside a training step.)
-   */
-  private boolean sequenceProducts(int seq) {
-    return packs(seq) && Native.isa() == Native.Isa.AVX512;
-  }
-
   /** {@link LstmCell#forward} in C, on {@code z} in {@code hp}, as the fused step's cell part. */
   private void lstmCell(Step s) {
     Native.lstmCell(s.batch, cell.hiddenSize(), LstmCell.f32(s.hp), s.hpOff,
@@ -1649,22 +1639,12 @@ public final class Scan {
         weightHr.grad().gemm(true, false, projection, hidden, rows, 1, dhr, 0, projection, run.m,
             0, hidden, 1, 0, hidden);
       }
-      // dX = dXP W_ih: with the kernels, W_ih packed once and the rows by blocks in cache.
-      PackedWeight packedIh = sequenceProducts(run.seq) && dx != null
-          ? PackedWeight.of(weightIh.data(), false, in, g) : null;
+      // dX = dXP W_ih: many rows by one weight (packed once, by blocks in cache, where it pays).
       if (dx != null && run.lengths == null) {
-        if (packedIh != null) {
-          packedIh.multiplyRows(rows, dxp, 0, g, PackedWeight.Init.ACCUMULATE, dx, 0, in);
-        } else {
-          dx.gemm(false, false, rows, in, g, 1, dxp, 0, g, weightIh.data(), 0, in, 1, 0, in);
-        }
+        dx.gemmRows(false, rows, in, g, dxp, 0, weightIh.data(), 1, 0);
       } else if (dx != null) {
         Storage dxs = Storage.borrow(dx.dtype(), rows * in);
-        if (packedIh != null) {
-          packedIh.multiplyRows(rows, dxp, 0, g, PackedWeight.Init.ZERO, dxs, 0, in);
-        } else {
-          dxs.gemm(false, false, rows, in, g, 1, dxp, 0, g, weightIh.data(), 0, in, 0, 0, in);
-        }
+        dxs.gemmRows(false, rows, in, g, dxp, 0, weightIh.data(), 0, 0);
         for (int t = 0; t < run.seq; t++) {
           for (int j = 0; j < layout.active[t]; j++) {
             dx.axpy(in, 1, dxs, (layout.block[t] + j) * in, (t * batch + run.sequence(j)) * in);

@@ -485,7 +485,7 @@ public abstract class Storage {
 
   /**
    * {@code C = A op(W) + beta * C} for many rows by one weight, as a dense layer multiplies its
-   * input or its output gradient: on the native kernels (float32, AVX-512, at least {@link
+   * input or its output gradient and a scan's backward its input gradient {@code dXP W_ih}: on the native kernels (float32, AVX-512, at least {@link
    * PackedWeight#CHUNK} rows, {@code N} and {@code K} at least {@link #MIN_PACKED}, {@code N K}
    * not below the kernels' minimum) {@code W} is packed once and the rows run by blocks that stay
    * in cache, else {@link #gemm} with {@code transA = false} and {@code alpha = 1}.
