@@ -643,30 +643,27 @@ JNIEXPORT void JNICALL Java_dev_rnn_core_Native_packRows(JNIEnv *env, jclass cls
  * ---- column sums: out[c] += sum_r m[r * cols + c], the rows in order ----------------------
  *
  * The bias gradient of a product over a whole sequence (db = colsum(dZ)): Float32Storage's loop
- * adds the rows to out one by one; here 64 columns at a time keep their sums in registers over
- * all the rows (out read and written once), the same float additions in the same order per
- * column, so the same bits.
+ * adds the rows to out one by one; here blocks of COLSUM_ROWS rows are added to each 16 columns
+ * of out in a register (out, one row of sums, stays in L1), the same float additions in the same
+ * order per column (rows in order), so the same bits. The rows are read in order, as a stream:
+ * walking all the rows for each 64 columns (a stride of a row, 8 KB for lstm-l, a page every
+ * other row) ran at a third of the memory's rate (2.1 ms for lstm-l's 3200 x 2048).
  */
+#define COLSUM_ROWS 8
+
 __attribute__((target("avx512f")))
 static void colsum512(const float *m, int rows, int cols, float *out) {
-  for (int c0 = 0; c0 < cols; c0 += 64) {
-    __mmask16 k0 = mask16(cols - c0), k1 = mask16(cols - c0 - 16);
-    __mmask16 k2 = mask16(cols - c0 - 32), k3 = mask16(cols - c0 - 48);
-    __m512 s0 = _mm512_maskz_loadu_ps(k0, out + c0);
-    __m512 s1 = _mm512_maskz_loadu_ps(k1, out + c0 + 16);
-    __m512 s2 = _mm512_maskz_loadu_ps(k2, out + c0 + 32);
-    __m512 s3 = _mm512_maskz_loadu_ps(k3, out + c0 + 48);
-    for (long r = 0; r < rows; r++) {
-      const float *row = m + r * cols + c0;
-      s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(k0, row));
-      s1 = _mm512_add_ps(s1, _mm512_maskz_loadu_ps(k1, row + 16));
-      s2 = _mm512_add_ps(s2, _mm512_maskz_loadu_ps(k2, row + 32));
-      s3 = _mm512_add_ps(s3, _mm512_maskz_loadu_ps(k3, row + 48));
+  for (long r0 = 0; r0 < rows; r0 += COLSUM_ROWS) {
+    int rb = rows - r0 < COLSUM_ROWS ? (int) (rows - r0) : COLSUM_ROWS;
+    const float *block = m + r0 * cols;
+    for (int c0 = 0; c0 < cols; c0 += 16) {
+      __mmask16 k = mask16(cols - c0);
+      __m512 s = _mm512_maskz_loadu_ps(k, out + c0);
+      for (int i = 0; i < rb; i++) {
+        s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(k, block + (long) i * cols + c0));
+      }
+      _mm512_mask_storeu_ps(out + c0, k, s);
     }
-    _mm512_mask_storeu_ps(out + c0, k0, s0);
-    _mm512_mask_storeu_ps(out + c0 + 16, k1, s1);
-    _mm512_mask_storeu_ps(out + c0 + 32, k2, s2);
-    _mm512_mask_storeu_ps(out + c0 + 48, k3, s3);
   }
 }
 
