@@ -201,9 +201,19 @@ final class Native {
       float[] dc, int dcOff);
 
   /**
+   * The index of the first element of {@code a} at a 64-byte boundary (0 to 15), as the array
+   * lies now: a block that starts there can be written with streaming stores (the fused LSTM
+   * step's saved block). A large array (G1's humongous objects) stays where it is; a small one
+   * may move at a collection, after which the kernel finds it unaligned and stores as usual.
+   */
+  static native int alignment(float[] a);
+
+  /**
    * One LSTM step for the units of panels {@code [p0, p1)} ({@code 16} each): {@code z = Z +
    * A W_hh^T}, then {@link LstmCell}'s forward, writing {@code h'}, {@code c'} and the saved
-   * block (none if {@code saved} is null: an unrecorded step); AVX-512 only.
+   * block (none if {@code saved} is null: an unrecorded step); AVX-512 only. A saved block at a
+   * 64-byte boundary, with {@code H} a multiple of 16, is written with streaming stores (see
+   * {@link #alignment}).
    */
   static native void lstm(int m, int hidden, int k, float[] a, int aOff, int lda, float[] packed,
       int p0, int p1, float[] z, int zOff, float[] c, int cOff, float[] h2, int h2Off, float[] c2,

@@ -728,6 +728,36 @@ public final class Scan {
         s.dPrevOff[0]);
   }
 
+  /** The elements a saved buffer gets beyond its blocks, so that they can start aligned. */
+  private static final int ALIGN_PAD = 15;
+
+  /** Per thread: whether {@link #alignedBase} aligns the saved blocks ({@link #unaligned}). */
+  private static final ThreadLocal<Boolean> UNALIGNED = ThreadLocal.withInitial(() -> false);
+
+  /**
+   * The first element of {@code saved} at a 64-byte boundary ({@link Native#alignment}), where
+   * the fused LSTM kernel writes the saved blocks with streaming stores; inside {@link
+   * #unaligned}, the element after it, where it stores them as usual.
+   */
+  private static int alignedBase(Storage saved) {
+    int base = Native.alignment(LstmCell.f32(saved));
+    return UNALIGNED.get() ? (base + 1) % 16 : base;
+  }
+
+  /**
+   * Runs {@code body} with the saved blocks of this thread's recorded runs off the 64-byte
+   * boundary, so stored without streaming stores: for the test that both give the same bits.
+   */
+  static void unaligned(Runnable body) {
+    boolean was = UNALIGNED.get();
+    UNALIGNED.set(true);
+    try {
+      body.run();
+    } finally {
+      UNALIGNED.set(was);
+    }
+  }
+
   /** Drops the weights {@link #packForward} packed, so that the run does not hold them. */
   private static void releasePacked(Step s) {
     s.packedHh = null;
@@ -873,6 +903,12 @@ public final class Scan {
      */
     private final Storage packed;
     private final int[] packedRow;
+    /**
+     * Where the saved blocks start in {@code step.saved} (the block of time {@code t} at {@code
+     * savedBase + block[t] * savedSize}): the first element at a 64-byte boundary for the fused
+     * LSTM kernel of a recorded run, else 0.
+     */
+    private final int savedBase;
     /** Under a projection, the cell's outputs {@code m_t} of every step (or of one), else null. */
     private Storage m;
     private boolean backwardBegun;
@@ -911,9 +947,12 @@ public final class Scan {
         packForward(step);
       }
       // The fused LSTM kernel of an unrecorded run saves nothing (saved null); the cells save
-      // their block of each step in turn.
-      step.saved = !record && step.packedHh != null && step.packedHh.byGates() ? null
-          : Storage.borrow(dt, (record ? rows : batch) * cell.savedSize());
+      // their block of each step in turn. A recorded run's fused kernel writes the saved blocks
+      // from a 64-byte boundary, with streaming stores (see Native#lstm).
+      boolean fused = step.packedHh != null && step.packedHh.byGates();
+      step.saved = !record && fused ? null : Storage.borrow(dt,
+          (record ? rows : batch) * cell.savedSize() + (record && fused ? ALIGN_PAD : 0));
+      this.savedBase = record && fused ? alignedBase(step.saved) : 0;
       if (step.packedHh != null && step.packedHh.inputs() > 0) {
         step.x = xs;                                            // the fused step projects x_t
       } else {
@@ -1028,7 +1067,7 @@ public final class Scan {
       step.xpOff = layout.block[t] * cell.gateSize();
       step.xOff = layout.block[t] * cell.inputSize();
       step.hpOff = 0;
-      step.savedOff = record ? layout.block[t] * cell.savedSize() : 0;
+      step.savedOff = record ? savedBase + layout.block[t] * cell.savedSize() : 0;
       for (int k = 0; k < states.length; k++) {
         int w = stateSize(k);
         step.prev[k] = states[k];

@@ -200,6 +200,54 @@ class NativeTest {
       assertAll(checks);
     }
 
+    @ParameterizedTest(name = "lstm({0}, {1}), reverse {2}, lengths {3}")
+    @CsvSource({"16, 32, false, false", "70, 48, true, false", "16, 32, false, true",
+        "9, 64, true, true", "16, 40, false, false"})
+    void writesTheSavedBlocksAlignedWithTheBitsOfPlainStores(int in, int hidden, boolean reverse,
+        boolean ragged) {
+      // A recorded run aligns its saved blocks to 64 bytes and the fused kernel writes them with
+      // streaming stores (H a multiple of 16; H = 40 stores as usual either way); off the
+      // boundary, plain stores. The same numbers forward and backward, bit for bit.
+      assumeTrue(Native.isa() == Native.Isa.AVX512, Native.describe());
+      Scan scan = new Scan(new LstmCell(in, hidden), Scan.Direction.of(reverse), "",
+          DType.FLOAT32, Scan.Biases.BOTH);
+      scan.initialize(new Random(8));
+      int seq = 5;
+      int batch = 13;
+      Random rnd = new Random(9);
+      Storage x = random(rnd, seq * batch * in);
+      Storage[] init = {random(rnd, batch * hidden), random(rnd, batch * hidden)};
+      Storage[] dFinal = {random(rnd, batch * hidden), random(rnd, batch * hidden)};
+      Storage dOut = random(rnd, seq * batch * hidden);
+      Lengths lengths = ragged ? Lengths.of(5, 1, 3, 5, 2, 4, 5, 1, 2, 3, 4, 5, 5) : null;
+      Pass[] plain = new Pass[1];
+      Scan.unaligned(() -> plain[0] = pass(scan, x, seq, batch, init, lengths, dOut, dFinal));
+      Pass streamed = pass(scan, x, seq, batch, init, lengths, dOut, dFinal);
+      List<Executable> checks = new ArrayList<>();
+      checks.add(same("output", plain[0].out, streamed.out));
+      checks.add(same("input gradient", plain[0].dx, streamed.dx));
+      for (int k = 0; k < 2; k++) {
+        checks.add(same("final state " + k, plain[0].finals[k], streamed.finals[k]));
+        checks.add(same("initial state gradient " + k, plain[0].dInit[k], streamed.dInit[k]));
+      }
+      for (int i = 0; i < scan.parameters().size(); i++) {
+        checks.add(same("gradient of " + scan.parameters().get(i).name(), plain[0].grads.get(i),
+            streamed.grads.get(i)));
+      }
+      assertAll(checks);
+    }
+
+    @Test
+    void findsTheFirstElementAtA64ByteBoundary() {
+      assumeTrue(Native.enabled(), Native.describe());
+      // A humongous array (G1) does not move: the index is the same at every call.
+      float[] a = new float[1 << 22];
+      int index = Native.alignment(a);
+      assertAll(
+          () -> assertTrue(index >= 0 && index < 16, "index " + index),
+          () -> assertEquals(index, Native.alignment(a)));
+    }
+
     private Storage[] finalStates(Scan scan, Storage x, int batch, Storage[] init) {
       Scan.Run run = scan.forward(x, 1, batch, init, false);
       Storage[] out = new Storage[2];
