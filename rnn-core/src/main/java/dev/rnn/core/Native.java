@@ -230,7 +230,8 @@ final class Native {
    * {@code z = b + x_t W_ih^T + A W_hh^T} ({@code x_t [M, I]}, {@code A [M, K]}, both rows
    * contiguous; the weights packed by {@link #packGates2}, the bias {@code [4H]} in the same
    * array at {@code bOff}), then {@link LstmCell}'s forward (nothing saved if {@code saved} is
-   * null); AVX-512 only.
+   * null; a saved block at a 64-byte boundary with {@code H} a multiple of 16 written with
+   * streaming stores, as in {@link #lstm}); AVX-512 only.
    */
   static native void lstmx(int m, int hidden, int in, float[] x, int xOff, int k, float[] a,
       int aOff, float[] packed, int p0, int p1, int bOff, float[] c, int cOff, float[] h2,
