@@ -379,7 +379,10 @@ public final class Scan {
    * {@code h_t} of every step into {@code out} ({@code [T, N, P]}, as {@link Run#copyOutput} with
    * {@code ld = P} writes it). An unrecorded run without lengths or projection has its steps
    * write there directly, and keeps only the last state of each kind besides (no {@code [T+1, N,
-   * H]} buffers, no copy); the others copy their output there when done.
+   * H]} buffers, no copy); the others copy their output there when done. A recorded run without
+   * lengths or projection writes {@code h_t} there directly too and keeps no other copy of it:
+   * its backward reads the states the steps started from there, so the caller leaves {@code
+   * out} unchanged until {@link Backward#finish}.
    *
    * @param x the input, time-major {@code [T, N, H_in]}, flat
    * @param seq {@code T}, at least 1
@@ -903,7 +906,7 @@ public final class Scan {
       this.compact = !record && (lengths == null
           || !reverse && weightHr == null && (out != null || packed != null));
       this.packed = packed;
-      this.out = compact && weightHr == null && lengths == null ? out : null;
+      this.out = (compact || record) && weightHr == null && lengths == null ? out : null;
       this.scatter = compact && lengths != null ? out : null;
       this.seq = seq;
       this.batch = batch;
@@ -1011,10 +1014,14 @@ public final class Scan {
     /**
      * Whether state {@code k} keeps a slot per step ({@code [T+1, N, w]}, time-ordered) rather
      * than the two of a compact run: recorded or with lengths, and the output {@code h} when the
-     * caller did not take it directly.
+     * caller did not take it directly. The output {@code h} written into the caller's {@link
+     * #out} keeps the two slots (the initial state in slot 0), recorded or not.
      */
     private boolean fullSlots(int k) {
-      return !compact || k == 0 && out == null && scatter == null && packed == null;
+      if (k == 0 && out != null) {
+        return false;
+      }
+      return !compact || k == 0 && scatter == null && packed == null;
     }
 
     /**
@@ -1143,6 +1150,20 @@ public final class Scan {
       for (Storage st : states) {
         Storage.giveBack(st);
       }
+    }
+
+    /**
+     * The elements of the buffers this run holds now (states, saved blocks, projections, the
+     * sorted input, {@code m}): what a recorded run keeps for its backward once its forward is
+     * done. The caller's output is not counted.
+     */
+    long footprint() {
+      long n = lengthOf(step.saved) + lengthOf(m) + lengthOf(step.xp) + lengthOf(step.hp)
+          + (xs != x ? xs.length() : 0);
+      for (Storage st : states) {
+        n += lengthOf(st);
+      }
+      return n;
     }
 
     private void checkLive(String what) {
@@ -1792,9 +1813,7 @@ public final class Scan {
       }
       chunkTop = -1;
       weightIh.grad().gemm(true, false, g, in, rows, 1, dxp, 0, g, run.xs, r0 * in, in, 1, 0, in);
-      // The states the steps started from are one block: slots 0..T-1, or 1..T in reverse.
-      weightHh.grad().gemm(true, false, g, w, rows, 1, dhp, 0, g, run.states[0],
-          (layout.slot[reverse ? 1 : 0] + r0) * w, w, 1, 0, w);
+      addHiddenWeightGradient(r0, rows, tLo, tHi);
       addBiasGradients(rows);
       if (weightHr != null) {
         int hidden = cell.hiddenSize();
@@ -1820,6 +1839,44 @@ public final class Scan {
       }
     }
 
+    /** The elements of the gate-gradient buffers this pass holds ({@code dXP}, {@code dHP}, ...). */
+    long footprint() {
+      return dxp.length() + (dhp != dxp ? dhp.length() : 0) + lengthOf(dhr);
+    }
+
+    /**
+     * {@code dW_hh += dHP_c^T H_c}, {@code H_c} the states the chunk's steps (times {@code tLo} to
+     * {@code tHi}, rows {@code [r0, r0 + rows)}) started from: one gemm over the run's slots
+     * (0..T-1, or 1..T in reverse, one block); where the steps wrote {@code h_t} into the
+     * caller's output ({@code Run.out}), {@code h_{t-1}} (in reverse {@code h_{t+1}}) is there,
+     * and the initial state, read by time 0 (in reverse {@code T-1}), in slot 0: two gemms if the
+     * chunk has that step.
+     */
+    private void addHiddenWeightGradient(int r0, int rows, int tLo, int tHi) {
+      int g = cell.gateSize();
+      int w = outputSize();
+      int batch = run.batch;
+      Storage dW = weightHh.grad();
+      if (run.out == null) {
+        dW.gemm(true, false, g, w, rows, 1, dhp, 0, g, run.states[0],
+            (run.layout.slot[reverse ? 1 : 0] + r0) * w, w, 1, 0, w);
+        return;
+      }
+      int first = reverse ? run.seq - 1 : 0;                  // the step from the initial state
+      if (tLo <= first && first <= tHi) {
+        int at = (first - tLo) * batch;                         // its rows in the chunk
+        dW.gemm(true, false, g, w, batch, 1, dhp, at * g, g, run.states[0], 0, w, 1, 0, w);
+        if (rows > batch) {
+          int from = reverse ? 0 : batch;                       // the other steps' rows
+          dW.gemm(true, false, g, w, rows - batch, 1, dhp, from * g, g, run.out,
+              (r0 + from + (reverse ? batch : -batch)) * w, w, 1, 0, w);
+        }
+        return;
+      }
+      dW.gemm(true, false, g, w, rows, 1, dhp, 0, g, run.out,
+          (r0 + (reverse ? batch : -batch)) * w, w, 1, 0, w);
+    }
+
     /**
      * {@code db_ih += colsum(dXP)}, {@code db_hh += colsum(dHP)} over the first {@code rows} rows
      * of the buffers; with summed projections, where the two are one buffer, its column sums once
@@ -1841,6 +1898,10 @@ public final class Scan {
         biasHh.grad().addColumnSums(dhp, 0, rows, g, 0);
       }
     }
+  }
+
+  private static long lengthOf(Storage s) {
+    return s == null ? 0 : s.length();
   }
 
   /** {@code a[k]}, or null when {@code a} is null or shorter: a state given as none. */
