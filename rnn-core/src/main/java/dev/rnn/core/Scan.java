@@ -668,6 +668,24 @@ public final class Scan {
    */
   static final int CHUNK_ROWS = 512;
 
+  /**
+   * Up to this many elements ({@code 4 MB} of float32), a run's {@code XP} and a pass's gate
+   * gradients are held whole, not by chunks: small buffers cost little memory, and split into
+   * chunks their products run narrower (elman-s, {@code 2048 x 128}, trained 10% slower at two
+   * threads, where OpenBLAS shares its sequence-wide products). Read at each run; only tests
+   * change it (to run small shapes by chunks).
+   */
+  static int wholeMax = 1 << 20;
+
+  /**
+   * The rows of a chunk of buffers of {@code width} columns over {@code rows} rows of {@code
+   * batch}: all of them up to {@link #wholeMax} elements, else {@link #CHUNK_ROWS} (or a step's
+   * {@code batch}, if more).
+   */
+  static int chunkRows(int rows, int batch, int width) {
+    return (long) rows * width <= wholeMax ? rows : Math.min(rows, Math.max(CHUNK_ROWS, batch));
+  }
+
   // ---- the fast path of the native kernels: weights packed once per call ---------------------
 
   /**
@@ -888,9 +906,9 @@ public final class Scan {
     /** Under a projection, the cell's outputs {@code m_t} of every step (or of one), else null. */
     private Storage m;
     /**
-     * The rows of {@code XP} the run holds at once: a chunk of steps of about {@code CHUNK_ROWS}
-     * rows (one step at least), projected by one gemm when the loop reaches it; all of them if
-     * fewer.
+     * The rows of {@code XP} the run holds at once ({@link #chunkRows}): all of them, or, for an
+     * {@code XP} of more than {@code wholeMax} elements, a chunk of steps of about {@code
+     * CHUNK_ROWS} rows (one step at least), projected by one gemm when the loop reaches it.
      */
     private final int xpCap;
     /** The layout row at row 0 of {@code XP}: the first of its chunk's blocks. */
@@ -914,7 +932,7 @@ public final class Scan {
       this.firstStep = firstStep;
       this.lengths = lengths;
       this.layout = new Layout(seq, batch, lengths);
-      this.xpCap = Math.min(layout.rows, Math.max(CHUNK_ROWS, batch));
+      this.xpCap = chunkRows(layout.rows, batch, cell.gateSize());
       this.packedRow = packed == null ? null : new int[seq + 1];
       for (int t = 0; packed != null && t < seq; t++) {
         packedRow[t + 1] = packedRow[t] + layout.active[t];
@@ -1350,12 +1368,13 @@ public final class Scan {
 
     /**
      * As {@link #backward(Storage[])}, told the input gradient up front, so that the pass holds
-     * the gate gradients of a chunk of steps at a time instead of all {@code T}: each time a chunk
-     * of about {@code CHUNK_ROWS} (512) rows is done, its weight and bias gradients and its rows of
-     * the input gradient are added ({@code dW_ih += dXP_c^T X_c}, {@code dW_hh += dHP_c^T
-     * H_c}, {@code dX_c += dXP_c W_ih}), and the chunk's buffers serve the next one. The
-     * gradients are those of {@link #backward(Storage[])} up to the order of the sums over
-     * steps; a run of one chunk (at most {@code CHUNK_ROWS} rows) gives the same bits.
+     * the gate gradients of a chunk of steps at a time instead of all {@code T} when they are
+     * large (more than {@code wholeMax} elements, 4 MB of float32): each time a chunk of about
+     * {@code CHUNK_ROWS} (512) rows is done, its weight and bias gradients and its rows of the
+     * input gradient are added ({@code dW_ih += dXP_c^T X_c}, {@code dW_hh += dHP_c^T H_c},
+     * {@code dX_c += dXP_c W_ih}), and the chunk's buffers serve the next one. The gradients are
+     * those of {@link #backward(Storage[])} up to the order of the sums over steps; a pass held
+     * whole gives the same bits.
      *
      * @param dFinal {@code dL/dh_T} (and {@code dL/dc_T}), {@code [N, stateSize(k)]} each at offset
      *     0; null, or missing or null entries, for zero
@@ -1444,7 +1463,7 @@ public final class Scan {
       this.dxChunks = dx;
       DType dt = run.x.dtype();
       int rows = run.layout.rows;
-      this.chunkCap = byChunks ? Math.min(rows, Math.max(CHUNK_ROWS, run.batch)) : rows;
+      this.chunkCap = byChunks ? chunkRows(rows, run.batch, cell.gateSize()) : rows;
       // Each visited step overwrites its rows; flush zeroes the rows of the others.
       this.dxp = Storage.borrow(dt, chunkCap * cell.gateSize());
       this.dhp = summed ? dxp : Storage.borrow(dt, chunkCap * cell.gateSize());

@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -24,6 +26,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  * its output into the caller's storage keeps no other copy of it.
  */
 class ScanChunksTest {
+  private int wholeMax;
+
+  /** Runs these small shapes by chunks, as buffers of more than 4 MB are run. */
+  @BeforeEach
+  void chunkSmallBuffers() {
+    wholeMax = Scan.wholeMax;
+    Scan.wholeMax = 0;
+  }
+
+  @AfterEach
+  void restore() {
+    Scan.wholeMax = wholeMax;
+  }
+
   /** 7 sequences of 150 steps: 1050 rows, three chunks of 73, 73 and 4 steps. */
   private static final int SEQ = 150;
   private static final int BATCH = 7;
@@ -207,13 +223,22 @@ class ScanChunksTest {
       back.finish(null, null);
     }
 
-    /** A pass that fits in one chunk holds all its rows, as the pass over all rows does. */
+    /**
+     * A pass that fits in one chunk, or whose gate gradients are at most 4 MB (elman-s's 2048 x
+     * 128), holds all its rows, as the pass over all rows does.
+     */
     @Test
-    void aShortPassIsOneChunk() {
+    void aShortOrSmallPassIsOneChunk() {
       Scan s = scan("gru", false, DType.FLOAT32);
       Storage x = gaussian(4, 3 * BATCH * IN, DType.FLOAT32);
       Scan.Backward back = s.forward(x, 3, BATCH, null, true).backwardByChunks(null, null);
       assertEquals(2L * 3 * BATCH * s.cell().gateSize(), back.footprint());
+      Scan.wholeMax = wholeMax;
+      assertAll(
+          () -> assertEquals(2048, Scan.chunkRows(2048, 32, 128), "elman-s"),
+          () -> assertEquals(512, Scan.chunkRows(3200, 64, 2048), "lstm-l"),
+          () -> assertEquals(512, Scan.chunkRows(6400, 64, 768), "gru-m"),
+          () -> assertEquals(600, Scan.chunkRows(6000, 600, 768), "a step of 600 rows"));
     }
   }
 }
