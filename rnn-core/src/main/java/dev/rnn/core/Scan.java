@@ -70,6 +70,13 @@ import java.util.Random;
  * of the plain loop up to the rounding of one sum. The buffers of a run come from a pool and go
  * back to it when the run is done.
  *
+ * <p>Memory of a recorded run: {@code XP} of more than 4 MB is projected by chunks of about 512
+ * rows as the loop reaches them, a recorded run without lengths or projection writes {@code h_t}
+ * into the caller's output and keeps no other copy of it, and a backward pass told the input
+ * gradient up front ({@link Run#backwardByChunks}) holds the gate gradients of one chunk of steps,
+ * adding the chunk's weight, bias and input gradients when it is done. What a recorded run keeps
+ * for backward is then the cell's saved blocks and the states of every step.
+ *
  * <p>Fast path of the native kernels ({@code Native}, float32, when loaded): a run of more than
  * one step packs {@code W_hh} (and {@code W_hr}) once, for its forward and once for its backward,
  * and every step's product, {@code h W_hh^T} forward and {@code dHP W_hh} backward, reads the
@@ -1814,7 +1821,6 @@ public final class Scan {
       int batch = run.batch;
       int in = cell.inputSize();
       int g = cell.gateSize();
-      int w = outputSize();
       int tLo = Math.min(run.time(chunkTop), run.time(chunkLast));
       int tHi = Math.max(run.time(chunkTop), run.time(chunkLast));
       int r0 = layout.block[tLo];
