@@ -18,9 +18,9 @@ import java.util.List;
  *
  * <pre>
  *   recorded, in forward order:  Finish | Step p=0 | Step p=1 | ... | Step p=T-1 | Begin
- *   backward runs them reversed: Begin    run.backward(dL/dh_T, dL/dc_T)     the final states
+ *   backward runs them reversed: Begin    run.backwardByChunks(dL/dh_T, ..)  the final states
  *                                Step p   backward.step(p, dL/doutput)       p = T-1 .. 0
- *                                Finish   backward.finish(dX, dh_0, dc_0)    dW, db: one gemm each
+ *                                Finish   backward.finish(dX, dh_0, dc_0)    dW, db: the last chunk
  * </pre>
  *
  * <p>The reversed order is what makes this right: every consumer of the output and of the final
@@ -264,7 +264,9 @@ final class ScanOp {
       for (int k = 0; k < dFinal.length; k++) {
         dFinal[k] = r.finals[k].gradOrNull();
       }
-      r.backward = r.run.backward(dFinal);
+      // The input gradient is known now, so the pass adds each chunk of steps' share of it and
+      // of the weight gradients when the chunk is done, and holds one chunk's gate gradients.
+      r.backward = r.run.backwardByChunks(dFinal, r.x.requiresGrad() ? r.x.grad() : null);
     }
   }
 

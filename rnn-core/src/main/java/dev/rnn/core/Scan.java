@@ -70,6 +70,13 @@ import java.util.Random;
  * of the plain loop up to the rounding of one sum. The buffers of a run come from a pool and go
  * back to it when the run is done.
  *
+ * <p>Memory of a recorded run: {@code XP} of more than 4 MB is projected by chunks of about 512
+ * rows as the loop reaches them, a recorded run without lengths or projection writes {@code h_t}
+ * into the caller's output and keeps no other copy of it, and a backward pass told the input
+ * gradient up front ({@link Run#backwardByChunks}) holds the gate gradients of one chunk of steps,
+ * adding the chunk's weight, bias and input gradients when it is done. What a recorded run keeps
+ * for backward is then the cell's saved blocks and the states of every step.
+ *
  * <p>Fast path of the native kernels ({@code Native}, float32, when loaded): a run of more than
  * one step packs {@code W_hh} (and {@code W_hr}) once, for its forward and once for its backward,
  * and every step's product, {@code h W_hh^T} forward and {@code dHP W_hh} backward, reads the
@@ -379,7 +386,10 @@ public final class Scan {
    * {@code h_t} of every step into {@code out} ({@code [T, N, P]}, as {@link Run#copyOutput} with
    * {@code ld = P} writes it). An unrecorded run without lengths or projection has its steps
    * write there directly, and keeps only the last state of each kind besides (no {@code [T+1, N,
-   * H]} buffers, no copy); the others copy their output there when done.
+   * H]} buffers, no copy); the others copy their output there when done. A recorded run without
+   * lengths or projection writes {@code h_t} there directly too and keeps no other copy of it:
+   * its backward reads the states the steps started from there, so the caller leaves {@code
+   * out} unchanged until {@link Backward#finish}.
    *
    * @param x the input, time-major {@code [T, N, H_in]}, flat
    * @param seq {@code T}, at least 1
@@ -478,10 +488,10 @@ public final class Scan {
     }
     Run run = new Run(x, seq, batch, init, record, firstStep,
         lengths == null || lengths.allEqual(seq) ? null : lengths, out, packed);
-    if (run.step.x == null) {                                   // else each step projects x_t
-      project(run.xs, 0, run.layout.rows, run.step);           // XP = X W_ih^T + b_ih
-    }
     for (int p = 0; p < seq; p++) {
+      if (run.step.x == null && p == run.xpNext) {             // else each step projects x_t
+        run.projectChunk(p);                                    // XP = X W_ih^T + b_ih, by chunks
+      }
       run.aim(p);                                               // at XP[t], h_{t-1}, h_t, saved
       if (run.step.batch > 0) {
         step(run.step);                                         // hp = h W_hh^T + b_hh; the cell
@@ -655,6 +665,33 @@ public final class Scan {
    * tile of the kernel's rows ({@code MR512}), so that a step's blocks cost what its tiles do.
    */
   private static final int ROW_BLOCK = 6;
+
+  /**
+   * The rows of gate gradients a backward pass by chunks ({@link Run#backwardByChunks}) holds at
+   * once, in whole steps (one step at least): 512 rows keep the weight gradients' products deep
+   * enough to run at full rate, while a pass of many steps holds a fraction of its {@code [T * N,
+   * G]} gradients (lstm-l: 4 MB instead of 26 per buffer; gru-m: 1.6 MB instead of 20 for each
+   * of {@code dXP} and {@code dHP}).
+   */
+  static final int CHUNK_ROWS = 512;
+
+  /**
+   * Up to this many elements ({@code 4 MB} of float32), a run's {@code XP} and a pass's gate
+   * gradients are held whole, not by chunks: small buffers cost little memory, and split into
+   * chunks their products run narrower (elman-s, {@code 2048 x 128}, trained 10% slower at two
+   * threads, where OpenBLAS shares its sequence-wide products). Read at each run; only tests
+   * change it (to run small shapes by chunks).
+   */
+  static int wholeMax = 1 << 20;
+
+  /**
+   * The rows of a chunk of buffers of {@code width} columns over {@code rows} rows of {@code
+   * batch}: all of them up to {@link #wholeMax} elements, else {@link #CHUNK_ROWS} (or a step's
+   * {@code batch}, if more).
+   */
+  static int chunkRows(int rows, int batch, int width) {
+    return (long) rows * width <= wholeMax ? rows : Math.min(rows, Math.max(CHUNK_ROWS, batch));
+  }
 
   // ---- the fast path of the native kernels: weights packed once per call ---------------------
 
@@ -911,6 +948,16 @@ public final class Scan {
     private final int savedBase;
     /** Under a projection, the cell's outputs {@code m_t} of every step (or of one), else null. */
     private Storage m;
+    /**
+     * The rows of {@code XP} the run holds at once ({@link #chunkRows}): all of them, or, for an
+     * {@code XP} of more than {@code wholeMax} elements, a chunk of steps of about {@code
+     * CHUNK_ROWS} rows (one step at least), projected by one gemm when the loop reaches it.
+     */
+    private final int xpCap;
+    /** The layout row at row 0 of {@code XP}: the first of its chunk's blocks. */
+    private int xpBase;
+    /** The processing step at which the next chunk of {@code XP} is projected. */
+    private int xpNext;
     private boolean backwardBegun;
     private boolean released;
 
@@ -920,7 +967,7 @@ public final class Scan {
       this.compact = !record && (lengths == null
           || !reverse && weightHr == null && (out != null || packed != null));
       this.packed = packed;
-      this.out = compact && weightHr == null && lengths == null ? out : null;
+      this.out = (compact || record) && weightHr == null && lengths == null ? out : null;
       this.scatter = compact && lengths != null ? out : null;
       this.seq = seq;
       this.batch = batch;
@@ -928,6 +975,7 @@ public final class Scan {
       this.firstStep = firstStep;
       this.lengths = lengths;
       this.layout = new Layout(seq, batch, lengths);
+      this.xpCap = chunkRows(layout.rows, batch, cell.gateSize());
       this.packedRow = packed == null ? null : new int[seq + 1];
       for (int t = 0; packed != null && t < seq; t++) {
         packedRow[t + 1] = packedRow[t] + layout.active[t];
@@ -956,7 +1004,7 @@ public final class Scan {
       if (step.packedHh != null && step.packedHh.inputs() > 0) {
         step.x = xs;                                            // the fused step projects x_t
       } else {
-        step.xp = Storage.borrow(dt, rows * g);
+        step.xp = Storage.borrow(dt, xpCap * g);
       }
       if (weightHr != null) {
         int hidden = cell.hiddenSize();
@@ -1030,10 +1078,14 @@ public final class Scan {
     /**
      * Whether state {@code k} keeps a slot per step ({@code [T+1, N, w]}, time-ordered) rather
      * than the two of a compact run: recorded or with lengths, and the output {@code h} when the
-     * caller did not take it directly.
+     * caller did not take it directly. The output {@code h} written into the caller's {@link
+     * #out} keeps the two slots (the initial state in slot 0), recorded or not.
      */
     private boolean fullSlots(int k) {
-      return !compact || k == 0 && out == null && scatter == null && packed == null;
+      if (k == 0 && out != null) {
+        return false;
+      }
+      return !compact || k == 0 && scatter == null && packed == null;
     }
 
     /**
@@ -1064,7 +1116,7 @@ public final class Scan {
       int t = time(p);
       step.batch = layout.active[t];
       step.time = firstStep + t;
-      step.xpOff = layout.block[t] * cell.gateSize();
+      step.xpOff = (layout.block[t] - xpBase) * cell.gateSize();
       step.xOff = layout.block[t] * cell.inputSize();
       step.hpOff = 0;
       step.savedOff = record ? savedBase + layout.block[t] * cell.savedSize() : 0;
@@ -1107,6 +1159,24 @@ public final class Scan {
     }
 
     /**
+     * {@code XP = X W_ih^T + b_ih} for the chunk of steps from processing step {@code p}: the
+     * steps from {@code p} on while their blocks fit in {@link #xpCap} rows (one at least), whose
+     * blocks are consecutive rows of the layout, into {@code XP} from row 0. One gemm per chunk:
+     * each row's sums are those of one gemm over every row.
+     */
+    private void projectChunk(int p) {
+      int rows = layout.blockRows[time(p)];
+      int q = p;
+      while (q + 1 < seq && rows + layout.blockRows[time(q + 1)] <= xpCap) {
+        q++;
+        rows += layout.blockRows[time(q)];
+      }
+      xpBase = layout.block[Math.min(time(p), time(q))];
+      xpNext = q + 1;
+      project(xs, xpBase * cell.inputSize(), rows, step);
+    }
+
+    /**
      * Backward does not read the projections (see {@link Cell#backward}): they go back to the
      * pool for the next run, and so do {@code saved} and {@code m} of an unrecorded run.
      */
@@ -1144,6 +1214,20 @@ public final class Scan {
       for (Storage st : states) {
         Storage.giveBack(st);
       }
+    }
+
+    /**
+     * The elements of the buffers this run holds now (states, saved blocks, projections, the
+     * sorted input, {@code m}): what a recorded run keeps for its backward once its forward is
+     * done. The caller's output is not counted.
+     */
+    long footprint() {
+      long n = lengthOf(step.saved) + lengthOf(m) + lengthOf(step.xp) + lengthOf(step.hp)
+          + (xs != x ? xs.length() : 0);
+      for (Storage st : states) {
+        n += lengthOf(st);
+      }
+      return n;
     }
 
     private void checkLive(String what) {
@@ -1325,7 +1409,40 @@ public final class Scan {
       checkState(!backwardBegun, "%s: backward already began on this run; run forward again",
           cell.describe());
       backwardBegun = true;
-      return new Backward(this, dFinal);
+      return new Backward(this, dFinal, false, null);
+    }
+
+    /**
+     * As {@link #backward(Storage[])}, told the input gradient up front, so that the pass holds
+     * the gate gradients of a chunk of steps at a time instead of all {@code T} when they are
+     * large (more than {@code wholeMax} elements, 4 MB of float32): each time a chunk of about
+     * {@code CHUNK_ROWS} (512) rows is done, its weight and bias gradients and its rows of the
+     * input gradient are added ({@code dW_ih += dXP_c^T X_c}, {@code dW_hh += dHP_c^T H_c},
+     * {@code dX_c += dXP_c W_ih}), and the chunk's buffers serve the next one. The gradients are
+     * those of {@link #backward(Storage[])} up to the order of the sums over steps; a pass held
+     * whole gives the same bits.
+     *
+     * @param dFinal {@code dL/dh_T} (and {@code dL/dc_T}), {@code [N, stateSize(k)]} each at offset
+     *     0; null, or missing or null entries, for zero
+     * @param dx the input gradient {@code [T, N, H_in]} added to as chunks end, or null when it is
+     *     not needed; {@link Backward#finish} must be given the same
+     * @return the backward pass, used as {@link #backward(Storage[])}'s
+     * @throws IllegalStateException if the run was not recorded, was released, or its backward
+     *     already began
+     * @throws IllegalArgumentException if a gradient is not of the size of a state or the input
+     */
+    public Backward backwardByChunks(Storage[] dFinal, Storage dx) {
+      checkState(record, "%s: backward needs a forward run with record = true", cell.describe());
+      checkLive("backward");
+      checkState(!backwardBegun, "%s: backward already began on this run; run forward again",
+          cell.describe());
+      if (dx != null && dx.length() != seq * batch * cell.inputSize()) {
+        throw new IllegalArgumentException(Strings.lenientFormat(
+            "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
+            seq, batch, cell.inputSize(), dx.length()));
+      }
+      backwardBegun = true;
+      return new Backward(this, dFinal, true, dx);
     }
   }
 
@@ -1370,16 +1487,33 @@ public final class Scan {
     private boolean packedRows;
     /** The first packed row of each time, once {@link #stepPacked} ran; else null. */
     private int[] packedStart;
+    /** Whether the weight gradients are added chunk by chunk ({@link Run#backwardByChunks}). */
+    private final boolean byChunks;
+    /** The input gradient declared to {@link Run#backwardByChunks}, or null. */
+    private final Storage dxChunks;
+    /** The rows {@link #dxp}, {@link #dhp} and {@link #dhr} hold: a chunk's, or all. */
+    private final int chunkCap;
+    /** The first processing step of the chunk in the buffers (its highest), or -1 for none. */
+    private int chunkTop = -1;
+    /** The last processing step of the chunk in the buffers (its lowest). */
+    private int chunkLast;
+    /** The layout row at row 0 of the buffers: the first of the chunk's blocks. */
+    private int chunkBase;
+    /** By chunks: {@code W_ih} packed at the first chunk for every chunk's {@code dX}, or null. */
+    private PackedWeight packedIh;
 
-    private Backward(Run run, Storage[] dFinal) {
+    private Backward(Run run, Storage[] dFinal, boolean byChunks, Storage dx) {
       this.run = run;
       this.step = run.step;
+      this.byChunks = byChunks;
+      this.dxChunks = dx;
       DType dt = run.x.dtype();
       int rows = run.layout.rows;
-      // Each visited step overwrites its rows; finish zeroes the rows of the others.
-      this.dxp = Storage.borrow(dt, rows * cell.gateSize());
-      this.dhp = summed ? dxp : Storage.borrow(dt, rows * cell.gateSize());
-      this.dhr = weightHr == null ? null : Storage.borrow(dt, rows * projection);
+      this.chunkCap = byChunks ? chunkRows(rows, run.batch, cell.gateSize()) : rows;
+      // Each visited step overwrites its rows; flush zeroes the rows of the others.
+      this.dxp = Storage.borrow(dt, chunkCap * cell.gateSize());
+      this.dhp = summed ? dxp : Storage.borrow(dt, chunkCap * cell.gateSize());
+      this.dhr = weightHr == null ? null : Storage.borrow(dt, chunkCap * projection);
       this.dm = weightHr == null ? null : Storage.allocate(dt, run.batch * cell.hiddenSize());
       this.dmPrev = weightHr == null ? null : Storage.allocate(dt, run.batch * cell.hiddenSize());
       boolean packs = packs(run.seq);
@@ -1470,6 +1604,36 @@ public final class Scan {
       }
       run.checkLive("step");
       next--;
+      if (chunkTop < 0) {
+        beginChunk(p);
+      }
+      double norm = stepInChunk(p, dOut, off, ld);
+      if (byChunks && p == chunkLast) {
+        flush(dxChunks);
+      }
+      return norm;
+    }
+
+    /**
+     * Plans the chunk that begins at processing step {@code top}: the steps from {@code top}
+     * down while their blocks fit in {@link #chunkCap} rows (one step at least); their blocks are
+     * consecutive rows of the layout, since the steps' times are.
+     */
+    private void beginChunk(int top) {
+      Layout layout = run.layout;
+      int rows = layout.blockRows[run.time(top)];
+      int last = top;
+      while (last > 0 && rows + layout.blockRows[run.time(last - 1)] <= chunkCap) {
+        last--;
+        rows += layout.blockRows[run.time(last)];
+      }
+      chunkTop = top;
+      chunkLast = last;
+      chunkBase = layout.block[Math.min(run.time(top), run.time(last))];
+    }
+
+    /** {@link #step}'s work, with the step's rows of the gate gradients in the chunk's. */
+    private double stepInChunk(int p, Storage dOut, int off, int ld) {
       int t = run.time(p);
       int w = outputSize();
       int g = cell.gateSize();
@@ -1491,7 +1655,7 @@ public final class Scan {
       }
       double norm = gatherInBlocks ? 0 : Math.sqrt(dCur[0].sumOfSquares(0, n * w));
       run.aim(p);
-      int block = run.layout.block[t];
+      int block = run.layout.block[t] - chunkBase;
       step.dxp = dxp;
       step.dxpOff = block * g;
       step.dhp = dhp;
@@ -1636,12 +1800,8 @@ public final class Scan {
     public void finish(Storage dx, Storage[] dInit) {
       checkState(!finished, "%s: backward already finished; run forward again", cell.describe());
       run.checkLive("finish");
-      Layout layout = run.layout;
-      int rows = layout.rows;
       int batch = run.batch;
       int in = cell.inputSize();
-      int g = cell.gateSize();
-      int w = outputSize();
       if (dx != null && dx.length() != run.seq * batch * in) {
         throw new IllegalArgumentException(Strings.lenientFormat(
             "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
@@ -1655,41 +1815,17 @@ public final class Scan {
               cell.describe(), k, batch, stateSize(k), d.length()));
         }
       }
+      if (byChunks && dx != dxChunks) {
+        throw new IllegalArgumentException(Strings.lenientFormat(
+            "%s expected the input gradient given to backwardByChunks (%s) but got another",
+            cell.describe(), dxChunks == null ? "none" : "a storage"));
+      }
       finished = true;
-      // Zero the rows no step wrote: those of the steps not visited, and past n_t in a block.
-      for (int p = 0; p < run.seq; p++) {
-        int t = run.time(p);
-        int from = p > next ? layout.active[t] : 0;
-        int start = layout.block[t] + from;
-        int count = layout.blockRows[t] - from;
-        dxp.fill(start * g, count * g, 0);
-        dhp.fill(start * g, count * g, 0);
-        if (dhr != null) {
-          dhr.fill(start * projection, count * projection, 0);
-        }
+      if (chunkTop < 0 && !byChunks) {
+        beginChunk(run.seq - 1);                                // no step ran: zeros, as always
       }
-      weightIh.grad().gemm(true, false, g, in, rows, 1, dxp, 0, g, run.xs, 0, in, 1, 0, in);
-      // The states the steps started from are one block: slots 0..T-1, or 1..T in reverse.
-      weightHh.grad().gemm(true, false, g, w, rows, 1, dhp, 0, g, run.states[0],
-          layout.slot[reverse ? 1 : 0] * w, w, 1, 0, w);
-      addBiasGradients(rows);
-      if (weightHr != null) {
-        int hidden = cell.hiddenSize();
-        weightHr.grad().gemm(true, false, projection, hidden, rows, 1, dhr, 0, projection, run.m,
-            0, hidden, 1, 0, hidden);
-      }
-      // dX = dXP W_ih: many rows by one weight (packed once, by blocks in cache, where it pays).
-      if (dx != null && run.lengths == null) {
-        dx.gemmRows(false, rows, in, g, dxp, 0, weightIh.data(), 1, 0);
-      } else if (dx != null) {
-        Storage dxs = Storage.borrow(dx.dtype(), rows * in);
-        dxs.gemmRows(false, rows, in, g, dxp, 0, weightIh.data(), 0, 0);
-        for (int t = 0; t < run.seq; t++) {
-          for (int j = 0; j < layout.active[t]; j++) {
-            dx.axpy(in, 1, dxs, (layout.block[t] + j) * in, (t * batch + run.sequence(j)) * in);
-          }
-        }
-        Storage.giveBack(dxs);
+      if (chunkTop >= 0) {
+        flush(dx);                                              // the chunk of the last steps run
       }
       Storage[] dStates = dStart != null ? dStart : dCur;
       for (int k = 0; next < 0 && k < dCur.length; k++) {
@@ -1712,8 +1848,103 @@ public final class Scan {
     }
 
     /**
-     * {@code db_ih += colsum(dXP)}, {@code db_hh += colsum(dHP)}; with summed projections, where
-     * the two are one buffer, its column sums once for both.
+     * Adds the gradients of the chunk in the buffers ({@link #chunkTop} down to {@link
+     * #chunkLast}, rows {@code [r0, r1)} of the layout) and empties it: {@code dW_ih += dXP_c^T
+     * X_c}, {@code dW_hh += dHP_c^T H_c} (the states its steps started from), the biases' column
+     * sums, {@code dW_hr += dH_c^T M_c}, and {@code dX_c += dXP_c W_ih} into {@code dx} (if not
+     * null; at the sequences' own rows with lengths). The rows no step wrote are zeroed first:
+     * those of the steps not visited (a truncation window), and those past {@code n_t} in a block.
+     */
+    private void flush(Storage dx) {
+      Layout layout = run.layout;
+      int batch = run.batch;
+      int in = cell.inputSize();
+      int g = cell.gateSize();
+      int tLo = Math.min(run.time(chunkTop), run.time(chunkLast));
+      int tHi = Math.max(run.time(chunkTop), run.time(chunkLast));
+      int r0 = layout.block[tLo];
+      int rows = layout.block[tHi] + layout.blockRows[tHi] - r0;
+      for (int p = chunkLast; p <= chunkTop; p++) {
+        int t = run.time(p);
+        int from = p > next ? layout.active[t] : 0;
+        int start = layout.block[t] - r0 + from;
+        int count = layout.blockRows[t] - from;
+        dxp.fill(start * g, count * g, 0);
+        dhp.fill(start * g, count * g, 0);
+        if (dhr != null) {
+          dhr.fill(start * projection, count * projection, 0);
+        }
+      }
+      chunkTop = -1;
+      weightIh.grad().gemm(true, false, g, in, rows, 1, dxp, 0, g, run.xs, r0 * in, in, 1, 0, in);
+      addHiddenWeightGradient(r0, rows, tLo, tHi);
+      addBiasGradients(rows);
+      if (weightHr != null) {
+        int hidden = cell.hiddenSize();
+        weightHr.grad().gemm(true, false, projection, hidden, rows, 1, dhr, 0, projection, run.m,
+            r0 * hidden, hidden, 1, 0, hidden);
+      }
+      // dX = dXP W_ih: many rows by one weight (packed once, by blocks in cache, where it pays).
+      if (dx != null && byChunks && packedIh == null) {
+        packedIh = Storage.packedRows(weightIh.data(), false, in, g);   // once for every chunk
+      }
+      if (dx != null && run.lengths == null) {
+        dx.gemmRows(false, rows, in, g, dxp, 0, weightIh.data(), packedIh, 1, r0 * in);
+      } else if (dx != null) {
+        Storage dxs = Storage.borrow(dx.dtype(), rows * in);
+        dxs.gemmRows(false, rows, in, g, dxp, 0, weightIh.data(), packedIh, 0, 0);
+        for (int t = tLo; t <= tHi; t++) {
+          for (int j = 0; j < layout.active[t]; j++) {
+            dx.axpy(in, 1, dxs, (layout.block[t] - r0 + j) * in,
+                (t * batch + run.sequence(j)) * in);
+          }
+        }
+        Storage.giveBack(dxs);
+      }
+    }
+
+    /** The elements of the gate-gradient buffers this pass holds ({@code dXP}, {@code dHP}, ...). */
+    long footprint() {
+      return dxp.length() + (dhp != dxp ? dhp.length() : 0) + lengthOf(dhr);
+    }
+
+    /**
+     * {@code dW_hh += dHP_c^T H_c}, {@code H_c} the states the chunk's steps (times {@code tLo} to
+     * {@code tHi}, rows {@code [r0, r0 + rows)}) started from: one gemm over the run's slots
+     * (0..T-1, or 1..T in reverse, one block); where the steps wrote {@code h_t} into the
+     * caller's output ({@code Run.out}), {@code h_{t-1}} (in reverse {@code h_{t+1}}) is there,
+     * and the initial state, read by time 0 (in reverse {@code T-1}), in slot 0: two gemms if the
+     * chunk has that step.
+     */
+    private void addHiddenWeightGradient(int r0, int rows, int tLo, int tHi) {
+      int g = cell.gateSize();
+      int w = outputSize();
+      int batch = run.batch;
+      Storage dW = weightHh.grad();
+      if (run.out == null) {
+        dW.gemm(true, false, g, w, rows, 1, dhp, 0, g, run.states[0],
+            (run.layout.slot[reverse ? 1 : 0] + r0) * w, w, 1, 0, w);
+        return;
+      }
+      int first = reverse ? run.seq - 1 : 0;                  // the step from the initial state
+      if (tLo <= first && first <= tHi) {
+        int at = (first - tLo) * batch;                         // its rows in the chunk
+        dW.gemm(true, false, g, w, batch, 1, dhp, at * g, g, run.states[0], 0, w, 1, 0, w);
+        if (rows > batch) {
+          int from = reverse ? 0 : batch;                       // the other steps' rows
+          dW.gemm(true, false, g, w, rows - batch, 1, dhp, from * g, g, run.out,
+              (r0 + from + (reverse ? batch : -batch)) * w, w, 1, 0, w);
+        }
+        return;
+      }
+      dW.gemm(true, false, g, w, rows, 1, dhp, 0, g, run.out,
+          (r0 + (reverse ? batch : -batch)) * w, w, 1, 0, w);
+    }
+
+    /**
+     * {@code db_ih += colsum(dXP)}, {@code db_hh += colsum(dHP)} over the first {@code rows} rows
+     * of the buffers; with summed projections, where the two are one buffer, its column sums once
+     * for both.
      */
     private void addBiasGradients(int rows) {
       int g = cell.gateSize();
@@ -1731,6 +1962,10 @@ public final class Scan {
         biasHh.grad().addColumnSums(dhp, 0, rows, g, 0);
       }
     }
+  }
+
+  private static long lengthOf(Storage s) {
+    return s == null ? 0 : s.length();
   }
 
   /** {@code a[k]}, or null when {@code a} is null or shorter: a state given as none. */

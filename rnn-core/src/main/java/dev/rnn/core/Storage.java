@@ -522,6 +522,41 @@ public abstract class Storage {
   }
 
   /**
+   * The weight {@link #gemmRows} packs for products of float32 rows by {@code w}, packed once
+   * for many such products ({@link #gemmRows(boolean, int, int, int, Storage, int, Storage,
+   * PackedWeight, double, int)}, e.g. a scan's input gradient chunk by chunk); null where
+   * gemmRows runs on BLAS.
+   *
+   * @param w the weight, {@code n k} elements
+   * @param transW whether {@code op(W) = W^T}
+   * @param n the columns of {@code op(W)}
+   * @param k the rows of {@code op(W)}
+   * @return the packed weight, or null
+   */
+  static PackedWeight packedRows(Storage w, boolean transW, int n, int k) {
+    return w.dtype() == DType.FLOAT32 && n >= MIN_PACKED && k >= MIN_PACKED
+        && Native.isa() == Native.Isa.AVX512 && (long) n * k >= Native.minWork()
+        ? PackedWeight.of(w, transW, n, k) : null;
+  }
+
+  /**
+   * {@link #gemmRows(boolean, int, int, int, Storage, int, Storage, double, int)} with {@code w}
+   * already packed by {@link #packedRows} (or null): the same products, the same bits, without
+   * packing {@code w} again.
+   */
+  final void gemmRows(boolean transW, int m, int n, int k, Storage a, int aOff, Storage w,
+      PackedWeight packed, double beta, int cOff) {
+    if (packed == null || m < PackedWeight.CHUNK || dtype() != DType.FLOAT32
+        || a.dtype() != DType.FLOAT32) {
+      gemmRows(transW, m, n, k, a, aOff, w, beta, cOff);
+      return;
+    }
+    checkArgument(beta == 0 || beta == 1, "gemmRows expected beta 0 or 1 but got %s", beta);
+    packed.multiplyRows(m, a, aOff, k,
+        beta == 0 ? PackedWeight.Init.ZERO : PackedWeight.Init.ACCUMULATE, this, cOff, n);
+  }
+
+  /**
    * The columns and depth from which {@link #gemmRows} packs: a narrower product fills part of
    * the kernel's panel of 64 columns (elman-s's head, {@code 2048 x 32 x 128}, ran at two thirds
    * of OpenBLAS's speed), a shallower one stores its tiles more often than it multiplies.
