@@ -679,18 +679,18 @@ public final class Scan {
    * Up to this many elements ({@code 4 MB} of float32), a run's {@code XP} and a pass's gate
    * gradients are held whole, not by chunks: small buffers cost little memory, and split into
    * chunks their products run narrower (elman-s, {@code 2048 x 128}, trained 10% slower at two
-   * threads, where OpenBLAS shares its sequence-wide products). Read at each run; only tests
-   * change it (to run small shapes by chunks).
+   * threads, where OpenBLAS shares its sequence-wide products). Per thread, read at each run;
+   * only tests change it (to run small shapes by chunks), and {@code remove()} it after.
    */
-  static int wholeMax = 1 << 20;
+  static final ThreadLocal<Integer> WHOLE_MAX = ThreadLocal.withInitial(() -> 1 << 20);
 
   /**
    * The rows of a chunk of buffers of {@code width} columns over {@code rows} rows of {@code
-   * batch}: all of them up to {@link #wholeMax} elements, else {@link #CHUNK_ROWS} (or a step's
+   * batch}: all of them up to {@link #WHOLE_MAX} elements, else {@link #CHUNK_ROWS} (or a step's
    * {@code batch}, if more).
    */
   static int chunkRows(int rows, int batch, int width) {
-    return (long) rows * width <= wholeMax ? rows : Math.min(rows, Math.max(CHUNK_ROWS, batch));
+    return (long) rows * width <= WHOLE_MAX.get() ? rows : Math.min(rows, Math.max(CHUNK_ROWS, batch));
   }
 
   // ---- the fast path of the native kernels: weights packed once per call ---------------------
@@ -766,7 +766,7 @@ public final class Scan {
   }
 
   /** The elements a saved buffer gets beyond its blocks, so that they can start aligned. */
-  private static final int ALIGN_PAD = 15;
+  static final int ALIGN_PAD = 15;
 
   /** Per thread: whether {@link #alignedBase} aligns the saved blocks ({@link #unaligned}). */
   private static final ThreadLocal<Boolean> UNALIGNED = ThreadLocal.withInitial(() -> false);
@@ -950,7 +950,7 @@ public final class Scan {
     private Storage m;
     /**
      * The rows of {@code XP} the run holds at once ({@link #chunkRows}): all of them, or, for an
-     * {@code XP} of more than {@code wholeMax} elements, a chunk of steps of about {@code
+     * {@code XP} of more than {@code WHOLE_MAX} elements, a chunk of steps of about {@code
      * CHUNK_ROWS} rows (one step at least), projected by one gemm when the loop reaches it.
      */
     private final int xpCap;
@@ -1415,7 +1415,7 @@ public final class Scan {
     /**
      * As {@link #backward(Storage[])}, told the input gradient up front, so that the pass holds
      * the gate gradients of a chunk of steps at a time instead of all {@code T} when they are
-     * large (more than {@code wholeMax} elements, 4 MB of float32): each time a chunk of about
+     * large (more than {@code WHOLE_MAX} elements, 4 MB of float32): each time a chunk of about
      * {@code CHUNK_ROWS} (512) rows is done, its weight and bias gradients and its rows of the
      * input gradient are added ({@code dW_ih += dXP_c^T X_c}, {@code dW_hh += dHP_c^T H_c},
      * {@code dX_c += dXP_c W_ih}), and the chunk's buffers serve the next one. The gradients are
