@@ -1,5 +1,7 @@
 package dev.rnn.core;
 
+import static dev.rnn.core.TestStorages.assertClose;
+import static dev.rnn.core.TestStorages.gaussian;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -53,15 +55,6 @@ class ScanChunksTest {
         kind.equals("lstm projected") ? 3 : 0);
     scan.initialize(new Random(3));
     return scan;
-  }
-
-  private static Storage gaussian(long seed, int n, DType dt) {
-    Random rnd = new Random(seed);
-    Storage s = Storage.allocate(dt, n);
-    for (int i = 0; i < n; i++) {
-      s.set(i, rnd.nextGaussian());
-    }
-    return s;
   }
 
   /** Lengths 1 to {@code SEQ}, unsorted, one sequence the whole {@code SEQ}. */
@@ -174,16 +167,6 @@ class ScanChunksTest {
           + " got 7", size.getMessage());
     }
 
-    private void assertClose(String what, Storage a, Storage b) {
-      double diff = 0;
-      double scale = 0;
-      for (int i = 0; i < a.length(); i++) {
-        diff = Math.max(diff, Math.abs(a.get(i) - b.get(i)));
-        scale = Math.max(scale, Math.abs(a.get(i)));
-      }
-      assertTrue(scale > 0 && diff <= 1e-12 * scale, what + " differs by " + diff
-          + " (scale " + scale + ")");
-    }
   }
 
   @Nested

@@ -1,5 +1,6 @@
 package dev.rnn.core;
 
+import static dev.rnn.core.TestStorages.assertClose;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,12 +39,7 @@ class ScanTest {
   }
 
   private static Storage gaussian(long seed, int n) {
-    Random rnd = new Random(seed);
-    Storage s = Storage.allocate(DType.FLOAT64, n);
-    for (int i = 0; i < n; i++) {
-      s.set(i, rnd.nextGaussian());
-    }
-    return s;
+    return TestStorages.gaussian(seed, n, DType.FLOAT64);
   }
 
   @Nested
@@ -173,15 +169,6 @@ class ScanTest {
       return r;
     }
 
-    private void assertClose(String what, Storage a, Storage b) {
-      double diff = 0;
-      double scale = 0;
-      for (int i = 0; i < a.length(); i++) {
-        diff = Math.max(diff, Math.abs(a.get(i) - b.get(i)));
-        scale = Math.max(scale, Math.abs(b.get(i)));
-      }
-      assertTrue(scale > 0 && diff <= 1e-12 * scale, what + " differs by " + diff);
-    }
   }
 
   @Nested
