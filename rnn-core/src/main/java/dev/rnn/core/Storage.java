@@ -455,9 +455,9 @@ public abstract class Storage {
       return;
     }
     // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
-    if (m == 1) {
+    if (m == 1 && gemvAlone(n, k)) {
       // One row of C: c = op(B)^T a, a matrix-vector product. BLAS gemm would pack all of B,
-      // which is the whole cost of a streaming step (batch 1).
+      // which is the whole cost of a streaming step (batch 1); but see gemvAlone.
       int incA = transA ? lda : 1;
       if (transB) {
         // op(B) = B^T with B row-major [n, k]: column-major [k, n]; c = B a.
@@ -468,7 +468,7 @@ public abstract class Storage {
       }
       return;
     }
-    if (n == 1) {
+    if (n == 1 && gemvAlone(m, k)) {
       // One column of C: c = op(A) b, with c strided by ldc.
       int incB = transB ? 1 : ldb;
       if (transA) {
@@ -562,6 +562,26 @@ public abstract class Storage {
    * of OpenBLAS's speed), a shallower one stores its tiles more often than it multiplies.
    */
   static final int MIN_PACKED = 64;
+
+  /**
+   * Whether a matrix-vector product with {@code outputs} results of depth {@code depth} runs as
+   * BLAS gemv: not when it is below {@link #GEMV_WHOLE} multiply-adds and OpenBLAS would share
+   * it between its threads (from {@link #GEMV_BLAS_THREADED}, its {@code 2304 *
+   * GEMM_MULTITHREAD_THRESHOLD}); such a product runs as gemm, which OpenBLAS keeps on the calling
+   * thread up to {@code 65536 * GEMM_MULTITHREAD_THRESHOLD} multiply-adds. A shared gemv this
+   * small (elman-s's {@code 128 x 128} streaming step, about a microsecond) wakes OpenBLAS's
+   * second thread on every call, and a streaming step then took 7.7 or 17 µs depending on the JVM.
+   */
+  static boolean gemvAlone(int outputs, int depth) {
+    long work = (long) outputs * depth;
+    return work < GEMV_BLAS_THREADED || work >= GEMV_WHOLE;
+  }
+
+  /** OpenBLAS 0.3.21 threads a gemv of at least this many elements (interface/gemv.c). */
+  static final long GEMV_BLAS_THREADED = 2304L * 4;
+
+  /** Matrix-vector products of at least this many multiply-adds always run as gemv. */
+  static final long GEMV_WHOLE = 1L << 16;
 
   /** Products with {@code m * n * k} up to this run in Java, without a native call. */
   static final int SMALL_GEMM = 1024;

@@ -724,6 +724,70 @@ class StorageTest {
       assertEquals(message, e.getMessage());
     }
 
+    /**
+     * A product of one row or one column is BLAS gemv, except between OpenBLAS's threading
+     * threshold ({@code 2304 * 4} elements) and {@code 2^16}: there it is gemm, which OpenBLAS
+     * keeps on the calling thread (elman-s's {@code 128 x 128} streaming product took 7.7 or 17
+     * µs a step, depending on where the scheduler put OpenBLAS's second thread).
+     */
+    @Test
+    void aVectorProductThatOpenBlasWouldShareRunsAsGemmUpTo2To16() {
+      assertAll(
+          () -> assertTrue(Storage.gemvAlone(32, 128), "elman-s layer 0 input, 4096"),
+          () -> assertTrue(Storage.gemvAlone(1, 9215), "just below OpenBLAS's threshold"),
+          () -> assertFalse(Storage.gemvAlone(9216, 1), "OpenBLAS's threshold"),
+          () -> assertFalse(Storage.gemvAlone(128, 128), "elman-s recurrent, 16384"),
+          () -> assertFalse(Storage.gemvAlone(255, 257), "65535"),
+          () -> assertTrue(Storage.gemvAlone(256, 256), "2^16"),
+          () -> assertTrue(Storage.gemvAlone(1024, 256), "lstm-m recurrent"),
+          () -> assertTrue(Storage.gemvAlone(2048, 512), "lstm-l recurrent"));
+    }
+
+    static Stream<Arguments> vectorProducts() {
+      List<Arguments> cases = new ArrayList<>();
+      for (DType dtype : DType.values()) {
+        for (boolean transA : new boolean[] {false, true}) {
+          for (boolean transB : new boolean[] {false, true}) {
+            // outputs x depth: below the threshold, between it and 2^16 (gemm), at 2^16.
+            for (int[] od : new int[][] {{32, 128}, {128, 128}, {100, 300}, {256, 256}}) {
+              for (boolean row : new boolean[] {true, false}) {
+                int m = row ? 1 : od[0];
+                int n = row ? od[0] : 1;
+                String name = String.format("%s, %s x %s x %s, op(A) = %s, op(B) = %s",
+                    dtype.torchName(), m, n, od[1], transA ? "A^T" : "A", transB ? "B^T" : "B");
+                cases.add(Arguments.of(name, dtype, transA, transB, m, n, od[1]));
+              }
+            }
+          }
+        }
+      }
+      return cases.stream();
+    }
+
+    /** One row or one column of C, on each path, with offsets and strides as in a scan. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("vectorProducts")
+    void aRowOrAColumnMatchesTheNaiveTripleLoop(String name, DType dtype, boolean transA,
+        boolean transB, int m, int n, int k) {
+      int lda = (transA ? m : k) + 3;
+      int ldb = (transB ? k : n) + 3;
+      int ldc = n + 2;
+      int aOff = 5;
+      int bOff = 7;
+      int cOff = 2;
+      Random rnd = new Random(name.hashCode());
+      double[] a = random(rnd, dtype, aOff + (transA ? k : m) * lda);
+      double[] b = random(rnd, dtype, bOff + (transB ? n : k) * ldb);
+      double[] c = random(rnd, dtype, cOff + m * ldc + 2);
+      Storage cs = storage(dtype, c);
+      cs.gemm(transA, transB, m, n, k, 1.5, storage(dtype, a), aOff, lda, storage(dtype, b),
+          bOff, ldb, -0.5, cOff, ldc);
+
+      double[] expected = naive(transA, transB, m, n, k, 1.5, a, aOff, lda, b, bOff, ldb, -0.5,
+          c, cOff, ldc);
+      assertArrayEquals(expected, values(cs), dtype == DType.FLOAT32 ? 2e-4 : 1e-12);
+    }
+
     @Test
     void blasImplementationIsNamedByTensor() {
       assertAll(
