@@ -508,17 +508,23 @@ public abstract class Storage {
    */
   public final void gemmRows(boolean transW, int m, int n, int k, Storage a, int aOff, Storage w,
       double beta, int cOff) {
-    checkArgument(beta == 0 || beta == 1, "gemmRows expected beta 0 or 1 but got %s", beta);
-    checkArgument(w.length() == n * k, "gemmRows expected a weight of %s x %s elements but got %s",
-        n, k, w.length());
-    if (dtype() == DType.FLOAT32 && a.dtype() == DType.FLOAT32 && w.dtype() == DType.FLOAT32
-        && m >= PackedWeight.CHUNK && n >= MIN_PACKED && k >= MIN_PACKED
-        && Native.isa() == Native.Isa.AVX512 && (long) n * k >= Native.minWork()) {
-      PackedWeight.of(w, transW, n, k).multiplyRows(m, a, aOff, k,
-          beta == 0 ? PackedWeight.Init.ZERO : PackedWeight.Init.ACCUMULATE, this, cOff, n);
+    gemmRows(transW, m, n, k, a, aOff, w, null, beta, cOff);
+  }
+
+  /** Whether rows of {@code a} into this storage can run on a packed weight: enough of them. */
+  private boolean packsRows(int m, Storage a) {
+    return m >= PackedWeight.CHUNK && dtype() == DType.FLOAT32 && a.dtype() == DType.FLOAT32;
+  }
+
+  /** {@code C = A op(W) (+ C)} on {@code packed}, or on BLAS where it is null. */
+  private void multiplyRows(boolean transW, int m, int n, int k, Storage a, int aOff, Storage w,
+      PackedWeight packed, double beta, int cOff) {
+    if (packed == null) {
+      gemm(false, transW, m, n, k, 1, a, aOff, k, w, 0, transW ? k : n, beta, cOff, n);
       return;
     }
-    gemm(false, transW, m, n, k, 1, a, aOff, k, w, 0, transW ? k : n, beta, cOff, n);
+    packed.multiplyRows(m, a, aOff, k,
+        beta == 0 ? PackedWeight.Init.ZERO : PackedWeight.Init.ACCUMULATE, this, cOff, n);
   }
 
   /**
@@ -541,19 +547,20 @@ public abstract class Storage {
 
   /**
    * {@link #gemmRows(boolean, int, int, int, Storage, int, Storage, double, int)} with {@code w}
-   * already packed by {@link #packedRows} (or null): the same products, the same bits, without
-   * packing {@code w} again.
+   * already packed by {@link #packedRows} (or null: packed here where it pays): the same
+   * products, the same bits, without packing {@code w} again.
    */
   final void gemmRows(boolean transW, int m, int n, int k, Storage a, int aOff, Storage w,
       PackedWeight packed, double beta, int cOff) {
-    if (packed == null || m < PackedWeight.CHUNK || dtype() != DType.FLOAT32
-        || a.dtype() != DType.FLOAT32) {
-      gemmRows(transW, m, n, k, a, aOff, w, beta, cOff);
-      return;
-    }
     checkArgument(beta == 0 || beta == 1, "gemmRows expected beta 0 or 1 but got %s", beta);
-    packed.multiplyRows(m, a, aOff, k,
-        beta == 0 ? PackedWeight.Init.ZERO : PackedWeight.Init.ACCUMULATE, this, cOff, n);
+    checkArgument(w.length() == n * k, "gemmRows expected a weight of %s x %s elements but got %s",
+        n, k, w.length());
+    if (!packsRows(m, a)) {
+      multiplyRows(transW, m, n, k, a, aOff, w, null, beta, cOff);
+    } else {
+      multiplyRows(transW, m, n, k, a, aOff, w,
+          packed != null ? packed : packedRows(w, transW, n, k), beta, cOff);
+    }
   }
 
   /**
