@@ -1404,12 +1404,7 @@ public final class Scan {
      * @throws IllegalArgumentException if a gradient is not {@code N * stateSize(k)} elements
      */
     public Backward backward(Storage[] dFinal) {
-      checkState(record, "%s: backward needs a forward run with record = true", cell.describe());
-      checkLive("backward");
-      checkState(!backwardBegun, "%s: backward already began on this run; run forward again",
-          cell.describe());
-      backwardBegun = true;
-      return new Backward(this, dFinal, false, null);
+      return beginBackward(dFinal, false, null);
     }
 
     /**
@@ -1432,17 +1427,26 @@ public final class Scan {
      * @throws IllegalArgumentException if a gradient is not of the size of a state or the input
      */
     public Backward backwardByChunks(Storage[] dFinal, Storage dx) {
+      return beginBackward(dFinal, true, dx);
+    }
+
+    private Backward beginBackward(Storage[] dFinal, boolean byChunks, Storage dx) {
       checkState(record, "%s: backward needs a forward run with record = true", cell.describe());
       checkLive("backward");
       checkState(!backwardBegun, "%s: backward already began on this run; run forward again",
           cell.describe());
+      checkInputGradient(dx);
+      backwardBegun = true;
+      return new Backward(this, dFinal, byChunks, dx);
+    }
+
+    /** Checks that {@code dx}, unless null, is of the input's size, {@code [T, N, H_in]}. */
+    private void checkInputGradient(Storage dx) {
       if (dx != null && dx.length() != seq * batch * cell.inputSize()) {
         throw new IllegalArgumentException(Strings.lenientFormat(
             "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
             seq, batch, cell.inputSize(), dx.length()));
       }
-      backwardBegun = true;
-      return new Backward(this, dFinal, true, dx);
     }
   }
 
@@ -1801,12 +1805,7 @@ public final class Scan {
       checkState(!finished, "%s: backward already finished; run forward again", cell.describe());
       run.checkLive("finish");
       int batch = run.batch;
-      int in = cell.inputSize();
-      if (dx != null && dx.length() != run.seq * batch * in) {
-        throw new IllegalArgumentException(Strings.lenientFormat(
-            "%s expected an input gradient of %s x %s x %s elements but got %s", cell.describe(),
-            run.seq, batch, in, dx.length()));
-      }
+      run.checkInputGradient(dx);
       for (int k = 0; k < dCur.length; k++) {
         Storage d = entry(dInit, k);
         if (d != null && d.length() != batch * stateSize(k)) {
