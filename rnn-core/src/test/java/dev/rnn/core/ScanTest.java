@@ -392,10 +392,10 @@ class ScanTest {
       scan.initialize(new Random(3));
       int p = scan.outputSize();
       for (int seq : new int[] {1, 2, 5}) {
-        Storage x = gaussianOf(4, seq * batch * in, dt);
+        Storage x = TestStorages.gaussian(4, seq * batch * in, dt);
         Storage[] init = new Storage[cell.stateCount()];
         for (int k = 0; k < init.length; k++) {
-          init[k] = gaussianOf(5 + k, batch * scan.stateSize(k), dt);
+          init[k] = TestStorages.gaussian(5 + k, batch * scan.stateSize(k), dt);
         }
         for (Storage[] from : new Storage[][] {null, init}) {
           Scan.Run recorded = scan.forward(x, seq, batch, from, true);
@@ -429,15 +429,6 @@ class ScanTest {
               Storage.allocate(DType.FLOAT64, 5)));
       assertEquals("elman(2, 3, tanh) expected an output of 4 x 2 x 3 elements of dtype FLOAT64"
           + " but got 5 of FLOAT64", e.getMessage());
-    }
-
-    private Storage gaussianOf(long seed, int n, DType dt) {
-      Random rnd = new Random(seed);
-      Storage s = Storage.allocate(dt, n);
-      for (int i = 0; i < n; i++) {
-        s.set(i, rnd.nextGaussian());
-      }
-      return s;
     }
 
     private void assertBits(Storage expected, Storage actual, String what) {
